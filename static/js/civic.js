@@ -1,0 +1,60 @@
+/* civic: small enhancements on top of working server-rendered forms.
+   Loaded with `defer`; no framework, no inline script. Listeners are
+   delegated from `document`, so content htmx swaps in works too. */
+(function () {
+  "use strict";
+
+  // (a) Send the CSRF token with every htmx request.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta && meta.content) {
+      event.detail.headers["X-CSRFToken"] = meta.content;
+    }
+  });
+
+  // (b) Share controls: [−] [number] [+]. Without JavaScript the buttons
+  // submit name="step" value="<priority_id>:+1" and the server adjusts;
+  // with it, adjust the number here and let the page react to the events.
+  function bound(value, fallback) {
+    return value === "" || isNaN(Number(value)) ? fallback : Number(value);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".app-share-control button[data-step]");
+    if (!button) {
+      return;
+    }
+    var control = button.closest(".app-share-control");
+    var input = control.querySelector('input[type="number"]');
+    var step = parseInt(button.getAttribute("data-step"), 10);
+    if (!input || isNaN(step) || input.disabled || input.readOnly) {
+      return;
+    }
+    event.preventDefault();
+    var min = bound(input.min, -Infinity);
+    var max = bound(input.max, Infinity);
+    var current = isNaN(input.valueAsNumber) ? Math.max(0, min) : input.valueAsNumber;
+    var next = Math.min(max, Math.max(min, current + step));
+    if (next === current && input.value !== "") {
+      return;
+    }
+    input.value = String(next);
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
+  // Enter in a share input submits the form as a plain save. Left alone, the
+  // browser would "click" the form's first submit button, which may be a −.
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (event.key !== "Enter" || !input.matches(".app-share-control input") || !input.form) {
+      return;
+    }
+    event.preventDefault();
+    if (input.form.requestSubmit) {
+      input.form.requestSubmit();
+    } else {
+      input.form.submit();
+    }
+  });
+})();
