@@ -1,0 +1,1 @@
+"""civic: resident participation and community self-help for UK councils."""

@@ -1,0 +1,386 @@
+"""People: users, their roles in councils, server-side sessions and sign-in by e-mailed link or OpenID."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from tortoise import fields, timezone
+from tortoise.models import Model
+
+from civic import audit, config, mail, ratelimit
+from civic.councils import Council, find_ward_for_postcode, normalise_postcode
+from civic.db import in_transaction
+from civic.errors import Forbidden, Invalid, NotFound
+
+log = logging.getLogger("civic.accounts")
+
+LINK_LIFETIME = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(days=30)
+# A session's last-seen time is written at most this often, so reading pages costs no writes.
+SESSION_TOUCH_EVERY = timedelta(minutes=5)
+ROLES = ("officer", "key-worker", "admin")
+ROLE_NAMES = {"officer": "Council officer", "key-worker": "Early-help key worker", "admin": "Administrator"}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    display_name = fields.CharField(max_length=80, default="")
+    postcode = fields.CharField(max_length=8, default="")
+    ward = fields.ForeignKeyField("civic.Ward", related_name="residents", null=True, on_delete=fields.SET_NULL)
+    email_verified = fields.BooleanField(default=False)
+    identity_verified = fields.BooleanField(default=False)
+    suspended = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    roles: list[RoleGrant]
+
+    class Meta:
+        table = "user"
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    @property
+    def profile_complete(self) -> bool:
+        return bool(self.display_name and self.postcode)
+
+
+class RoleGrant(Model):
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("civic.User", related_name="role_grants", on_delete=fields.CASCADE)
+    council = fields.ForeignKeyField("civic.Council", related_name="role_grants", on_delete=fields.CASCADE)
+    role = fields.CharField(max_length=20)
+    granted_by = fields.ForeignKeyField("civic.User", related_name="grants_made", null=True, on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "role_grant"
+        unique_together = (("user", "council", "role"),)
+
+
+class Session(Model):
+    # A server-side session: the cookie holds a random token, the row holds its SHA-256.
+    # (Model docstrings become SQL comments, so they are kept out of models.)
+
+    id = fields.CharField(max_length=64, primary_key=True)
+    user = fields.ForeignKeyField("civic.User", related_name="sessions", null=True, on_delete=fields.CASCADE)
+    data: Any = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    user_agent = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        table = "session"
+
+
+class LoginToken(Model):
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    email = fields.CharField(max_length=254)
+    next_path = fields.CharField(max_length=500, default="/")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "login_token"
+
+
+class OIDCIdentity(Model):
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("civic.User", related_name="identities", on_delete=fields.CASCADE)
+    provider = fields.CharField(max_length=40)
+    subject = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "oidc_identity"
+        unique_together = (("provider", "subject"),)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(raw: str) -> str:
+    email = (raw or "").strip()
+    if not EMAIL.match(email) or len(email) > 254:
+        raise Invalid({"email": "Enter an email address in the correct format, like name@example.com"})
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def safe_next(path: str | None) -> str:
+    """Only a path on this site: '//evil.example', 'https://…' and '/\\evil' all become '/'."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return path
+
+
+# Sign-in by e-mailed link
+
+
+async def request_signin_link(raw_email: str, ip: str, next_path: str | None = None) -> None:
+    """E-mail a single-use sign-in link valid for 15 minutes; limited per address and per IP."""
+    email = normalise_email(raw_email)
+    settings = config.current()
+    polite = "You have asked for several sign-in links in a short time. Please wait a minute and try again."
+    await ratelimit.hit(settings.signin_rate_per_ip, "signin-ip", ip, message=polite)
+    await ratelimit.hit(settings.signin_rate_per_address, "signin-email", email.lower(), message=polite)
+    token = secrets.token_urlsafe(32)
+    link = f"{settings.base_url.rstrip('/')}/signin/link/{quote(token)}"
+    async with in_transaction():
+        await LoginToken.create(
+            token_hash=_hash(token),
+            email=email,
+            next_path=safe_next(next_path),
+            expires_at=timezone.now() + LINK_LIFETIME,
+        )
+        queued = await mail.queue(
+            email,
+            "Your link to sign in",
+            f"Use this link to sign in:\n\n{link}\n\n"
+            "It works once, for 15 minutes. If you did not ask for it, you can ignore this email.\n",
+        )
+    if not settings.production:
+        log.info("sign-in link for %s: %s", email, link)
+    await mail.deliver([queued])
+
+
+async def consume_signin_link(token: str) -> tuple[User, str]:
+    """Use a link once: returns the user (created on first sign-in) and where to go next."""
+    now = timezone.now()
+    async with in_transaction():
+        row = await LoginToken.get_or_none(token_hash=_hash(token))
+        if row is None:
+            raise Invalid({"link": "That sign-in link is not recognised. Ask for a new one below."})
+        if row.used_at is not None:
+            raise Invalid({"link": "That sign-in link has already been used. Each link works once: ask for a new one below."})
+        if row.expires_at <= now:
+            raise Invalid({"link": "That sign-in link has expired: links last 15 minutes. Ask for a new one below."})
+        # Conditional update: two clicks racing on the same link cannot both sign in.
+        if not await LoginToken.filter(id=row.id, used_at__isnull=True).update(used_at=now):
+            raise Invalid({"link": "That sign-in link has already been used. Each link works once: ask for a new one below."})
+        user, created = await User.get_or_create(email=row.email)
+        if not user.email_verified:
+            user.email_verified = True
+            await user.save(update_fields=["email_verified"])
+        if created:
+            await audit.record(user, "user.created", user, reason="first sign-in by e-mailed link")
+    if user.suspended:
+        raise Forbidden("This account is suspended. Contact the council if you think this is a mistake.")
+    return user, row.next_path
+
+
+async def signin_with_oidc(provider_name: str, claims: dict[str, Any], verifies_identity: bool = False) -> User:
+    """Link an OpenID identity to the user with that verified e-mail (creating one if new)."""
+    subject = str(claims.get("sub") or "")
+    email = claims.get("email")
+    if not subject:
+        raise Invalid({"oidc": "The sign-in service did not say who you are. Please try again."})
+    async with in_transaction():
+        identity = await OIDCIdentity.get_or_none(provider=provider_name, subject=subject).prefetch_related("user")
+        if identity is not None:
+            user = identity.user
+        else:
+            if not email or claims.get("email_verified") is not True:
+                raise Invalid({"oidc": "The sign-in service did not confirm your email address, so we cannot sign you in with it."})
+            user, created = await User.get_or_create(email=normalise_email(email))
+            await OIDCIdentity.create(user=user, provider=provider_name, subject=subject)
+            await audit.record(user, "user.identity_linked", user, reason=provider_name)
+        changed = []
+        if not user.email_verified:
+            user.email_verified = True
+            changed.append("email_verified")
+        if verifies_identity and not user.identity_verified:
+            user.identity_verified = True
+            changed.append("identity_verified")
+        if not user.display_name and claims.get("name"):
+            user.display_name = str(claims["name"])[:80]
+            changed.append("display_name")
+        if changed:
+            await user.save(update_fields=changed)
+    if user.suspended:
+        raise Forbidden("This account is suspended. Contact the council if you think this is a mistake.")
+    return user
+
+
+async def complete_profile(user: User, display_name: str, postcode: str) -> User:
+    """Record the name and postcode asked for at first sign-in; the postcode places them in a ward."""
+    errors: dict[str, str] = {}
+    name = (display_name or "").strip()
+    if not name:
+        errors["display_name"] = "Enter the name other people will see"
+    elif len(name) > 80:
+        errors["display_name"] = "Name must be 80 characters or fewer"
+    try:
+        normalised = normalise_postcode(postcode)
+    except Invalid as error:
+        errors.update(error.errors)
+    if errors:
+        raise Invalid(errors)
+    user.display_name = name
+    user.postcode = normalised
+    ward = await find_ward_for_postcode(normalised)
+    user.ward_id = ward.id if ward else None  # type: ignore[attr-defined]
+    await user.save(update_fields=["display_name", "postcode", "ward_id"])
+    return user
+
+
+# Sessions
+
+
+async def open_session(data: dict[str, Any] | None = None, user: User | None = None, user_agent: str = "") -> tuple[str, Session]:
+    """A new session; returns the token for the cookie (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    session = await Session.create(
+        id=_hash(token), user=user, data=data or {}, expires_at=now + SESSION_LIFETIME, user_agent=user_agent[:200]
+    )
+    return token, session
+
+
+async def load_session(token: str) -> Session | None:
+    """The live session for a cookie token, with its user; None if unknown, expired or revoked."""
+    if not token or len(token) > 100:
+        return None
+    session = await Session.get_or_none(id=_hash(token)).prefetch_related("user")
+    if session is None:
+        return None
+    now = timezone.now()
+    if session.expires_at <= now or (session.user is not None and session.user.suspended):
+        await session.delete()
+        return None
+    if now - session.last_seen_at > SESSION_TOUCH_EVERY:
+        await Session.filter(id=session.id).update(last_seen_at=now, expires_at=now + SESSION_LIFETIME)
+    return session
+
+
+async def save_session_data(session: Session, data: dict[str, Any]) -> None:
+    await Session.filter(id=session.id).update(data=data)
+
+
+async def signin(old_token: str | None, user: User, data: dict[str, Any], user_agent: str = "") -> str:
+    """Rotate the session id at sign-in: the old session ends, a new one carries the user."""
+    if old_token:
+        await Session.filter(id=_hash(old_token)).delete()
+    token, _ = await open_session(data=data, user=user, user_agent=user_agent)
+    return token
+
+
+async def signout(token: str) -> None:
+    await Session.filter(id=_hash(token)).delete()
+
+
+async def signout_everywhere(user: User) -> int:
+    """End every session of this user, on every device."""
+    async with in_transaction():
+        count = await Session.filter(user=user).delete()
+        await audit.record(user, "user.signed_out_everywhere", user)
+    return count
+
+
+async def purge_expired_sessions() -> int:
+    now = timezone.now()
+    expired_sessions = await Session.filter(expires_at__lt=now).delete()
+    await LoginToken.filter(expires_at__lt=now - timedelta(days=1)).delete()
+    return expired_sessions
+
+
+# Roles
+
+
+async def roles_of(user: User | None) -> dict[int, set[str]]:
+    """{council id: {role, ...}} for this user."""
+    if user is None:
+        return {}
+    roles: dict[int, set[str]] = {}
+    for grant in await RoleGrant.filter(user=user).values("council_id", "role"):
+        roles.setdefault(grant["council_id"], set()).add(grant["role"])
+    return roles
+
+
+async def has_role(user: User | None, council: Council, *roles: str) -> bool:
+    if user is None or user.suspended:
+        return False
+    return await RoleGrant.filter(user=user, council=council, role__in=roles).exists()
+
+
+async def require_role(user: User | None, council: Council, *roles: str) -> None:
+    """Raise Forbidden unless the user holds one of these roles in this council."""
+    if not await has_role(user, council, *roles):
+        raise Forbidden()
+
+
+def _role(role: str) -> str:
+    if role not in ROLES:
+        raise Invalid({"role": "Choose officer, key worker or administrator"})
+    return role
+
+
+async def grant_role(actor: User | None, council: Council, email: str, role: str) -> RoleGrant:
+    """An admin of the council (or the command line, actor None) gives someone a role there."""
+    errors: dict[str, str] = {}
+    try:
+        email = normalise_email(email)
+    except Invalid as error:
+        errors.update(error.errors)
+    try:
+        _role(role)
+    except Invalid as error:
+        errors.update(error.errors)
+    if errors:
+        raise Invalid(errors)
+    if actor is not None:
+        await require_role(actor, council, "admin")
+    async with in_transaction():
+        user, _ = await User.get_or_create(email=email)
+        grant, created = await RoleGrant.get_or_create(user=user, council=council, role=role, defaults={"granted_by": actor})
+        if created:
+            await audit.record(actor, "role.granted", user, council=council, reason=role)
+    return grant
+
+
+async def revoke_role(actor: User | None, council: Council, grant_id: int, reason: str = "") -> None:
+    """An admin of the council takes a role away; an admin cannot remove their own admin role."""
+    if actor is not None:
+        await require_role(actor, council, "admin")
+    grant = await RoleGrant.get_or_none(id=grant_id, council=council).prefetch_related("user")
+    if grant is None:
+        raise NotFound()
+    if actor is not None and grant.user_id == actor.id and grant.role == "admin":  # type: ignore[attr-defined]
+        raise Invalid({"grant": "You cannot remove your own administrator role. Ask another administrator."})
+    async with in_transaction():
+        await grant.delete()
+        await audit.record(actor, "role.revoked", grant.user, council=council, reason=f"{grant.role}: {reason}".strip(": "))
+
+
+async def council_grants(actor: User, council: Council) -> list[RoleGrant]:
+    """Everyone holding a role in this council, for its admins."""
+    await require_role(actor, council, "admin")
+    return await RoleGrant.filter(council=council).prefetch_related("user").order_by("role", "user__email")
+
+
+async def suspend(actor: User | None, council: Council, user: User, reason: str) -> None:
+    """Stop a user from posting or signing in (an officer of a council they have acted in, or the command line)."""
+    if actor is not None:
+        await require_role(actor, council, "officer", "admin")
+    if not reason.strip():
+        raise Invalid({"reason": "Say why, for the audit log"})
+    async with in_transaction():
+        user.suspended = True
+        await user.save(update_fields=["suspended"])
+        await Session.filter(user=user).delete()
+        await audit.record(actor, "user.suspended", user, council=council, reason=reason)

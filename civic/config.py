@@ -1,0 +1,210 @@
+"""Settings read from CIVIC_* environment variables (and an optional .env file), in one place."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text("utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class OIDCProvider:
+    """One OpenID Connect provider: staff (e.g. Entra ID) or residents (e.g. GOV.UK One Login)."""
+
+    name: str
+    label: str
+    issuer: str
+    client_id: str
+    client_secret: str = ""
+    private_key_file: str = ""
+    scope: str = "openid email profile"
+    verifies_identity: bool = False
+
+    @property
+    def metadata_url(self) -> str:
+        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything civic can be told from outside. Field names map to CIVIC_<NAME>."""
+
+    env: str = "development"
+    base_url: str = "http://127.0.0.1:8000"
+    database_url: str = ""
+    data_dir: str = str(ROOT / "var")
+    secret_key: str = ""
+    encryption_keys: str = ""
+    default_council: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "civic <no-reply@civic.localhost>"
+    rate_limit_storage: str = "memory://"
+    signin_rate_per_address: str = "5/minute"
+    signin_rate_per_ip: str = "20/minute"
+    concern_rate: str = "5/minute"
+    oidc_providers: str = ""
+    trusted_hosts: str = "*"
+    worker_interval: float = 2.0
+    log_level: str = "info"
+    allow_private_webhook_urls: bool = False
+    webhook_timeout: float = 15.0
+    webhook_retry_schedule: str = "0,5,300,1800,7200,18000,36000,36000"
+    webhook_endpoint_disable_after: float = 3 * 24 * 3600.0
+    webhook_secret_overlap: float = 24 * 3600.0
+    dbs_valid_days: int = 3 * 365
+    concern_purge_days: int = 365
+    lone_working_grace_minutes: int = 60
+    providers: tuple[OIDCProvider, ...] = field(default=())
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _oidc_providers(environ: dict[str, str]) -> tuple[OIDCProvider, ...]:
+    providers = []
+    for name in filter(None, (n.strip() for n in environ.get("CIVIC_OIDC_PROVIDERS", "").split(","))):
+        prefix = f"CIVIC_OIDC_{name.upper()}_"
+
+        def get(key: str, default: str | None = None) -> str:
+            value = environ.get(prefix + key, default)
+            if value is None:
+                raise ConfigError(f"{prefix}{key} is missing: provider '{name}' is listed in CIVIC_OIDC_PROVIDERS.")
+            return value
+
+        provider = OIDCProvider(
+            name=name,
+            label=get("LABEL", name.title()),
+            issuer=get("ISSUER"),
+            client_id=get("CLIENT_ID"),
+            client_secret=get("CLIENT_SECRET", ""),
+            private_key_file=get("PRIVATE_KEY_FILE", ""),
+            scope=get("SCOPE", "openid email profile"),
+            verifies_identity=_bool(get("VERIFIES_IDENTITY", "false")),
+        )
+        if not provider.client_secret and not provider.private_key_file:
+            raise ConfigError(f"{prefix}CLIENT_SECRET or {prefix}PRIVATE_KEY_FILE must be set.")
+        providers.append(provider)
+    return tuple(providers)
+
+
+def _development_secret(data_dir: Path) -> str:
+    """Generate a secret once per checkout so no secret ships with the code."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(environ: dict[str, str] | None = None, env_file: str | Path = ".env") -> Settings:
+    """Read settings from the environment (which wins) and the .env file."""
+    merged = _read_env_file(Path(env_file))
+    merged.update(os.environ if environ is None else environ)
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        key = "CIVIC_" + f.name.upper()
+        if f.name == "providers" or key not in merged:
+            continue
+        raw = merged[key]
+        try:
+            if f.type == "int":
+                values[f.name] = int(raw)
+            elif f.type == "float":
+                values[f.name] = float(raw)
+            elif f.type == "bool":
+                values[f.name] = _bool(raw)
+            else:
+                values[f.name] = raw
+        except ValueError:
+            raise ConfigError(f"{key}={raw!r} is not a valid {f.type}.") from None
+    values["providers"] = _oidc_providers(merged)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    data_dir = Path(settings.data_dir)
+    extra: dict[str, object] = {}
+    if not settings.database_url:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        extra["database_url"] = f"sqlite://{data_dir / 'civic.sqlite3'}"
+    if settings.production:
+        problems = []
+        if len(settings.secret_key) < 32:
+            problems.append("CIVIC_SECRET_KEY (at least 32 characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+        if urlsplit(settings.base_url).scheme != "https":
+            problems.append("CIVIC_BASE_URL starting with https://")
+        if not settings.smtp_host:
+            problems.append("CIVIC_SMTP_HOST (and CIVIC_SMTP_USER / CIVIC_SMTP_PASSWORD if your relay needs them)")
+        if not settings.encryption_keys:
+            problems.append("CIVIC_ENCRYPTION_KEYS (see README: Configuration)")
+        if problems:
+            raise ConfigError("CIVIC_ENV=production needs: " + "; ".join(problems) + ".")
+    else:
+        if not settings.secret_key:
+            extra["secret_key"] = _development_secret(data_dir)
+    if not settings.encryption_keys:
+        extra["encryption_keys"] = _development_encryption_key(data_dir)
+    if extra:
+        settings = Settings(**{**{f.name: getattr(settings, f.name) for f in fields(Settings)}, **extra})
+    return settings
+
+
+def _development_encryption_key(data_dir: Path) -> str:
+    from cryptography.fernet import Fernet
+
+    path = data_dir / "encryption_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+_current: Settings | None = None
+
+
+def use(settings: Settings) -> Settings:
+    """Make these the settings of this process (the app and the worker call it at start-up)."""
+    global _current
+    _current = settings
+    return settings
+
+
+def current() -> Settings:
+    """The settings of this process, loaded from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = load()
+    return _current

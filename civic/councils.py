@@ -1,0 +1,158 @@
+"""Councils, their wards, and the postcode sectors that place a resident in a ward."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from tortoise import fields
+from tortoise.models import Model
+
+from civic.errors import Invalid, NotFound
+
+# The full UK postcode grammar (BS 7666), including GIR 0AA; spaces are optional on input.
+POSTCODE = re.compile(r"^(GIR ?0AA|[A-PR-UWYZ][0-9][0-9A-HJKPSTUW]? ?[0-9][ABD-HJLNP-UW-Z]{2}|"
+                      r"[A-PR-UWYZ][A-HK-Y][0-9][0-9ABEHMNPRVWXY]? ?[0-9][ABD-HJLNP-UW-Z]{2})$")
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class Council(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    slug = fields.CharField(max_length=60, unique=True)
+    hostnames = fields.CharField(max_length=500, default="", description="comma-separated hosts serving this council")
+    logo_url = fields.CharField(max_length=500, default="")
+    brand_colour = fields.CharField(max_length=7, default="#1d70b8")
+    emergency_phone = fields.CharField(max_length=30, default="999")
+    childrens_front_door_phone = fields.CharField(max_length=30, default="")
+    duty_email = fields.CharField(max_length=254, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "council"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ward(Model):
+    id = fields.IntField(primary_key=True)
+    council: fields.ForeignKeyRelation[Council] = fields.ForeignKeyField("civic.Council", related_name="wards")
+    name = fields.CharField(max_length=120)
+    code = fields.CharField(max_length=20, default="", description="ONS ward code where known")
+    neighbours: fields.ManyToManyRelation[Ward] = fields.ManyToManyField(
+        "civic.Ward", related_name="neighbour_of", through="ward_neighbour"
+    )
+
+    class Meta:
+        table = "ward"
+        unique_together = (("council", "name"),)
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PostcodeSector(Model):
+    id = fields.IntField(primary_key=True)
+    council: fields.ForeignKeyRelation[Council] = fields.ForeignKeyField("civic.Council", related_name="sectors")
+    sector = fields.CharField(max_length=8, description="outward code, a space and the inward digit, like NM1 4")
+    ward: fields.ForeignKeyRelation[Ward] = fields.ForeignKeyField("civic.Ward", related_name="sectors")
+
+    class Meta:
+        table = "postcode_sector"
+        unique_together = (("council", "sector"),)
+
+
+def normalise_postcode(raw: str) -> str:
+    """'nm14ab' -> 'NM1 4AB'; raises Invalid for anything that is not a UK postcode."""
+    compact = re.sub(r"\s+", "", raw or "").upper()
+    if not POSTCODE.match(compact):
+        raise Invalid({"postcode": "Enter a real postcode, like NM1 4AB"})
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+def postcode_sector(postcode: str) -> str:
+    """The sector of a normalised postcode: 'NM1 4AB' -> 'NM1 4'."""
+    return postcode[:-2]
+
+
+async def council_for_host(host: str, default_slug: str = "") -> Council | None:
+    """The council a request is for: one whose hostnames include the host, else the default."""
+    host = host.split(":")[0].lower()
+    for council in await Council.all():
+        if host in {h.strip().lower() for h in council.hostnames.split(",") if h.strip()}:
+            return council
+    if default_slug:
+        return await Council.get_or_none(slug=default_slug)
+    return await Council.all().order_by("id").first()
+
+
+async def get_council(slug: str) -> Council:
+    council = await Council.get_or_none(slug=slug)
+    if council is None:
+        raise NotFound(f"No council with slug '{slug}'")
+    return council
+
+
+async def ward_for_postcode(council: Council, postcode: str) -> Ward | None:
+    """The ward of this council containing the postcode, or None when it is outside the area."""
+    row = await PostcodeSector.get_or_none(council=council, sector=postcode_sector(postcode)).prefetch_related("ward")
+    return row.ward if row else None
+
+
+async def find_ward_for_postcode(postcode: str) -> Ward | None:
+    """The ward, in any council of this deployment, containing the postcode."""
+    row = await PostcodeSector.filter(sector=postcode_sector(postcode)).prefetch_related("ward").first()
+    return row.ward if row else None
+
+
+def _parse_sector(raw: str) -> str:
+    compact = re.sub(r"\s+", "", raw).upper()
+    if not re.match(r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9]$", compact):
+        raise ValueError(raw)
+    return f"{compact[:-1]} {compact[-1]}"
+
+
+async def import_wards(council: Council, csv_text: str) -> tuple[int, int]:
+    """Load a CSV of `sector,ward` rows (header optional); returns (wards created, sectors set).
+
+    Every bad row is reported at once and nothing is written unless all rows are good.
+    """
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    first_line = 1
+    if rows and rows[0] and rows[0][0].strip().lower() in {"sector", "postcode_sector", "postcode sector"}:
+        rows, first_line = rows[1:], 2
+    errors: dict[str, str] = {}
+    parsed: list[tuple[str, str]] = []
+    for number, row in enumerate(rows, start=first_line):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 2 or not row[1].strip():
+            errors[f"line {number}"] = "needs a postcode sector and a ward name"
+            continue
+        try:
+            parsed.append((_parse_sector(row[0]), row[1].strip()))
+        except ValueError:
+            errors[f"line {number}"] = f"'{row[0].strip()}' is not a postcode sector like NM1 4"
+    if errors:
+        raise Invalid(errors)
+    from civic.db import in_transaction
+
+    created = 0
+    async with in_transaction():
+        wards = {w.name: w for w in await Ward.filter(council=council)}
+        for sector, ward_name in parsed:
+            ward = wards.get(ward_name)
+            if ward is None:
+                ward = wards[ward_name] = await Ward.create(council=council, name=ward_name)
+                created += 1
+            await PostcodeSector.update_or_create(council=council, sector=sector, defaults={"ward": ward})
+    return created, len(parsed)
+
+
+def validate_branding(brand_colour: str) -> None:
+    if not HEX_COLOUR.match(brand_colour):
+        raise Invalid({"brand_colour": "Enter a colour as # and six hex digits, like #1d70b8"})

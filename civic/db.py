@@ -1,0 +1,71 @@
+"""The database: Tortoise configuration, start-up, migrations and transactions."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as _migrate
+from tortoise.transactions import in_transaction
+
+from civic import config
+
+# Every module holding models. The single app label "civic" keeps one migration history.
+MODEL_MODULES = [
+    "civic.councils",
+    "civic.accounts",
+    "civic.audit",
+    "civic.mail",
+]
+
+__all__ = ["in_transaction", "tortoise_config", "start", "stop", "migrate", "TORTOISE_ORM"]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """Tortoise configuration for one database URL."""
+    if database_url.startswith("postgresql://"):
+        database_url = "postgres://" + database_url.removeprefix("postgresql://")
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "civic": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _tortoise_orm() -> dict[str, Any]:
+    # The `tortoise` command (makemigrations) reads this; CIVIC_DATABASE_URL picks the database.
+    url = os.environ.get("CIVIC_DATABASE_URL") or config.load().database_url
+    return tortoise_config(url)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TORTOISE_ORM":
+        return _tortoise_orm()
+    raise AttributeError(name)
+
+
+async def start(database_url: str) -> None:
+    """Open the connection pool for this process."""
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def stop() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every pending migration."""
+    await _migrate(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+def is_postgres() -> bool:
+    return Tortoise.get_connection("default").capabilities.dialect == "postgres"

@@ -1,0 +1,23 @@
+"""Demo data: a fictional council with wards, people in every role and sample content for every area."""
+
+from __future__ import annotations
+
+import importlib
+
+# Each area adds its seeder here: "module:function", an async function taking the demo council and
+# returning a line for the summary. Every seeder must change nothing when run a second time.
+SEEDERS = [
+    "civic.demo.foundation:seed_people",
+]
+
+
+async def seed() -> str:
+    """Load the demo; running it twice changes nothing the second time."""
+    from civic.demo.foundation import seed_council
+
+    council, line = await seed_council()
+    lines = [line]
+    for target in SEEDERS:
+        module, _, name = target.partition(":")
+        lines.append(await getattr(importlib.import_module(module), name)(council))
+    return "\n".join(lines)

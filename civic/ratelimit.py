@@ -1,0 +1,33 @@
+"""Rate limits on sign-in and concern submission, in memory or in Redis (library `limits`)."""
+
+from __future__ import annotations
+
+from limits import parse
+from limits.aio.storage import Storage
+from limits.storage import storage_from_string
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from civic import config
+from civic.errors import RateLimited
+
+_limiters: dict[str, MovingWindowRateLimiter] = {}
+
+
+def _limiter() -> MovingWindowRateLimiter:
+    uri = config.current().rate_limit_storage
+    if uri not in _limiters:
+        storage: Storage = storage_from_string(uri if uri.startswith("async+") else "async+" + uri)
+        _limiters[uri] = MovingWindowRateLimiter(storage)
+    return _limiters[uri]
+
+
+async def hit(rate: str, *key: str, message: str) -> None:
+    """Count one attempt against `rate` (e.g. '5/minute') for this key; raise RateLimited when over."""
+    if not await _limiter().hit(parse(rate), *key):
+        raise RateLimited(message)
+
+
+async def reset() -> None:
+    """Forget every count (tests and `civic` maintenance)."""
+    for limiter in _limiters.values():
+        await limiter.storage.reset()

@@ -1,0 +1,1 @@
+"""Database migrations, one per change, written by `tortoise makemigrations`."""

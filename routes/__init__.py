@@ -1,0 +1,104 @@
+"""The HTTP side of civic: the Starlette application and its routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from asgi_csrf import asgi_csrf
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from civic import config, db, worker
+from civic.config import Settings
+from routes import accounts, admin, errors, home, officers
+from routes.middleware import CouncilMiddleware, SecurityHeadersMiddleware, SessionMiddleware
+from routes.web import STATIC
+
+log = logging.getLogger("civic")
+
+# Paths that take no CSRF token: the JSON API, authenticated by bearer keys and never by cookies.
+CSRF_EXEMPT_PREFIXES = ("/api/",)
+
+
+class _EveryPathExceptAPI:
+    """For asgi-csrf's `always_protect`: check the token even when a request carries no cookies."""
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and not path.startswith(CSRF_EXEMPT_PREFIXES)
+
+
+def _csrf(settings: Settings):
+    def wrap(app):
+        return asgi_csrf(
+            app,
+            signing_secret=settings.secret_key,
+            cookie_secure=settings.production,
+            always_protect=_EveryPathExceptAPI(),
+            skip_if_scope=lambda scope: scope["path"].startswith(CSRF_EXEMPT_PREFIXES),
+            send_csrf_failed=errors.csrf_failed,
+        )
+
+    return wrap
+
+
+class _ASGIWrapper:
+    def __init__(self, app, wrap):
+        self.inner = wrap(app)
+
+    async def __call__(self, scope, receive, send):
+        await self.inner(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> Starlette:
+    """The application for these settings; `run_worker` runs the background loop in-process."""
+    settings = config.use(settings or config.load())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.start(settings.database_url)
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run_forever(settings.worker_interval, stop)) if run_worker else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            await db.stop()
+
+    routes = [
+        *home.routes,
+        *accounts.routes,
+        *officers.routes,
+        *admin.routes,
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    middleware = [
+        Middleware(GZipMiddleware, minimum_size=500),
+        Middleware(SecurityHeadersMiddleware, settings=settings),
+        Middleware(_ASGIWrapper, wrap=_csrf(settings)),
+        Middleware(SessionMiddleware, settings=settings),
+        Middleware(CouncilMiddleware, settings=settings),
+    ]
+    app = Starlette(
+        debug=False,
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=errors.handlers,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app
+
+
+def app_factory() -> Starlette:
+    """What `civic serve` hands to uvicorn: the app, with the worker loop when serving alone."""
+    import os
+
+    return create_app(run_worker=os.environ.get("_CIVIC_IN_PROCESS_WORKER") == "1")

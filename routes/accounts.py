@@ -1,0 +1,122 @@
+"""Sign in by e-mailed link, first sign-in details, sign out and sign out everywhere."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from civic import accounts, config
+from civic.errors import Forbidden, Invalid, RateLimited
+from routes.web import client_ip, current_user, flash, form_values, redirect, render, require_user
+
+
+def _providers() -> list[config.OIDCProvider]:
+    return list(config.current().providers)
+
+
+async def signin_form(request: Request) -> Response:
+    if current_user(request) is not None:
+        return redirect(accounts.safe_next(request.query_params.get("next")))
+    next_path = accounts.safe_next(request.query_params.get("next"))
+    return render(request, "accounts/signin.html", {"values": {"next": next_path}, "errors": {}, "providers": _providers()})
+
+
+async def signin_request(request: Request) -> Response:
+    form = await request.form()
+    values = form_values(form)
+    try:
+        await accounts.request_signin_link(values.get("email", ""), client_ip(request), values.get("next"))
+    except Invalid as error:
+        context = {"values": values, "errors": error.errors, "providers": _providers()}
+        return render(request, "accounts/signin.html", context, status_code=422, block="form")
+    except RateLimited as error:
+        context = {"values": values, "errors": {"email": error.message}, "providers": _providers()}
+        return render(request, "accounts/signin.html", context, status_code=429, block="form")
+    request.session["signin_email"] = values.get("email", "").strip()
+    return redirect("/signin/check-email")
+
+
+async def check_email(request: Request) -> Response:
+    return render(request, "accounts/check_email.html", {"email": request.session.get("signin_email", "")})
+
+
+async def signin_link(request: Request) -> Response:
+    # A page with a button rather than signing in on GET: mail scanners that open links must not use them up.
+    return render(request, "accounts/signin_link.html", {"token": request.path_params["token"], "errors": {}})
+
+
+async def signin_link_use(request: Request) -> Response:
+    try:
+        user, next_path = await accounts.consume_signin_link(request.path_params["token"])
+    except Invalid as error:
+        context = {"values": {"next": "/"}, "errors": {"email": error.errors["link"]}, "providers": _providers()}
+        return render(request, "accounts/signin.html", context, status_code=400)
+    return _signed_in(request, user, next_path)
+
+
+def _signed_in(request: Request, user: accounts.User, next_path: str) -> Response:
+    """Rotate the session to this user, then go on (by way of first-sign-in details if missing)."""
+    request.scope["civic.signin"] = user
+    request.session.pop("signin_email", None)
+    flash(request, "You are signed in.")
+    if not user.profile_complete:
+        return redirect(f"/welcome?next={quote(next_path)}")
+    return redirect(next_path)
+
+
+async def welcome_form(request: Request) -> Response:
+    user = require_user(request)
+    values = {"display_name": user.display_name, "postcode": user.postcode, "next": accounts.safe_next(request.query_params.get("next"))}
+    return render(request, "accounts/welcome.html", {"values": values, "errors": {}})
+
+
+async def welcome_save(request: Request) -> Response:
+    user = require_user(request)
+    values = form_values(await request.form())
+    try:
+        await accounts.complete_profile(user, values.get("display_name", ""), values.get("postcode", ""))
+    except Invalid as error:
+        return render(request, "accounts/welcome.html", {"values": values, "errors": error.errors}, status_code=422, block="form")
+    await user.fetch_related("ward")
+    if user.ward is None:
+        flash(request, "Your postcode is outside the areas civic serves, so you can browse but cannot vote.", "important")
+    else:
+        flash(request, f"Thank you. You are in {user.ward.name} ward.")
+    return redirect(accounts.safe_next(values.get("next")))
+
+
+async def account(request: Request) -> Response:
+    user = require_user(request)
+    sessions = await accounts.Session.filter(user=user).count()
+    return render(request, "accounts/account.html", {"sessions": sessions})
+
+
+async def signout(request: Request) -> Response:
+    request.scope["civic.signout"] = True
+    return redirect("/")
+
+
+async def signout_everywhere(request: Request) -> Response:
+    user = current_user(request)
+    if user is None:
+        raise Forbidden("Sign in to continue.")
+    await accounts.signout_everywhere(user)
+    request.scope["civic.signout"] = True
+    return redirect("/signin?signed_out=everywhere")
+
+
+routes = [
+    Route("/signin", signin_form, methods=["GET"], name="signin_form"),
+    Route("/signin", signin_request, methods=["POST"], name="signin_request"),
+    Route("/signin/check-email", check_email, name="check_email"),
+    Route("/signin/link/{token}", signin_link, methods=["GET"], name="signin_link"),
+    Route("/signin/link/{token}", signin_link_use, methods=["POST"], name="signin_link_use"),
+    Route("/welcome", welcome_form, methods=["GET"], name="welcome_form"),
+    Route("/welcome", welcome_save, methods=["POST"], name="welcome_save"),
+    Route("/account", account, name="account"),
+    Route("/signout", signout, methods=["POST"], name="signout"),
+    Route("/signout/everywhere", signout_everywhere, methods=["POST"], name="signout_everywhere"),
+]

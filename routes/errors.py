@@ -1,0 +1,114 @@
+"""Friendly error pages, and turning domain errors into the right answer."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from civic.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from routes.web import HTMX_CONFIG, redirect, render, static_url, templates
+
+log = logging.getLogger("civic.errors")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _page(request: Request, status: int, title: str, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": message}, status_code=status)
+    return render(request, "errors/error.html", {"status": status, "title": title, "message": message}, status_code=status)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return _page(request, 404, "Page not found", "If you typed the web address, check it is correct.")
+    if exc.status_code == 405:
+        return _page(request, 405, "That did not work", "This page cannot be used that way.")
+    return _page(request, exc.status_code, "Something went wrong", str(exc.detail))
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return _page(request, 404, "Page not found", "If you typed the web address, check it is correct.")
+
+
+async def forbidden(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Forbidden)
+    if request.scope.get("user") is None and not _wants_json(request) and request.method == "GET":
+        return redirect(f"/signin?next={quote(request.url.path + ('?' + request.url.query if request.url.query else ''))}")
+    return _page(request, 403, "You cannot do that", exc.message)
+
+
+async def conflict(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Conflict)
+    return _page(request, 409, "That cannot be done now", exc.message)
+
+
+async def rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    response = _page(request, 429, "Please wait a moment", exc.message)
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+async def invalid(request: Request, exc: Exception) -> Response:
+    # Routes re-render their own forms; this catches an Invalid a route did not expect.
+    assert isinstance(exc, Invalid)
+    if _wants_json(request):
+        return JSONResponse({"errors": exc.errors}, status_code=422)
+    return _page(request, 422, "Please check what you entered", " ".join(exc.errors.values()))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__, exc_info=exc)
+    if _wants_json(request):
+        return JSONResponse({"error": "Something went wrong on our side."}, status_code=500)
+    try:
+        body = templates.get_template("errors/error.html").render(
+            status=500,
+            title="Sorry, there is a problem with the service",
+            message="Try again later. What you entered has not been lost if you go back.",
+            user=None,
+            council=None,
+            roles=set(),
+            csrf_token=lambda: "",
+            static_url=static_url,
+            htmx_config=HTMX_CONFIG,
+            flashes=lambda: [],
+            path=request.url.path,
+        )
+    except Exception:  # noqa: BLE001 - the error page itself must never fail
+        body = "<h1>Sorry, there is a problem with the service</h1>"
+    return HTMLResponse(body, status_code=500)
+
+
+async def csrf_failed(scope, send, message_id) -> None:
+    body = (
+        "<!DOCTYPE html><html lang=en><meta charset=utf-8><title>Form expired</title>"
+        "<h1>This form has expired</h1><p>For your security, go back, reload the page and try again.</p>"
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [[b"content-type", b"text/html; charset=utf-8"], [b"cache-control", b"no-store"]],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+handlers = {
+    HTTPException: http_error,
+    NotFound: not_found,
+    Forbidden: forbidden,
+    Conflict: conflict,
+    RateLimited: rate_limited,
+    Invalid: invalid,
+    Exception: server_error,
+}

@@ -1,0 +1,159 @@
+"""ASGI middleware: server-side sessions, the council a request is for, and security headers."""
+
+from __future__ import annotations
+
+import time
+from http.cookies import SimpleCookie
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from civic import accounts
+from civic.config import Settings
+from civic.councils import Council, council_for_host
+
+SESSION_COOKIE = "civic_session"
+# Council rows change rarely (an admin edits branding); each process re-reads them this often.
+COUNCIL_CACHE_SECONDS = 10.0
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            jar = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # noqa: BLE001 - a malformed cookie header is treated as none
+                return {}
+            return {key: morsel.value for key, morsel in jar.items()}
+    return {}
+
+
+class SessionMiddleware:
+    """Loads the session row named by the cookie into scope['session'] (a dict) and scope['user'].
+
+    A route signs someone in by setting scope['civic.signin'] to a user, and out by setting
+    scope['civic.signout']; both are carried out before the response's headers go out.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.secure = settings.production
+
+    def _cookie(self, value: str, max_age: int) -> str:
+        parts = [f"{SESSION_COOKIE}={value}", "Path=/", "HttpOnly", "SameSite=Lax", f"Max-Age={max_age}"]
+        if self.secure:
+            parts.append("Secure")
+        return "; ".join(parts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(("/static/", "/api/", "/healthz")):
+            await self.app(scope, receive, send)
+            return
+        token = _cookies(scope).get(SESSION_COOKIE, "")
+        session = await accounts.load_session(token) if token else None
+        data: dict[str, Any] = dict(session.data) if session else {}
+        scope["session"] = data
+        scope["user"] = session.user if session else None
+        scope["civic.session"] = session
+        before = repr(sorted(data.items()))
+
+        async def send_with_session(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                lifetime = int(accounts.SESSION_LIFETIME.total_seconds())
+                user_agent = dict(scope["headers"]).get(b"user-agent", b"").decode("latin-1")
+                if scope.get("civic.signin") is not None:
+                    new_token = await accounts.signin(token, scope["civic.signin"], scope["session"], user_agent)
+                    headers.append("set-cookie", self._cookie(new_token, lifetime))
+                elif scope.get("civic.signout"):
+                    if token:
+                        await accounts.signout(token)
+                    headers.append("set-cookie", self._cookie("", 0))
+                elif repr(sorted(scope["session"].items())) != before:
+                    if session is not None:
+                        await accounts.save_session_data(session, scope["session"])
+                    else:
+                        new_token, _ = await accounts.open_session(scope["session"], user_agent=user_agent)
+                        headers.append("set-cookie", self._cookie(new_token, lifetime))
+            await send(message)
+
+        await self.app(scope, receive, send_with_session)
+
+
+class CouncilMiddleware:
+    """Puts the council this request is for into scope['council'], and the user's roles there."""
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.default_slug = settings.default_council
+        self._cache: dict[str, tuple[float, Council | None]] = {}
+
+    async def _council(self, host: str) -> Council | None:
+        now = time.monotonic()
+        cached = self._cache.get(host)
+        if cached and now - cached[0] < COUNCIL_CACHE_SECONDS:
+            return cached[1]
+        council = await council_for_host(host, self.default_slug)
+        self._cache[host] = (now, council)
+        return council
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        scope["council"] = await self._council(host)
+        user = scope.get("user")
+        roles: set[str] = set()
+        if user is not None and scope["council"] is not None:
+            roles = (await accounts.roles_of(user)).get(scope["council"].id, set())
+        scope["roles"] = roles
+        await self.app(scope, receive, send)
+
+
+class SecurityHeadersMiddleware:
+    """A strict Content-Security-Policy (no inline script or style) and the other protective headers."""
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.production = settings.production
+        self.csp = "; ".join(
+            [
+                "default-src 'self'",
+                "script-src 'self'",
+                "style-src 'self'",
+                "img-src 'self' data: https:",
+                "connect-src 'self'",
+                "font-src 'self'",
+                "object-src 'none'",
+                "base-uri 'self'",
+                "form-action 'self'",
+                "frame-ancestors 'none'",
+            ]
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", self.csp)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+                if self.production:
+                    headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+                if scope["path"].startswith("/static/") and "v=" in scope.get("query_string", b"").decode():
+                    headers["Cache-Control"] = "public, max-age=31536000, immutable"
+                elif "cache-control" not in headers:
+                    # Pages may carry personal data and CSRF tokens: never keep them in a shared cache.
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,137 @@
+"""What every page shares: templates, htmx fragments, forms, flash messages and the current user."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2_fragments.starlette import Jinja2Blocks
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from civic import accounts
+from civic.accounts import User
+from civic.councils import Council
+from civic.errors import Forbidden
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC = ROOT / "static"
+TEMPLATES = ROOT / "templates"
+
+# htmx 2 does not swap 4xx answers by default; our forms answer 422 with the form and its errors,
+# which must replace the form. It must never inject inline styles either, which our CSP forbids.
+HTMX_CONFIG = json.dumps(
+    {
+        "includeIndicatorStyles": False,
+        "allowEval": False,
+        "responseHandling": [
+            {"code": "204", "swap": False},
+            {"code": "[23]..", "swap": True},
+            {"code": "422", "swap": True},
+            {"code": "[45]..", "swap": False, "error": True},
+        ],
+    }
+)
+
+_static_versions: dict[str, str] = {}
+
+
+def static_url(path: str) -> str:
+    """A URL that changes when the file does, so it can be cached for a year."""
+    if path not in _static_versions:
+        file = STATIC / path
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file.is_file() else "0"
+        _static_versions[path] = digest
+    return f"/static/{path}?v={_static_versions[path]}"
+
+
+def current_user(request: Request) -> User | None:
+    return request.scope.get("user")
+
+
+def current_council(request: Request) -> Council:
+    return request.scope["council"]
+
+
+def flash(request: Request, message: str, kind: str = "success") -> None:
+    """A message shown once on the next page."""
+    request.session.setdefault("flash", []).append({"message": message, "kind": kind})
+
+
+def _pop_flash(request: Request) -> list[dict[str, str]]:
+    if "session" not in request.scope or not request.session.get("flash"):
+        return []
+    return request.session.pop("flash")
+
+
+def _csrf_token(request: Request) -> str:
+    get = request.scope.get("csrftoken")
+    return get() if get else ""
+
+
+def _context(request: Request) -> dict[str, Any]:
+    return {
+        "user": current_user(request),
+        "council": request.scope.get("council"),
+        "roles": request.scope.get("roles", set()),
+        "csrf_token": lambda: _csrf_token(request),
+        "static_url": static_url,
+        "htmx_config": HTMX_CONFIG,
+        "flashes": lambda: _pop_flash(request),
+        "path": request.url.path,
+    }
+
+
+templates = Jinja2Blocks(directory=str(TEMPLATES), context_processors=[_context])
+templates.env.globals["ROLE_NAMES"] = accounts.ROLE_NAMES
+
+
+def is_fragment_request(request: Request) -> bool:
+    """htmx asked for part of a page (not a boosted navigation or a history restore)."""
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-boosted") != "true"
+        and headers.get("hx-history-restore-request") != "true"
+    )
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200, block: str | None = None
+) -> Response:
+    """Render a page, or only its named block when htmx asks for a fragment."""
+    if block and is_fragment_request(request):
+        response = templates.TemplateResponse(request, name, context or {}, status_code=status_code, block_name=block)
+    else:
+        response = templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    """Post/redirect/get: always 303 after a successful POST."""
+    return RedirectResponse(url, status_code=303)
+
+
+def require_user(request: Request) -> User:
+    """The signed-in user; anonymous visitors are sent to sign in (see the Forbidden handler)."""
+    user = current_user(request)
+    if user is None:
+        raise Forbidden("Sign in to continue.")
+    return user
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+def form_values(form: FormData) -> dict[str, str]:
+    """Single-valued fields, stripped of the CSRF token, to refill a form after an error."""
+    return {k: v for k, v in form.items() if k != "csrftoken" and isinstance(v, str)}
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
