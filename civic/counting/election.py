@@ -1,0 +1,115 @@
+"""An election to count: the budget, the projects and the residents' ballots."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+Number = int | Fraction
+"""An exact amount: an int when it is whole, otherwise a Fraction."""
+
+VOTE_TYPES = ("cumulative", "approval")
+
+
+def exact(value: int | float | str | Decimal | Fraction) -> Number:
+    """The exact value of an amount or a number of points, as an int when it is whole."""
+    if isinstance(value, bool):
+        raise TypeError("an amount cannot be a bool")
+    if isinstance(value, str):
+        value = Fraction(value.strip().replace(",", "."))
+    elif isinstance(value, float):
+        # repr() keeps 0.1 as 1/10 rather than its binary approximation.
+        value = Fraction(repr(value))
+    else:
+        value = Fraction(value)
+    return value.numerator if value.denominator == 1 else value
+
+
+@dataclass(frozen=True)
+class Project:
+    """A priority or project residents can back; `cost` is None for an uncosted priority."""
+
+    id: str
+    cost: Number | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.cost is not None:
+            object.__setattr__(self, "cost", exact(self.cost))
+
+
+@dataclass
+class Election:
+    """A round to count: `ballots` map project ids to points (1 each on approval ballots)."""
+
+    projects: Sequence[Project]
+    ballots: Sequence[Mapping[str, int | Fraction]]
+    budget: Number | None = None
+    vote_type: str = "cumulative"
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.budget is not None:
+            self.budget = exact(self.budget)
+            if self.budget < 0:
+                raise ValueError("the budget cannot be negative")
+        if self.vote_type not in VOTE_TYPES:
+            raise ValueError(f"vote_type must be one of {', '.join(VOTE_TYPES)}")
+        ids = [p.id for p in self.projects]
+        if len(set(ids)) != len(ids):
+            raise ValueError("project ids must be unique")
+        for p in self.projects:
+            if p.cost is not None and p.cost < 0:
+                raise ValueError(f"project {p.id} has a negative cost")
+
+    def project(self, project_id: str) -> Project:
+        """The project with this id."""
+        for p in self.projects:
+            if p.id == project_id:
+                return p
+        raise KeyError(project_id)
+
+
+@dataclass(frozen=True)
+class GroupedBallots:
+    """Identical ballots counted once with a weight; `ballots` hold (project index, points) pairs."""
+
+    ballots: tuple[tuple[tuple[int, Number], ...], ...]
+    weights: tuple[int, ...]
+    voters: int
+
+    @classmethod
+    def of(cls, election: Election) -> GroupedBallots:
+        index = {p.id: i for i, p in enumerate(election.projects)}
+        counts: Counter[tuple[tuple[int, Number], ...]] = Counter()
+        for number, ballot in enumerate(election.ballots):
+            points: dict[int, Number] = {}
+            for project_id, given in ballot.items():
+                if project_id not in index:
+                    raise ValueError(f"ballot {number + 1} backs an unknown project {project_id!r}")
+                value = exact(given)
+                if value < 0:
+                    raise ValueError(f"ballot {number + 1} gives negative points to {project_id!r}")
+                if value:
+                    points[index[project_id]] = value
+            counts[tuple(sorted(points.items()))] += 1
+        # Sorted so that a count never depends on the order ballots arrived in.
+        groups = sorted(counts.items())
+        return cls(
+            ballots=tuple(b for b, _ in groups),
+            weights=tuple(w for _, w in groups),
+            voters=len(election.ballots),
+        )
+
+    def totals(self, project_count: int) -> tuple[list[Number], list[int]]:
+        """Points and number of backers per project index."""
+        points: list[Number] = [0] * project_count
+        backers = [0] * project_count
+        for ballot, weight in zip(self.ballots, self.weights):
+            for p, value in ballot:
+                points[p] += value * weight
+                backers[p] += weight
+        return [exact(x) for x in points], backers

@@ -1,0 +1,453 @@
+"""The Method of Equal Shares, with Add1 completion, giving exactly pabutools' outcomes, fast.
+
+Every voter starts with an equal share of the budget. Each round the project that its backers
+can pay for at the lowest price per unit of satisfaction (rho) is bought, each backer paying
+rho times their satisfaction or all they have left; when no project can be paid for, counting
+stops. Add1 completion raises every voter's share by one unit of money and counts again, until the
+outcome spends the budget as far as any further project allows, or the last outcome within the real
+budget.
+
+Speed comes from: identical ballots counted once with a weight; each project's backers kept as
+numpy arrays; prices that never fall within a count, so a project is only re-priced when its old
+price could still win (a priority queue); floats, with an exact-fraction recount whenever two
+prices or a project's money and its cost are too close for floats to tell apart; and, for Add1,
+skipping many steps at once when they provably give the same outcome (see `_certify`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import NamedTuple
+
+import numpy as np
+
+from civic.counting.election import Election, GroupedBallots, Number
+from civic.counting.greedy import NO_BACKERS, OVER_BUDGET, costed
+from civic.counting.results import ProjectResult, Result
+
+SATISFACTIONS = ("points", "cost")
+COMPLETIONS = ("add1",)
+
+SHARES_RAN_OUT = "its backers' equal shares of the budget had run out"
+FREE_UNDER_COST = "it costs nothing, and with cost satisfaction a free project counts for nobody"
+
+# Relative error allowed for float sums of money before a comparison is recounted exactly. Float
+# arithmetic is accurate to about 1e-16 per step; a count takes at most a few thousand steps
+# per amount, so 1e-10 of all the money is a generous bound on any error.
+MONEY_ERROR = 1e-10
+PRICE_ERROR = 1e-12
+# More rounds than this re-pricing one project means float noise; price it by sorting instead.
+MAX_REFINEMENTS = 60
+
+
+def equal_shares(
+    election: Election,
+    completion: str | None = "add1",
+    satisfaction: str | None = None,
+) -> Result:
+    """Count by the Method of Equal Shares, as pabutools 1.2.3's `method_of_equal_shares` does.
+
+    `satisfaction` defaults to "cost" for approval ballots and "points" for cumulative ones;
+    `completion="add1"` is pabutools' `voter_budget_increment=1`.
+    """
+    if completion not in (None, *COMPLETIONS):
+        raise ValueError(f"unknown completion {completion!r}; use 'add1' or None")
+    if satisfaction is None:
+        satisfaction = "cost" if election.vote_type == "approval" else "points"
+    if satisfaction not in SATISFACTIONS:
+        raise ValueError(f"satisfaction must be one of {', '.join(SATISFACTIONS)}")
+    budget, costs = costed(election, "equal shares")
+    grouped = GroupedBallots.of(election)
+    shares, backers = grouped.totals(len(election.projects))
+    counter = EqualShares(costs, grouped, satisfaction, [p.id for p in election.projects])
+    if grouped.voters == 0:
+        chosen: list[int] = []
+        final: Count | None = None
+    else:
+        final = counter.add1(budget) if completion == "add1" else counter.count(Fraction(budget, grouped.voters))
+        chosen = counter.free + final.order
+    total = sum(shares)
+    selected = set(chosen)
+    lines = []
+    for i, p in enumerate(election.projects):
+        reason = ""
+        if i not in selected:
+            if not shares[i]:
+                reason = NO_BACKERS
+            elif costs[i] > budget:
+                reason = OVER_BUDGET
+            elif costs[i] == 0:
+                reason = FREE_UNDER_COST
+            else:
+                reason = SHARES_RAN_OUT
+        lines.append(
+            ProjectResult(
+                id=p.id,
+                name=p.name,
+                cost=p.cost,
+                shares=shares[i],
+                backers=backers[i],
+                share_of_total=Fraction(shares[i], 1) / total if total else Fraction(0),
+                selected=i in selected,
+                money=p.cost if i in selected else 0,
+                reason=reason,
+            )
+        )
+    return Result(
+        method="equal_shares",
+        budget=budget,
+        voters=grouped.voters,
+        selected=tuple(election.projects[i].id for i in chosen),
+        projects=tuple(lines),
+        completion=completion,
+        satisfaction=satisfaction,
+    )
+
+
+class Price(NamedTuple):
+    """A project's rho in one round: a float, how far it may be from the truth, and maybe exactly."""
+
+    value: float
+    error: float
+    unsure: bool  # its backers' money and its cost are too close to tell whether it is affordable
+    exact: Fraction | None  # rho exactly, when known without recounting
+    project: int
+
+
+@dataclass
+class Count:
+    """One count at a given share per voter: projects bought in order and the price of each."""
+
+    share: Fraction
+    order: list[int] = field(default_factory=list)
+    prices: list[Price] = field(default_factory=list)
+
+
+class EqualShares:
+    """Counts of one election at different shares per voter (an Add1 completion needs many)."""
+
+    def __init__(
+        self,
+        costs: list[Number],
+        grouped: GroupedBallots,
+        satisfaction: str,
+        ids: list[str],
+    ) -> None:
+        self.costs = costs
+        self.voters = grouped.voters
+        self.groups = len(grouped.ballots)
+        self.rank = {p: r for r, p in enumerate(sorted(range(len(ids)), key=lambda i: ids[i]))}
+        backers: list[list[tuple[int, Number, int]]] = [[] for _ in costs]
+        for g, (ballot, weight) in enumerate(zip(grouped.ballots, grouped.weights)):
+            for p, points in ballot:
+                sat = points if satisfaction == "points" else costs[p]
+                if sat > 0:
+                    backers[p].append((g, sat, weight))
+        # pabutools buys backed projects that cost nothing before counting starts; with cost
+        # satisfaction nobody gains anything from one, so it is never bought.
+        self.free = [p for p in range(len(costs)) if backers[p] and costs[p] == 0]
+        self.projects = [p for p in range(len(costs)) if backers[p] and costs[p] > 0]
+        self.backers = backers
+        self.index = {p: np.array([g for g, _, _ in backers[p]], dtype=np.intp) for p in self.projects}
+        self.sat = {p: np.array([float(s) for _, s, _ in backers[p]]) for p in self.projects}
+        self.weight = {p: np.array([float(w) for _, _, w in backers[p]]) for p in self.projects}
+        self.weighted_sat = {p: self.sat[p] * self.weight[p] for p in self.projects}
+        self.max_sat = {p: float(self.sat[p].max()) for p in self.projects}
+        exact_total = {p: sum(s * w for _, s, w in backers[p]) for p in self.projects}
+        self.total_sat = {p: float(exact_total[p]) for p in self.projects}
+        self.cost = {p: float(costs[p]) for p in self.projects}
+        # While none of its backers has run short, a project's rho is its cost over its total
+        # satisfaction, exactly; it can only rise from there.
+        self.first_exact = {p: Fraction(costs[p]) / exact_total[p] for p in self.projects}
+        self.first_price = {p: float(self.first_exact[p]) for p in self.projects}
+
+    # -- one count -------------------------------------------------------------------------
+
+    def count(self, share: Fraction, follow: Count | None = None) -> Count | None:
+        """Count with every voter holding `share`; with `follow`, certify instead (see `_certify`)."""
+        budgets = np.full(self.groups, float(share))
+        error = MONEY_ERROR * self.voters * float(share)
+        heap = [(self.first_price[p] * (1 - PRICE_ERROR), self.rank[p], p) for p in self.projects]
+        heapq.heapify(heap)
+        bought = Count(share)
+        exact_at: tuple[int, list[Fraction]] | None = None
+        while heap:
+            if follow is not None:
+                if not self._follow_round(follow, heap, budgets, error, bought):
+                    return None
+                continue
+            # Price projects in order of their floors until no floor could beat the best price.
+            bound = math.inf
+            priced: list[Price] = []
+            while heap and heap[0][0] <= bound:
+                floor, _, p = heapq.heappop(heap)
+                price = self._price(p, budgets, floor, error)
+                if price is not None:
+                    priced.append(price)
+                    bound = min(bound, price.value + price.error)
+            if not priced:
+                break
+            close = [x for x in priced if x.value - x.error <= bound]
+            dropped: set[int] = set()
+            exact_budgets: list[Fraction] | None = None
+            if len(close) == 1 and not close[0].unsure:
+                winner = close[0]
+            elif all(x.exact is not None and not x.unsure for x in close):
+                winner = min(close, key=lambda x: (x.exact, self.rank[x.project]))
+            else:
+                exact_at, dropped, decided = self._decide_exactly(share, exact_at, bought, close)
+                if decided is None:
+                    for x in priced:
+                        if x.project not in dropped:
+                            heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project))
+                    continue
+                winner = decided
+                exact_budgets = exact_at[1]
+            for x in priced:
+                if x.project != winner.project and x.project not in dropped:
+                    heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project))
+            if exact_budgets is None:
+                self._pay(winner.project, winner.value, budgets)
+            else:
+                budgets[:] = [float(b) for b in exact_budgets]
+            bought.order.append(winner.project)
+            bought.prices.append(winner)
+        return bought
+
+    def _price(self, p: int, budgets: np.ndarray, floor: float, error: float) -> Price | None:
+        """Project p's rho given everyone's money left, or None if its backers surely cannot pay."""
+        cost = self.cost[p]
+        have = budgets[self.index[p]]
+        money = have * self.weight[p]
+        available = money.sum()
+        if available < cost - error:
+            return None
+        unsure = bool(available <= cost + error)
+        sat = self.sat[p]
+        weighted_sat = self.weighted_sat[p]
+        total = self.total_sat[p]
+        price = max(floor, 0.0)
+        paying = total
+        # Re-pricing a lower bound on rho with the backers it already leaves short rises to rho,
+        # usually in two or three steps, without sorting the backers.
+        capped_count = -1
+        for _ in range(MAX_REFINEMENTS):
+            capped = have < price * sat
+            now = int(np.count_nonzero(capped))
+            if now == capped_count:
+                break
+            capped_count = now
+            paying = total - weighted_sat @ capped if now else total
+            if paying <= total * PRICE_ERROR:
+                return Price(float(np.max(have / sat)), math.inf, True, None, p)
+            new_price = (cost - (money @ capped if now else 0.0)) / paying
+            if new_price < price:
+                # Only float noise makes the bound fall; sorting is always right.
+                return self._price_by_sorting(p, have, money, error, unsure)
+            price = new_price
+        else:
+            return self._price_by_sorting(p, have, money, error, unsure)
+        if capped_count == 0 and not unsure:
+            margin = 2 * error + price * self.max_sat[p] * PRICE_ERROR
+            if float(np.min(have - price * sat)) > margin:
+                exact = self.first_exact[p]
+                return Price(self.first_price[p], self.first_price[p] * PRICE_ERROR, False, exact, p)
+        return Price(price, 4 * error / paying + price * PRICE_ERROR, unsure, None, p)
+
+    def _price_by_sorting(self, p: int, have: np.ndarray, money: np.ndarray, error: float, unsure: bool) -> Price:
+        sat = self.sat[p]
+        ratio = have / sat
+        order = np.argsort(ratio, kind="stable")
+        capped_money = np.concatenate(([0.0], np.cumsum(money[order])))
+        paying = self.total_sat[p] - np.concatenate(([0.0], np.cumsum(self.weighted_sat[p][order])))
+        for k in range(len(order)):
+            if paying[k] <= 0:
+                break
+            price = (self.cost[p] - capped_money[k]) / paying[k]
+            if price <= ratio[order[k]]:
+                return Price(float(price), 4 * error / paying[k] + price * PRICE_ERROR, unsure, None, p)
+        return Price(float(ratio.max()), math.inf, True, None, p)
+
+    def _pay(self, p: int, price: float, budgets: np.ndarray) -> None:
+        index = self.index[p]
+        budgets[index] = np.maximum(budgets[index] - price * self.sat[p], 0.0)
+
+    # -- exact fallback --------------------------------------------------------------------
+
+    def _decide_exactly(
+        self,
+        share: Fraction,
+        exact_at: tuple[int, list[Fraction]] | None,
+        bought: Count,
+        close: list[Price],
+    ) -> tuple[tuple[int, list[Fraction]], set[int], Price | None]:
+        """Replay the count exactly up to this round and choose among the close projects.
+
+        Returns the exact budgets and the round they belong to (after this round's purchase, if
+        any), the close projects found unaffordable, and the winner priced exactly, or None
+        when none of them is affordable.
+        """
+        done, budgets = exact_at if exact_at is not None else (0, [share] * self.groups)
+        budgets = list(budgets)
+        for t in range(done, len(bought.order)):
+            p, price = bought.order[t], bought.prices[t]
+            rho = price.exact if price.exact is not None else self._exact_price(p, budgets, price.value - price.error)
+            assert rho is not None, "a project bought in floats was unaffordable"
+            self._exact_pay(p, rho, budgets)
+        dropped: set[int] = set()
+        best: tuple[Fraction, int, int] | None = None
+        for x in close:
+            rho = x.exact if x.exact is not None else self._exact_price(x.project, budgets, x.value - x.error)
+            if rho is None:
+                dropped.add(x.project)
+            elif best is None or (rho, self.rank[x.project]) < best[:2]:
+                best = (rho, self.rank[x.project], x.project)
+        if best is None:
+            return (len(bought.order), budgets), dropped, None
+        rho, _, p = best
+        self._exact_pay(p, rho, budgets)
+        value = float(rho)
+        return (len(bought.order) + 1, budgets), dropped, Price(value, value * PRICE_ERROR, False, rho, p)
+
+    def _exact_price(self, p: int, budgets: list[Fraction], hint: float) -> Fraction | None:
+        backers = self.backers[p]
+        cost = self.costs[p]
+        if sum(w * budgets[g] for g, _, w in backers) < cost:
+            return None
+        price = _dyadic_below(hint)
+        capped_count = -1
+        while True:
+            capped_money = 0
+            paying = 0
+            now = 0
+            for g, s, w in backers:
+                b = budgets[g]
+                if b < price * s:
+                    capped_money += w * b
+                    now += 1
+                else:
+                    paying += w * s
+            if now == capped_count:
+                return price
+            capped_count = now
+            new_price = Fraction(cost - capped_money) / paying
+            if new_price < price:
+                # The float hint was above rho after all: start again from nothing.
+                price, capped_count = Fraction(0), -1
+                continue
+            price = new_price
+
+    def _exact_pay(self, p: int, price: Fraction, budgets: list[Fraction]) -> None:
+        for g, s, _ in self.backers[p]:
+            budgets[g] -= min(budgets[g], price * s)
+
+    # -- Add1 ------------------------------------------------------------------------------
+
+    def add1(self, budget: Number) -> Count:
+        """pabutools' `voter_budget_increment=1`: raise shares by 1 until the outcome is exhaustive
+        or the next one overspends, skipping runs of steps that provably change nothing."""
+        base = Fraction(budget, self.voters)
+        current = self.count(base)
+        assert current is not None
+        previous = current
+        k = 0
+        step = 2
+        while True:
+            spent = sum(self.costs[p] for p in current.order)
+            if spent > budget:
+                return previous
+            chosen = set(current.order)
+            if all(self.costs[p] + spent > budget for p in self.projects if p not in chosen):
+                return current
+            previous = current
+            jumped = None
+            while step > 1:
+                jumped = self._certify(current, base + k + step)
+                if jumped is not None:
+                    break
+                step //= 2
+            if jumped is not None:
+                k += step
+                current = jumped
+                step *= 2
+                continue
+            k += 1
+            current = self.count(base + k)
+            assert current is not None
+            step = 2
+
+    def _certify(self, low: Count, share: Fraction) -> Count | None:
+        """The count at `share`, if it proves every share from `low.share` to `share` buys the same.
+
+        Along one sequence of purchases, more money per voter never raises a price and never
+        lowers anyone's money left (each backer keeps max(0, b - rho * s)). So if the count at
+        `share` follows `low`'s order, and in each round every other affordable project there
+        costs more than the winner did at `low.share` (or as much, and loses the tie-break), then
+        at every share in between the winner is as cheap or cheaper and its rivals as dear or
+        dearer, and the same projects are bought in the same order.
+        """
+        return self.count(share, follow=low)
+
+    def _follow_round(
+        self,
+        low: Count,
+        heap: list[tuple[float, int, int]],
+        budgets: np.ndarray,
+        error: float,
+        bought: Count,
+    ) -> bool:
+        round_ = len(bought.order)
+        if round_ == len(low.order):
+            # The lower count stopped here: nothing may be affordable at the higher share either.
+            while heap:
+                floor, _, p = heapq.heappop(heap)
+                if self._price(p, budgets, floor, error) is not None:
+                    return False
+            return True
+        winner = low.order[round_]
+        at_low = low.prices[round_]
+        ceiling = at_low.value + at_low.error
+        kept = []
+        found: Price | None = None
+        while heap and heap[0][0] <= ceiling:
+            floor, rank, p = heapq.heappop(heap)
+            price = self._price(p, budgets, floor, error)
+            if p == winner:
+                if price is None or price.unsure:
+                    return False
+                found = price
+                continue
+            if price is None:
+                continue
+            if price.value - price.error <= ceiling and not self._dearer(price, at_low):
+                return False
+            kept.append((price.value - price.error, rank, p))
+        if found is None:
+            return False
+        for entry in kept:
+            heapq.heappush(heap, entry)
+        self._pay(winner, found.value, budgets)
+        bought.order.append(winner)
+        bought.prices.append(found)
+        return True
+
+    def _dearer(self, rival: Price, winner: Price) -> bool:
+        """Whether the rival surely loses to the winner, judged on exact prices."""
+        if rival.exact is None or winner.exact is None or rival.unsure:
+            return False
+        if rival.exact != winner.exact:
+            return rival.exact > winner.exact
+        return self.rank[rival.project] > self.rank[winner.project]
+
+
+def _dyadic_below(x: float) -> Fraction:
+    """A short fraction at or below x (and not below 0), to start an exact pricing from."""
+    if not x > 0 or math.isinf(x):
+        return Fraction(0)
+    x *= 1 - 1e-9
+    exponent = math.frexp(x)[1]
+    scale = 2 ** max(40 - exponent, 0)
+    return Fraction(math.floor(x * scale), scale)
