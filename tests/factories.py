@@ -1,0 +1,133 @@
+"""Factories that make test fixtures short, and a browser-like client for the real app."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from urllib.parse import urlencode
+from typing import Any
+
+import httpx
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from civic import accounts
+from civic.accounts import User
+from civic.councils import Council, Ward, import_wards
+from routes.middleware import SESSION_COOKIE
+
+_counter = itertools.count(1)
+
+# Sector digit -> ward, under each test council's own outward code.
+WARDS = {1: "Abbey", 2: "Abbey", 3: "Castlefields", 4: "Harbourside"}
+
+
+async def create_council_ok(**overrides: Any) -> Council:
+    """A council with three wards at its own host name, e.g. council-7.test."""
+    number = next(_counter)
+    slug = overrides.pop("slug", f"council-{number}-{uuid.uuid4().hex[:6]}")
+    fields = {
+        "name": f"Testborough Council {number}",
+        "hostnames": f"{slug}.test",
+        "duty_email": f"duty@{slug}.test",
+        "childrens_front_door_phone": "01632 960 000",
+    }
+    fields.update(overrides)
+    council = await Council.create(slug=slug, **fields)
+    csv_text = "".join(f"{outward(council)} {digit},{name}\n" for digit, name in WARDS.items())
+    await import_wards(council, csv_text)
+    return council
+
+
+def outward(council: Council) -> str:
+    """Each test council's own outward code (two letters and a district), so wards never overlap."""
+    letters = "ABDEFGHLNPRSTUWY"
+    n = council.id
+    return letters[n % 16] + letters[(n // 16) % 16] + str(1 + (n // 256) % 99)
+
+
+def postcode_in(council: Council, ward_name: str = "Abbey", unit: str = "AB") -> str:
+    """A postcode inside one of the council's wards."""
+    digit = next(d for d, name in WARDS.items() if name == ward_name)
+    return f"{outward(council)} {digit}{unit}"
+
+
+async def ward(council: Council, name: str = "Abbey") -> Ward:
+    return await Ward.get(council=council, name=name)
+
+
+async def create_user_ok(council: Council | None = None, role: str | None = None, **overrides: Any) -> User:
+    """A signed-up resident (in the council's Abbey ward when a council is given), optionally with a role."""
+    number = next(_counter)
+    email = overrides.pop("email", f"person{number}-{uuid.uuid4().hex[:6]}@example.test")
+    user = await User.create(email=email, email_verified=True, **overrides)
+    if council is not None and "postcode" not in overrides:
+        await accounts.complete_profile(user, overrides.get("display_name") or f"Person {number}", postcode_in(council))
+    if role:
+        assert council is not None
+        await accounts.grant_role(None, council, email, role)
+    return user
+
+
+class Browser:
+    """An HTTP client that behaves like a browser on one council's site: cookies, CSRF tokens, parsed HTML."""
+
+    def __init__(self, app: Any, council: Council | None = None, host: str | None = None):
+        self.host = host or (council.hostnames.split(",")[0] if council else "civic.test")
+        # Each client comes from its own address, so per-IP rate limits do not leak between tests.
+        ip = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(ip, 40000)),
+            base_url=f"http://{self.host}",
+            follow_redirects=False,
+        )
+        self.ip = ip
+
+    async def __aenter__(self) -> Browser:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+
+    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.http.get(url, **kwargs)
+
+    async def csrf_token(self) -> str:
+        token = self.http.cookies.get("csrftoken")
+        if not token:
+            await self.http.get("/")  # every page carries the token in a meta tag
+            token = self.http.cookies.get("csrftoken")
+        assert token, "the app did not set a CSRF cookie"
+        return token
+
+    async def post(self, url: str, data: dict[str, Any] | list[tuple[str, Any]] | None = None, *, csrf: bool = True, **kwargs: Any) -> httpx.Response:
+        """POST a form as a browser would, with the CSRF token the page would carry."""
+        items = list(data.items()) if isinstance(data, dict) else list(data or [])
+        if csrf:
+            items.append(("csrftoken", await self.csrf_token()))
+        headers = {"content-type": "application/x-www-form-urlencoded", **kwargs.pop("headers", {})}
+        return await self.http.post(url, content=urlencode(items, doseq=False), headers=headers, **kwargs)
+
+    async def signin_as(self, user: User) -> Browser:
+        """Start a signed-in session for this user directly (the sign-in flows have their own tests)."""
+        token, _ = await accounts.open_session(user=user)
+        self.http.cookies.set(SESSION_COOKIE, token, domain=self.host)
+        return self
+
+    async def follow(self, response: httpx.Response) -> httpx.Response:
+        assert response.status_code in (301, 302, 303, 307), response.status_code
+        return await self.get(response.headers["location"])
+
+
+def html(response: httpx.Response) -> HTMLParser:
+    return HTMLParser(response.text)
+
+
+def text_of(response: httpx.Response, selector: str) -> list[str]:
+    """The text of every element matching the CSS selector, whitespace collapsed."""
+    return [" ".join(node.text().split()) for node in html(response).css(selector)]
+
+
+def field_error(response: httpx.Response, field: str) -> str:
+    node = html(response).css_first(f"#{field}-error")
+    return " ".join(node.text().split()).removeprefix("Error: ") if node else ""

@@ -1,0 +1,182 @@
+"""Sign-in by e-mailed link, first sign-in details, sessions and sign-out."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from tortoise import timezone
+
+from civic.accounts import LoginToken, Session, User
+from tests.factories import Browser, create_user_ok, field_error, html, postcode_in, text_of
+
+LINK = re.compile(r"http://civic\.test(/signin/link/[\w\-]+)")
+
+
+async def _request_link(client: Browser, email: str, mailbox, next_path: str = "/") -> str:
+    response = await client.post("/signin", {"email": email, "next": next_path})
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/signin/check-email"
+    message = (await mailbox.wait_for(email))[-1]
+    match = LINK.search(mailbox.body(message))
+    assert match, mailbox.body(message)
+    return match.group(1)
+
+
+async def test_resident_signs_in_with_the_link_that_arrived_by_email(client, mailbox, council):
+    email = f"new-{council.slug}@example.test"
+    link = await _request_link(client, email, mailbox, next_path="/account")
+    confirm = await client.get(link)
+    assert confirm.status_code == 200
+    assert text_of(confirm, "main button") == ["Sign in"]  # GET alone never uses the link up
+
+    response = await client.post(link)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/welcome?next=/account"
+    welcome = await client.follow(response)
+    assert text_of(welcome, "h1") == ["About you"]
+
+    saved = await client.post("/welcome", {"display_name": "Ffion Hughes", "postcode": postcode_in(council).lower().replace(" ", ""), "next": "/account"})
+    assert saved.status_code == 303 and saved.headers["location"] == "/account"
+    user = await User.get(email=email).prefetch_related("ward")
+    assert user.email_verified and user.display_name == "Ffion Hughes"
+    assert user.postcode == postcode_in(council)
+    assert user.ward.name == "Abbey"
+    account = await client.follow(saved)
+    assert "Ffion Hughes" in text_of(account, "dd.govuk-summary-list__value")
+
+
+async def test_a_link_works_only_once(client, mailbox, council):
+    email = f"once-{council.slug}@example.test"
+    link = await _request_link(client, email, mailbox)
+    assert (await client.post(link)).status_code == 303
+    async with Browser(client.http._transport.app, council) as other:  # type: ignore[attr-defined]
+        again = await other.post(link)
+    assert again.status_code == 400
+    assert "already been used" in field_error(again, "email")
+
+
+async def test_a_link_older_than_15_minutes_is_refused(client, mailbox, council):
+    email = f"late-{council.slug}@example.test"
+    link = await _request_link(client, email, mailbox)
+    await LoginToken.filter(email=email).update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = await client.post(link)
+    assert response.status_code == 400
+    assert "expired" in field_error(response, "email")
+    assert not await Session.filter(user__email=email).exists()
+
+
+async def test_an_unknown_link_is_refused(client):
+    response = await client.post("/signin/link/not-a-real-token")
+    assert response.status_code == 400
+    assert "not recognised" in field_error(response, "email")
+
+
+async def test_sixth_link_request_in_a_minute_is_refused_politely(client, mailbox, council):
+    email = f"eager-{council.slug}@example.test"
+    for _ in range(5):
+        assert (await client.post("/signin", {"email": email})).status_code == 303
+    sixth = await client.post("/signin", {"email": email})
+    assert sixth.status_code == 429
+    assert "wait a minute" in field_error(sixth, "email")
+    assert html(sixth).css_first("#email").attributes["value"] == email  # what was typed is kept
+    assert await LoginToken.filter(email=email).count() == 5
+
+
+async def test_link_requests_are_limited_per_address_across_clients(app, mailbox, council):
+    email = f"spread-{council.slug}@example.test"
+    for _ in range(5):
+        async with Browser(app, council) as browser:
+            assert (await browser.post("/signin", {"email": email})).status_code == 303
+    async with Browser(app, council) as browser:
+        assert (await browser.post("/signin", {"email": email})).status_code == 429
+
+
+async def test_a_bad_email_address_gets_a_message_by_the_field(client):
+    response = await client.post("/signin", {"email": "not an address"})
+    assert response.status_code == 422
+    assert "correct format" in field_error(response, "email")
+    assert html(response).css_first("#email").attributes["value"] == "not an address"
+
+
+async def test_post_without_csrf_token_is_refused(client):
+    await client.get("/signin")
+    response = await client.post("/signin", {"email": "a@example.test"}, csrf=False)
+    assert response.status_code == 403
+
+
+async def test_post_without_any_cookie_is_refused(app, council):
+    async with Browser(app, council) as fresh:
+        response = await fresh.http.post("/signin", data={"email": "a@example.test"})
+    assert response.status_code == 403
+
+
+async def test_next_to_another_site_lands_on_home(client, mailbox, council):
+    email = f"next-{council.slug}@example.test"
+    user = await create_user_ok(council, email=email)
+    assert user.profile_complete
+    for hostile in ("//evil.example", "https://evil.example/", "/\\evil.example"):
+        link = await _request_link(client, email, mailbox, next_path=hostile)
+        async with Browser(client.http._transport.app, council) as fresh:  # type: ignore[attr-defined]
+            response = await fresh.post(link)
+        assert response.headers["location"] == "/", hostile
+
+
+async def test_session_id_rotates_at_sign_in(client, mailbox, council):
+    email = f"rotate-{council.slug}@example.test"
+    await client.post("/signin", {"email": email})  # creates an anonymous session
+    before = client.http.cookies.get("civic_session")
+    assert before
+    link = LINK.search(mailbox.body((await mailbox.wait_for(email))[-1])).group(1)  # type: ignore[union-attr]
+    response = await client.post(link)
+    after = client.http.cookies.get("civic_session")
+    assert after and after != before
+    assert "HttpOnly" in response.headers["set-cookie"] and "SameSite=Lax" in response.headers["set-cookie"]
+
+
+async def test_sign_out_everywhere_ends_a_session_in_another_client(app, council):
+    user = await create_user_ok(council)
+    async with Browser(app, council) as phone, Browser(app, council) as laptop:
+        await phone.signin_as(user)
+        await laptop.signin_as(user)
+        assert (await laptop.get("/account")).status_code == 200
+        response = await phone.post("/signout/everywhere")
+        assert response.status_code == 303
+        assert (await laptop.get("/account")).status_code == 303  # sent to sign in
+        assert (await laptop.get("/account")).headers["location"].startswith("/signin")
+    assert not await Session.filter(user=user).exists()
+
+
+async def test_sign_out_ends_only_this_session(app, council):
+    user = await create_user_ok(council)
+    async with Browser(app, council) as phone, Browser(app, council) as laptop:
+        await phone.signin_as(user)
+        await laptop.signin_as(user)
+        assert (await phone.post("/signout")).status_code == 303
+        assert (await phone.get("/account")).status_code == 303
+        assert (await laptop.get("/account")).status_code == 200
+
+
+async def test_postcode_outside_the_area_can_browse_but_is_told(client, council):
+    user = await create_user_ok()
+    await client.signin_as(user)
+    response = await client.post("/welcome", {"display_name": "Visitor", "postcode": "ZE1 0AA", "next": "/"})
+    assert response.status_code == 303
+    home = await client.follow(response)
+    assert any("cannot vote" in t for t in text_of(home, ".govuk-notification-banner__heading"))
+    assert (await User.get(id=user.id)).ward_id is None  # type: ignore[attr-defined]
+
+
+async def test_first_sign_in_details_are_validated_together(client, council):
+    await client.signin_as(await create_user_ok())
+    response = await client.post("/welcome", {"display_name": "", "postcode": "XX"})
+    assert response.status_code == 422
+    assert field_error(response, "display_name") and field_error(response, "postcode")
+    assert html(response).css_first("#postcode").attributes["value"] == "XX"
+
+
+async def test_suspended_user_cannot_use_a_session(client, council):
+    user = await create_user_ok(council)
+    await client.signin_as(user)
+    await User.filter(id=user.id).update(suspended=True)
+    assert (await client.get("/account")).status_code == 303
