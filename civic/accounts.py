@@ -331,7 +331,13 @@ def _role(role: str) -> str:
 
 
 async def grant_role(actor: User | None, council: Council, email: str, role: str) -> RoleGrant:
-    """An admin of the council (or the command line, actor None) gives someone a role there."""
+    """An admin of the council gives someone a role there."""
+    await require_role(actor, council, "admin")
+    return await assign_role(council, email, role, granted_by=actor)
+
+
+async def assign_role(council: Council, email: str, role: str, granted_by: User | None = None) -> RoleGrant:
+    """Give a role with no permission check: for `civic user grant` and the demo, never for a request."""
     errors: dict[str, str] = {}
     try:
         email = normalise_email(email)
@@ -343,24 +349,22 @@ async def grant_role(actor: User | None, council: Council, email: str, role: str
         errors.update(error.errors)
     if errors:
         raise Invalid(errors)
-    if actor is not None:
-        await require_role(actor, council, "admin")
     async with in_transaction():
         user, _ = await User.get_or_create(email=email)
-        grant, created = await RoleGrant.get_or_create(user=user, council=council, role=role, defaults={"granted_by": actor})
+        grant, created = await RoleGrant.get_or_create(user=user, council=council, role=role, defaults={"granted_by": granted_by})
         if created:
-            await audit.record(actor, "role.granted", user, council=council, reason=role)
+            await audit.record(granted_by, "role.granted", user, council=council, reason=role)
     return grant
 
 
 async def revoke_role(actor: User | None, council: Council, grant_id: int, reason: str = "") -> None:
     """An admin of the council takes a role away; an admin cannot remove their own admin role."""
-    if actor is not None:
-        await require_role(actor, council, "admin")
+    await require_role(actor, council, "admin")
+    assert actor is not None
     grant = await RoleGrant.get_or_none(id=grant_id, council=council).prefetch_related("user")
     if grant is None:
         raise NotFound()
-    if actor is not None and grant.user_id == actor.id and grant.role == "admin":  # type: ignore[attr-defined]
+    if grant.user_id == actor.id and grant.role == "admin":  # type: ignore[attr-defined]
         raise Invalid({"grant": "You cannot remove your own administrator role. Ask another administrator."})
     async with in_transaction():
         await grant.delete()
@@ -374,9 +378,8 @@ async def council_grants(actor: User, council: Council) -> list[RoleGrant]:
 
 
 async def suspend(actor: User | None, council: Council, user: User, reason: str) -> None:
-    """Stop a user from posting or signing in (an officer of a council they have acted in, or the command line)."""
-    if actor is not None:
-        await require_role(actor, council, "officer", "admin")
+    """An officer stops a user from posting or signing in."""
+    await require_role(actor, council, "officer", "admin")
     if not reason.strip():
         raise Invalid({"reason": "Say why, for the audit log"})
     async with in_transaction():

@@ -118,7 +118,7 @@ def cmd_user_create(args: argparse.Namespace) -> None:
         message = f"{'Created' if created else 'Found'} user {user.email}"
         if args.role:
             council = await get_council(args.council)
-            await accounts.grant_role(None, council, user.email, args.role)
+            await accounts.assign_role(council, user.email, args.role)
             message += f", {args.role} of {council.name}"
         return message
 
@@ -131,7 +131,7 @@ def cmd_user_grant(args: argparse.Namespace) -> None:
 
     async def work() -> str:
         council = await get_council(args.council)
-        await accounts.grant_role(None, council, args.email, args.role)
+        await accounts.assign_role(council, args.email, args.role)
         return f"{args.email} is now {args.role} of {council.name}"
 
     print(asyncio.run(_with_db(work)))

@@ -157,3 +157,31 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HtmxRedirectMiddleware:
+    """After an htmx form post, a 303 becomes HX-Redirect: the browser, not the XHR, follows it.
+
+    Without this, htmx would follow the redirect inside its request and swap the next page into
+    the form's target, leaving the address bar behind.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
+        if headers.get(b"hx-request") != b"true" or headers.get(b"hx-boosted") == b"true":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_hx_redirect(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] in (302, 303):
+                response_headers = MutableHeaders(scope=message)
+                location = response_headers.get("location", "/")
+                del response_headers["location"]
+                response_headers["HX-Redirect"] = location
+                message["status"] = 200
+            await send(message)
+
+        await self.app(scope, receive, send_hx_redirect)

@@ -65,7 +65,7 @@ async def create_user_ok(council: Council | None = None, role: str | None = None
         await accounts.complete_profile(user, overrides.get("display_name") or f"Person {number}", postcode_in(council))
     if role:
         assert council is not None
-        await accounts.grant_role(None, council, email, role)
+        await accounts.assign_role(council, email, role)
     return user
 
 

@@ -41,6 +41,8 @@ MONEY_ERROR = 1e-10
 PRICE_ERROR = 1e-12
 # More rounds than this re-pricing one project means float noise; price it by sorting instead.
 MAX_REFINEMENTS = 60
+# The furthest Add1 tries to jump at once when no price is expected to overtake another.
+MAX_JUMP = 1 << 20
 
 
 def equal_shares(
@@ -115,15 +117,21 @@ class Price(NamedTuple):
     unsure: bool  # its backers' money and its cost are too close to tell whether it is affordable
     exact: Fraction | None  # rho exactly, when known without recounting
     project: int
+    slope: float = 0.0  # how fast rho falls as every share rises, while nobody's position changes
 
 
 @dataclass
 class Count:
-    """One count at a given share per voter: projects bought in order and the price of each."""
+    """One count at a given share per voter: projects bought in order and the price of each.
+
+    `horizon` guesses how far the share can rise before the order could change, by following
+    each price's slope; `_certify` checks the guess.
+    """
 
     share: Fraction
     order: list[int] = field(default_factory=list)
     prices: list[Price] = field(default_factory=list)
+    horizon: float = math.inf
 
 
 class EqualShares:
@@ -169,6 +177,8 @@ class EqualShares:
     def count(self, share: Fraction, follow: Count | None = None) -> Count | None:
         """Count with every voter holding `share`; with `follow`, certify instead (see `_certify`)."""
         budgets = np.full(self.groups, float(share))
+        # d(money left)/d(share) for each voter, to guess how far the share can rise unchanged.
+        slopes = np.ones(self.groups)
         error = MONEY_ERROR * self.voters * float(share)
         heap = [(self.first_price[p] * (1 - PRICE_ERROR), self.rank[p], p) for p in self.projects]
         heapq.heapify(heap)
@@ -176,18 +186,29 @@ class EqualShares:
         exact_at: tuple[int, list[Fraction]] | None = None
         while heap:
             if follow is not None:
-                if not self._follow_round(follow, heap, budgets, error, bought):
+                if not self._follow_round(follow, heap, budgets, slopes, error, bought):
                     return None
                 continue
             # Price projects in order of their floors until no floor could beat the best price.
             bound = math.inf
             priced: list[Price] = []
+            dearer: list[tuple[float, int]] = []
             while heap and heap[0][0] <= bound:
                 floor, _, p = heapq.heappop(heap)
-                price = self._price(p, budgets, floor, error)
+                if priced:
+                    # Cheaper than pricing: can its backers pay for it at the best price so far?
+                    verdict = self._dearer_than(p, bound, budgets, slopes, error, bought)
+                    if verdict is None:
+                        continue
+                    if verdict:
+                        dearer.append((bound, p))
+                        continue
+                price = self._price(p, budgets, slopes, floor, error, bought)
                 if price is not None:
                     priced.append(price)
                     bound = min(bound, price.value + price.error)
+            for floor, p in dearer:
+                heapq.heappush(heap, (floor, self.rank[p], p))
             if not priced:
                 break
             close = [x for x in priced if x.value - x.error <= bound]
@@ -204,26 +225,40 @@ class EqualShares:
                         if x.project not in dropped:
                             heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project))
                     continue
-                winner = decided
+                slope = next(x.slope for x in close if x.project == decided.project)
+                winner = decided._replace(slope=slope)
                 exact_budgets = exact_at[1]
             for x in priced:
                 if x.project != winner.project and x.project not in dropped:
                     heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project))
-            if exact_budgets is None:
-                self._pay(winner.project, winner.value, budgets)
-            else:
+                    _overtakes(bought, winner, x)
+            self._pay(winner, budgets, slopes)
+            if exact_budgets is not None:
                 budgets[:] = [float(b) for b in exact_budgets]
             bought.order.append(winner.project)
             bought.prices.append(winner)
         return bought
 
-    def _price(self, p: int, budgets: np.ndarray, floor: float, error: float) -> Price | None:
+    def _price(
+        self,
+        p: int,
+        budgets: np.ndarray,
+        slopes: np.ndarray,
+        floor: float,
+        error: float,
+        bought: Count,
+    ) -> Price | None:
         """Project p's rho given everyone's money left, or None if its backers surely cannot pay."""
         cost = self.cost[p]
-        have = budgets[self.index[p]]
-        money = have * self.weight[p]
+        index = self.index[p]
+        have = budgets[index]
+        weight = self.weight[p]
+        money = have * weight
         available = money.sum()
         if available < cost - error:
+            rising = slopes[index] @ weight
+            if rising > 0:
+                bought.horizon = min(bought.horizon, (cost - available) / rising)
             return None
         unsure = bool(available <= cost + error)
         sat = self.sat[p]
@@ -234,6 +269,7 @@ class EqualShares:
         # Re-pricing a lower bound on rho with the backers it already leaves short rises to rho,
         # usually in two or three steps, without sorting the backers.
         capped_count = -1
+        capped = None
         for _ in range(MAX_REFINEMENTS):
             capped = have < price * sat
             now = int(np.count_nonzero(capped))
@@ -246,34 +282,84 @@ class EqualShares:
             new_price = (cost - (money @ capped if now else 0.0)) / paying
             if new_price < price:
                 # Only float noise makes the bound fall; sorting is always right.
-                return self._price_by_sorting(p, have, money, error, unsure)
+                return self._price_by_sorting(p, have, money, slopes[index], error, unsure)
             price = new_price
         else:
-            return self._price_by_sorting(p, have, money, error, unsure)
-        if capped_count == 0 and not unsure:
-            margin = 2 * error + price * self.max_sat[p] * PRICE_ERROR
-            if float(np.min(have - price * sat)) > margin:
-                exact = self.first_exact[p]
-                return Price(self.first_price[p], self.first_price[p] * PRICE_ERROR, False, exact, p)
-        return Price(price, 4 * error / paying + price * PRICE_ERROR, unsure, None, p)
+            return self._price_by_sorting(p, have, money, slopes[index], error, unsure)
+        if capped_count == 0:
+            if not unsure:
+                margin = 2 * error + price * self.max_sat[p] * PRICE_ERROR
+                if float(np.min(have - price * sat)) > margin:
+                    exact = self.first_exact[p]
+                    return Price(self.first_price[p], self.first_price[p] * PRICE_ERROR, False, exact, p)
+            slope = 0.0
+        else:
+            slope = float((slopes[index] * weight) @ capped) / paying
+        return Price(price, 4 * error / paying + price * PRICE_ERROR, unsure, None, p, slope)
 
-    def _price_by_sorting(self, p: int, have: np.ndarray, money: np.ndarray, error: float, unsure: bool) -> Price:
+    def _dearer_than(
+        self,
+        p: int,
+        price: float,
+        budgets: np.ndarray,
+        slopes: np.ndarray,
+        error: float,
+        bought: Count,
+    ) -> bool | None:
+        """True if project p's backers surely cannot pay for it at `price` (so its rho is higher),
+        None if they surely cannot pay for it at all, False if unsure."""
+        cost = self.cost[p]
+        index = self.index[p]
+        have = budgets[index]
+        weight = self.weight[p]
+        available = have @ weight
+        if available < cost - error:
+            rising = slopes[index] @ weight
+            if rising > 0:
+                bought.horizon = min(bought.horizon, (cost - available) / rising)
+            return None
+        share = price * self.sat[p]
+        capped = have < share
+        would_pay = np.where(capped, have, share) @ weight
+        if would_pay >= cost - error:
+            return False
+        # Its backers' money at this price grows with the share only through those who run short.
+        rising = (slopes[index] * weight) @ capped
+        if rising > 0:
+            bought.horizon = min(bought.horizon, (cost - would_pay) / rising)
+        return True
+
+    def _price_by_sorting(
+        self,
+        p: int,
+        have: np.ndarray,
+        money: np.ndarray,
+        rising: np.ndarray,
+        error: float,
+        unsure: bool,
+    ) -> Price:
         sat = self.sat[p]
         ratio = have / sat
         order = np.argsort(ratio, kind="stable")
         capped_money = np.concatenate(([0.0], np.cumsum(money[order])))
+        capped_rising = np.concatenate(([0.0], np.cumsum((rising * self.weight[p])[order])))
         paying = self.total_sat[p] - np.concatenate(([0.0], np.cumsum(self.weighted_sat[p][order])))
         for k in range(len(order)):
             if paying[k] <= 0:
                 break
             price = (self.cost[p] - capped_money[k]) / paying[k]
             if price <= ratio[order[k]]:
-                return Price(float(price), 4 * error / paying[k] + price * PRICE_ERROR, unsure, None, p)
+                error_bound = 4 * error / paying[k] + price * PRICE_ERROR
+                return Price(float(price), error_bound, unsure, None, p, float(capped_rising[k] / paying[k]))
         return Price(float(ratio.max()), math.inf, True, None, p)
 
-    def _pay(self, p: int, price: float, budgets: np.ndarray) -> None:
-        index = self.index[p]
-        budgets[index] = np.maximum(budgets[index] - price * self.sat[p], 0.0)
+    def _pay(self, price: Price, budgets: np.ndarray, slopes: np.ndarray) -> None:
+        index = self.index[price.project]
+        left = budgets[index] - price.value * self.sat[price.project]
+        paid_up = left <= 0
+        budgets[index] = np.maximum(left, 0.0)
+        # A backer who still has money keeps the rise in their share, plus what a falling price saves.
+        slopes[index] = np.where(paid_up, 0.0, slopes[index] + price.slope * self.sat[price.project])
 
     # -- exact fallback --------------------------------------------------------------------
 
@@ -354,7 +440,6 @@ class EqualShares:
         assert current is not None
         previous = current
         k = 0
-        step = 2
         while True:
             spent = sum(self.costs[p] for p in current.order)
             if spent > budget:
@@ -363,21 +448,19 @@ class EqualShares:
             if all(self.costs[p] + spent > budget for p in self.projects if p not in chosen):
                 return current
             previous = current
-            jumped = None
-            while step > 1:
-                jumped = self._certify(current, base + k + step)
+            # The last whole step before the order is expected to change.
+            jump = math.ceil(current.horizon) - 1 if current.horizon < MAX_JUMP else MAX_JUMP
+            while jump >= 1:
+                jumped = self._certify(current, base + k + jump)
                 if jumped is not None:
+                    k += jump
+                    current = jumped
                     break
-                step //= 2
-            if jumped is not None:
-                k += step
-                current = jumped
-                step *= 2
-                continue
-            k += 1
-            current = self.count(base + k)
-            assert current is not None
-            step = 2
+                jump //= 2
+            else:
+                k += 1
+                current = self.count(base + k)
+                assert current is not None
 
     def _certify(self, low: Count, share: Fraction) -> Count | None:
         """The count at `share`, if it proves every share from `low.share` to `share` buys the same.
@@ -396,6 +479,7 @@ class EqualShares:
         low: Count,
         heap: list[tuple[float, int, int]],
         budgets: np.ndarray,
+        slopes: np.ndarray,
         error: float,
         bought: Count,
     ) -> bool:
@@ -404,17 +488,24 @@ class EqualShares:
             # The lower count stopped here: nothing may be affordable at the higher share either.
             while heap:
                 floor, _, p = heapq.heappop(heap)
-                if self._price(p, budgets, floor, error) is not None:
+                if self._price(p, budgets, slopes, floor, error, bought) is not None:
                     return False
             return True
         winner = low.order[round_]
         at_low = low.prices[round_]
         ceiling = at_low.value + at_low.error
-        kept = []
+        rivals: list[Price] = []
         found: Price | None = None
         while heap and heap[0][0] <= ceiling:
             floor, rank, p = heapq.heappop(heap)
-            price = self._price(p, budgets, floor, error)
+            if p != winner:
+                verdict = self._dearer_than(p, ceiling, budgets, slopes, error, bought)
+                if verdict is None:
+                    continue
+                if verdict:
+                    rivals.append(Price(ceiling, 0.0, False, None, p))
+                    continue
+            price = self._price(p, budgets, slopes, floor, error, bought)
             if p == winner:
                 if price is None or price.unsure:
                     return False
@@ -424,12 +515,14 @@ class EqualShares:
                 continue
             if price.value - price.error <= ceiling and not self._dearer(price, at_low):
                 return False
-            kept.append((price.value - price.error, rank, p))
+            rivals.append(price)
         if found is None:
             return False
-        for entry in kept:
-            heapq.heappush(heap, entry)
-        self._pay(winner, found.value, budgets)
+        for x in rivals:
+            heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project))
+            if x.slope:
+                _overtakes(bought, found, x)
+        self._pay(found, budgets, slopes)
         bought.order.append(winner)
         bought.prices.append(found)
         return True
@@ -441,6 +534,14 @@ class EqualShares:
         if rival.exact != winner.exact:
             return rival.exact > winner.exact
         return self.rank[rival.project] > self.rank[winner.project]
+
+
+def _overtakes(bought: Count, winner: Price, rival: Price) -> None:
+    """Bring the count's horizon down to where the rival's falling price would reach the winner's
+    price here, which is where `_certify` could no longer vouch for the steps in between."""
+    if rival.slope > 0:
+        gap = max(rival.value - rival.error - winner.value - winner.error, 0.0)
+        bought.horizon = min(bought.horizon, gap / rival.slope)
 
 
 def _dyadic_below(x: float) -> Fraction:

@@ -71,6 +71,6 @@ async def seed_people(council: Council) -> str:
         if created:
             await accounts.complete_profile(user, name, postcode)
         if role:
-            await accounts.grant_role(None, council, email, role)
+            await accounts.assign_role(council, email, role)
     lines = [f"  {email} ({role or 'resident'})" for email, _, _, role in PEOPLE]
     return "People (sign in with any of these; the link is printed in the log):\n" + "\n".join(lines)

@@ -1,0 +1,68 @@
+"""Journeys through sign-in and the officer pages on a phone, checked with axe-core."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from civic.accounts import User
+from tests.e2e.conftest import signin_in_browser
+from tests.factories import create_user_ok, postcode_in
+
+
+async def test_resident_signs_in_by_emailed_link_on_a_phone(phone, live_server, mailbox, e2e_council, check_accessibility):
+    email = f"phone-{uuid.uuid4().hex[:8]}@example.test"
+    await phone.goto("/")
+    await check_accessibility(phone)
+    await phone.get_by_role("link", name="Sign in").first.click()
+    await check_accessibility(phone)
+    await phone.get_by_label("Email address").fill(email)
+    await phone.get_by_role("button", name="Email me a link").click()
+    await phone.wait_for_url("**/signin/check-email")
+    assert await phone.get_by_role("heading", level=1).inner_text() == "Check your email"
+
+    message = (await mailbox.wait_for(email))[-1]
+    link = re.search(r"(http://\S+/signin/link/\S+)", mailbox.body(message)).group(1)  # type: ignore[union-attr]
+    await phone.goto(link)
+    await phone.get_by_role("button", name="Sign in").click()
+    await phone.wait_for_url("**/welcome**")
+    await check_accessibility(phone)
+
+    await phone.get_by_role("button", name="Continue").click()  # empty: errors shown by the fields
+    await phone.locator(".govuk-error-summary").wait_for()
+    await check_accessibility(phone)
+    await phone.get_by_label("Your name").fill("Dewi Lloyd")
+    await phone.get_by_label("Postcode").fill(postcode_in(e2e_council, "Castlefields").lower())
+    await phone.get_by_role("button", name="Continue").click()
+    await phone.wait_for_url(live_server + "/")
+    assert "Castlefields" in await phone.locator(".govuk-notification-banner").inner_text()
+    user = await User.get(email=email).prefetch_related("ward")
+    assert user.ward.name == "Castlefields"
+
+
+async def test_sign_in_works_without_javascript(phone_without_js, live_server, mailbox):
+    email = f"nojs-{uuid.uuid4().hex[:8]}@example.test"
+    await phone_without_js.goto("/signin")
+    await phone_without_js.get_by_label("Email address").fill(email)
+    await phone_without_js.get_by_role("button", name="Email me a link").click()
+    await phone_without_js.wait_for_url("**/signin/check-email")
+    link = re.search(r"(http://\S+/signin/link/\S+)", mailbox.body((await mailbox.wait_for(email))[-1])).group(1)  # type: ignore[union-attr]
+    await phone_without_js.goto(link)
+    await phone_without_js.get_by_role("button", name="Sign in").click()
+    await phone_without_js.wait_for_url("**/welcome**")
+
+
+async def test_officer_and_admin_pages_are_accessible_on_a_phone(phone, live_server, e2e_council, check_accessibility):
+    admin = await create_user_ok(e2e_council, role="admin", display_name="Ada Admin")
+    await create_user_ok(e2e_council, role="officer")
+    await signin_in_browser(phone, live_server, admin)
+    await phone.goto("/officer")
+    assert await phone.get_by_role("heading", level=1).inner_text() == "Officer home"
+    await check_accessibility(phone)
+    await phone.goto("/admin/roles")
+    await check_accessibility(phone)
+    await phone.get_by_role("button", name="Give role").click()
+    await phone.locator(".govuk-error-summary").wait_for()
+    await check_accessibility(phone)
+    await phone.goto("/account")
+    await check_accessibility(phone)

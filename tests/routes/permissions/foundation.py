@@ -1,0 +1,36 @@
+"""Foundation routes: home, sign-in, account, officer home and roles."""
+
+from __future__ import annotations
+
+from civic.accounts import RoleGrant
+from tests.factories import create_user_ok
+from tests.routes.permissions import Case, World, council_roles, everyone, signed_in
+
+STAFF = {"officer", "admin"}
+
+CASES = [
+    Case("GET", "/", everyone()),
+    Case("GET", "/healthz", everyone()),
+    Case("GET", "/branding.css", everyone()),
+    Case("GET", "/signin", {**everyone(303), "anonymous": 200}, note="signed-in people go on to next"),
+    Case("POST", "/signin", {**everyone(303)}, data={"email": "someone-{role}@example.test"}),
+    Case("GET", "/signin/check-email", everyone()),
+    Case("GET", "/signin/link/{token}", everyone()),
+    Case("POST", "/signin/link/{token}", everyone(400), note="an unknown token is refused for everyone"),
+    Case("GET", "/welcome", signed_in()),
+    Case("POST", "/welcome", signed_in(422, anonymous=403), data={"display_name": ""}),
+    Case("GET", "/account", signed_in()),
+    Case("POST", "/signout", everyone(303)),
+    Case("POST", "/signout/everywhere", signed_in(303, anonymous=403)),
+    Case("GET", "/officer", council_roles(STAFF)),
+    Case("GET", "/admin/roles", council_roles({"admin"})),
+    Case("POST", "/admin/roles", council_roles({"admin"}, ok=303, anonymous=403), data={"email": "new-officer@example.test", "role": "officer"}),
+    Case("POST", "/admin/roles/{grant_id}/revoke", council_roles({"admin"}, ok=303, anonymous=403), fresh=True),
+]
+
+
+async def setup(world: World) -> dict[str, str]:
+    officer = await create_user_ok(world.council, role="officer")
+    grant = await RoleGrant.get(user=officer, council=world.council)
+    return {"token": "not-a-real-token", "grant_id": str(grant.id)}
+

@@ -1,0 +1,68 @@
+"""Every route as anonymous, resident, officer, key worker and admin, and as staff of another council."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+from starlette.routing import Mount, Route
+
+from tests.factories import Browser, create_council_ok, create_user_ok
+from tests.routes import permissions
+from tests.routes.permissions import ROLES, World
+
+AREAS = sorted(m.name for m in pkgutil.iter_modules(permissions.__path__))
+
+
+async def _world(council) -> World:
+    other = await create_council_ok()
+    people = {
+        "resident": await create_user_ok(council),
+        "officer": await create_user_ok(council, role="officer"),
+        "key-worker": await create_user_ok(council, role="key-worker"),
+        "admin": await create_user_ok(council, role="admin"),
+        "other-officer": await create_user_ok(other, role="officer"),
+        "other-admin": await create_user_ok(other, role="admin"),
+    }
+    return World(council=council, other_council=other, people=people)
+
+
+@pytest.mark.parametrize("area", AREAS)
+async def test_each_route_answers_each_role_as_it_should(app, council, area):
+    module = importlib.import_module(f"tests.routes.permissions.{area}")
+    world = await _world(council)
+    values = await module.setup(world)
+    mismatches = []
+    for case in module.CASES:
+        for role in ROLES:
+            if case.fresh:
+                values = await module.setup(world)
+            async with Browser(app, council) as browser:
+                if role != "anonymous":
+                    await browser.signin_as(world.people[role])
+                path = case.path.format(**values)
+                if case.method == "GET":
+                    response = await browser.get(path)
+                else:
+                    data = {k: str(v).format(role=role, **values) for k, v in case.data.items()}
+                    response = await browser.post(path, data)
+            if response.status_code != case.expect[role]:
+                mismatches.append(f"{case.method} {path} as {role}: {response.status_code}, expected {case.expect[role]}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_every_route_is_in_the_matrix(app):
+    covered = set()
+    for area in AREAS:
+        for case in importlib.import_module(f"tests.routes.permissions.{area}").CASES:
+            covered.add((case.method, case.path))
+    missing = []
+    for route in app.routes:
+        if isinstance(route, Mount):
+            continue
+        assert isinstance(route, Route)
+        for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
+            if (method, route.path) not in covered:
+                missing.append(f"{method} {route.path}")
+    assert not missing, "routes missing from tests/routes/permissions/: " + ", ".join(missing)
