@@ -30,6 +30,8 @@ def _settings() -> config.Settings:
 
 async def _with_db(work: Callable[[], Awaitable[Any]]) -> Any:
     settings = _settings()
+    # Like `serve`, every command brings the schema up to date first, so a fresh install just works.
+    await db.migrate(settings.database_url)
     await db.start(settings.database_url)
     try:
         return await work()
@@ -46,8 +48,6 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from civic import demo
 
-    settings = _settings()
-    asyncio.run(db.migrate(settings.database_url))
     summary = asyncio.run(_with_db(demo.seed))
     print(summary)
 
@@ -146,7 +146,10 @@ def cmd_wards_import(args: argparse.Namespace) -> None:
 
     async def work() -> str:
         council = await get_council(args.council)
-        created, sectors = await import_wards(council, path.read_text("utf-8-sig"))
+        try:
+            created, sectors = await import_wards(council, path.read_text("utf-8-sig"))
+        except Invalid as error:
+            raise CommandError(f"{path.name}: nothing imported. " + "; ".join(f"{k}: {v}" for k, v in error.errors.items())) from None
         return f"{sectors} postcode sectors imported for {council.name} ({created} new wards)"
 
     print(asyncio.run(_with_db(work)))
@@ -238,8 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    # Long-running commands log their work; one-shot commands print only their result or one error line.
+    chatty = args.command in {"serve", "worker"}
+    logging.basicConfig(level=logging.INFO if chatty else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
     try:
         args.run(args)
     except (CommandError, ConfigError) as error:

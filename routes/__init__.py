@@ -11,6 +11,7 @@ from asgi_csrf import asgi_csrf
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
@@ -79,7 +80,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         *admin.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    allowed_hosts = [h.strip() for h in settings.trusted_hosts.split(",") if h.strip()] or ["*"]
     middleware = [
+        Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts),
         Middleware(GZipMiddleware, minimum_size=500),
         Middleware(SecurityHeadersMiddleware, settings=settings),
         Middleware(_ASGIWrapper, wrap=_csrf(settings)),

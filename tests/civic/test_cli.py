@@ -1,0 +1,68 @@
+"""The `civic` command, run as a real process: clear one-line errors, an idempotent demo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {**os.environ, "CIVIC_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env.pop("CIVIC_DATABASE_URL", None)
+
+    def civic(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "civic.cli", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+
+    return civic
+
+
+def test_demo_twice_changes_nothing_the_second_time(run, tmp_path):
+    import sqlite3
+
+    first = run("demo")
+    assert first.returncode == 0, first.stderr
+    assert "Northmere Borough Council" in first.stdout
+
+    def counts() -> dict[str, int]:
+        with sqlite3.connect(tmp_path / "civic.sqlite3") as db:
+            tables = [r[0] for r in db.execute("select name from sqlite_master where type='table' and name not like 'tortoise%'")]
+            return {t: db.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables if t not in {"outgoing_email", "session"}}
+
+    before = counts()
+    assert before["council"] == 1 and before["ward"] == 6 and before["role_grant"] >= 3
+    second = run("demo")
+    assert second.returncode == 0, second.stderr
+    assert "already there" in second.stdout
+    assert counts() == before
+
+
+def test_user_mistakes_are_one_clear_line(run):
+    assert run("migrate").returncode == 0
+    bad_email = run("user", "create", "--email", "not-an-address")
+    assert bad_email.returncode == 1
+    assert bad_email.stderr.strip().splitlines() == ["civic: Enter an email address in the correct format, like name@example.com"]
+    unknown = run("user", "grant", "--email", "a@example.test", "--role", "officer", "--council", "atlantis")
+    assert unknown.returncode == 1 and unknown.stderr.strip() == "civic: No council with slug 'atlantis'"
+    missing = run("wards", "import", "nowhere.csv", "--council", "atlantis")
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr and "No such file" in missing.stderr
+
+
+def test_council_wards_and_roles_from_the_command_line(run, tmp_path):
+    assert run("council", "create", "--slug", "westvale", "--name", "Westvale Council", "--hosts", "westvale.test").returncode == 0
+    csv = tmp_path / "wards.csv"
+    csv.write_text("sector,ward\nWV1 1,Riverside\nWV1 2,Riverside\nWV2 1,Hilltop\n")
+    result = run("wards", "import", str(csv), "--council", "westvale")
+    assert result.returncode == 0 and "3 postcode sectors imported for Westvale Council (2 new wards)" in result.stdout
+    csv.write_text("sector,ward\nWV1 1,Riverside\nnot a sector,Hilltop\nWV3 1,\n")
+    bad = run("wards", "import", str(csv), "--council", "westvale")
+    assert bad.returncode == 1
+    assert "line 3" in bad.stderr and "line 4" in bad.stderr
+    granted = run("user", "create", "--email", "chief@westvale.test", "--role", "admin", "--council", "westvale")
+    assert granted.returncode == 0 and "admin of Westvale Council" in granted.stdout

@@ -1,0 +1,64 @@
+"""Administrators grant and revoke roles; every change is audited."""
+
+from __future__ import annotations
+
+from civic.accounts import RoleGrant, User
+from civic.audit import AuditLog
+from tests.factories import Browser, create_user_ok, field_error, text_of
+
+
+async def test_admin_grants_a_role_and_it_is_audited(app, council):
+    admin = await create_user_ok(council, role="admin")
+    async with Browser(app, council) as browser:
+        await browser.signin_as(admin)
+        response = await browser.post("/admin/roles", {"email": "New.Officer@Example.test", "role": "officer"})
+        assert response.status_code == 303
+        page = await browser.follow(response)
+    assert any("new.officer@example.test" in t.lower() for t in text_of(page, "td"))
+    user = await User.get(email="New.Officer@example.test")
+    assert await RoleGrant.filter(user=user, council=council, role="officer").exists()
+    entry = await AuditLog.filter(council=council, action="role.granted").first()
+    assert entry is not None and entry.actor_id == admin.id and entry.reason == "officer"  # type: ignore[attr-defined]
+
+
+async def test_grant_form_reports_every_mistake_at_once(app, council):
+    async with Browser(app, council) as browser:
+        await browser.signin_as(await create_user_ok(council, role="admin"))
+        response = await browser.post("/admin/roles", {"email": "nope", "role": "king"})
+    assert response.status_code == 422
+    assert field_error(response, "email") and field_error(response, "role")
+
+
+async def test_admin_revokes_a_role_with_audit(app, council):
+    admin = await create_user_ok(council, role="admin")
+    officer = await create_user_ok(council, role="officer")
+    grant = await RoleGrant.get(user=officer, council=council)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(admin)
+        assert (await browser.post(f"/admin/roles/{grant.id}/revoke", {"reason": "left the council"})).status_code == 303
+    assert not await RoleGrant.filter(id=grant.id).exists()
+    assert await AuditLog.filter(council=council, action="role.revoked", reason="officer: left the council").exists()
+
+
+async def test_admin_cannot_remove_their_own_admin_role(app, council):
+    admin = await create_user_ok(council, role="admin")
+    grant = await RoleGrant.get(user=admin, council=council)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(admin)
+        response = await browser.post(f"/admin/roles/{grant.id}/revoke")
+    assert response.status_code == 422
+    assert await RoleGrant.filter(id=grant.id).exists()
+
+
+async def test_admin_of_another_council_cannot_touch_this_councils_grants(app, council):
+    from tests.factories import create_council_ok
+
+    other = await create_council_ok()
+    outsider = await create_user_ok(other, role="admin")
+    officer = await create_user_ok(council, role="officer")
+    grant = await RoleGrant.get(user=officer, council=council)
+    async with Browser(app, other) as browser:  # on their own council's site
+        await browser.signin_as(outsider)
+        response = await browser.post(f"/admin/roles/{grant.id}/revoke")
+    assert response.status_code == 404
+    assert await RoleGrant.filter(id=grant.id).exists()

@@ -1,0 +1,113 @@
+"""What every page shares: security headers, caching, compression, errors and htmx fragments."""
+
+from __future__ import annotations
+
+from tests.factories import Browser, create_user_ok, html, text_of
+
+
+async def test_pages_carry_a_strict_content_security_policy(client):
+    response = await client.get("/")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_no_page_has_inline_script_or_style(client):
+    page = html(await client.get("/signin"))
+    assert all(node.attributes.get("src") for node in page.css("script"))
+    assert not page.css("style") and not page.css("[style]")
+
+
+async def test_static_files_have_versioned_urls_cached_for_a_year_and_compressed(client):
+    page = html(await client.get("/"))
+    css = page.css_first("link[rel=stylesheet]").attributes["href"]
+    assert "?v=" in css
+    response = await client.get(css, headers={"accept-encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.headers["content-encoding"] == "gzip"
+
+
+async def test_htmx_is_vendored_at_version_2(client):
+    page = html(await client.get("/"))
+    src = next(n.attributes["src"] for n in page.css("script") if "htmx" in n.attributes["src"])
+    body = (await client.get(src)).text
+    assert 'version:"2.0.' in body.replace(" ", "")
+
+
+async def test_branding_comes_from_the_council(app, council):
+    council.brand_colour = "#123456"
+    await council.save()
+    async with Browser(app, council) as browser:
+        page = html(await browser.get("/"))
+        assert text_of(await browser.get("/"), ".govuk-header__product-name") == [council.name]
+        branding = next(n.attributes["href"] for n in page.css("link[rel=stylesheet]") if "branding" in n.attributes["href"])
+        assert "#123456" in (await browser.get(branding)).text
+
+
+async def test_unknown_page_is_a_friendly_404(client):
+    response = await client.get("/no-such-page")
+    assert response.status_code == 404
+    assert text_of(response, "h1") == ["Page not found"]
+
+
+async def test_officer_pages_send_anonymous_visitors_to_sign_in_and_back(client):
+    response = await client.get("/officer")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin?next=/officer"
+
+
+async def test_resident_gets_a_friendly_403_on_officer_pages(client, council):
+    await client.signin_as(await create_user_ok(council))
+    response = await client.get("/officer")
+    assert response.status_code == 403
+    assert text_of(response, "h1") == ["You cannot do that"]
+
+
+async def test_htmx_form_error_returns_only_the_form_fragment(client):
+    response = await client.post("/signin", {"email": "nope"}, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert "<html" not in response.text
+    assert html(response).css_first("#signin-form .govuk-error-summary") is not None
+    assert response.headers["vary"].startswith("HX-Request")
+
+
+async def test_htmx_post_that_succeeds_redirects_the_whole_page(client):
+    response = await client.post("/signin", {"email": "hx@example.test"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.headers["hx-redirect"] == "/signin/check-email"
+
+
+async def test_health_check_reports_the_database(client):
+    response = await client.get("/healthz")
+    assert response.json() == {"status": "ok"}
+
+
+async def test_menu_shows_officer_links_only_to_officers(app, council):
+    async with Browser(app, council) as resident, Browser(app, council) as officer:
+        await resident.signin_as(await create_user_ok(council))
+        await officer.signin_as(await create_user_ok(council, role="officer"))
+        assert "Officer home" not in text_of(await resident.get("/"), ".govuk-service-navigation__list a")
+        assert "Officer home" in text_of(await officer.get("/"), ".govuk-service-navigation__list a")
+
+
+async def test_gzip_compresses_pages(client):
+    response = await client.get("/signin", headers={"accept-encoding": "gzip"})
+    assert response.headers.get("content-encoding") == "gzip"
+
+
+async def test_trusted_hosts_refuse_other_host_names(settings, database, council):
+    from dataclasses import replace
+
+    from routes import create_app
+
+    app = create_app(replace(settings, trusted_hosts=council.hostnames))
+    async with Browser(app, council) as good, Browser(app, host="evil.example") as bad:
+        assert (await good.get("/healthz")).status_code == 200
+        assert (await bad.get("/healthz")).status_code == 400
+    from civic import config
+
+    config.use(settings)
