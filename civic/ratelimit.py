@@ -16,7 +16,8 @@ _limiters: dict[str, MovingWindowRateLimiter] = {}
 def _limiter() -> MovingWindowRateLimiter:
     uri = config.current().rate_limit_storage
     if uri not in _limiters:
-        storage: Storage = storage_from_string(uri if uri.startswith("async+") else "async+" + uri)
+        options = {"implementation": "redispy"} if "redis" in uri.split("://")[0] else {}  # redis-py is already ours
+        storage: Storage = storage_from_string(uri if uri.startswith("async+") else "async+" + uri, **options)
         _limiters[uri] = MovingWindowRateLimiter(storage)
     return _limiters[uri]
 
