@@ -118,6 +118,7 @@ class Price(NamedTuple):
     exact: Fraction | None  # rho exactly, when known without recounting
     project: int
     slope: float = 0.0  # how fast rho falls as every share rises, while nobody's position changes
+    floor_only: bool = False  # value is only a lower bound: pricing stopped once it could not win
 
 
 @dataclass
@@ -189,26 +190,21 @@ class EqualShares:
                 if not self._follow_round(follow, heap, budgets, slopes, error, bought):
                     return None
                 continue
-            # Price projects in order of their floors until no floor could beat the best price.
+            # Price projects in order of their floors until no floor could beat the best price;
+            # a project is only priced far enough to show it cannot beat the best so far.
             bound = math.inf
             priced: list[Price] = []
-            dearer: list[tuple[float, int]] = []
+            beaten: list[Price] = []
             while heap and heap[0][0] <= bound:
                 floor, _, p = heapq.heappop(heap)
-                if priced:
-                    # Cheaper than pricing: can its backers pay for it at the best price so far?
-                    verdict = self._dearer_than(p, bound, budgets, slopes, error, bought)
-                    if verdict is None:
-                        continue
-                    if verdict:
-                        dearer.append((bound, p))
-                        continue
-                price = self._price(p, budgets, slopes, floor, error, bought)
-                if price is not None:
-                    priced.append(price)
-                    bound = min(bound, price.value + price.error)
-            for floor, p in dearer:
-                heapq.heappush(heap, (floor, self.rank[p], p))
+                price = self._price(p, budgets, slopes, floor, error, bought, bound)
+                if price is None:
+                    continue
+                if price.floor_only:
+                    beaten.append(price)
+                    continue
+                priced.append(price)
+                bound = min(bound, price.value + price.error)
             if not priced:
                 break
             close = [x for x in priced if x.value - x.error <= bound]
@@ -221,14 +217,14 @@ class EqualShares:
             else:
                 exact_at, dropped, decided = self._decide_exactly(share, exact_at, bought, close)
                 if decided is None:
-                    for x in priced:
+                    for x in priced + beaten:
                         if x.project not in dropped:
                             heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project))
                     continue
                 slope = next(x.slope for x in close if x.project == decided.project)
                 winner = decided._replace(slope=slope)
                 exact_budgets = exact_at[1]
-            for x in priced:
+            for x in priced + beaten:
                 if x.project != winner.project and x.project not in dropped:
                     heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project))
                     _overtakes(bought, winner, x)
@@ -247,8 +243,11 @@ class EqualShares:
         floor: float,
         error: float,
         bought: Count,
+        stop_above: float = math.inf,
     ) -> Price | None:
-        """Project p's rho given everyone's money left, or None if its backers surely cannot pay."""
+        """Project p's rho given everyone's money left, or None if its backers surely cannot pay.
+
+        Stops early, with a `floor_only` price, once rho is surely above `stop_above`."""
         cost = self.cost[p]
         index = self.index[p]
         have = budgets[index]
@@ -284,6 +283,10 @@ class EqualShares:
                 # Only float noise makes the bound fall; sorting is always right.
                 return self._price_by_sorting(p, have, money, slopes[index], error, unsure)
             price = new_price
+            price_error = 4 * error / paying + price * PRICE_ERROR
+            if price - price_error > stop_above:
+                slope = float((slopes[index] * weight) @ capped) / paying if now else 0.0
+                return Price(price - price_error, 0.0, unsure, None, p, slope, True)
         else:
             return self._price_by_sorting(p, have, money, slopes[index], error, unsure)
         if capped_count == 0:
@@ -296,38 +299,6 @@ class EqualShares:
         else:
             slope = float((slopes[index] * weight) @ capped) / paying
         return Price(price, 4 * error / paying + price * PRICE_ERROR, unsure, None, p, slope)
-
-    def _dearer_than(
-        self,
-        p: int,
-        price: float,
-        budgets: np.ndarray,
-        slopes: np.ndarray,
-        error: float,
-        bought: Count,
-    ) -> bool | None:
-        """True if project p's backers surely cannot pay for it at `price` (so its rho is higher),
-        None if they surely cannot pay for it at all, False if unsure."""
-        cost = self.cost[p]
-        index = self.index[p]
-        have = budgets[index]
-        weight = self.weight[p]
-        available = have @ weight
-        if available < cost - error:
-            rising = slopes[index] @ weight
-            if rising > 0:
-                bought.horizon = min(bought.horizon, (cost - available) / rising)
-            return None
-        share = price * self.sat[p]
-        capped = have < share
-        would_pay = np.where(capped, have, share) @ weight
-        if would_pay >= cost - error:
-            return False
-        # Its backers' money at this price grows with the share only through those who run short.
-        rising = (slopes[index] * weight) @ capped
-        if rising > 0:
-            bought.horizon = min(bought.horizon, (cost - would_pay) / rising)
-        return True
 
     def _price_by_sorting(
         self,
@@ -498,14 +469,7 @@ class EqualShares:
         found: Price | None = None
         while heap and heap[0][0] <= ceiling:
             floor, rank, p = heapq.heappop(heap)
-            if p != winner:
-                verdict = self._dearer_than(p, ceiling, budgets, slopes, error, bought)
-                if verdict is None:
-                    continue
-                if verdict:
-                    rivals.append(Price(ceiling, 0.0, False, None, p))
-                    continue
-            price = self._price(p, budgets, slopes, floor, error, bought)
+            price = self._price(p, budgets, slopes, floor, error, bought, math.inf if p == winner else ceiling)
             if p == winner:
                 if price is None or price.unsure:
                     return False
@@ -513,15 +477,14 @@ class EqualShares:
                 continue
             if price is None:
                 continue
-            if price.value - price.error <= ceiling and not self._dearer(price, at_low):
+            if not price.floor_only and price.value - price.error <= ceiling and not self._dearer(price, at_low):
                 return False
             rivals.append(price)
         if found is None:
             return False
         for x in rivals:
             heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project))
-            if x.slope:
-                _overtakes(bought, found, x)
+            _overtakes(bought, found, x)
         self._pay(found, budgets, slopes)
         bought.order.append(winner)
         bought.prices.append(found)

@@ -119,9 +119,9 @@ def write_pabulib(election: Election) -> str:
         writer.writerow(["voter_id", "vote", "points"])
     for number, ballot in enumerate(election.ballots, start=1):
         given = [(pid, exact(x)) for pid, x in ballot.items() if exact(x)]
-        if not given:
-            # Pabulib's "none" is the only way to write an empty ballot that parsers accept.
-            row = [str(number), "none"] + ([] if election.vote_type == "approval" else ["none"])
+        if not given and election.vote_type != "approval":
+            # pabutools reads an empty cumulative ballot only when vote and points are "none".
+            row = [str(number), "none", "none"]
         elif election.vote_type == "approval":
             row = [str(number), ",".join(pid for pid, _ in given)]
         else:
