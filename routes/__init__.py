@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from civic import config, db, worker
 from civic.config import Settings
-from routes import accounts, admin, errors, home, officers
+from routes import accounts, admin, errors, home, officers, oidc
 from routes.middleware import CouncilMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from routes.web import STATIC
 
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     routes = [
         *home.routes,
         *accounts.routes,
+        *oidc.routes,
         *officers.routes,
         *admin.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.oauth = oidc.registry(settings)
     return app
 
 
