@@ -58,7 +58,8 @@ def _unavailable(provider: OIDCProvider) -> _Refused:
 
 async def _claims(request: Request, provider: OIDCProvider, client: StarletteOAuth2App) -> dict[str, Any]:
     """Who the provider says this is: the ID token's claims (signature, nonce, issuer, audience and
-    expiry checked), with the userinfo endpoint's when the ID token carries no e-mail (as One Login's)."""
+    expiry checked), with the userinfo endpoint's when the ID token does not vouch for an e-mail
+    address itself (One Login's never does)."""
     error = request.query_params.get("error")
     if error:
         await client.framework.clear_state_data(request.session, request.query_params.get("state", ""))
@@ -74,7 +75,7 @@ async def _claims(request: Request, provider: OIDCProvider, client: StarletteOAu
         claims = dict(token.get("userinfo") or {})
         if not claims.get("sub"):
             raise unconfirmed  # no ID token: nothing was checked
-        if not claims.get("email") and metadata.get("userinfo_endpoint"):
+        if not ("email" in claims and "email_verified" in claims) and metadata.get("userinfo_endpoint"):
             userinfo = await client.userinfo(token=token)
             if userinfo.get("sub") != claims["sub"]:
                 raise unconfirmed

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc.jwk import ECKey
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from civic import config
+from civic import accounts, config
 from civic.accounts import OIDCIdentity, Session, User
 from civic.config import OIDCProvider
 from routes.middleware import SESSION_COOKIE
@@ -261,7 +261,7 @@ async def test_a_tampered_state_is_refused(browser):
     before = browser.http.cookies[SESSION_COOKIE]
     callback = urlsplit(await _at_provider(start.headers["location"], login))
     query = {key: values[0] for key, values in parse_qs(callback.query).items()}
-    query["state"] = query["state"][:-2] + ("xy" if not query["state"].endswith("xy") else "zz")
+    query["state"] += "x"
 
     response = await browser.get(urlunsplit(callback._replace(query=urlencode(query))))
 
@@ -299,8 +299,6 @@ async def test_a_replayed_callback_is_refused(oidc_app, oidc_council):
 
     async with Browser(oidc_app, oidc_council) as copy:
         # Even with the state and verifier copied, the provider refuses a code that was used once.
-        from civic import accounts
-
         token, _ = await accounts.open_session(data=waiting)
         copy.http.cookies.set(SESSION_COOKIE, token, domain=HOST)
         refused = await copy.get(callback)
