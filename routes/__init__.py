@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from civic import config, db, worker
 from civic.config import Settings
-from routes import accounts, admin, errors, home, officers
+from routes import accounts, admin, errors, home, officers, oidc
 from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from routes.web import STATIC
 
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     routes = [
         *home.routes,
         *accounts.routes,
+        *oidc.routes,
         *officers.routes,
         *admin.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.oauth = oidc.registry(settings)
     return app
 
 

@@ -54,10 +54,10 @@ async def signin_link_use(request: Request) -> Response:
     except Invalid as error:
         context = {"values": {"next": "/"}, "errors": {"email": error.errors["link"]}, "providers": _providers()}
         return render(request, "accounts/signin.html", context, status_code=400)
-    return _signed_in(request, user, next_path)
+    return signed_in(request, user, next_path)
 
 
-def _signed_in(request: Request, user: accounts.User, next_path: str) -> Response:
+def signed_in(request: Request, user: accounts.User, next_path: str) -> Response:
     """Rotate the session to this user, then go on (by way of first-sign-in details if missing)."""
     request.scope["civic.signin"] = user
     request.session.pop("signin_email", None)
