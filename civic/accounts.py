@@ -184,8 +184,14 @@ async def consume_signin_link(token: str) -> tuple[User, str]:
     return user, row.next_path
 
 
-async def signin_with_oidc(provider_name: str, claims: dict[str, Any], verifies_identity: bool = False) -> User:
-    """Link an OpenID identity to the user with that verified e-mail (creating one if new)."""
+async def signin_with_oidc(
+    provider_name: str, claims: dict[str, Any], verifies_identity: bool = False, trusts_email: bool = False
+) -> User:
+    """Link an OpenID identity to the user with that verified e-mail (creating one if new).
+
+    `trusts_email` is for a provider whose addresses the council itself issues (a staff directory such as
+    Entra ID, which sends no `email_verified` claim).
+    """
     subject = str(claims.get("sub") or "")
     email = claims.get("email")
     if not subject:
@@ -195,7 +201,7 @@ async def signin_with_oidc(provider_name: str, claims: dict[str, Any], verifies_
         if identity is not None:
             user = identity.user
         else:
-            if not email or claims.get("email_verified") is not True:
+            if not email or (claims.get("email_verified") is not True and not trusts_email):
                 raise Invalid({"oidc": "The sign-in service did not confirm your email address, so we cannot sign you in with it."})
             user, created = await User.get_or_create(email=normalise_email(email))
             await OIDCIdentity.create(user=user, provider=provider_name, subject=subject)

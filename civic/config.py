@@ -44,6 +44,7 @@ class OIDCProvider:
     private_key_file: str = ""
     scope: str = "openid email profile"
     verifies_identity: bool = False
+    trusts_email: bool = False
 
     @property
     def metadata_url(self) -> str:
@@ -114,6 +115,7 @@ def _oidc_providers(environ: dict[str, str]) -> tuple[OIDCProvider, ...]:
             private_key_file=get("PRIVATE_KEY_FILE", ""),
             scope=get("SCOPE", "openid email profile"),
             verifies_identity=_bool(get("VERIFIES_IDENTITY", "false")),
+            trusts_email=_bool(get("TRUSTS_EMAIL", "false")),
         )
         if not provider.client_secret and not provider.private_key_file:
             raise ConfigError(f"{prefix}CLIENT_SECRET or {prefix}PRIVATE_KEY_FILE must be set.")

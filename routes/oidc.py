@@ -113,7 +113,7 @@ async def oidc_callback(request: Request) -> Response:
     next_path = accounts.safe_next(request.session.pop(NEXT_KEY, {}).get(request.query_params.get("state", "")))
     try:
         claims = await _claims(request, provider, client)
-        user = await accounts.signin_with_oidc(provider.name, claims, provider.verifies_identity)
+        user = await accounts.signin_with_oidc(provider.name, claims, provider.verifies_identity, provider.trusts_email)
     except _Refused as refusal:
         return _refused(request, refusal, next_path)
     except Invalid as error:

@@ -84,18 +84,18 @@ class GroupedBallots:
     @classmethod
     def of(cls, election: Election) -> GroupedBallots:
         index = {p.id: i for i, p in enumerate(election.projects)}
+        # Most ballots repeat, so each distinct one is checked and converted once.
+        raw = Counter(tuple(sorted(ballot.items())) for ballot in election.ballots)
         counts: Counter[tuple[tuple[int, Number], ...]] = Counter()
-        for number, ballot in enumerate(election.ballots):
-            points: dict[int, Number] = {}
-            for project_id, given in ballot.items():
-                if project_id not in index:
-                    raise ValueError(f"ballot {number + 1} backs an unknown project {project_id!r}")
-                value = exact(given)
-                if value < 0:
-                    raise ValueError(f"ballot {number + 1} gives negative points to {project_id!r}")
+        for ballot, weight in raw.items():
+            points = []
+            for project_id, given in ballot:
+                value = given if type(given) is int else exact(given)
+                if project_id not in index or value < 0:
+                    raise ValueError(_bad_ballot(election, project_id, index))
                 if value:
-                    points[index[project_id]] = value
-            counts[tuple(sorted(points.items()))] += 1
+                    points.append((index[project_id], value))
+            counts[tuple(sorted(points))] += weight
         # Sorted so that a count never depends on the order ballots arrived in.
         groups = sorted(counts.items())
         return cls(
@@ -113,3 +113,10 @@ class GroupedBallots:
                 points[p] += value * weight
                 backers[p] += weight
         return [exact(x) for x in points], backers
+
+
+def _bad_ballot(election: Election, project_id: str, index: Mapping[str, int]) -> str:
+    number = next(n for n, b in enumerate(election.ballots, start=1) if project_id in b)
+    if project_id not in index:
+        return f"ballot {number} backs an unknown project {project_id!r}"
+    return f"ballot {number} gives negative points to {project_id!r}"

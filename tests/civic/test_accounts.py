@@ -1,0 +1,51 @@
+"""Domain rules of accounts that no page shows directly."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from civic import accounts
+from civic.errors import Forbidden, Invalid
+from tests.factories import create_council_ok, create_user_ok
+
+
+async def test_an_unverified_email_from_a_provider_is_refused_unless_the_provider_is_trusted(council):
+    claims = {"sub": uuid.uuid4().hex, "email": f"staff-{uuid.uuid4().hex[:6]}@council.test"}
+    with pytest.raises(Invalid):
+        await accounts.signin_with_oidc("staff", claims)
+    user = await accounts.signin_with_oidc("staff", claims, trusts_email=True)
+    assert user.email == claims["email"] and user.email_verified
+
+
+async def test_granting_a_role_needs_an_admin_of_that_council(council):
+    other = await create_council_ok()
+    officer = await create_user_ok(council, role="officer")
+    outsider_admin = await create_user_ok(other, role="admin")
+    for actor in (None, officer, outsider_admin):
+        with pytest.raises(Forbidden):
+            await accounts.grant_role(actor, council, "someone@example.test", "admin")
+    assert not await accounts.RoleGrant.filter(council=council, user__email="someone@example.test").exists()
+
+
+async def test_suspending_someone_ends_their_sessions_and_is_audited(council):
+    from civic.audit import AuditLog
+
+    officer = await create_user_ok(council, role="officer")
+    spammer = await create_user_ok(council)
+    await accounts.open_session(user=spammer)
+    with pytest.raises(Invalid):
+        await accounts.suspend(officer, council, spammer, "  ")
+    await accounts.suspend(officer, council, spammer, "posting adverts")
+    assert (await accounts.User.get(id=spammer.id)).suspended
+    assert not await accounts.Session.filter(user=spammer).exists()
+    assert await AuditLog.filter(action="user.suspended", target_id=str(spammer.id), reason="posting adverts").exists()
+    with pytest.raises(Forbidden):
+        await accounts.suspend(spammer, council, officer, "revenge")
+
+
+def test_safe_next_keeps_only_local_paths():
+    assert accounts.safe_next("/rounds/3?x=1") == "/rounds/3?x=1"
+    for hostile in ("//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)", "", None):
+        assert accounts.safe_next(hostile) == "/"
