@@ -119,6 +119,7 @@ class Price(NamedTuple):
     project: int
     slope: float = 0.0  # how fast rho falls as every share rises, while nobody's position changes
     floor_only: bool = False  # value is only a lower bound: pricing stopped once it could not win
+    capped: int = 0  # how many groups of backers pay all they have left
 
 
 @dataclass
@@ -165,6 +166,7 @@ class EqualShares:
         self.weight = {p: np.array([float(w) for _, _, w in backers[p]]) for p in self.projects}
         self.weighted_sat = {p: self.sat[p] * self.weight[p] for p in self.projects}
         self.max_sat = {p: float(self.sat[p].max()) for p in self.projects}
+        self.group_weight = np.array([float(w) for w in grouped.weights])
         exact_total = {p: sum(s * w for _, s, w in backers[p]) for p in self.projects}
         self.total_sat = {p: float(exact_total[p]) for p in self.projects}
         self.cost = {p: float(costs[p]) for p in self.projects}
@@ -172,22 +174,43 @@ class EqualShares:
         # satisfaction, exactly; it can only rise from there.
         self.first_exact = {p: Fraction(costs[p]) / exact_total[p] for p in self.projects}
         self.first_price = {p: float(self.first_exact[p]) for p in self.projects}
+        self.first_floor = {p: self.first_price[p] * (1 - PRICE_ERROR) for p in self.projects}
+        self.first_heap = sorted((self.first_floor[p], self.rank[p], p, 0) for p in self.projects)
+        # What pricing a project needs, in one lookup.
+        self.arrays: list[tuple[float, np.ndarray, np.ndarray, float, np.ndarray]] = [
+            (self.cost[p], self.index[p], self.weighted_sat[p], self.total_sat[p], np.ones(len(self.index[p])))
+            if p in self.cost
+            else (0.0, np.zeros(0, np.intp), np.zeros(0), 0.0, np.zeros(0))
+            for p in range(len(costs))
+        ]
 
     # -- one count -------------------------------------------------------------------------
 
-    def count(self, share: Fraction, follow: Count | None = None) -> Count | None:
-        """Count with every voter holding `share`; with `follow`, certify instead (see `_certify`)."""
-        budgets = np.full(self.groups, float(share))
-        # d(money left)/d(share) for each voter, to guess how far the share can rise unchanged.
-        slopes = np.ones(self.groups)
+    def count(self, share: Fraction, follow: Count | None = None, hint: Count | None = None) -> Count | None:
+        """Count with every voter holding `share`; with `follow`, certify instead (see `_certify`).
+
+        `hint`, a count at a nearby share, only changes the order in which projects are priced:
+        its winner is priced first each round, so its rivals can be dismissed quickly."""
+        # Money left per group of identical ballots (weight times each voter's money left).
+        budgets = self.group_weight * float(share)
+        # d(money left)/d(share) per group, to guess how far the share can rise unchanged.
+        slopes = self.group_weight.copy()
         error = MONEY_ERROR * self.voters * float(share)
-        heap = [(self.first_price[p] * (1 - PRICE_ERROR), self.rank[p], p) for p in self.projects]
-        heapq.heapify(heap)
+        # Heap entries carry a version so a project can be re-queued without searching the heap.
+        heap = list(self.first_heap)
+        version = [0] * len(self.costs)
+        floors = dict(self.first_floor)
         bought = Count(share)
         exact_at: tuple[int, list[Fraction]] | None = None
+
+        def requeue(x: Price) -> None:
+            version[x.project] += 1
+            floors[x.project] = x.value - x.error
+            heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project, version[x.project]))
+
         while heap:
             if follow is not None:
-                if not self._follow_round(follow, heap, budgets, slopes, error, bought):
+                if not self._follow_round(follow, heap, version, budgets, slopes, error, bought):
                     return None
                 continue
             # Price projects in order of their floors until no floor could beat the best price;
@@ -195,10 +218,27 @@ class EqualShares:
             bound = math.inf
             priced: list[Price] = []
             beaten: list[Price] = []
+            if hint is not None:
+                round_ = len(bought.order)
+                if round_ < len(hint.order) and hint.order[:round_] == bought.order:
+                    p = hint.order[round_]
+                    if version[p] >= 0:
+                        version[p] += 1
+                        price = self._price(p, budgets, slopes, floors[p], error, bought)
+                        if price is None:
+                            version[p] = -1
+                        else:
+                            priced.append(price)
+                            bound = price.value + price.error
+                else:
+                    hint = None
             while heap and heap[0][0] <= bound:
-                floor, _, p = heapq.heappop(heap)
+                floor, _, p, v = heapq.heappop(heap)
+                if v != version[p]:
+                    continue
                 price = self._price(p, budgets, slopes, floor, error, bought, bound)
                 if price is None:
+                    version[p] = -1
                     continue
                 if price.floor_only:
                     beaten.append(price)
@@ -216,21 +256,24 @@ class EqualShares:
                 winner = min(close, key=lambda x: (x.exact, self.rank[x.project]))
             else:
                 exact_at, dropped, decided = self._decide_exactly(share, exact_at, bought, close)
+                for p in dropped:
+                    version[p] = -1
                 if decided is None:
                     for x in priced + beaten:
                         if x.project not in dropped:
-                            heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project))
+                            requeue(x)
                     continue
                 slope = next(x.slope for x in close if x.project == decided.project)
                 winner = decided._replace(slope=slope)
                 exact_budgets = exact_at[1]
+            version[winner.project] = -1
             for x in priced + beaten:
                 if x.project != winner.project and x.project not in dropped:
-                    heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project))
+                    requeue(x)
                     _overtakes(bought, winner, x)
             self._pay(winner, budgets, slopes)
             if exact_budgets is not None:
-                budgets[:] = [float(b) for b in exact_budgets]
+                budgets[:] = np.array([float(b) for b in exact_budgets]) * self.group_weight
             bought.order.append(winner.project)
             bought.prices.append(winner)
         return bought
@@ -248,89 +291,88 @@ class EqualShares:
         """Project p's rho given everyone's money left, or None if its backers surely cannot pay.
 
         Stops early, with a `floor_only` price, once rho is surely above `stop_above`."""
-        cost = self.cost[p]
-        index = self.index[p]
-        have = budgets[index]
-        weight = self.weight[p]
-        money = have * weight
-        available = money.sum()
+        cost, index, weighted_sat, total, ones = self.arrays[p]
+        money = budgets[index]
+        available = money.dot(ones)
         if available < cost - error:
-            rising = slopes[index] @ weight
-            if rising > 0:
-                bought.horizon = min(bought.horizon, (cost - available) / rising)
+            rising = slopes[index].dot(ones)
+            if rising > 0 and (cost - available) / rising < bought.horizon:
+                bought.horizon = (cost - available) / rising
             return None
         unsure = bool(available <= cost + error)
-        sat = self.sat[p]
-        weighted_sat = self.weighted_sat[p]
-        total = self.total_sat[p]
-        price = max(floor, 0.0)
+        price = floor if floor > 0.0 else 0.0
         paying = total
         # Re-pricing a lower bound on rho with the backers it already leaves short rises to rho,
-        # usually in two or three steps, without sorting the backers.
+        # usually in two or three steps, without sorting the backers. A group is short when its
+        # money is below rho times its weighted satisfaction.
         capped_count = -1
-        capped = None
+        short = None
         for _ in range(MAX_REFINEMENTS):
-            capped = have < price * sat
-            now = int(np.count_nonzero(capped))
+            capped = money < price * weighted_sat
+            now = np.count_nonzero(capped)
             if now == capped_count:
                 break
             capped_count = now
-            paying = total - weighted_sat @ capped if now else total
-            if paying <= total * PRICE_ERROR:
-                return Price(float(np.max(have / sat)), math.inf, True, None, p)
-            new_price = (cost - (money @ capped if now else 0.0)) / paying
+            if now:
+                short = capped.astype(np.float64)
+                paying = total - weighted_sat.dot(short)
+                if paying <= total * PRICE_ERROR:
+                    return Price(float(np.max(money / weighted_sat)), math.inf, True, None, p)
+                new_price = (cost - money.dot(short)) / paying
+            else:
+                short, paying, new_price = None, total, cost / total
             if new_price < price:
                 # Only float noise makes the bound fall; sorting is always right.
-                return self._price_by_sorting(p, have, money, slopes[index], error, unsure)
+                return self._price_by_sorting(p, money, slopes[index], error, unsure)
             price = new_price
             price_error = 4 * error / paying + price * PRICE_ERROR
             if price - price_error > stop_above:
-                slope = float((slopes[index] * weight) @ capped) / paying if now else 0.0
+                slope = slopes[index].dot(short) / paying if now else 0.0
                 return Price(price - price_error, 0.0, unsure, None, p, slope, True)
         else:
-            return self._price_by_sorting(p, have, money, slopes[index], error, unsure)
+            return self._price_by_sorting(p, money, slopes[index], error, unsure)
         if capped_count == 0:
             if not unsure:
                 margin = 2 * error + price * self.max_sat[p] * PRICE_ERROR
-                if float(np.min(have - price * sat)) > margin:
+                if float(np.min(money - price * weighted_sat - margin * self.weight[p])) > 0:
                     exact = self.first_exact[p]
                     return Price(self.first_price[p], self.first_price[p] * PRICE_ERROR, False, exact, p)
             slope = 0.0
         else:
-            slope = float((slopes[index] * weight) @ capped) / paying
-        return Price(price, 4 * error / paying + price * PRICE_ERROR, unsure, None, p, slope)
+            slope = slopes[index].dot(short) / paying
+        return Price(price, 4 * error / paying + price * PRICE_ERROR, unsure, None, p, slope, False, capped_count)
 
     def _price_by_sorting(
         self,
         p: int,
-        have: np.ndarray,
         money: np.ndarray,
         rising: np.ndarray,
         error: float,
         unsure: bool,
     ) -> Price:
-        sat = self.sat[p]
-        ratio = have / sat
+        weighted_sat = self.weighted_sat[p]
+        ratio = money / weighted_sat
         order = np.argsort(ratio, kind="stable")
         capped_money = np.concatenate(([0.0], np.cumsum(money[order])))
-        capped_rising = np.concatenate(([0.0], np.cumsum((rising * self.weight[p])[order])))
-        paying = self.total_sat[p] - np.concatenate(([0.0], np.cumsum(self.weighted_sat[p][order])))
+        capped_rising = np.concatenate(([0.0], np.cumsum(rising[order])))
+        paying = self.total_sat[p] - np.concatenate(([0.0], np.cumsum(weighted_sat[order])))
         for k in range(len(order)):
             if paying[k] <= 0:
                 break
             price = (self.cost[p] - capped_money[k]) / paying[k]
             if price <= ratio[order[k]]:
                 error_bound = 4 * error / paying[k] + price * PRICE_ERROR
-                return Price(float(price), error_bound, unsure, None, p, float(capped_rising[k] / paying[k]))
+                return Price(float(price), error_bound, unsure, None, p, float(capped_rising[k] / paying[k]), False, k)
         return Price(float(ratio.max()), math.inf, True, None, p)
 
     def _pay(self, price: Price, budgets: np.ndarray, slopes: np.ndarray) -> None:
         index = self.index[price.project]
-        left = budgets[index] - price.value * self.sat[price.project]
+        weighted_sat = self.weighted_sat[price.project]
+        left = budgets[index] - price.value * weighted_sat
         paid_up = left <= 0
         budgets[index] = np.maximum(left, 0.0)
         # A backer who still has money keeps the rise in their share, plus what a falling price saves.
-        slopes[index] = np.where(paid_up, 0.0, slopes[index] + price.slope * self.sat[price.project])
+        slopes[index] = np.where(paid_up, 0.0, slopes[index] + price.slope * weighted_sat)
 
     # -- exact fallback --------------------------------------------------------------------
 
@@ -430,7 +472,7 @@ class EqualShares:
                 jump //= 2
             else:
                 k += 1
-                current = self.count(base + k)
+                current = self.count(base + k, hint=current)
                 assert current is not None
 
     def _certify(self, low: Count, share: Fraction) -> Count | None:
@@ -448,7 +490,8 @@ class EqualShares:
     def _follow_round(
         self,
         low: Count,
-        heap: list[tuple[float, int, int]],
+        heap: list[tuple[float, int, int, int]],
+        version: list[int],
         budgets: np.ndarray,
         slopes: np.ndarray,
         error: float,
@@ -458,8 +501,8 @@ class EqualShares:
         if round_ == len(low.order):
             # The lower count stopped here: nothing may be affordable at the higher share either.
             while heap:
-                floor, _, p = heapq.heappop(heap)
-                if self._price(p, budgets, slopes, floor, error, bought) is not None:
+                floor, _, p, v = heapq.heappop(heap)
+                if v == version[p] and self._price(p, budgets, slopes, floor, error, bought) is not None:
                     return False
             return True
         winner = low.order[round_]
@@ -468,7 +511,9 @@ class EqualShares:
         rivals: list[Price] = []
         found: Price | None = None
         while heap and heap[0][0] <= ceiling:
-            floor, rank, p = heapq.heappop(heap)
+            floor, rank, p, v = heapq.heappop(heap)
+            if v != version[p]:
+                continue
             price = self._price(p, budgets, slopes, floor, error, bought, math.inf if p == winner else ceiling)
             if p == winner:
                 if price is None or price.unsure:
@@ -476,14 +521,17 @@ class EqualShares:
                 found = price
                 continue
             if price is None:
+                version[p] = -1
                 continue
             if not price.floor_only and price.value - price.error <= ceiling and not self._dearer(price, at_low):
                 return False
             rivals.append(price)
         if found is None:
             return False
+        version[winner] = -1
         for x in rivals:
-            heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project))
+            version[x.project] += 1
+            heapq.heappush(heap, (x.value - x.error, self.rank[x.project], x.project, version[x.project]))
             _overtakes(bought, found, x)
         self._pay(found, budgets, slopes)
         bought.order.append(winner)
