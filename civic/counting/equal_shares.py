@@ -43,6 +43,12 @@ PRICE_ERROR = 1e-12
 MAX_REFINEMENTS = 60
 # The furthest Add1 tries to jump at once when no price is expected to overtake another.
 MAX_JUMP = 1 << 20
+# After this many Add1 steps in a row that could not be skipped, count_many takes over for a while,
+# counting a batch of steps side by side: cheaper per step than one at a time only for large
+# batches, so batches grow each time, up to a limit that keeps the overshoot past the end small.
+TURBULENT = 4
+FIRST_BATCH = 32
+MAX_BATCH = 64
 
 
 def equal_shares(
@@ -175,6 +181,7 @@ class EqualShares:
         self.first_exact = {p: Fraction(costs[p]) / exact_total[p] for p in self.projects}
         self.first_price = {p: float(self.first_exact[p]) for p in self.projects}
         self.first_floor = {p: self.first_price[p] * (1 - PRICE_ERROR) for p in self.projects}
+        self.first_floors = np.array([self.first_floor.get(p, np.inf) for p in range(len(costs))])
         self.first_heap = sorted((self.first_floor[p], self.rank[p], p, 0) for p in self.projects)
         # What pricing a project needs, in one lookup.
         self.arrays: list[tuple[float, np.ndarray, np.ndarray, float, np.ndarray]] = [
@@ -374,6 +381,146 @@ class EqualShares:
         # A backer who still has money keeps the rise in their share, plus what a falling price saves.
         slopes[index] = np.where(paid_up, 0.0, slopes[index] + price.slope * weighted_sat)
 
+    # -- many counts at once -----------------------------------------------------------------
+
+    def count_many(self, shares: list[Fraction]) -> list[Count | None]:
+        """Counts at several shares side by side, one numpy call serving all of them.
+
+        A count whose outcome hangs on a comparison too close for floats comes back as None, to be
+        counted on its own with the exact fallback. Horizons are not estimated here."""
+        size = len(shares)
+        share = np.array([float(x) for x in shares])
+        error = MONEY_ERROR * self.voters * share
+        money = share[:, None] * self.group_weight[None, :]
+        alive = np.zeros((size, len(self.costs)), dtype=bool)
+        alive[:, self.projects] = True
+        floors = np.tile(self.first_floors, (size, 1))
+        counting = np.ones(size, dtype=bool)
+        counts: list[Count | None] = [Count(x, horizon=0.0) for x in shares]
+        everyone = np.arange(size)
+        while counting.any():
+            bound = np.where(counting, np.inf, -np.inf)
+            value = np.full(alive.shape, np.inf)
+            error_of = np.zeros(alive.shape)
+            unsure = np.zeros(alive.shape, dtype=bool)
+            known = np.zeros(alive.shape, dtype=bool)
+            # Visit projects in order of their lowest floor in any count; each count prices a
+            # project only while that project's floor there could still beat its best price.
+            lowest = np.where(alive & counting[:, None], floors, np.inf).min(axis=0)
+            for p in np.argsort(lowest, kind="stable"):
+                if lowest[p] > bound.max():
+                    break
+                rows = np.flatnonzero(alive[:, p] & (floors[:, p] <= bound))
+                if len(rows):
+                    self._price_many(int(p), rows, money, floors, bound, error, alive, value, error_of, unsure, known)
+            counting &= np.isfinite(value).any(axis=1)
+            if not counting.any():
+                break
+            best = np.argmin(value, axis=1)
+            close = (value - error_of <= bound[:, None]).sum(axis=1)
+            clear = counting & (close == 1) & ~unsure[everyone, best]
+            winners = np.where(clear, best, -1)
+            for j in np.flatnonzero(counting & ~clear):
+                tied = np.flatnonzero(value[j] - error_of[j] <= bound[j])
+                if known[j, tied].all() and not unsure[j, tied].any():
+                    winners[j] = min(tied, key=lambda q: (self.first_exact[q], self.rank[q]))
+                else:
+                    counting[j] = False
+                    counts[j] = None
+            for w in np.unique(winners[counting]):
+                rows = np.flatnonzero(counting & (winners == w))
+                _, index, weighted_sat, _, _ = self.arrays[w]
+                block = (rows[:, None], index)
+                money[block] = np.maximum(money[block] - value[rows, w][:, None] * weighted_sat, 0.0)
+                alive[rows, w] = False
+                for j in rows:
+                    x = float(value[j, w])
+                    exact = self.first_exact[w] if known[j, w] else None
+                    counts[j].order.append(int(w))
+                    counts[j].prices.append(Price(x, float(error_of[j, w]), False, exact, int(w)))
+        return counts
+
+    def _price_many(
+        self,
+        p: int,
+        rows: np.ndarray,
+        money_all: np.ndarray,
+        floors: np.ndarray,
+        bound: np.ndarray,
+        error_all: np.ndarray,
+        alive: np.ndarray,
+        value: np.ndarray,
+        error_of: np.ndarray,
+        unsure_of: np.ndarray,
+        known: np.ndarray,
+    ) -> None:
+        """`_price` for project p in several counts (rows) at once, writing into the round's tables."""
+        cost, index, weighted_sat, total, ones = self.arrays[p]
+        money = money_all[rows[:, None], index]
+        available = money @ ones
+        error = error_all[rows]
+        keep = available >= cost - error
+        if not keep.all():
+            alive[rows[~keep], p] = False
+            rows, money, available, error = rows[keep], money[keep], available[keep], error[keep]
+            if not len(rows):
+                return
+        stop = bound[rows]
+        price = floors[rows, p].clip(min=0.0)
+        paying = np.full(len(rows), total)
+        capped_count = np.full(len(rows), -1)
+        stuck = False
+        for _ in range(MAX_REFINEMENTS):
+            capped = money < price[:, None] * weighted_sat
+            now = np.count_nonzero(capped, axis=1)
+            moving = now != capped_count
+            if not moving.any():
+                break
+            capped_count = now
+            short = capped.astype(np.float64)
+            paying = total - short @ weighted_sat
+            if (paying <= total * PRICE_ERROR).any():
+                stuck = True
+                break
+            # Rising from a lower bound; a fall could only be float noise, so keep the higher.
+            price = np.maximum(price, (cost - np.einsum("ij,ij->i", money, short)) / paying)
+            price_error = 4 * error / paying + price * PRICE_ERROR
+            if (~moving | (price - price_error > stop)).all():
+                break
+        else:
+            stuck = True
+        if stuck:
+            # Everyone short, or no settling: leave these counts to the exact fallback. An unsure
+            # price close to everything says so, and a bound of -inf stops further pricing.
+            value[rows, p] = price
+            error_of[rows, p] = np.inf
+            unsure_of[rows, p] = True
+            bound[rows] = -np.inf
+            return
+        price_error = 4 * error / paying + price * PRICE_ERROR
+        beaten = price - price_error > stop
+        if beaten.any():
+            floors[rows[beaten], p] = (price - price_error)[beaten]
+            done = ~beaten
+            rows, money, available, error = rows[done], money[done], available[done], error[done]
+            price, price_error, capped_count = price[done], price_error[done], capped_count[done]
+            if not len(rows):
+                return
+        unsure = available <= cost + error
+        exact = (capped_count == 0) & ~unsure
+        if exact.any():
+            margin = 2 * error + price * self.max_sat[p] * PRICE_ERROR
+            slack = money - price[:, None] * weighted_sat - margin[:, None] * self.weight[p]
+            exact &= slack.min(axis=1) > 0
+            price = np.where(exact, self.first_price[p], price)
+            price_error = np.where(exact, self.first_price[p] * PRICE_ERROR, price_error)
+            known[rows, p] = exact
+        value[rows, p] = price
+        error_of[rows, p] = price_error
+        unsure_of[rows, p] = unsure
+        floors[rows, p] = price - price_error
+        bound[rows] = np.minimum(bound[rows], price + price_error)
+
     # -- exact fallback --------------------------------------------------------------------
 
     def _decide_exactly(
@@ -447,12 +594,18 @@ class EqualShares:
 
     def add1(self, budget: Number) -> Count:
         """pabutools' `voter_budget_increment=1`: raise shares by 1 until the outcome is exhaustive
-        or the next one overspends, skipping runs of steps that provably change nothing."""
+        or the next one overspends, skipping runs of steps that provably change nothing.
+
+        Where the order is expected to hold for a while, `_certify` vouches for a jump; where it
+        keeps changing, the next few steps are counted side by side by `count_many`."""
         base = Fraction(budget, self.voters)
         current = self.count(base)
         assert current is not None
         previous = current
         k = 0
+        ahead: list[Count | None] = []
+        turbulent = 0  # steps in a row whose order was not expected to hold for two steps
+        batch = FIRST_BATCH
         while True:
             spent = sum(self.costs[p] for p in current.order)
             if spent > budget:
@@ -461,6 +614,11 @@ class EqualShares:
             if all(self.costs[p] + spent > budget for p in self.projects if p not in chosen):
                 return current
             previous = current
+            if ahead:
+                k += 1
+                counted = ahead.pop(0)
+                current = counted if counted is not None else self.count(base + k, hint=current)
+                continue
             # The last whole step before the order is expected to change.
             jump = math.ceil(current.horizon) - 1 if current.horizon < MAX_JUMP else MAX_JUMP
             while jump >= 1:
@@ -468,12 +626,21 @@ class EqualShares:
                 if jumped is not None:
                     k += jump
                     current = jumped
+                    turbulent = 0 if jump > 1 else turbulent + 1
                     break
                 jump //= 2
             else:
-                k += 1
-                current = self.count(base + k, hint=current)
-                assert current is not None
+                turbulent += 1
+                if turbulent < TURBULENT:
+                    k += 1
+                    current = self.count(base + k, hint=current)
+                    assert current is not None
+                else:
+                    # The order keeps changing: count the next steps side by side, then one alone
+                    # for a fresh guess at the horizon.
+                    ahead = [*self.count_many([base + k + i for i in range(1, batch + 1)]), None]
+                    batch = min(2 * batch, MAX_BATCH)
+                    turbulent = 0
 
     def _certify(self, low: Count, share: Fraction) -> Count | None:
         """The count at `share`, if it proves every share from `low.share` to `share` buys the same.

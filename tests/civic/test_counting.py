@@ -25,7 +25,8 @@ from civic.counting import (
     split,
     write_pabulib,
 )
-from civic.counting.equal_shares import FREE_UNDER_COST, SHARES_RAN_OUT
+from civic.counting.election import GroupedBallots
+from civic.counting.equal_shares import FREE_UNDER_COST, SHARES_RAN_OUT, EqualShares
 from civic.counting.greedy import NO_BACKERS, NOT_ENOUGH_LEFT, OVER_BUDGET
 
 PABULIB = Path(__file__).resolve().parents[1] / "data" / "pabulib"
@@ -293,6 +294,18 @@ def test_random_small_elections_match_pabutools(seed):
     for add1 in (False, True):
         ours = sorted(equal_shares(election, completion="add1" if add1 else None).selected)
         assert ours == pabutools_selection(election, add1), (seed, add1)
+
+
+@pytest.mark.parametrize("name", ["netherlands_amsterdam_2022_west.pb", "France_Toulouse_2019.pb"])
+def test_counting_many_shares_side_by_side_matches_counting_each(name):
+    election = read_pabulib(PABULIB / name)
+    grouped = GroupedBallots.of(election)
+    satisfaction = "cost" if election.vote_type == "approval" else "points"
+    counter = EqualShares([p.cost for p in election.projects], grouped, satisfaction, [p.id for p in election.projects])
+    shares = [Fraction(election.budget, grouped.voters) + k for k in range(0, 120, 3)]
+    for share, together in zip(shares, counter.count_many(shares)):
+        alone = counter.count(share)
+        assert together is None or together.order == alone.order, share
 
 
 # -- Pabulib files ----------------------------------------------------------------------------
