@@ -239,5 +239,6 @@ def format_count(result: Mapping[str, Any], as_json: bool = False) -> str:
         )
     widths = [max(len(r[c]) for r in rows) for c in range(5)]
     for r in rows:
-        lines.append("  ".join(cell.rjust(widths[c]) if c else cell.ljust(widths[c]) for c, cell in enumerate(r[:5])) + "  " + r[5])
+        cells = [cell.rjust(widths[c]) if c else cell.ljust(widths[c]) for c, cell in enumerate(r[:5])]
+        lines.append("  ".join([*cells, r[5]]))
     return "\n".join(lines)

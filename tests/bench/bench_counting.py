@@ -66,7 +66,10 @@ def synthetic(voters: int, rng: random.Random) -> Election:
 
 def synthetic_table() -> None:
     print()
-    print(f"synthetic rounds: {SYNTHETIC_PRIORITIES} priorities, budget {SYNTHETIC_BUDGET:,}, {SHARES_PER_RESIDENT} shares each")
+    print(
+        f"synthetic rounds: {SYNTHETIC_PRIORITIES} priorities, budget {SYNTHETIC_BUDGET:,}, "
+        f"{SHARES_PER_RESIDENT} shares each"
+    )
     print(f"{'ballots':>9} {'split s':>9} {'mes+add1 s':>11} {'selected':>9}")
     rng = random.Random(2024)
     for voters in (1_000, 10_000, 100_000):

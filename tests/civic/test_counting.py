@@ -26,7 +26,9 @@ from civic.counting import (
     write_pabulib,
 )
 from civic.counting.election import GroupedBallots
-from civic.counting.equal_shares import FREE_UNDER_COST, SHARES_RAN_OUT, EqualShares
+from civic.counting.add1 import count_together
+from civic.counting.equal_shares import FREE_UNDER_COST, SHARES_RAN_OUT
+from civic.counting.mes import EqualShares
 from civic.counting.greedy import NO_BACKERS, NOT_ENOUGH_LEFT, OVER_BUDGET
 
 PABULIB = Path(__file__).resolve().parents[1] / "data" / "pabulib"
@@ -275,7 +277,8 @@ def pabutools_selection(election: Election, add1: bool) -> list[str]:
 
 def random_election(rng: random.Random) -> Election:
     vote_type = rng.choice(["approval", "cumulative"])
-    projects = [Project(f"p{i}", rng.choice([0, 1, 2, 3, 5, 8, 10, 12, 20, 30, 45, 60])) for i in range(rng.randint(2, 7))]
+    costs = [0, 1, 2, 3, 5, 8, 10, 12, 20, 30, 45, 60]
+    projects = [Project(f"p{i}", rng.choice(costs)) for i in range(rng.randint(2, 7))]
     voters = rng.randint(1, 12)
     ballots = []
     for _ in range(voters):
@@ -296,16 +299,25 @@ def test_random_small_elections_match_pabutools(seed):
         assert ours == pabutools_selection(election, add1), (seed, add1)
 
 
-@pytest.mark.parametrize("name", ["netherlands_amsterdam_2022_west.pb", "France_Toulouse_2019.pb"])
-def test_counting_many_shares_side_by_side_matches_counting_each(name):
-    election = read_pabulib(PABULIB / name)
+def assert_side_by_side_matches_alone(election: Election, steps: range) -> None:
     grouped = GroupedBallots.of(election)
     satisfaction = "cost" if election.vote_type == "approval" else "points"
     counter = EqualShares([p.cost for p in election.projects], grouped, satisfaction, [p.id for p in election.projects])
-    shares = [Fraction(election.budget, grouped.voters) + k for k in range(0, 120, 3)]
-    for share, together in zip(shares, counter.count_many(shares)):
-        alone = counter.count(share)
-        assert together is None or together.order == alone.order, share
+    shares = [Fraction(election.budget, max(grouped.voters, 1)) + k for k in steps]
+    for share, together in zip(shares, count_together(counter, shares)):
+        # None means "too close for floats: count this one alone", which is always allowed.
+        assert together is None or together.order == counter.count(share).order, share
+
+
+@pytest.mark.parametrize("name", ["netherlands_amsterdam_2022_west.pb", "France_Toulouse_2019.pb"])
+def test_counting_shares_side_by_side_matches_counting_each_alone(name):
+    assert_side_by_side_matches_alone(read_pabulib(PABULIB / name), range(0, 120, 3))
+
+
+def test_counting_side_by_side_matches_counting_alone_in_random_elections():
+    rng = random.Random(7)
+    for _ in range(40):
+        assert_side_by_side_matches_alone(random_election(rng), range(12))
 
 
 # -- Pabulib files ----------------------------------------------------------------------------
@@ -313,7 +325,11 @@ def test_counting_many_shares_side_by_side_matches_counting_each(name):
 
 def test_a_written_election_reads_back_the_same_in_pabutools_and_in_civic():
     election = Election(
-        projects=[Project("1", 100, 'Play area; "new" swings'), Project("2", Fraction(51, 2), "Bins"), Project("3", None)],
+        projects=[
+            Project("1", 100, 'Play area; "new" swings'),
+            Project("2", Fraction(51, 2), "Bins"),
+            Project("3", None),
+        ],
         ballots=[{"1": 3, "2": 2}, {}, {"2": Fraction(1, 2)}, {"1": 5}],
         budget=Decimal("250.50"),
         vote_type="cumulative",
