@@ -26,8 +26,10 @@ MAX_JUMP = 1 << 20
 TURBULENT = 4
 FIRST_BATCH = 32
 MAX_BATCH = 64
-# Below this many (ballot group, project) pairs a count is so quick that batching cannot pay.
-MIN_PAIRS_TO_BATCH = 2000
+# Batching pays only between these numbers of (ballot group, project) pairs: below, a count is
+# quick anyway; above, the arithmetic outweighs the overhead that batching shares out.
+MIN_PAIRS_TO_BATCH = 2_000
+MAX_PAIRS_TO_BATCH = 50_000
 
 
 def add1(counter: EqualShares, budget: Number) -> Count:
@@ -69,7 +71,7 @@ def add1(counter: EqualShares, budget: Number) -> Count:
             jump //= 2
         else:
             turbulent += 1
-            if turbulent < TURBULENT or counter.pairs < MIN_PAIRS_TO_BATCH:
+            if turbulent < TURBULENT or not MIN_PAIRS_TO_BATCH <= counter.pairs <= MAX_PAIRS_TO_BATCH:
                 k += 1
                 current = counter.count(base + k, hint=current)
                 assert current is not None

@@ -84,23 +84,22 @@ class GroupedBallots:
     @classmethod
     def of(cls, election: Election) -> GroupedBallots:
         index = {p.id: i for i, p in enumerate(election.projects)}
-        # Most ballots repeat, so each distinct one is checked and converted once.
+        # Most ballots repeat, so each distinct one is checked and converted once. Sorting by id
+        # makes equal ballots equal keys, and keeps project indices in one order within a key.
         raw = Counter(tuple(sorted(ballot.items())) for ballot in election.ballots)
-        counts: Counter[tuple[tuple[int, Number], ...]] = Counter()
+        counts: dict[tuple[tuple[int, Number], ...], int] = {}
         for ballot, weight in raw.items():
-            points = []
-            for project_id, given in ballot:
-                value = given if type(given) is int else exact(given)
-                if project_id not in index or value < 0:
-                    raise ValueError(_bad_ballot(election, project_id, index))
-                if value:
-                    points.append((index[project_id], value))
-            counts[tuple(sorted(points))] += weight
-        # Sorted so that a count never depends on the order ballots arrived in.
-        groups = sorted(counts.items())
+            try:
+                key = tuple([(index[pid], v if type(v) is int else exact(v)) for pid, v in ballot if v])
+            except KeyError as unknown:
+                raise ValueError(_bad_ballot(election, unknown.args[0], index)) from None
+            if key and min(v for _, v in key) < 0:
+                raise ValueError(_bad_ballot(election, next(pid for pid, v in ballot if v < 0), index))
+            counts[key] = counts.get(key, 0) + weight
+        # Groups stay in the order first seen. Outcomes never depend on it: counting is exact.
         return cls(
-            ballots=tuple(b for b, _ in groups),
-            weights=tuple(w for _, w in groups),
+            ballots=tuple(counts),
+            weights=tuple(counts.values()),
             voters=len(election.ballots),
         )
 
@@ -113,6 +112,24 @@ class GroupedBallots:
                 points[p] += value * weight
                 backers[p] += weight
         return [exact(x) for x in points], backers
+
+
+def tally(election: Election) -> tuple[list[Number], list[int]]:
+    """Points and number of backers per project, in the election's project order."""
+    index = {p.id: i for i, p in enumerate(election.projects)}
+    points: list[Number] = [0] * len(election.projects)
+    backers = [0] * len(election.projects)
+    for ballot in election.ballots:
+        for project_id, given in ballot.items():
+            if not given:
+                continue
+            i = index.get(project_id)
+            value = given if type(given) is int else exact(given)
+            if i is None or value < 0:
+                raise ValueError(_bad_ballot(election, project_id, index))
+            points[i] += value
+            backers[i] += 1
+    return [exact(x) for x in points], backers
 
 
 def _bad_ballot(election: Election, project_id: str, index: Mapping[str, int]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from civic.counting.election import Election, GroupedBallots, Number
+from civic.counting.election import Election, Number, tally
 from civic.counting.results import ProjectResult, Result
 
 NO_BACKERS = "nobody backed it"
@@ -25,8 +25,7 @@ def costed(election: Election, method: str) -> tuple[Number, list[Number]]:
 def greedy(election: Election) -> Result:
     """Fund projects in order of shares (ties by id as text) while the money lasts."""
     budget, costs = costed(election, "greedy")
-    grouped = GroupedBallots.of(election)
-    shares, backers = grouped.totals(len(election.projects))
+    shares, backers = tally(election)
     total = sum(shares)
     order = sorted(
         range(len(election.projects)),
@@ -63,7 +62,7 @@ def greedy(election: Election) -> Result:
     return Result(
         method="greedy",
         budget=budget,
-        voters=grouped.voters,
+        voters=len(election.ballots),
         selected=tuple(election.projects[i].id for i in selected),
         projects=lines,
     )

@@ -73,30 +73,52 @@ class EqualShares:
         self.voters = grouped.voters
         self.groups = len(grouped.ballots)
         self.rank = {p: r for r, p in enumerate(sorted(range(len(ids)), key=lambda i: ids[i]))}
-        backers: list[list[tuple[int, Number, int]]] = [[] for _ in costs]
-        for g, (ballot, weight) in enumerate(zip(grouped.ballots, grouped.weights)):
-            for p, points in ballot:
-                sat = points if satisfaction == "points" else costs[p]
-                if sat > 0:
-                    backers[p].append((g, sat, weight))
+        # Every (ballot group, project) pair, with the group's satisfaction from the project.
+        pair_group = [g for g, ballot in enumerate(grouped.ballots) for _ in ballot]
+        pair_project = [p for ballot in grouped.ballots for p, _ in ballot]
+        if satisfaction == "points":
+            pair_sat = [points for ballot in grouped.ballots for _, points in ballot]
+        else:
+            pair_sat = [costs[p] for p in pair_project]
+        self.group_weight = np.array(grouped.weights, dtype=np.float64)
+        group = np.array(pair_group, dtype=np.intp)
+        project = np.array(pair_project, dtype=np.intp)
+        sat = np.array([float(x) for x in pair_sat])
+        order = np.argsort(project, kind="stable")
+        ends = np.cumsum(np.bincount(project, minlength=len(costs)))
+        self._pairs = (order, ends, pair_group, pair_sat, grouped.weights)
+        self.index: dict[int, np.ndarray] = {}
+        self.weight: dict[int, np.ndarray] = {}
+        self.weighted_sat: dict[int, np.ndarray] = {}
+        self.max_sat: dict[int, float] = {}
+        self.cost: dict[int, float] = {}
+        self.total_sat: dict[int, float] = {}
+        self.first_exact: dict[int, Fraction] = {}
         # pabutools buys backed projects that cost nothing before counting starts; with cost
         # satisfaction nobody gains anything from one, so it is never bought.
-        self.free = [p for p in range(len(costs)) if backers[p] and costs[p] == 0]
-        self.projects = [p for p in range(len(costs)) if backers[p] and costs[p] > 0]
-        self.backers = backers
-        self.index = {p: np.array([g for g, _, _ in backers[p]], dtype=np.intp) for p in self.projects}
-        self.sat = {p: np.array([float(s) for _, s, _ in backers[p]]) for p in self.projects}
-        self.weight = {p: np.array([float(w) for _, _, w in backers[p]]) for p in self.projects}
-        self.weighted_sat = {p: self.sat[p] * self.weight[p] for p in self.projects}
-        self.max_sat = {p: float(self.sat[p].max()) for p in self.projects}
-        self.group_weight = np.array([float(w) for w in grouped.weights])
+        self.free: list[int] = []
+        self.projects: list[int] = []
+        for p in range(len(costs)):
+            rows = order[(ends[p - 1] if p else 0) : ends[p]]
+            rows = rows[sat[rows] > 0]
+            if not len(rows):
+                continue
+            if costs[p] == 0:
+                self.free.append(p)
+                continue
+            self.projects.append(p)
+            self.index[p] = group[rows]
+            self.weight[p] = self.group_weight[group[rows]]
+            self.weighted_sat[p] = sat[rows] * self.weight[p]
+            self.max_sat[p] = float(sat[rows].max())
+            exact_total = sum(pair_sat[i] * grouped.weights[pair_group[i]] for i in rows.tolist())
+            self.total_sat[p] = float(exact_total)
+            self.cost[p] = float(costs[p])
+            # While none of its backers has run short, a project's rho is its cost over its total
+            # satisfaction, exactly; it can only rise from there.
+            self.first_exact[p] = Fraction(costs[p]) / exact_total
         self.pairs = sum(len(self.index[p]) for p in self.projects)
-        exact_total = {p: sum(s * w for _, s, w in backers[p]) for p in self.projects}
-        self.total_sat = {p: float(exact_total[p]) for p in self.projects}
-        self.cost = {p: float(costs[p]) for p in self.projects}
-        # While none of its backers has run short, a project's rho is its cost over its total
-        # satisfaction, exactly; it can only rise from there.
-        self.first_exact = {p: Fraction(costs[p]) / exact_total[p] for p in self.projects}
+        self._backers: dict[int, list[tuple[int, Number, int]]] = {}
         self.first_price = {p: float(self.first_exact[p]) for p in self.projects}
         self.first_floor = {p: self.first_price[p] * (1 - PRICE_ERROR) for p in self.projects}
         self.first_floors = np.array([self.first_floor.get(p, np.inf) for p in range(len(costs))])
@@ -108,6 +130,16 @@ class EqualShares:
             else (0.0, np.zeros(0, np.intp), np.zeros(0), 0.0, np.zeros(0))
             for p in range(len(costs))
         ]
+
+    def backers(self, p: int) -> list[tuple[int, Number, int]]:
+        """Project p's backers as exact (group, satisfaction, weight), for the exact fallback."""
+        if p not in self._backers:
+            order, ends, pair_group, pair_sat, weights = self._pairs
+            rows = order[(ends[p - 1] if p else 0) : ends[p]].tolist()
+            self._backers[p] = [
+                (pair_group[i], pair_sat[i], weights[pair_group[i]]) for i in rows if pair_sat[i] > 0
+            ]
+        return self._backers[p]
 
     # -- one count -------------------------------------------------------------------------
 
@@ -340,7 +372,7 @@ class EqualShares:
         return (len(bought.order) + 1, budgets), dropped, Price(value, value * PRICE_ERROR, False, rho, p)
 
     def _exact_price(self, p: int, budgets: list[Fraction], hint: float) -> Fraction | None:
-        backers = self.backers[p]
+        backers = self.backers(p)
         cost = self.costs[p]
         if sum(w * budgets[g] for g, _, w in backers) < cost:
             return None
@@ -368,7 +400,7 @@ class EqualShares:
             price = new_price
 
     def _exact_pay(self, p: int, price: Fraction, budgets: list[Fraction]) -> None:
-        for g, s, _ in self.backers[p]:
+        for g, s, _ in self.backers(p):
             budgets[g] -= min(budgets[g], price * s)
 
     def certify(self, low: Count, share: Fraction) -> Count | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from civic.counting.election import Election, GroupedBallots, Number, exact
+from civic.counting.election import Election, Number, exact, tally
 from civic.counting.results import ProjectResult, Result
 
 NO_SHARES = "nobody gave it any shares"
@@ -24,8 +24,7 @@ def money_unit(budget: Number) -> Number:
 
 def split(election: Election, unit: Number | None = None) -> Result:
     """Divide the budget in proportion to shares, in whole units that add up exactly to the budget."""
-    grouped = GroupedBallots.of(election)
-    shares, backers = grouped.totals(len(election.projects))
+    shares, backers = tally(election)
     total = sum(shares)
     fractions = [Fraction(s, 1) / total if total else Fraction(0) for s in shares]
     order = sorted(
@@ -60,7 +59,7 @@ def split(election: Election, unit: Number | None = None) -> Result:
     return Result(
         method="split",
         budget=election.budget,
-        voters=grouped.voters,
+        voters=len(election.ballots),
         selected=tuple(election.projects[i].id for i in order if lines[i].selected),
         projects=tuple(lines),
     )
