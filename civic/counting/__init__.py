@@ -1,6 +1,6 @@
 """Counting a shareholder round: split, greedy and the Method of Equal Shares, plus Pabulib files."""
 
-from civic.counting.election import Election, GroupedBallots, Number, Project, exact
+from civic.counting.election import Election, Number, Project, exact
 from civic.counting.equal_shares import equal_shares
 from civic.counting.greedy import greedy
 from civic.counting.pabulib import count, count_file, format_count, parse_pabulib, read_pabulib, write_pabulib
@@ -9,7 +9,6 @@ from civic.counting.split import split
 
 __all__ = [
     "Election",
-    "GroupedBallots",
     "Number",
     "Project",
     "ProjectResult",

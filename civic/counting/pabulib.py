@@ -57,6 +57,8 @@ def parse_pabulib(text: str) -> Election:
             )
         elif section == "votes":
             ballots.append(_ballot(fields, meta))
+    if not meta and not projects:
+        raise ValueError("not a Pabulib file: no META or PROJECTS section")
     vote_type = meta.get("vote_type", "approval")
     if vote_type not in VOTE_TYPES:
         raise ValueError(f"civic cannot count {vote_type!r} Pabulib ballots")
@@ -217,11 +219,12 @@ def format_count(result: Mapping[str, Any], as_json: bool = False) -> str:
     method = result["method"]
     if method == "equal_shares":
         method += f" (completion: {result['completion'] or 'none'}, satisfaction: {result['satisfaction']})"
+    budget = "no budget" if result["budget"] is None else f"budget {result['budget']}"
     lines = [
-        f"{result['file']}: {result['voters']} voters, {result['projects']} projects, budget {result['budget']}",
+        f"{result['file']}: {result['voters']} voters, {result['projects']} projects, {budget}",
         f"method: {method}",
         f"selected {len(result['selected'])}: {', '.join(result['selected']) or 'none'}",
-        f"spent {result['spent']}, left {result['left']}",
+        *([] if result["budget"] is None else [f"spent {result['spent']}, left {result['left']}"]),
         f"counted in {result['seconds']:.4f} s",
         "",
     ]

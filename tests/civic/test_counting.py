@@ -361,6 +361,17 @@ def test_an_approval_election_is_written_as_approval_ballots():
     assert parse_pabulib(write_pabulib(election)).ballots == election.ballots
 
 
+def test_a_file_without_pabulib_sections_is_refused():
+    with pytest.raises(ValueError, match="not a Pabulib file"):
+        parse_pabulib("# Just a README\nNothing to count here.\n")
+
+
+def test_an_ordinal_pabulib_file_is_refused():
+    text = "META\nkey;value\nbudget;10\nvote_type;ordinal\nPROJECTS\nproject_id;cost\n1;5\nVOTES\nvoter_id;vote\n1;1\n"
+    with pytest.raises(ValueError, match="cannot count 'ordinal'"):
+        parse_pabulib(text)
+
+
 def test_reading_a_pabulib_file_keeps_every_ballot():
     election = read_pabulib(PABULIB / "France_Toulouse_2019.pb")
     assert len(election.ballots) == 1494 and len(election.projects) == 30
