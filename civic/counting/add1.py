@@ -123,9 +123,13 @@ def count_together(counter: EqualShares, shares: list[Fraction]) -> list[Count |
         winners = np.where(clear, best, -1)
         for j in np.flatnonzero(counting & ~clear):
             tied = np.flatnonzero(value[j] - error_of[j] <= bound[j])
-            if known[j, tied].all() and not unsure[j, tied].any():
+            if unsure[j, tied].any():
+                winners[j] = -1
+            elif known[j, tied].all():
                 winners[j] = min(tied, key=lambda q: (counter.first_exact[q], counter.rank[q]))
-            else:
+            elif counter.twins(tied):
+                winners[j] = min(tied, key=lambda q: counter.rank[q])
+            if winners[j] < 0:
                 counting[j] = False
                 counts[j] = None
         for w in np.unique(winners[counting]):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
@@ -119,6 +120,18 @@ class EqualShares:
             self.first_exact[p] = Fraction(costs[p]) / exact_total
         self.pairs = sum(len(self.index[p]) for p in self.projects)
         self._backers: dict[int, list[tuple[int, Number, int]]] = {}
+        # Projects with the same cost and the same backers, equally satisfied, always cost the
+        # same: between such twins only the tie-break decides, with no need for exact arithmetic.
+        self.twin: dict[int, int] = {}
+        seen: dict[tuple[float, bytes, bytes], list[int]] = {}
+        for p in self.projects:
+            key = (self.cost[p], self.index[p].tobytes(), self.weighted_sat[p].tobytes())
+            self.twin[p] = p
+            for q in seen.setdefault(key, []):
+                if costs[q] == costs[p] and self.backers(q) == self.backers(p):
+                    self.twin[p] = self.twin[q]
+                    break
+            seen[key].append(p)
         self.first_price = {p: float(self.first_exact[p]) for p in self.projects}
         self.first_floor = {p: self.first_price[p] * (1 - PRICE_ERROR) for p in self.projects}
         self.first_floors = np.array([self.first_floor.get(p, np.inf) for p in range(len(costs))])
@@ -211,6 +224,8 @@ class EqualShares:
                 winner = close[0]
             elif all(x.exact is not None and not x.unsure for x in close):
                 winner = min(close, key=lambda x: (x.exact, self.rank[x.project]))
+            elif self.twins(x.project for x in close) and not any(x.unsure for x in close):
+                winner = min(close, key=lambda x: self.rank[x.project])
             else:
                 exact_at, dropped, decided = self._decide_exactly(share, exact_at, bought, close)
                 for p in dropped:
@@ -466,8 +481,15 @@ class EqualShares:
         bought.prices.append(found)
         return True
 
+    def twins(self, projects: Iterable[int]) -> bool:
+        """Whether these projects are all twins of one another (see `twin`)."""
+        return len({self.twin[p] for p in projects}) == 1
+
     def _dearer(self, rival: Price, winner: Price) -> bool:
         """Whether the rival surely loses to the winner, judged on exact prices."""
+        if self.twins((rival.project, winner.project)):
+            # Twins cost the same at every share, so only the tie-break matters.
+            return self.rank[rival.project] > self.rank[winner.project]
         if rival.exact is None or winner.exact is None or rival.unsure:
             return False
         if rival.exact != winner.exact:

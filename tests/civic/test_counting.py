@@ -205,6 +205,19 @@ def test_add1_keeps_the_last_outcome_within_the_budget():
     assert greedy(election).selected == ("A",)
 
 
+def test_identical_projects_tie_even_after_some_backers_run_short():
+    # Budget 100, three voters with 33.33 each. D costs 30 for 5 points: 6 a point, bought first,
+    # leaving v1 3.33. A and B are twins (45 each, the same three backers, a point each); v1 can
+    # give only 3.33, so each costs (45 - 3.33) / 2 = 20.83 a point: a tie, which "A" wins. Then
+    # B's backers have 25 of its 45. Spending 75, with B needing 45 more, the outcome is final.
+    election = cumulative(
+        100, {"D": 30, "A": 45, "B": 45}, [{"D": 5, "A": 1, "B": 1}, {"A": 1, "B": 1}, {"A": 1, "B": 1}]
+    )
+    assert equal_shares(election, completion=None).selected == ("D", "A")
+    assert equal_shares(election).selected == ("D", "A")
+    assert pabutools_selection(election, add1=True) == ["A", "D"]
+
+
 def test_equal_shares_never_buys_a_project_costing_more_than_the_budget():
     election = Election(
         projects=[Project("big", 150), Project("small", 50)],
