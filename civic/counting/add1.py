@@ -16,7 +16,7 @@ from fractions import Fraction
 import numpy as np
 
 from civic.counting.election import Number
-from civic.counting.mes import MAX_REFINEMENTS, MONEY_ERROR, PRICE_ERROR, Count, EqualShares, Price
+from civic.counting.mes import MAX_REFINEMENTS, MONEY_ERROR, PRICE_ERROR, Count, EqualShares
 
 # The furthest Add1 tries to jump at once when no price is expected to overtake another.
 MAX_JUMP = 1 << 20
@@ -87,7 +87,8 @@ def count_together(counter: EqualShares, shares: list[Fraction]) -> list[Count |
     """Counts at several shares side by side, one numpy call serving all of them.
 
     A count whose outcome hangs on a comparison too close for floats comes back as None, to be
-    counted on its own with the exact fallback. Horizons are not estimated here."""
+    counted on its own with the exact fallback. Only the order of purchases is kept: no prices,
+    and a horizon of 0, so nothing is certified from these counts."""
     size = len(shares)
     share = np.array([float(x) for x in shares])
     error = MONEY_ERROR * counter.voters * share
@@ -107,13 +108,15 @@ def count_together(counter: EqualShares, shares: list[Fraction]) -> list[Count |
         # Visit projects in order of their lowest floor in any count; each count prices a
         # project only while that project's floor there could still beat its best price.
         lowest = np.where(alive & counting[:, None], floors, np.inf).min(axis=0)
-        for p in np.argsort(lowest, kind="stable"):
-            if lowest[p] > bound.max():
+        highest_bound = np.inf
+        tables = (money, floors, bound, error, alive, value, error_of, unsure, known)
+        for p in np.argsort(lowest, kind="stable").tolist():
+            if lowest[p] > highest_bound:
                 break
             rows = np.flatnonzero(alive[:, p] & (floors[:, p] <= bound))
             if len(rows):
-                tables = (money, floors, bound, error, alive, value, error_of, unsure, known)
-                _price_together(counter, int(p), rows, *tables)
+                _price_together(counter, p, rows, *tables)
+                highest_bound = bound.max()
         counting &= np.isfinite(value).any(axis=1)
         if not counting.any():
             break
@@ -138,11 +141,8 @@ def count_together(counter: EqualShares, shares: list[Fraction]) -> list[Count |
             block = (rows[:, None], index)
             money[block] = np.maximum(money[block] - value[rows, w][:, None] * weighted_sat, 0.0)
             alive[rows, w] = False
-            for j in rows:
-                x = float(value[j, w])
-                exact = counter.first_exact[w] if known[j, w] else None
+            for j in rows.tolist():
                 counts[j].order.append(int(w))
-                counts[j].prices.append(Price(x, float(error_of[j, w]), False, exact, int(w)))
     return counts
 
 
