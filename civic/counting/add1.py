@@ -32,13 +32,16 @@ MIN_PAIRS_TO_BATCH = 2_000
 MAX_PAIRS_TO_BATCH = 50_000
 
 
-def add1(counter: EqualShares, budget: Number) -> Count:
-    """pabutools' `voter_budget_increment=1`: raise shares by 1 until the outcome is exhaustive
-    or the next one overspends, skipping runs of steps that provably change nothing.
+def add1(counter: EqualShares, budget: Number, increment: Number = 1) -> Count:
+    """pabutools' `voter_budget_increment`: raise shares by `increment` until the outcome is
+    exhaustive or the next one overspends, skipping runs of steps that provably change nothing.
 
     Where the order is expected to hold for a while, `EqualShares.certify` vouches for a jump;
     where it keeps changing, the next steps are counted side by side by `count_together`."""
     base = Fraction(budget, counter.voters)
+    step = Fraction(increment)
+    if step <= 0:
+        raise ValueError("the Add1 increment must be more than 0")
     current = counter.count(base)
     assert current is not None
     previous = current
@@ -57,12 +60,13 @@ def add1(counter: EqualShares, budget: Number) -> Count:
         if ahead:
             k += 1
             counted = ahead.pop(0)
-            current = counted if counted is not None else counter.count(base + k, hint=current)
+            current = counted if counted is not None else counter.count(base + k * step, hint=current)
             continue
-        # The last whole step before the order is expected to change.
-        jump = math.ceil(current.horizon) - 1 if current.horizon < MAX_JUMP else MAX_JUMP
+        # The last whole step before the order is expected to change (the horizon is in money).
+        steps_ahead = current.horizon / step
+        jump = math.ceil(steps_ahead) - 1 if steps_ahead < MAX_JUMP else MAX_JUMP
         while jump >= 1:
-            jumped = counter.certify(current, base + k + jump)
+            jumped = counter.certify(current, base + (k + jump) * step)
             if jumped is not None:
                 k += jump
                 current = jumped
@@ -73,12 +77,13 @@ def add1(counter: EqualShares, budget: Number) -> Count:
             turbulent += 1
             if turbulent < TURBULENT or not MIN_PAIRS_TO_BATCH <= counter.pairs <= MAX_PAIRS_TO_BATCH:
                 k += 1
-                current = counter.count(base + k, hint=current)
+                current = counter.count(base + k * step, hint=current)
                 assert current is not None
             else:
                 # The order keeps changing: count the next steps side by side, then one alone
                 # for a fresh guess at the horizon.
-                ahead = [*count_together(counter, [base + k + i for i in range(1, batch + 1)]), None]
+                shares = [base + (k + i) * step for i in range(1, batch + 1)]
+                ahead = [*count_together(counter, shares), None]
                 batch = min(2 * batch, MAX_BATCH)
                 turbulent = 0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from civic.counting.add1 import add1
-from civic.counting.election import Election, GroupedBallots
+from civic.counting.election import Election, GroupedBallots, Number
 from civic.counting.greedy import NO_BACKERS, OVER_BUDGET, costed
 from civic.counting.mes import Count, EqualShares
 from civic.counting.results import ProjectResult, Result
@@ -25,11 +25,14 @@ def equal_shares(
     election: Election,
     completion: str | None = "add1",
     satisfaction: str | None = None,
+    increment: Number = 1,
 ) -> Result:
     """Count by the Method of Equal Shares, as pabutools 1.2.3's `method_of_equal_shares` does.
 
     `satisfaction` defaults to "cost" for approval ballots and "points" for cumulative ones;
-    `completion="add1"` is pabutools' `voter_budget_increment=1`.
+    `completion="add1"` is pabutools' `voter_budget_increment=increment`. The increment is in the
+    budget's own units, so a budget in pence wants `increment=100` to step by a pound as a budget
+    in pounds would.
     """
     if completion not in (None, *COMPLETIONS):
         raise ValueError(f"unknown completion {completion!r}; use 'add1' or None")
@@ -45,7 +48,7 @@ def equal_shares(
         chosen: list[int] = []
         final: Count | None = None
     else:
-        final = add1(counter, budget) if completion == "add1" else counter.count(Fraction(budget, grouped.voters))
+        final = add1(counter, budget, increment) if completion == "add1" else counter.count(Fraction(budget, grouped.voters))
         chosen = counter.free + final.order
     total = sum(shares)
     selected = set(chosen)

@@ -197,6 +197,15 @@ def test_add1_raises_shares_until_another_project_can_be_bought():
     assert result.spent == 70
 
 
+def test_add1_steps_in_the_budgets_own_units():
+    # The same round as above in pence: stepping by a penny or by a pound reaches B at 60 pounds.
+    election = approval(10000, {"A": 7000, "B": 6000, "C": 1000}, ["AC", "B"])
+    assert sorted(equal_shares(election, increment=100).selected) == ["B", "C"]
+    assert sorted(equal_shares(election, increment=1).selected) == ["B", "C"]
+    with pytest.raises(ValueError, match="increment"):
+        equal_shares(election, increment=0)
+
+
 def test_add1_keeps_the_last_outcome_within_the_budget():
     # A (60) is backed by v1 only and B (60) by v2 only; with 50 each neither is affordable, and
     # at 60 each both are, costing 120 of a 100 budget. So Add1 keeps the outcome at 59: nothing.
