@@ -90,7 +90,12 @@ def read_pabulib(path: str | Path) -> Election:
 
 
 def write_pabulib(election: Election) -> str:
-    """The election as `.pb` text, with voters numbered 1, 2, 3 ... rather than identified."""
+    """The election as `.pb` text, with voters numbered 1, 2, 3 ... in the order of `ballots`.
+
+    Pass the ballots in an order that says nothing about who cast them (e.g. by receipt code)."""
+    commas = [p.id for p in election.projects if "," in p.id]
+    if commas:
+        raise ValueError(f"Pabulib lists votes with commas, so a project id cannot contain one: {commas}")
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
     meta = {

@@ -383,6 +383,11 @@ def test_an_approval_election_is_written_as_approval_ballots():
     assert parse_pabulib(write_pabulib(election)).ballots == election.ballots
 
 
+def test_a_project_id_with_a_comma_cannot_be_written():
+    with pytest.raises(ValueError, match="cannot contain one"):
+        write_pabulib(approval(10, {"A,B": 5}, []))
+
+
 def test_a_file_without_pabulib_sections_is_refused():
     with pytest.raises(ValueError, match="not a Pabulib file"):
         parse_pabulib("# Just a README\nNothing to count here.\n")
