@@ -190,3 +190,35 @@ def test_references_use_only_unambiguous_characters():
         reference = intake.new_reference()
         assert len(reference) == 9 and reference[4] == "-"
         assert not set(reference) & set("01OIL")
+
+
+# Demo data and the command line
+
+
+async def test_demo_has_concerns_in_every_state_and_a_second_run_changes_nothing(database):
+    from civic import demo
+    from civic.concerns.models import Team
+    from civic.councils import Council
+
+    await demo.seed()
+    council = await Council.get(slug="northmere")
+    before = await Concern.filter(council=council).count()
+    assert {c.status for c in await Concern.filter(council=council)} == {"new", "open", "referred", "closed"}
+    assert await Team.filter(council=council).count() == 2
+    assert await RoutingRule.filter(council=council).count() == 3
+    assert await Referral.filter(concern__council=council, automatic=True).exists()
+    await demo.seed()
+    assert await Concern.filter(council=council).count() == before
+    assert await Referral.filter(concern__council=council).count() == 2
+
+
+def test_civic_keys_new_prints_a_fernet_key():
+    import subprocess
+    import sys
+
+    from cryptography.fernet import Fernet
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run([sys.executable, "-m", "civic.cli", "keys", "new"], cwd=ROOT, capture_output=True, text=True, check=True)
+    Fernet(result.stdout.strip().encode())  # raises if it is not a key
