@@ -151,17 +151,14 @@ async def test_change_from_the_check_page_comes_back_to_it(client, council):
 async def test_signed_in_resident_finds_their_details_filled_in(client, council):
     resident = await create_user_ok(council, display_name="Ceri Jones")
     await client.signin_as(resident)
-    await fill_in(client)
-    await client.post("/concerns/new/contact", {})  # nothing chosen yet: the form comes back
+    for step, answers in ANSWERS[:-1]:
+        await client.post(f"/concerns/new/{step}", answers)
     page = await client.get("/concerns/new/contact")
-    # The saved answers win once there are some; start again with a fresh draft to see the prefill.
-    async with Browser(client.http._transport.app, council) as fresh:  # type: ignore[attr-defined]
-        await fresh.signin_as(resident)
-        for step, answers in ANSWERS[:-1]:
-            await fresh.post(f"/concerns/new/{step}", answers)
-        page = await fresh.get("/concerns/new/contact")
     assert html(page).css_first("#reporter_name").attributes["value"] == "Ceri Jones"
     assert html(page).css_first("#reporter_email").attributes["value"] == resident.email
+    response = await send(client, contact={"contact_by": "email", "reporter_name": "Ceri Jones", "reporter_email": resident.email})
+    concern = await Concern.get(reference=STATUS_LINK.match(response.headers["location"]).group(1))  # type: ignore[union-attr]
+    assert concern.reporter_id == resident.id  # type: ignore[attr-defined]
 
 
 async def test_the_sixth_concern_from_one_address_in_a_minute_is_refused_politely_and_nothing_is_lost(client, council, clean_limits):
@@ -176,6 +173,17 @@ async def test_the_sixth_concern_from_one_address_in_a_minute_is_refused_politel
     assert await ConcernDraft.filter(council=council).count() == 1  # the answers are still saved
     again = await client.get("/concerns/new/check")
     assert "A sixth worry, typed with care." in text_of(again, ".govuk-summary-list__value")
+
+
+async def test_one_account_is_limited_across_addresses(app, council, clean_limits):
+    resident = await create_user_ok(council)
+    for _ in range(5):
+        async with Browser(app, council) as browser:
+            await browser.signin_as(resident)
+            assert (await send(browser)).status_code == 303
+    async with Browser(app, council) as browser:
+        await browser.signin_as(resident)
+        assert (await send(browser)).status_code == 429
 
 
 async def test_a_filled_honeypot_is_refused_and_nothing_is_sent(client, council):
@@ -465,3 +473,48 @@ async def test_officer_of_another_council_cannot_find_a_concern_at_their_own_sit
         assert text_of(listed, ".app-queue__title") == []
         export = await browser.get("/officer/concerns/export.csv?status=all")
         assert concern.reference not in export.text
+
+
+async def test_officer_sets_up_teams_categories_and_rules(app, council):
+    from civic.concerns.models import Category, RoutingRule, Team, TeamMembership
+
+    key_worker = await create_user_ok(council, role="key-worker")
+    async with await _officer(app, council) as officer:
+        assert (await officer.post("/officer/concerns/routing/teams", {"team_name": "Family Hub"})).status_code == 303
+        team = await Team.get(council=council, name="Family Hub")
+        assert team.is_default  # the first team is the default
+        resident = await create_user_ok(council)
+        refused = await officer.post(f"/officer/concerns/routing/teams/{team.id}/members", {f"member_email_{team.id}": resident.email})
+        assert refused.status_code == 422 and "key worker role" in field_error(refused, f"member_email_{team.id}")
+        added = await officer.post(f"/officer/concerns/routing/teams/{team.id}/members", {f"member_email_{team.id}": key_worker.email})
+        assert added.status_code == 303 and await TeamMembership.filter(team=team, user=key_worker).exists()
+        assert (await officer.post("/officer/concerns/routing/categories", {"category_name": "School uniform costs", "refer_straight_away": "yes"})).status_code == 303
+        category = await Category.get(council=council, name="School uniform costs")
+        assert category.refer_straight_away
+        rule = {"rule_category": str(category.id), "rule_ward": str((await ward(council, "Abbey")).id), "rule_team": str(team.id)}
+        assert (await officer.post("/officer/concerns/routing/rules", rule)).status_code == 303
+        again = await officer.post("/officer/concerns/routing/rules", rule)
+        assert again.status_code == 422 and field_error(again, "rule_category")
+        assert (await officer.post(f"/officer/concerns/routing/categories/{category.id}", {"refer_straight_away": "yes"})).status_code == 303
+        page = await officer.get("/officer/concerns/routing")
+        assert page.status_code == 200
+    assert await RoutingRule.filter(council=council, category=category, team=team).exists()
+    assert not (await Category.get(id=category.id)).active
+    async with Browser(app, council) as resident_browser:
+        await resident_browser.post("/concerns/new/about", {"about": "myself"})
+        labels = text_of(await resident_browser.get("/concerns/new/category"), ".govuk-radios__label")
+    assert "School uniform costs" not in labels and "Something else" in labels  # retired: no longer offered
+
+
+def test_the_access_log_never_keeps_a_status_link_secret():
+    import logging
+
+    from routes.concerns import HideStatusLinkSecrets
+
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("10.0.0.1:5000", "GET", "/concerns/status/ABCD-2345/s3cr3t-KEY_x?sent=1", "1.1", 200), None,
+    )
+    HideStatusLinkSecrets().filter(record)
+    assert "s3cr3t" not in record.getMessage()
+    assert "/concerns/status/ABCD-2345/[hidden]?sent=1" in record.getMessage()
