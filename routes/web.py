@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
 TEMPLATES = ROOT / "templates"
 
-# htmx 2 does not swap 4xx answers by default; our forms answer 422 with the form and its errors,
-# which must replace the form. It must never inject inline styles either, which our CSP forbids.
+# htmx 2 does not swap 4xx answers by default; our forms answer 422 (or 429 when rate-limited) with
+# the form and its errors, which must replace the form. It must never inject inline styles either, which our CSP forbids.
 HTMX_CONFIG = json.dumps(
     {
         "includeIndicatorStyles": False,
@@ -31,6 +31,7 @@ HTMX_CONFIG = json.dumps(
             {"code": "204", "swap": False},
             {"code": "[23]..", "swap": True},
             {"code": "422", "swap": True},
+            {"code": "429", "swap": True},
             {"code": "[45]..", "swap": False, "error": True},
         ],
     }

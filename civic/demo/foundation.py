@@ -12,7 +12,8 @@ COUNCIL = {
     "emergency_phone": "999",
     "childrens_front_door_phone": "01632 960 123",
     "duty_email": "duty@northmere.example",
-    "hostnames": "localhost,127.0.0.1",
+    # No host names: as the deployment's first council it answers every host, and a test database that
+    # also holds the demo never has its browser tests' council taken over.
 }
 
 # Postcode sector -> ward. NM is a fictional postcode area; 01632 960xxx is Ofcom's drama range.

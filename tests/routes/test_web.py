@@ -111,3 +111,18 @@ async def test_trusted_hosts_refuse_other_host_names(settings, database, council
     from civic import config
 
     config.use(settings)
+
+
+async def test_menu_marks_only_the_current_section(app, council):
+    async with Browser(app, council) as officer:
+        await officer.signin_as(await create_user_ok(council, role="officer"))
+        current = text_of(await officer.get("/officer/concerns"), ".govuk-service-navigation__item--active")
+    assert current == ["Concerns"]
+
+
+async def test_rate_limited_form_is_swapped_in_by_htmx(client):
+    import json
+
+    config = json.loads(html(await client.get("/")).css_first('meta[name="htmx-config"]').attributes["content"])
+    swapped = {rule["code"] for rule in config["responseHandling"] if rule["swap"]}
+    assert {"422", "429"} <= swapped
