@@ -98,9 +98,10 @@ def count_together(counter: EqualShares, shares: list[Fraction]) -> list[Count |
     share = np.array([float(x) for x in shares])
     error = MONEY_ERROR * counter.voters * share
     money = share[:, None] * counter.group_weight[None, :]
-    alive = np.zeros((size, len(counter.costs)), dtype=bool)
-    alive[:, counter.projects] = True
-    floors = np.tile(counter.first_floors, (size, 1))
+    # Tables of project x count, so that one project's row across all counts is contiguous.
+    alive = np.zeros((len(counter.costs), size), dtype=bool)
+    alive[counter.projects] = True
+    floors = np.repeat(counter.first_floors[:, None], size, axis=1)
     counting = np.ones(size, dtype=bool)
     counts: list[Count | None] = [Count(x, horizon=0.0) for x in shares]
     everyone = np.arange(size)
@@ -112,28 +113,28 @@ def count_together(counter: EqualShares, shares: list[Fraction]) -> list[Count |
         known = np.zeros(alive.shape, dtype=bool)
         # Visit projects in order of their lowest floor in any count; each count prices a
         # project only while that project's floor there could still beat its best price.
-        lowest = np.where(alive & counting[:, None], floors, np.inf).min(axis=0)
+        lowest = np.where(alive & counting, floors, np.inf).min(axis=1)
         highest_bound = np.inf
         tables = (money, floors, bound, error, alive, value, error_of, unsure, known)
         for p in np.argsort(lowest, kind="stable").tolist():
             if lowest[p] > highest_bound:
                 break
-            rows = np.flatnonzero(alive[:, p] & (floors[:, p] <= bound))
+            rows = np.flatnonzero(alive[p] & (floors[p] <= bound))
             if len(rows):
                 _price_together(counter, p, rows, *tables)
                 highest_bound = bound.max()
-        counting &= np.isfinite(value).any(axis=1)
+        counting &= np.isfinite(value).any(axis=0)
         if not counting.any():
             break
-        best = np.argmin(value, axis=1)
-        close = (value - error_of <= bound[:, None]).sum(axis=1)
-        clear = counting & (close == 1) & ~unsure[everyone, best]
+        best = np.argmin(value, axis=0)
+        close = (value - error_of <= bound).sum(axis=0)
+        clear = counting & (close == 1) & ~unsure[best, everyone]
         winners = np.where(clear, best, -1)
         for j in np.flatnonzero(counting & ~clear):
-            tied = np.flatnonzero(value[j] - error_of[j] <= bound[j])
-            if unsure[j, tied].any():
+            tied = np.flatnonzero(value[:, j] - error_of[:, j] <= bound[j])
+            if unsure[tied, j].any():
                 winners[j] = -1
-            elif known[j, tied].all():
+            elif known[tied, j].all():
                 winners[j] = min(tied, key=lambda q: (counter.first_exact[q], counter.rank[q]))
             elif counter.twins(tied):
                 winners[j] = min(tied, key=lambda q: counter.rank[q])
@@ -144,8 +145,8 @@ def count_together(counter: EqualShares, shares: list[Fraction]) -> list[Count |
             rows = np.flatnonzero(counting & (winners == w))
             _, index, weighted_sat, _, _ = counter.arrays[w]
             block = (rows[:, None], index)
-            money[block] = np.maximum(money[block] - value[rows, w][:, None] * weighted_sat, 0.0)
-            alive[rows, w] = False
+            money[block] = np.maximum(money[block] - value[w, rows][:, None] * weighted_sat, 0.0)
+            alive[w, rows] = False
             for j in rows.tolist():
                 counts[j].order.append(int(w))
     return counts
@@ -172,12 +173,12 @@ def _price_together(
     error = error_all[rows]
     keep = available >= cost - error
     if not keep.all():
-        alive[rows[~keep], p] = False
+        alive[p, rows[~keep]] = False
         rows, money, available, error = rows[keep], money[keep], available[keep], error[keep]
         if not len(rows):
             return
     stop = bound[rows]
-    price = floors[rows, p].clip(min=0.0)
+    price = np.maximum(floors[p, rows], 0.0)
     paying = np.full(len(rows), total)
     capped_count = np.full(len(rows), -1)
     stuck = False
@@ -203,15 +204,15 @@ def _price_together(
     if stuck:
         # Everyone short, or no settling: leave these counts to the exact fallback. An unsure
         # price close to everything says so, and a bound of -inf stops further pricing.
-        value[rows, p] = price
-        error_of[rows, p] = np.inf
-        unsure_of[rows, p] = True
+        value[p, rows] = price
+        error_of[p, rows] = np.inf
+        unsure_of[p, rows] = True
         bound[rows] = -np.inf
         return
     price_error = 4 * error / paying + price * PRICE_ERROR
     beaten = price - price_error > stop
     if beaten.any():
-        floors[rows[beaten], p] = (price - price_error)[beaten]
+        floors[p, rows[beaten]] = (price - price_error)[beaten]
         done = ~beaten
         rows, money, available, error = rows[done], money[done], available[done], error[done]
         price, price_error, capped_count = price[done], price_error[done], capped_count[done]
@@ -225,9 +226,9 @@ def _price_together(
         exact &= slack.min(axis=1) > 0
         price = np.where(exact, counter.first_price[p], price)
         price_error = np.where(exact, counter.first_price[p] * PRICE_ERROR, price_error)
-        known[rows, p] = exact
-    value[rows, p] = price
-    error_of[rows, p] = price_error
-    unsure_of[rows, p] = unsure
-    floors[rows, p] = price - price_error
+        known[p, rows] = exact
+    value[p, rows] = price
+    error_of[p, rows] = price_error
+    unsure_of[p, rows] = unsure
+    floors[p, rows] = price - price_error
     bound[rows] = np.minimum(bound[rows], price + price_error)
