@@ -47,6 +47,8 @@ async def _recent_activity(council: Council) -> Section:
 SECTIONS = [
     "civic.officers:_failed_email",
     "civic.officers:_recent_activity",
+    "civic.schemes.moderation:pending_section",
+    "civic.schemes.moderation:reports_section",
 ]
 
 
