@@ -146,8 +146,11 @@ async def organiser_add(request: Request) -> Response:
 
 
 async def organiser_remove(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    await organising.remove_organiser(current_user(request), current_council(request), slug, _number(request, "membership_id"))
+    slug, user = request.path_params["slug"], current_user(request)
+    removed = await organising.remove_organiser(user, current_council(request), slug, _number(request, "membership_id"))
+    if user is not None and removed.user_id == user.id:  # type: ignore[attr-defined]
+        flash(request, "You are no longer an organiser of this scheme.")
+        return redirect(f"/schemes/{slug}")
     flash(request, "They are no longer an organiser.")
     return redirect(f"/schemes/{slug}/organisers")
 

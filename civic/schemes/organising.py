@@ -72,7 +72,7 @@ async def add_organiser(actor: User | None, council: Council, slug: str, raw_ema
     return membership
 
 
-async def remove_organiser(actor: User | None, council: Council, slug: str, membership_id: int) -> None:
+async def remove_organiser(actor: User | None, council: Council, slug: str, membership_id: int) -> Membership:
     """An organiser removes a co-organiser (or steps down); the last organiser cannot leave."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)
     membership = await Membership.get_or_none(id=membership_id, scheme=scheme, role="organiser", status="active")
@@ -84,6 +84,7 @@ async def remove_organiser(actor: User | None, council: Council, slug: str, memb
         membership.status = "removed"
         await membership.save(update_fields=["status"])
         await audit.record(actor, "scheme.organiser_removed", scheme, council=council, reason=f"user {membership.user_id}")  # type: ignore[attr-defined]
+    return membership
 
 
 # News

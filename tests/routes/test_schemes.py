@@ -371,3 +371,15 @@ async def test_names_and_texts_with_markup_show_exactly_as_typed_and_never_run(c
     listing = await client.get("/schemes")
     assert titles(listing) == [TRICKY["name"]]
     assert not html(listing).css("main script")
+
+
+async def test_an_organiser_can_step_down_when_someone_else_organises_too(client, council):
+    organiser, helper = await create_user_ok(council), await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser)
+    await Membership.create(scheme=scheme, user=helper, role="organiser", added_by=organiser)
+    await client.signin_as(organiser)
+    own = await Membership.get(scheme=scheme, user=organiser)
+    response = await client.post(f"/schemes/{scheme.slug}/organisers/{own.id}/remove")
+    assert response.status_code == 303 and response.headers["location"] == f"/schemes/{scheme.slug}"
+    assert (await client.get(f"/schemes/{scheme.slug}/edit")).status_code == 403
+    assert [m.user_id for m in await Membership.filter(scheme=scheme, status="active")] == [helper.id]
