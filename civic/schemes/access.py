@@ -20,10 +20,6 @@ class Viewer:
     is_organiser: bool = False
     is_officer: bool = False
 
-    @property
-    def signed_in(self) -> bool:
-        return self.user is not None
-
 
 async def is_officer(user: User | None, council: Council) -> bool:
     return await has_role(user, council, *STAFF_ROLES)
