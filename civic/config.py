@@ -72,6 +72,8 @@ class Settings:
     signin_rate_per_address: str = "5/minute"
     signin_rate_per_ip: str = "20/minute"
     concern_rate: str = "5/minute"
+    scheme_message_rate: str = "5/hour"
+    report_rate: str = "10/hour"
     oidc_providers: str = ""
     trusted_hosts: str = "*"
     worker_interval: float = 2.0

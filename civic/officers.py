@@ -48,6 +48,8 @@ SECTIONS = [
     "civic.officers:_failed_email",
     "civic.officers:_recent_activity",
     "civic.concerns.escalation:officer_section",
+    "civic.schemes.moderation:pending_section",
+    "civic.schemes.moderation:reports_section",
 ]
 
 

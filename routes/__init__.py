@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from civic import config, db, worker
 from civic.config import Settings
-from routes import accounts, admin, concerns, errors, home, officers, oidc
+from routes import accounts, admin, concerns, errors, home, moderation, officers, oidc, openreferral, schemes
 from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from routes.web import STATIC
 
@@ -79,6 +79,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         *oidc.routes,
         *officers.routes,
         *admin.routes,
+        *schemes.routes,
+        *moderation.routes,
+        *openreferral.routes,
         *concerns.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

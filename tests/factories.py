@@ -178,3 +178,61 @@ async def create_concern_ok(council: Council, **overrides: Any):
     concern = await Concern.create(**fields)
     await ConcernEvent.create(concern=concern, kind="created")
     return concern, key
+
+# Schemes
+
+
+def scheme_values(council_wards: list[Ward], **overrides: Any) -> dict[str, Any]:
+    """Everything the start-a-scheme form asks for, filled in; override any field."""
+    values: dict[str, Any] = {
+        "name": f"Friendly Neighbours {next(_counter)}",
+        "summary": "Weekly phone calls and visits for older neighbours",
+        "description": "We ring people who live alone every week.\n\nWe visit in pairs.",
+        "categories": ["befriending", "older-people"],
+        "audiences": ["older-people"],
+        "who_for_details": "People living alone",
+        "wards": [str(w.id) for w in council_wards],
+        "times": "Tuesdays, 10am to noon",
+        "venue": "St Anne's church hall, Mill Lane",
+        "how_to_get_help": "Send us a message and we will ring you back.",
+        "how_to_volunteer": "Come to a Tuesday session.",
+        "safeguarding_lead_name": "Gwen Roberts",
+        "safeguarding_lead_role": "Chair of the committee",
+        "contact_phone": "",
+    }
+    values.update(overrides)
+    return values
+
+
+async def create_scheme_ok(council: Council, organiser: User | None = None, status: str = "active", wards: tuple[str, ...] = ("Abbey",), **overrides: Any):
+    """A scheme proposed through the domain by its organiser (a new resident if not given), then set to `status`."""
+    from civic.schemes import proposals
+    from civic.schemes.models import Scheme
+
+    organiser = organiser or await create_user_ok(council)
+    chosen = [await ward(council, name) for name in wards]
+    scheme = await proposals.propose(organiser, council, scheme_values(chosen, **overrides))
+    if status != "pending":
+        await Scheme.filter(id=scheme.id).update(status=status)
+        scheme = await Scheme.get(id=scheme.id)
+    return scheme
+
+
+async def create_post_ok(scheme: Any, author: User | None = None, **overrides: Any):
+    """A news post on a scheme, written by one of its organisers."""
+    from civic.schemes.models import Membership, NewsPost
+
+    if author is None:
+        author = (await Membership.filter(scheme=scheme, role="organiser").first().prefetch_related("user")).user  # type: ignore[union-attr]
+    fields = {"title": f"News {next(_counter)}", "body": "The pantry is open on bank holidays."}
+    fields.update(overrides)
+    return await NewsPost.create(council_id=scheme.council_id, scheme=scheme, author=author, **fields)
+
+
+async def create_report_ok(scheme: Any, reporter: User | None = None, post: Any = None, reason: str = "wrong", details: str = "The times are wrong"):
+    """An open report about a scheme (or one of its news posts)."""
+    from civic.schemes.models import Report
+
+    if reporter is None:
+        reporter = await create_user_ok(await Council.get(id=scheme.council_id))
+    return await Report.create(council_id=scheme.council_id, scheme=scheme, post=post, reporter=reporter, reason=reason, details=details)

@@ -9,6 +9,7 @@ import importlib
 SEEDERS = [
     "civic.demo.foundation:seed_people",
     "civic.demo.concerns:seed_concerns",
+    "civic.demo.schemes:seed_schemes",
 ]
 
 

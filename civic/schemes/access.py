@@ -1,0 +1,62 @@
+"""Who may see and change a scheme: the public, its organisers, and the council's officers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from civic.accounts import User, has_role
+from civic.councils import Council
+from civic.errors import Forbidden, NotFound
+from civic.schemes.models import Membership, Scheme
+
+STAFF_ROLES = ("officer", "admin")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What one person may do with one scheme."""
+
+    user: User | None
+    is_organiser: bool = False
+    is_officer: bool = False
+
+
+async def is_officer(user: User | None, council: Council) -> bool:
+    return await has_role(user, council, *STAFF_ROLES)
+
+
+async def is_organiser(user: User | None, scheme: Scheme) -> bool:
+    if user is None or user.suspended:
+        return False
+    return await Membership.filter(scheme=scheme, user=user, role="organiser", status="active").exists()
+
+
+async def viewer(user: User | None, council: Council, scheme: Scheme) -> Viewer:
+    return Viewer(user=user, is_organiser=await is_organiser(user, scheme), is_officer=await is_officer(user, council))
+
+
+async def find(user: User | None, council: Council, slug: str) -> tuple[Scheme, Viewer]:
+    """The scheme with this slug if this person may see it; NotFound otherwise (even if it exists)."""
+    scheme = await Scheme.get_or_none(council=council, slug=slug)
+    if scheme is None:
+        raise NotFound()
+    who = await viewer(user, council, scheme)
+    if not (scheme.is_public or who.is_organiser or who.is_officer):
+        raise NotFound()
+    return scheme, who
+
+
+async def find_for_organiser(user: User | None, council: Council, slug: str) -> tuple[Scheme, Viewer]:
+    """The scheme, for one of its organisers; others get Forbidden (or NotFound if they cannot see it)."""
+    scheme, who = await find(user, council, slug)
+    if not who.is_organiser:
+        raise Forbidden("Only the scheme's organisers can do that.")
+    return scheme, who
+
+
+async def find_for_officer(user: User | None, council: Council, slug: str) -> tuple[Scheme, Viewer]:
+    """The scheme, for an officer of its council; others get Forbidden (or NotFound if they cannot see it)."""
+    scheme, who = await find(user, council, slug)
+    if not who.is_officer:
+        raise Forbidden("Only the council's officers can do that.")
+    return scheme, who

@@ -1,0 +1,174 @@
+"""The public directory: approved schemes found by words, category, who they are for and place."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from civic.councils import Council, Ward, normalise_postcode, ward_for_postcode
+from civic.errors import Invalid
+from civic.schemes.models import LISTED_STATUSES, Scheme, SchemeAudience, SchemeCategory
+from civic.schemes.taxonomy import AUDIENCES, CATEGORIES
+from civic.schemes.text import one_line
+
+PAGE_SIZE = 10
+# More words than this add little and each one is another LIKE over every scheme.
+MAX_WORDS = 8
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What someone searched for, as it appears in the directory's shareable URL."""
+
+    words: str = ""
+    category: str = ""
+    audience: str = ""
+    ward: str = ""
+    postcode: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> Filters:
+        """Read the query string; unknown categories, audiences and pages are treated as 'any' and 1."""
+        page = params.get("page", "1")
+        return cls(
+            words=one_line(params.get("q", ""))[:200],
+            category=params.get("category", "") if params.get("category", "") in CATEGORIES else "",
+            audience=params.get("who", "") if params.get("who", "") in AUDIENCES else "",
+            ward=params.get("ward", "") if params.get("ward", "").isdigit() else "",
+            postcode=one_line(params.get("postcode", ""))[:10],
+            page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+        )
+
+    @property
+    def any(self) -> bool:
+        return bool(self.words or self.category or self.audience or self.ward or self.postcode)
+
+    def query_string(self, **changes: object) -> str:
+        """The URL query for these filters (with some changed), leaving out what is empty."""
+        chosen = replace(self, **changes)  # type: ignore[arg-type]
+        pairs = [("q", chosen.words), ("category", chosen.category), ("who", chosen.audience), ("ward", chosen.ward), ("postcode", chosen.postcode)]
+        if chosen.page > 1:
+            pairs.append(("page", str(chosen.page)))
+        return urlencode([(k, v) for k, v in pairs if v])
+
+
+@dataclass
+class Results:
+    filters: Filters
+    schemes: list[Scheme] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    place: str = ""
+    problems: dict[str, str] = field(default_factory=dict)
+    suggestions: list[tuple[str, str]] = field(default_factory=list)  # (text, query string)
+
+    @property
+    def first_number(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1 if self.total else 0
+
+    @property
+    def last_number(self) -> int:
+        return min(self.total, self.page * PAGE_SIZE)
+
+    @property
+    def page_numbers(self) -> list[int | None]:
+        """First, last, and the pages either side of this one; None where pages are left out."""
+        shown = sorted({1, self.pages, *(n for n in range(self.page - 1, self.page + 2) if 1 <= n <= self.pages)})
+        numbers: list[int | None] = []
+        for number in shown:
+            if numbers and number - numbers[-1] > 1:  # type: ignore[operator]
+                numbers.append(None)
+            numbers.append(number)
+        return numbers
+
+
+async def near(ward: Ward) -> list[Ward]:
+    """A ward and the wards next to it (neighbours are read both ways, whichever way they were entered)."""
+    around = {w.id: w for w in [*await ward.neighbours.all(), *await ward.neighbour_of.all()] if w.id != ward.id}
+    return [ward, *sorted(around.values(), key=lambda w: w.name)]
+
+
+def listed(council: Council) -> QuerySet[Scheme]:
+    """Every scheme of the council that the public may find: approved, not closed, not hidden."""
+    return Scheme.filter(council=council, status__in=LISTED_STATUSES, hidden=False)
+
+
+def matching(query: QuerySet[Scheme], words: str = "", category: str = "", audience: str = "", ward_ids: list[int] | None = None) -> QuerySet[Scheme]:
+    """Narrow a query of schemes by words (all must appear), category, audience and wards."""
+    for word in words.split()[:MAX_WORDS]:
+        query = query.filter(
+            Q(name__icontains=word) | Q(summary__icontains=word) | Q(description__icontains=word) | Q(venue__icontains=word)
+        )
+    if category:
+        query = query.filter(id__in=Subquery(SchemeCategory.filter(category=category).values("scheme_id")))
+    if audience:
+        # A scheme for everyone is also for the people someone is looking for.
+        audiences = [audience] if audience == "everyone" else [audience, "everyone"]
+        query = query.filter(id__in=Subquery(SchemeAudience.filter(audience__in=audiences).values("scheme_id")))
+    if ward_ids is not None:
+        query = query.filter(id__in=Subquery(Scheme.filter(wards__id__in=ward_ids).values("id")))
+    return query
+
+
+async def _place(council: Council, filters: Filters) -> tuple[list[int] | None, str, dict[str, str]]:
+    """The wards to search in, words describing them, and any problem with the postcode or ward."""
+    if filters.postcode:
+        try:
+            postcode = normalise_postcode(filters.postcode)
+        except Invalid:
+            return None, "", {"postcode": f"‘{filters.postcode}’ is not a full postcode. Enter one like NM1 4AB, or choose a ward instead."}
+        ward = await ward_for_postcode(council, postcode)
+        if ward is None:
+            return None, "", {"postcode": f"{postcode} is not in {council.name}'s area. Choose a ward instead, or search everywhere."}
+        wards = await near(ward)
+        others = ", ".join(w.name for w in wards[1:])
+        return [w.id for w in wards], f"near {postcode}: {ward.name}" + (f" and the wards next to it ({others})" if others else ""), {}
+    if filters.ward:
+        ward = await Ward.get_or_none(council=council, id=int(filters.ward))
+        if ward is None:
+            return None, "", {"ward": "Choose a ward from the list"}
+        return [ward.id], f"in {ward.name}", {}
+    return None, "", {}
+
+
+def _suggestions(filters: Filters, place: str) -> list[tuple[str, str]]:
+    """What to try when nothing matched: loosen one filter at a time."""
+    found = []
+    if filters.words:
+        found.append((f"search without the words ‘{filters.words}’", filters.query_string(words="", page=1)))
+    if filters.category:
+        found.append((f"look in every category, not only {CATEGORIES[filters.category].name.lower()}", filters.query_string(category="", page=1)))
+    if filters.audience:
+        found.append((f"include schemes for anyone, not only {AUDIENCES[filters.audience].name.lower()}", filters.query_string(audience="", page=1)))
+    if filters.postcode or filters.ward:
+        found.append(("search everywhere in the area" if not place else f"search everywhere, not only {place}", filters.query_string(postcode="", ward="", page=1)))
+    return found
+
+
+async def search(council: Council, filters: Filters) -> Results:
+    """One page of approved schemes matching the filters, with what to try next if there are none."""
+    ward_ids, place, problems = await _place(council, filters)
+    results = Results(filters=filters, place=place, problems=problems)
+    if problems:
+        results.suggestions = _suggestions(filters, place)
+        return results
+    query = matching(listed(council), filters.words, filters.category, filters.audience, ward_ids)
+    results.total = await query.count()
+    results.pages = max(1, math.ceil(results.total / PAGE_SIZE))
+    results.page = min(filters.page, results.pages)
+    offset = (results.page - 1) * PAGE_SIZE
+    results.schemes = list(await query.order_by("name", "id").offset(offset).limit(PAGE_SIZE).prefetch_related("categories", "audiences", "wards"))
+    if not results.total:
+        results.suggestions = _suggestions(filters, place)
+    return results
+
+
+async def ward_choices(council: Council) -> list[tuple[str, str]]:
+    return [(str(w.id), w.name) for w in await Ward.filter(council=council).order_by("name")]

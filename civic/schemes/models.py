@@ -1,0 +1,191 @@
+"""Scheme models: schemes, the people in them, their news, and reports about either."""
+
+from __future__ import annotations
+
+import uuid
+
+from tortoise import fields
+from tortoise.models import Model
+
+from civic.schemes.taxonomy import AUDIENCES, CATEGORIES, Term
+
+# A scheme's life: proposed (pending) until an officer approves (active) or declines it; organisers
+# may pause, resume and close an approved one. Moderation (hidden) is separate from this.
+STATUSES = ("pending", "declined", "active", "paused", "closed")
+STATUS_NAMES = {
+    "pending": "Waiting for approval",
+    "declined": "Not approved",
+    "active": "Running",
+    "paused": "Paused",
+    "closed": "Closed",
+}
+# Statuses anyone may see (when not hidden); the directory lists only the first two.
+PUBLIC_STATUSES = ("active", "paused", "closed")
+LISTED_STATUSES = ("active", "paused")
+
+MEMBERSHIP_ROLES = ("organiser", "volunteer", "member")
+
+REPORT_REASONS = {
+    "wrong": "Wrong or out-of-date information",
+    "offensive": "Offensive, hateful or abusive",
+    "unsafe": "Could put someone at risk",
+    "spam": "Spam or advertising",
+    "other": "Something else",
+}
+REPORT_STATUSES = ("open", "hidden", "dismissed")
+
+
+class Scheme(Model):
+    id = fields.IntField(primary_key=True)
+    uuid = fields.UUIDField(default=uuid.uuid4, unique=True, description="public id in the Open Referral feed")
+    council: fields.ForeignKeyRelation = fields.ForeignKeyField("civic.Council", related_name="schemes", on_delete=fields.CASCADE)
+    slug = fields.CharField(max_length=80, description="set once from the first name and never changed")
+    name = fields.CharField(max_length=120)
+    summary = fields.CharField(max_length=200)
+    description = fields.TextField()
+    times = fields.CharField(max_length=300)
+    venue = fields.CharField(max_length=300)
+    how_to_get_help = fields.TextField()
+    how_to_volunteer = fields.TextField(default="")
+    who_for_details = fields.CharField(max_length=300, default="")
+    safeguarding_lead_name = fields.CharField(max_length=80)
+    safeguarding_lead_role = fields.CharField(max_length=120)
+    contact_phone = fields.CharField(max_length=30, default="")
+    wards: fields.ManyToManyRelation = fields.ManyToManyField("civic.Ward", related_name="schemes", through="scheme_ward")
+    status = fields.CharField(max_length=10, default="pending", db_index=True)
+    decline_reason = fields.TextField(default="")
+    proposed_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "civic.User", related_name="schemes_proposed", null=True, on_delete=fields.SET_NULL
+    )
+    decided_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "civic.User", related_name="schemes_decided", null=True, on_delete=fields.SET_NULL
+    )
+    decided_at = fields.DatetimeField(null=True)
+    hidden = fields.BooleanField(default=False, db_index=True)
+    hidden_reason = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    categories: fields.ReverseRelation[SchemeCategory]
+    audiences: fields.ReverseRelation[SchemeAudience]
+    memberships: fields.ReverseRelation[Membership]
+    posts: fields.ReverseRelation[NewsPost]
+
+    class Meta:
+        table = "scheme"
+        unique_together = (("council", "slug"),)
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES[self.status]
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_STATUSES and not self.hidden
+
+    @property
+    def category_terms(self) -> list[Term]:
+        """The scheme's categories in taxonomy order (needs `categories` prefetched)."""
+        chosen = {row.category for row in self.categories}
+        return [term for slug, term in CATEGORIES.items() if slug in chosen]
+
+    @property
+    def audience_terms(self) -> list[Term]:
+        chosen = {row.audience for row in self.audiences}
+        return [term for slug, term in AUDIENCES.items() if slug in chosen]
+
+
+class SchemeCategory(Model):
+    id = fields.IntField(primary_key=True)
+    scheme: fields.ForeignKeyRelation[Scheme] = fields.ForeignKeyField("civic.Scheme", related_name="categories", on_delete=fields.CASCADE)
+    category = fields.CharField(max_length=30, db_index=True)
+
+    class Meta:
+        table = "scheme_category"
+        unique_together = (("scheme", "category"),)
+
+
+class SchemeAudience(Model):
+    id = fields.IntField(primary_key=True)
+    scheme: fields.ForeignKeyRelation[Scheme] = fields.ForeignKeyField("civic.Scheme", related_name="audiences", on_delete=fields.CASCADE)
+    audience = fields.CharField(max_length=30, db_index=True)
+
+    class Meta:
+        table = "scheme_audience"
+        unique_together = (("scheme", "audience"),)
+
+
+class Membership(Model):
+    # A person's part in a scheme: organiser, volunteer or member. Volunteering details come later.
+    id = fields.IntField(primary_key=True)
+    scheme: fields.ForeignKeyRelation[Scheme] = fields.ForeignKeyField("civic.Scheme", related_name="memberships", on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation = fields.ForeignKeyField("civic.User", related_name="memberships", on_delete=fields.CASCADE)
+    role = fields.CharField(max_length=20, default="member")
+    status = fields.CharField(max_length=20, default="active", db_index=True)
+    added_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "civic.User", related_name="memberships_added", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "membership"
+        unique_together = (("scheme", "user"),)
+
+
+class NewsPost(Model):
+    id = fields.IntField(primary_key=True)
+    council: fields.ForeignKeyRelation = fields.ForeignKeyField("civic.Council", related_name="news_posts", on_delete=fields.CASCADE)
+    scheme: fields.ForeignKeyRelation[Scheme] = fields.ForeignKeyField("civic.Scheme", related_name="posts", on_delete=fields.CASCADE)
+    author: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "civic.User", related_name="news_posts", null=True, on_delete=fields.SET_NULL
+    )
+    title = fields.CharField(max_length=120)
+    body = fields.TextField()
+    hidden = fields.BooleanField(default=False, db_index=True)
+    hidden_reason = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "news_post"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Report(Model):
+    # Someone signed in says a scheme or a news post is wrong; an officer hides it or dismisses the report.
+    id = fields.IntField(primary_key=True)
+    council: fields.ForeignKeyRelation = fields.ForeignKeyField("civic.Council", related_name="reports", on_delete=fields.CASCADE)
+    scheme: fields.ForeignKeyRelation[Scheme] = fields.ForeignKeyField("civic.Scheme", related_name="reports", on_delete=fields.CASCADE)
+    post: fields.ForeignKeyNullableRelation[NewsPost] = fields.ForeignKeyField(
+        "civic.NewsPost", related_name="reports", null=True, on_delete=fields.CASCADE, description="set when the report is about a news post"
+    )
+    reporter: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "civic.User", related_name="reports_made", null=True, on_delete=fields.SET_NULL
+    )
+    reason = fields.CharField(max_length=20)
+    details = fields.TextField()
+    status = fields.CharField(max_length=10, default="open", db_index=True)
+    outcome = fields.TextField(default="", description="what the officer decided and why")
+    handled_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "civic.User", related_name="reports_handled", null=True, on_delete=fields.SET_NULL
+    )
+    handled_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "report"
+        ordering = ["created_at", "id"]
+
+    @property
+    def reason_name(self) -> str:
+        return REPORT_REASONS.get(self.reason, self.reason)
+
+    @property
+    def about_post(self) -> bool:
+        return self.post_id is not None  # type: ignore[attr-defined]

@@ -1,0 +1,267 @@
+"""Reporting schemes and news, and the officers' moderation: hide, restore, dismiss, stop someone posting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tortoise import timezone
+
+from civic import accounts, audit, config, mail, ratelimit
+from civic.accounts import User, require_role
+from civic.councils import Council
+from civic.db import in_transaction
+from civic.errors import Conflict, Invalid, NotFound
+from civic.mail import OutgoingEmail
+from civic.officers import AttentionItem, Section
+from civic.schemes import access
+from civic.schemes.models import REPORT_REASONS, NewsPost, Report, Scheme
+from civic.schemes.proposals import require_poster, scheme_url, tell_organisers
+from civic.schemes.text import paragraphs
+
+REASON_LIMIT = 2000
+DETAILS_LIMIT = 2000
+
+
+def _reason(raw: str, field_name: str = "reason", missing: str = "Say why, for the audit log") -> str:
+    reason = paragraphs(raw)
+    if not reason:
+        raise Invalid({field_name: missing})
+    if len(reason) > REASON_LIMIT:
+        raise Invalid({field_name: f"The reason must be {REASON_LIMIT} characters or fewer"})
+    return reason
+
+
+# Reporting
+
+
+async def _visible_post(user: User | None, council: Council, slug: str, post_id: int) -> tuple[Scheme, NewsPost, access.Viewer]:
+    scheme, who = await access.find(user, council, slug)
+    post = await NewsPost.get_or_none(id=post_id, scheme=scheme)
+    if post is None or (post.hidden and not (who.is_organiser or who.is_officer)):
+        raise NotFound()
+    return scheme, post, who
+
+
+async def report_target(user: User | None, council: Council, slug: str, post_id: int | None) -> tuple[Scheme, NewsPost | None]:
+    """What a report form is about: a scheme, or one of its news posts, that this person can see."""
+    if post_id is None:
+        scheme, _ = await access.find(user, council, slug)
+        return scheme, None
+    scheme, post, _ = await _visible_post(user, council, slug, post_id)
+    return scheme, post
+
+
+async def report(actor: User | None, council: Council, slug: str, post_id: int | None, reason: str, details: str) -> Report:
+    """Anyone signed in reports a scheme or a news post, saying why; officers see it in their queue."""
+    reporter = require_poster(actor)
+    scheme, post = await report_target(actor, council, slug, post_id)
+    details = paragraphs(details)
+    errors = {}
+    if reason not in REPORT_REASONS:
+        errors["reason"] = "Choose what is wrong"
+    if not details:
+        errors["details"] = "Tell us what is wrong, so an officer can check"
+    elif len(details) > DETAILS_LIMIT:
+        errors["details"] = f"Details must be {DETAILS_LIMIT} characters or fewer (they have {len(details)})"
+    if errors:
+        raise Invalid(errors)
+    already = Report.filter(scheme=scheme, reporter=reporter, status="open")
+    already = already.filter(post=post) if post else already.filter(post_id__isnull=True)
+    if await already.exists():
+        raise Conflict("You have already reported this. An officer will look at it and tell you what they decide.")
+    await ratelimit.hit(
+        config.current().report_rate, "scheme-report", str(reporter.id),
+        message="You have sent several reports in a short time. Please wait a while and try again.",
+    )
+    async with in_transaction():
+        row = await Report.create(council=council, scheme=scheme, post=post, reporter=reporter, reason=reason, details=details)
+        await audit.record(reporter, "report.made", row, council=council, reason=reason)
+    return row
+
+
+# The queue
+
+
+@dataclass
+class Queue:
+    reports: list[Report] = field(default_factory=list)
+    pending: list[Scheme] = field(default_factory=list)
+    hidden_schemes: list[Scheme] = field(default_factory=list)
+    hidden_posts: list[NewsPost] = field(default_factory=list)
+
+
+async def queue(actor: User | None, council: Council) -> Queue:
+    """Everything waiting for a moderator in this council: open reports, proposals, hidden content."""
+    await require_role(actor, council, *access.STAFF_ROLES)
+    return Queue(
+        reports=list(await Report.filter(council=council, status="open").prefetch_related("scheme", "post", "reporter", "scheme__proposed_by", "post__author")),
+        pending=list(await Scheme.filter(council=council, status="pending").prefetch_related("proposed_by").order_by("created_at", "id")),
+        hidden_schemes=list(await Scheme.filter(council=council, hidden=True).order_by("name")),
+        hidden_posts=list(await NewsPost.filter(council=council, hidden=True).prefetch_related("scheme")),
+    )
+
+
+async def _close_reports(actor: User, council: Council, reports: list[Report], status: str, outcome: str, told: str) -> list[OutgoingEmail]:
+    """Mark reports handled and queue a note to each reporter saying what was decided."""
+    queued = []
+    now = timezone.now()
+    for row in reports:
+        row.status, row.outcome, row.handled_by, row.handled_at = status, outcome, actor, now
+        await row.save(update_fields=["status", "outcome", "handled_by_id", "handled_at"])
+        await audit.record(actor, f"report.{status}", row, council=council, reason=outcome)
+        if row.reporter is not None and not row.reporter.suspended:
+            queued.append(await mail.queue(row.reporter.email, "What happened to your report", f"Thank you for your report about {row.scheme.name}.\n\n{told}\n\nThe officer's note: {outcome}\n"))
+    return queued
+
+
+async def _open_reports(scheme: Scheme, post: NewsPost | None) -> list[Report]:
+    query = Report.filter(scheme=scheme, status="open").prefetch_related("reporter", "scheme")
+    query = query.filter(post=post) if post else query.filter(post_id__isnull=True)
+    return list(await query)
+
+
+async def hide_scheme(actor: User | None, council: Council, slug: str, reason: str) -> Scheme:
+    """An officer hides a scheme from every listing, page and feed; reporters and organisers are told."""
+    scheme, _ = await access.find_for_officer(actor, council, slug)
+    assert actor is not None
+    reason = _reason(reason)
+    if scheme.hidden:
+        raise Conflict("This scheme is already hidden.")
+    async with in_transaction():
+        scheme.hidden, scheme.hidden_reason = True, reason
+        await scheme.save(update_fields=["hidden", "hidden_reason", "updated_at"])
+        await audit.record(actor, "scheme.hidden", scheme, council=council, reason=reason)
+        queued = await _close_reports(actor, council, await _open_reports(scheme, None), "hidden", reason, "An officer has checked it and hidden the scheme from the site.")
+        queued += await tell_organisers(
+            scheme, f"{scheme.name} has been hidden",
+            f"{council.name} has hidden your scheme, {scheme.name}, from the public. The reason:\n\n{reason}\n\n"
+            "You can still see it when signed in. Contact the council to talk about it.\n",
+        )
+    await mail.deliver(queued)
+    return scheme
+
+
+async def restore_scheme(actor: User | None, council: Council, slug: str, reason: str) -> Scheme:
+    """An officer brings a hidden scheme back, saying why."""
+    scheme, _ = await access.find_for_officer(actor, council, slug)
+    reason = _reason(reason)
+    if not scheme.hidden:
+        raise Conflict("This scheme is not hidden.")
+    async with in_transaction():
+        scheme.hidden, scheme.hidden_reason = False, ""
+        await scheme.save(update_fields=["hidden", "hidden_reason", "updated_at"])
+        await audit.record(actor, "scheme.restored", scheme, council=council, reason=reason)
+        queued = await tell_organisers(
+            scheme, f"{scheme.name} is visible again", f"{council.name} has restored your scheme, {scheme.name}:\n\n{scheme_url(scheme)}\n"
+        )
+    await mail.deliver(queued)
+    return scheme
+
+
+async def officer_scheme(actor: User | None, council: Council, slug: str) -> Scheme:
+    """A scheme of this council, for its officers to moderate."""
+    scheme, _ = await access.find_for_officer(actor, council, slug)
+    return scheme
+
+
+async def officer_post(actor: User | None, council: Council, post_id: int) -> NewsPost:
+    """A news post of this council, for its officers to moderate."""
+    await require_role(actor, council, *access.STAFF_ROLES)
+    post = await NewsPost.get_or_none(id=post_id, council=council).prefetch_related("scheme", "author")
+    if post is None:
+        raise NotFound()
+    return post
+
+
+async def hide_post(actor: User | None, council: Council, post_id: int, reason: str) -> NewsPost:
+    """An officer hides a news post; reporters and its author are told."""
+    post = await officer_post(actor, council, post_id)
+    assert actor is not None
+    reason = _reason(reason)
+    if post.hidden:
+        raise Conflict("This news post is already hidden.")
+    async with in_transaction():
+        post.hidden, post.hidden_reason = True, reason
+        await post.save(update_fields=["hidden", "hidden_reason"])
+        await audit.record(actor, "news.hidden", post, council=council, reason=reason)
+        queued = await _close_reports(actor, council, await _open_reports(post.scheme, post), "hidden", reason, "An officer has checked it and hidden the news post from the site.")
+        if post.author is not None and not post.author.suspended:
+            queued.append(await mail.queue(
+                post.author.email, f"Your news post on {post.scheme.name} has been hidden",
+                f"{council.name} has hidden your news post ‘{post.title}’. The reason:\n\n{reason}\n",
+            ))
+    await mail.deliver(queued)
+    return post
+
+
+async def restore_post(actor: User | None, council: Council, post_id: int, reason: str) -> NewsPost:
+    """An officer brings a hidden news post back, saying why."""
+    post = await officer_post(actor, council, post_id)
+    reason = _reason(reason)
+    if not post.hidden:
+        raise Conflict("This news post is not hidden.")
+    async with in_transaction():
+        post.hidden, post.hidden_reason = False, ""
+        await post.save(update_fields=["hidden", "hidden_reason"])
+        await audit.record(actor, "news.restored", post, council=council, reason=reason)
+    return post
+
+
+async def officer_report(actor: User | None, council: Council, report_id: int) -> Report:
+    """A report made in this council, for its officers."""
+    await require_role(actor, council, *access.STAFF_ROLES)
+    row = await Report.get_or_none(id=report_id, council=council).prefetch_related("scheme", "post", "reporter", "scheme__proposed_by", "post__author")
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def dismiss(actor: User | None, council: Council, report_id: int, reason: str) -> Report:
+    """An officer decides a report needs no action, saying why; the reporter is told."""
+    row = await officer_report(actor, council, report_id)
+    assert actor is not None
+    reason = _reason(reason)
+    if row.status != "open":
+        raise Conflict("This report has already been dealt with.")
+    async with in_transaction():
+        queued = await _close_reports(actor, council, [row], "dismissed", reason, "An officer has checked it and decided to leave it as it is.")
+    await mail.deliver(queued)
+    return row
+
+
+def report_author(row: Report) -> User | None:
+    """Who wrote what was reported: the news post's author, or the scheme's proposer."""
+    return row.post.author if row.post is not None else row.scheme.proposed_by
+
+
+async def suspend_author(actor: User | None, council: Council, report_id: int, reason: str) -> User:
+    """An officer stops the author of reported content from posting (and signing in)."""
+    row = await officer_report(actor, council, report_id)
+    reason = _reason(reason)
+    author = report_author(row)
+    if author is None:
+        raise Conflict("The person who wrote this no longer has an account.")
+    if author.id == actor.id or await accounts.has_role(author, council, *access.STAFF_ROLES):  # type: ignore[union-attr]
+        raise Conflict("Council staff cannot be stopped from posting here. Ask an administrator to remove their role first.")
+    if author.suspended:
+        raise Conflict(f"{author} is already stopped from posting.")
+    await accounts.suspend(actor, council, author, reason)
+    return author
+
+
+# Sections of the officer home
+
+
+async def pending_section(council: Council) -> Section:
+    schemes = await Scheme.filter(council=council, status="pending").order_by("created_at", "id").limit(10)
+    items = [AttentionItem(f"{s.name} (proposed {s.created_at:%d %b})", href=f"/schemes/{s.slug}", tag="To approve") for s in schemes]
+    return Section("Schemes waiting for approval", items, empty="No schemes are waiting for approval.", href="/officer/moderation", order=20)
+
+
+async def reports_section(council: Council) -> Section:
+    reports = await Report.filter(council=council, status="open").prefetch_related("scheme", "post").limit(10)
+    items = [
+        AttentionItem(f"{row.reason_name}: {'news on ' if row.post else ''}{row.scheme.name}", href=f"/officer/moderation#report-{row.id}")
+        for row in reports
+    ]
+    return Section("Reports to moderate", items, empty="No reports are waiting.", href="/officer/moderation", order=21)

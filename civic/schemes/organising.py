@@ -1,0 +1,227 @@
+"""Running a scheme: pausing and closing it, co-organisers, news posts and messages to the organisers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from civic import audit, config, mail, ratelimit
+from civic.accounts import User, normalise_email
+from civic.councils import Council
+from civic.db import in_transaction
+from civic.errors import Conflict, Forbidden, Invalid, NotFound
+from civic.schemes import access
+from civic.schemes.models import Membership, NewsPost, Scheme
+from civic.schemes.proposals import LINE_FIELDS, TEXT_FIELDS, require_poster, scheme_url, tell_organisers
+from civic.schemes.text import one_line, paragraphs
+
+# From -> to, for the organisers' own buttons.
+TRANSITIONS = {"pause": (("active",), "paused"), "resume": (("paused",), "active"), "close": (("active", "paused"), "closed")}
+PAST = {"pause": "paused", "resume": "resumed", "close": "closed"}
+MESSAGE_LIMIT = 2000
+LATEST_NEWS = 3
+
+
+async def change_status(actor: User | None, council: Council, slug: str, action: str) -> Scheme:
+    """An organiser pauses, resumes or closes an approved scheme."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    if action not in TRANSITIONS:
+        raise NotFound()
+    allowed, to = TRANSITIONS[action]
+    if scheme.status not in allowed:
+        raise Conflict(f"A scheme that is {scheme.status_name.lower()} cannot be {PAST[action]}.")
+    async with in_transaction():
+        scheme.status = to
+        await scheme.save(update_fields=["status", "updated_at"])
+        await audit.record(actor, f"scheme.{PAST[action]}", scheme, council=council)
+    return scheme
+
+
+# Organisers
+
+
+async def organisers(scheme: Scheme) -> list[Membership]:
+    return list(await Membership.filter(scheme=scheme, role="organiser", status="active").prefetch_related("user").order_by("created_at", "id"))
+
+
+async def add_organiser(actor: User | None, council: Council, slug: str, raw_email: str) -> Membership:
+    """An organiser adds a co-organiser by e-mail address; they are told by e-mail and can sign in with it."""
+    require_poster(actor)
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    try:
+        email = normalise_email(raw_email)
+    except Invalid:
+        raise Invalid({"email": "Enter their email address, like name@example.com"}) from None
+    async with in_transaction():
+        user, _ = await User.get_or_create(email=email)
+        if user.suspended:
+            raise Invalid({"email": "That person cannot be an organiser. Contact the council if you think this is a mistake."})
+        membership, created = await Membership.get_or_create(scheme=scheme, user=user, defaults={"role": "organiser", "added_by": actor})
+        if not created and membership.role == "organiser" and membership.status == "active":
+            raise Invalid({"email": f"{email} is already an organiser"})
+        membership.role, membership.status, membership.added_by = "organiser", "active", actor
+        await membership.save()
+        await audit.record(actor, "scheme.organiser_added", scheme, council=council, reason=f"user {user.id}")
+        queued = await mail.queue(
+            email,
+            f"You are now an organiser of {scheme.name}",
+            f"{actor} has made you an organiser of {scheme.name} on {council.name}'s site.\n\n"
+            f"Sign in with this email address to run it:\n\n{scheme_url(scheme)}\n",
+        )
+    await mail.deliver([queued])
+    return membership
+
+
+async def remove_organiser(actor: User | None, council: Council, slug: str, membership_id: int) -> Membership:
+    """An organiser removes a co-organiser (or steps down); the last organiser cannot leave."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    membership = await Membership.get_or_none(id=membership_id, scheme=scheme, role="organiser", status="active")
+    if membership is None:
+        raise NotFound()
+    async with in_transaction():
+        if await Membership.filter(scheme=scheme, role="organiser", status="active").count() <= 1:
+            raise Conflict("A scheme needs at least one organiser. Add someone else before you step down.")
+        membership.status = "removed"
+        await membership.save(update_fields=["status"])
+        await audit.record(actor, "scheme.organiser_removed", scheme, council=council, reason=f"user {membership.user_id}")  # type: ignore[attr-defined]
+    return membership
+
+
+# News
+
+
+async def news(scheme: Scheme, who: access.Viewer, limit: int | None = None) -> list[NewsPost]:
+    """The scheme's news, newest first; hidden posts only for its organisers and the council's officers."""
+    query = NewsPost.filter(scheme=scheme).prefetch_related("author")
+    if not (who.is_organiser or who.is_officer):
+        query = query.filter(hidden=False)
+    if limit:
+        query = query.limit(limit)
+    return list(await query)
+
+
+async def post_news(actor: User | None, council: Council, slug: str, title: str, body: str) -> NewsPost:
+    """An organiser posts news on their scheme's page."""
+    require_poster(actor)
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    title, body = one_line(title), paragraphs(body)
+    errors = {}
+    if not title:
+        errors["title"] = "Enter a title"
+    elif len(title) > 120:
+        errors["title"] = "Title must be 120 characters or fewer"
+    if not body:
+        errors["body"] = "Enter the news"
+    elif len(body) > 5000:
+        errors["body"] = "The news must be 5000 characters or fewer"
+    if errors:
+        raise Invalid(errors)
+    if scheme.status == "closed":
+        raise Conflict("This scheme has closed, so it cannot post news.")
+    async with in_transaction():
+        post = await NewsPost.create(council=council, scheme=scheme, author=actor, title=title, body=body)
+        await audit.record(actor, "news.posted", post, council=council)
+    return post
+
+
+# Messages to the organisers
+
+
+async def message_organisers(actor: User | None, council: Council, slug: str, text: str, share_email: bool) -> None:
+    """A signed-in person writes to the organisers; their e-mail address goes only if they agree."""
+    sender = require_poster(actor)
+    scheme, _ = await access.find(actor, council, slug)
+    text = paragraphs(text)
+    if not text:
+        raise Invalid({"message": "Write your message"})
+    if len(text) > MESSAGE_LIMIT:
+        raise Invalid({"message": f"Your message must be {MESSAGE_LIMIT} characters or fewer (it has {len(text)})"})
+    if scheme.status == "closed":
+        raise Conflict("This scheme has closed, so its organisers no longer get messages here.")
+    await ratelimit.hit(
+        config.current().scheme_message_rate, "scheme-message", str(sender.id),
+        message="You have sent several messages in a short time. Please wait a while and try again.",
+    )
+    reply = (
+        f"They are happy for you to reply to: {sender.email}\n"
+        if share_email
+        else "They chose not to share their email address, so you cannot reply to this message directly.\n"
+    )
+    async with in_transaction():
+        queued = await tell_organisers(
+            scheme,
+            f"A message about {scheme.name}",
+            f"{sender} sent this message through {council.name}'s page for {scheme.name}:\n\n{text}\n\n{reply}",
+        )
+        await audit.record(sender, "scheme.messaged", scheme, council=council, reason="reply address shared" if share_email else "")
+    await mail.deliver(queued)
+
+
+async def my_schemes(actor: User | None, council: Council) -> list[Scheme]:
+    """The schemes of this council that this person organises, whatever their status."""
+    if actor is None:
+        raise Forbidden("Sign in to continue.")
+    ids = Membership.filter(user=actor, role="organiser", status="active").values_list("scheme_id", flat=True)
+    return list(await Scheme.filter(council=council, id__in=await ids).order_by("name"))
+
+
+@dataclass
+class SchemePage:
+    """Everything the scheme's page shows to this person."""
+
+    scheme: Scheme
+    who: access.Viewer
+    news: list[NewsPost]
+    organisers: list[Membership]
+
+
+async def scheme_page(actor: User | None, council: Council, slug: str) -> SchemePage:
+    """The scheme as this person may see it, with its latest news."""
+    scheme, who = await access.find(actor, council, slug)
+    await scheme.fetch_related("categories", "audiences", "wards", "proposed_by")
+    return SchemePage(
+        scheme=scheme,
+        who=who,
+        news=await news(scheme, who, limit=LATEST_NEWS),
+        organisers=await organisers(scheme) if (who.is_organiser or who.is_officer) else [],
+    )
+
+
+async def news_page(actor: User | None, council: Council, slug: str) -> SchemePage:
+    """All of a scheme's news, for its news page."""
+    scheme, who = await access.find(actor, council, slug)
+    return SchemePage(scheme=scheme, who=who, news=await news(scheme, who), organisers=[])
+
+
+async def organisers_page(actor: User | None, council: Council, slug: str) -> SchemePage:
+    """The organisers of a scheme, for its organisers to manage."""
+    scheme, who = await access.find_for_organiser(actor, council, slug)
+    return SchemePage(scheme=scheme, who=who, news=[], organisers=await organisers(scheme))
+
+
+async def form_values(actor: User | None, council: Council, slug: str) -> tuple[Scheme, dict[str, Any]]:
+    """The scheme's details as the edit form shows them, for its organisers."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    await scheme.fetch_related("categories", "audiences", "wards")
+    values: dict[str, Any] = {name: getattr(scheme, name) for name in (*LINE_FIELDS, *TEXT_FIELDS)}
+    values["categories"] = [term.slug for term in scheme.category_terms]
+    values["audiences"] = [term.slug for term in scheme.audience_terms]
+    values["wards"] = [str(ward.id) for ward in scheme.wards]
+    return scheme, values
+
+
+async def decision_page(actor: User | None, council: Council, slug: str) -> SchemePage:
+    """A proposed scheme, for an officer deciding on it."""
+    scheme, who = await access.find_for_officer(actor, council, slug)
+    if scheme.status != "pending":
+        raise Conflict(f"This scheme is not waiting for approval: it is {scheme.status_name.lower()}.")
+    return SchemePage(scheme=scheme, who=who, news=[], organisers=[])
+
+
+async def contact_page(actor: User | None, council: Council, slug: str) -> SchemePage:
+    """The scheme someone wants to write to, if they may."""
+    require_poster(actor)
+    scheme, who = await access.find(actor, council, slug)
+    if scheme.status == "closed":
+        raise Conflict("This scheme has closed, so its organisers no longer get messages here.")
+    return SchemePage(scheme=scheme, who=who, news=[], organisers=[])

@@ -1,0 +1,35 @@
+"""Cleaning what people type: kept exactly as written, minus invisible control characters."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Control characters other than tab and newline: invisible, and PostgreSQL refuses NUL outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Letters NFKD does not split into a base letter and an accent.
+_LATIN = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"})
+PHONE = re.compile(r"^\+?[0-9 ()\-]{10,20}$")
+
+
+def one_line(raw: str | None) -> str:
+    """A name or title: whitespace (newlines too) collapsed to single spaces."""
+    return " ".join(_CONTROL.sub("", raw or "").split())
+
+
+def paragraphs(raw: str | None) -> str:
+    """Longer text: line breaks kept (as \\n), control characters and outer whitespace dropped."""
+    text = (raw or "").replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text).strip()
+
+
+def slugify(name: str, max_length: int = 60) -> str:
+    """'Cwtch Cymunedol – Llŷn' -> 'cwtch-cymunedol-llyn'; '' for a name with no letters or digits."""
+    ascii_name = unicodedata.normalize("NFKD", name.translate(_LATIN)).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:max_length].rstrip("-")
+
+
+def valid_phone(raw: str) -> bool:
+    digits = sum(ch.isdigit() for ch in raw)
+    return bool(PHONE.match(raw)) and 10 <= digits <= 13

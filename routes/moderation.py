@@ -1,0 +1,117 @@
+"""The officers' moderation queue, and one page for each thing they can do: hide, restore, dismiss, stop posting."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from civic.errors import Invalid
+from civic.schemes import moderation
+from routes.web import current_council, current_user, flash, form_values, redirect, render
+
+
+async def moderation_queue(request: Request) -> Response:
+    queue = await moderation.queue(current_user(request), current_council(request))
+    return render(request, "moderation/queue.html", {"queue": queue, "report_author": moderation.report_author})
+
+
+@dataclass(frozen=True)
+class Action:
+    """One moderation action: how its page reads, how to find its target, what to do, where to go after."""
+
+    kind: str  # "scheme", "post" or "report"
+    title: str
+    explain: str
+    button: str
+    find: Callable[..., Awaitable[Any]]
+    do: Callable[..., Awaitable[Any]]
+    done: str
+    warning: bool = True
+
+
+ACTIONS = {
+    "hide-scheme": Action(
+        "scheme", "Hide this scheme",
+        "It will disappear from the directory, its page and the Open Referral feed. Its organisers, and anyone who reported it, will be told the reason.",
+        "Hide scheme", moderation.officer_scheme, moderation.hide_scheme, "The scheme is hidden.",
+    ),
+    "restore-scheme": Action(
+        "scheme", "Restore this scheme",
+        "It will be back in the directory, on its page and in the Open Referral feed. Its organisers will be told.",
+        "Restore scheme", moderation.officer_scheme, moderation.restore_scheme, "The scheme is visible again.", warning=False,
+    ),
+    "hide-post": Action(
+        "post", "Hide this news post",
+        "It will disappear from the scheme's page. Its author, and anyone who reported it, will be told the reason.",
+        "Hide news post", moderation.officer_post, moderation.hide_post, "The news post is hidden.",
+    ),
+    "restore-post": Action(
+        "post", "Restore this news post", "It will be back on the scheme's page.",
+        "Restore news post", moderation.officer_post, moderation.restore_post, "The news post is visible again.", warning=False,
+    ),
+    "dismiss-report": Action(
+        "report", "Dismiss this report",
+        "Nothing will change on the site. The person who reported it will be told your reason.",
+        "Dismiss report", moderation.officer_report, moderation.dismiss, "The report is dismissed and the reporter has been told.", warning=False,
+    ),
+    "suspend-author": Action(
+        "report", "Stop this person posting",
+        "They will be signed out everywhere and will not be able to sign in, post news, start schemes or send reports.",
+        "Stop them posting", moderation.officer_report, moderation.suspend_author, "They can no longer post.",
+    ),
+}
+
+
+def _key(request: Request, action: Action) -> Any:
+    if action.kind == "scheme":
+        return request.path_params["slug"]
+    raw = request.path_params["post_id" if action.kind == "post" else "report_id"]
+    return int(raw) if str(raw).isdigit() else 0
+
+
+def _after(action: Action, target: Any) -> str:
+    return f"/schemes/{target.slug}" if action.kind == "scheme" else "/officer/moderation"
+
+
+async def _page(request: Request, name: str, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
+    action = ACTIONS[name]
+    target = await action.find(current_user(request), current_council(request), _key(request, action))
+    context = {
+        "action": action, "target": target, "values": values, "errors": errors,
+        "author": moderation.report_author(target) if action.kind == "report" else None,
+    }
+    return render(request, "moderation/action.html", context, status_code=status, block="form" if status != 200 else None)
+
+
+def _action_routes(path: str, name: str) -> list[Route]:
+    async def form(request: Request) -> Response:
+        return await _page(request, name, {}, {})
+
+    async def act(request: Request) -> Response:
+        action = ACTIONS[name]
+        values = form_values(await request.form())
+        try:
+            target = await action.do(current_user(request), current_council(request), _key(request, action), values.get("reason", ""))
+        except Invalid as error:
+            return await _page(request, name, values, error.errors, status=422)
+        flash(request, action.done)
+        return redirect(_after(action, target))
+
+    form.__name__, act.__name__ = f"{name.replace('-', '_')}_form", name.replace("-", "_")
+    return [Route(path, form, methods=["GET"], name=form.__name__), Route(path, act, methods=["POST"], name=act.__name__)]
+
+
+routes = [
+    Route("/officer/moderation", moderation_queue, methods=["GET"], name="moderation_queue"),
+    *_action_routes("/officer/moderation/schemes/{slug}/hide", "hide-scheme"),
+    *_action_routes("/officer/moderation/schemes/{slug}/restore", "restore-scheme"),
+    *_action_routes("/officer/moderation/posts/{post_id}/hide", "hide-post"),
+    *_action_routes("/officer/moderation/posts/{post_id}/restore", "restore-post"),
+    *_action_routes("/officer/moderation/reports/{report_id}/dismiss", "dismiss-report"),
+    *_action_routes("/officer/moderation/reports/{report_id}/suspend", "suspend-author"),
+]

@@ -1,0 +1,139 @@
+"""Journeys through schemes on a 360×740 phone: finding one, starting one, and moderating, checked with axe-core."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.async_api import expect
+
+from civic.schemes.models import Scheme
+from tests.e2e.conftest import signin_in_browser
+from tests.factories import create_report_ok, create_scheme_ok, create_user_ok, postcode_in, ward
+
+LONG_WORD = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch"
+
+
+async def _fits_the_phone(page) -> None:
+    """Nothing makes the page scroll sideways on a 360 px screen."""
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+async def _schemes_to_find(council, tag: str) -> None:
+    abbey, castlefields = await ward(council, "Abbey"), await ward(council, "Castlefields")
+    await castlefields.neighbours.add(abbey)
+    await create_scheme_ok(council, name=f"Pantry {tag}", summary=f"Free food {tag}", categories=["food"], wards=("Castlefields",))
+    await create_scheme_ok(council, name=f"Lifts {tag}", summary=f"Drivers {tag}", categories=["transport"], wards=("Castlefields",))
+    await create_scheme_ok(council, name=f"Far pantry {tag}", summary=f"Food far away {tag}", categories=["food"], wards=("Harbourside",))
+
+
+async def test_resident_searches_by_postcode_and_category_and_opens_a_scheme(phone, live_server, e2e_council, check_accessibility):
+    tag = uuid.uuid4().hex[:8]
+    await _schemes_to_find(e2e_council, tag)
+    await phone.goto("/")
+    await phone.get_by_role("link", name="Schemes").click()
+    await phone.wait_for_url("**/schemes")
+    await check_accessibility(phone)
+
+    await phone.get_by_label("Words").fill(tag)
+    cards = phone.locator(".app-card__title")
+    await expect(cards).to_have_text([f"Far pantry {tag}", f"Lifts {tag}", f"Pantry {tag}"])
+    await phone.get_by_label("Near a postcode").fill(postcode_in(e2e_council, "Abbey"))
+    await phone.get_by_label("Near a postcode").press("Tab")  # `change` fires as the field is left
+    await expect(cards).to_have_text([f"Lifts {tag}", f"Pantry {tag}"])
+    await phone.get_by_label("Category").select_option("food")
+    await expect(cards).to_have_text([f"Pantry {tag}"])
+    await expect(phone.locator("#results-status")).to_have_text("1 scheme found")
+    await expect(phone).to_have_url(re.compile(r"/schemes\?.*category=food"))  # the address is shareable
+    assert "postcode=" in phone.url and f"q={tag}" in phone.url
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+
+    await phone.get_by_role("link", name=f"Pantry {tag}").click()
+    await phone.wait_for_url("**/schemes/pantry-*")
+    assert await phone.get_by_role("heading", level=1).inner_text() == f"Pantry {tag}"
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+
+
+async def test_the_same_search_works_without_javascript(phone_without_js, live_server, e2e_council):
+    tag = uuid.uuid4().hex[:8]
+    await _schemes_to_find(e2e_council, tag)
+    page = phone_without_js
+    await page.goto("/schemes")
+    await page.get_by_label("Words").fill(tag)
+    await page.get_by_label("Near a postcode").fill(postcode_in(e2e_council, "Abbey"))
+    await page.get_by_label("Category").select_option("food")
+    await page.get_by_role("button", name="Search").click()
+    await page.wait_for_url(re.compile(r"/schemes\?.*category=food"))
+    assert await page.locator(".app-card__title").all_inner_texts() == [f"Pantry {tag}"]
+    await page.get_by_role("link", name=f"Pantry {tag}").click()
+    await page.wait_for_url("**/schemes/pantry-*")
+    assert await page.get_by_role("heading", level=1).inner_text() == f"Pantry {tag}"
+
+
+async def test_resident_starts_a_scheme_on_a_phone(phone, live_server, e2e_council, check_accessibility):
+    resident = await create_user_ok(e2e_council, display_name="Ffion")
+    await signin_in_browser(phone, live_server, resident)
+    await phone.goto("/schemes/new")
+    await check_accessibility(phone)
+    await phone.get_by_role("button", name="Send for approval").click()
+    await phone.locator(".govuk-error-summary").wait_for()
+    assert await phone.locator(".govuk-error-summary__list li").count() == 11
+    await check_accessibility(phone)
+
+    name = f"Cwtch Ŵŷ Łódź {uuid.uuid4().hex[:6]}"
+    await phone.get_by_label("Name of the scheme").fill(name)
+    await phone.get_by_label("Summary").fill("Tea and Welsh conversation")
+    await phone.get_by_label("What the scheme does").fill("We meet weekly.\n\nAll welcome.")
+    await phone.get_by_role("group", name="Categories").get_by_label("Isolation and befriending").check()
+    await phone.get_by_role("group", name="Who it is for").get_by_label("Everyone").check()
+    await phone.get_by_role("group", name="Neighbourhoods it serves").get_by_label("Abbey").check()
+    await phone.get_by_label("When it runs").fill("Mondays at 2pm")
+    await phone.get_by_label("Where it happens").fill("The library")
+    await phone.get_by_label("How to get help from the scheme").fill("Send a message")
+    await phone.get_by_label("Their name").fill("Gwen Roberts")
+    await phone.get_by_label("Their role").fill("Chair")
+    await phone.get_by_role("button", name="Send for approval").click()
+    await phone.wait_for_url("**/schemes/cwtch-wy-lodz-*")
+    assert await phone.get_by_role("heading", level=1).inner_text() == name
+    assert "Waiting for approval" in await phone.locator("#status-title").inner_text()
+    await check_accessibility(phone)
+    assert (await Scheme.get(name=name)).status == "pending"
+
+
+async def test_officer_hides_a_reported_scheme_from_the_moderation_queue(phone, live_server, e2e_council, check_accessibility):
+    scheme = await create_scheme_ok(e2e_council, name=f"Raffle {uuid.uuid4().hex[:6]}")
+    await create_report_ok(scheme, reason="unsafe", details="Selling raffle tickets to children")
+    await signin_in_browser(phone, live_server, await create_user_ok(e2e_council, role="officer"))
+    await phone.goto("/officer")
+    await phone.get_by_role("link", name="Reports to moderate").click()
+    await phone.wait_for_url("**/officer/moderation")
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    item = phone.locator(".app-queue__item", has_text=scheme.name)
+    await item.get_by_role("link", name=re.compile("^Hide the scheme")).click()
+    await phone.wait_for_url(f"**/officer/moderation/schemes/{scheme.slug}/hide")
+    await check_accessibility(phone)
+    await phone.get_by_role("button", name="Hide scheme").click()
+    await phone.locator(".govuk-error-summary").wait_for()
+    await phone.get_by_label("Reason").fill("Unsafe for children")
+    await phone.get_by_role("button", name="Hide scheme").click()
+    await phone.wait_for_url(f"**/schemes/{scheme.slug}")
+    assert await phone.locator("#hidden-title").inner_text() == "Hidden"
+    await check_accessibility(phone)
+    assert (await Scheme.get(id=scheme.id)).hidden
+
+
+async def test_markup_and_long_words_are_shown_as_typed_and_fit_the_phone(phone, live_server, e2e_council):
+    name = f"<script>alert('x')</script> {LONG_WORD} 🎉 {uuid.uuid4().hex[:6]}"
+    scheme = await create_scheme_ok(e2e_council, name=name, summary=LONG_WORD * 3, description=f"<img src=x onerror=alert(1)> {LONG_WORD * 5}")
+    dialogs: list[str] = []
+    phone.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    await phone.goto(f"/schemes/{scheme.slug}")
+    assert await phone.get_by_role("heading", level=1).inner_text() == name
+    await _fits_the_phone(phone)
+    await phone.goto(f"/schemes?q={LONG_WORD}")
+    await expect(phone.locator(".app-card__title").first).to_be_visible()
+    await _fits_the_phone(phone)
+    assert dialogs == []

@@ -1,0 +1,385 @@
+"""Schemes through the app: the directory, starting and running a scheme, news and messages."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from civic.audit import AuditLog
+from civic.schemes.models import Membership, NewsPost, Scheme
+from tests.factories import (
+    Browser,
+    create_council_ok,
+    create_post_ok,
+    create_scheme_ok,
+    create_user_ok,
+    field_error,
+    html,
+    postcode_in,
+    scheme_values,
+    text_of,
+    ward,
+)
+
+
+def _form(values: dict) -> list[tuple[str, str]]:
+    """A form's fields as a browser sends them: one pair per ticked checkbox."""
+    pairs = []
+    for name, value in values.items():
+        for one in value if isinstance(value, list) else [value]:
+            pairs.append((name, one))
+    return pairs
+
+
+def titles(response) -> list[str]:
+    return text_of(response, ".app-card__title")
+
+
+# The directory
+
+
+async def test_directory_finds_schemes_by_words_category_and_who_they_are_for(client, council):
+    await create_scheme_ok(council, name="Abbey Food Pantry", summary="Free food every Friday", categories=["food"], audiences=["everyone"])
+    await create_scheme_ok(council, name="Lifts to the Surgery", summary="Volunteer drivers", categories=["transport", "health"], audiences=["older-people"])
+    await create_scheme_ok(council, name="Youth Club", summary="Games and homework help", categories=["young-people"], audiences=["young-people"])
+
+    assert titles(await client.get("/schemes")) == ["Abbey Food Pantry", "Lifts to the Surgery", "Youth Club"]
+    assert titles(await client.get("/schemes?q=friday+food")) == ["Abbey Food Pantry"]
+    assert titles(await client.get("/schemes?q=DRIVERS")) == ["Lifts to the Surgery"]
+    assert titles(await client.get("/schemes?category=health")) == ["Lifts to the Surgery"]
+    # A scheme for everyone is also for older people.
+    assert titles(await client.get("/schemes?who=older-people")) == ["Abbey Food Pantry", "Lifts to the Surgery"]
+    assert titles(await client.get("/schemes?category=food&who=young-people")) == ["Abbey Food Pantry"]
+
+
+async def test_near_my_postcode_means_my_ward_and_the_wards_next_to_it(client, council):
+    abbey, castlefields = await ward(council, "Abbey"), await ward(council, "Castlefields")
+    await castlefields.neighbours.add(abbey)  # entered one way round; "near" reads it both ways
+    await create_scheme_ok(council, name="In Abbey", wards=("Abbey",))
+    await create_scheme_ok(council, name="In Castlefields", wards=("Castlefields",))
+    await create_scheme_ok(council, name="In Harbourside", wards=("Harbourside",))
+
+    near_abbey = await client.get("/schemes", params={"postcode": postcode_in(council, "Abbey").lower().replace(" ", "")})
+    assert titles(near_abbey) == ["In Abbey", "In Castlefields"]
+    assert "Abbey and the wards next to it (Castlefields)" in text_of(near_abbey, "#results-heading")[0]
+    assert titles(await client.get("/schemes", params={"postcode": postcode_in(council, "Harbourside")})) == ["In Harbourside"]
+    assert titles(await client.get("/schemes", params={"ward": str(castlefields.id)})) == ["In Castlefields"]
+
+
+async def test_a_postcode_that_is_wrong_or_elsewhere_says_what_to_do(client, council):
+    await create_scheme_ok(council)
+    wrong = await client.get("/schemes?postcode=NM1")
+    assert titles(wrong) == []
+    assert "not a full postcode" in field_error(wrong, "postcode")
+    assert "not a full postcode" in text_of(wrong, ".govuk-error-summary")[0]
+    elsewhere = await client.get("/schemes?postcode=ZE1+0AA")
+    assert "ZE1 0AA is not in " + council.name in field_error(elsewhere, "postcode")
+    assert "search everywhere in the area" in text_of(elsewhere, "#scheme-results li a")
+
+
+async def test_empty_results_say_what_to_try_next(client, council):
+    await create_scheme_ok(council, categories=["food"])
+    response = await client.get("/schemes?q=zumba&category=transport")
+    assert text_of(response, "#results-heading") == ["No schemes found"]
+    links = {text: parse_qs(urlsplit(node.attributes["href"]).query) for node in html(response).css("#scheme-results li a") for text in [node.text()]}
+    assert links["search without the words ‘zumba’"] == {"category": ["transport"]}
+    assert links["look in every category, not only transport"] == {"q": ["zumba"]}
+    assert "start a scheme yourself" in links
+
+
+async def test_directory_shows_ten_schemes_a_page_and_keeps_the_filters_in_page_links(client, council):
+    for number in range(12):
+        await create_scheme_ok(council, name=f"Food scheme {number:02d}", categories=["food"])
+    await create_scheme_ok(council, name="Transport scheme", categories=["transport"])
+    first = await client.get("/schemes?category=food")
+    assert len(titles(first)) == 10 and titles(first)[0] == "Food scheme 00"
+    assert text_of(first, "#results-heading") == ["12 schemes"]
+    next_link = html(first).css_first(".govuk-pagination__next a").attributes["href"]
+    assert parse_qs(urlsplit(next_link).query) == {"category": ["food"], "page": ["2"]}
+    second = await client.get(next_link)
+    assert titles(second) == ["Food scheme 10", "Food scheme 11"]
+    assert html(second).css_first(".govuk-pagination [aria-current=page]").text() == "2"
+    assert titles(await client.get("/schemes?category=food&page=99")) == ["Food scheme 10", "Food scheme 11"]
+
+
+async def test_htmx_gets_only_the_results_and_an_announcement_of_how_many(client, council):
+    await create_scheme_ok(council, name="Abbey Food Pantry", categories=["food"])
+    response = await client.get("/schemes?category=food", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "<html" not in response.text and html(response).css_first("form") is None
+    assert titles(response) == ["Abbey Food Pantry"]
+    status = html(response).css_first("#results-status")
+    assert status.attributes["hx-swap-oob"] == "innerHTML" and status.text() == "1 scheme found"
+    assert "HX-Request" in response.headers["vary"]
+    # The plain page is the same search as a whole page, so the URL htmx pushes can be shared.
+    whole = await client.get("/schemes?category=food")
+    assert html(whole).css_first("form[role=search]").attributes["method"] == "get"
+    assert html(whole).css_first("#category option[selected]").attributes["value"] == "food"
+    assert titles(whole) == ["Abbey Food Pantry"]
+
+
+async def test_the_directory_leaves_out_pending_declined_closed_and_other_councils_schemes(client, council):
+    await create_scheme_ok(council, name="Running")
+    await create_scheme_ok(council, name="Paused", status="paused")
+    for status in ("pending", "declined", "closed"):
+        await create_scheme_ok(council, name=status.title(), status=status)
+    await create_scheme_ok(await create_council_ok(), name="Elsewhere")
+    response = await client.get("/schemes")
+    assert titles(response) == ["Paused", "Running"]
+    assert text_of(response, ".app-card .govuk-tag") == ["Paused"]
+
+
+# Starting a scheme
+
+
+async def test_a_proposed_scheme_is_invisible_to_the_public_until_an_officer_approves_it(app, client, council, mailbox):
+    proposer = await create_user_ok(council, display_name="Aled Evans")
+    officer = await create_user_ok(council, role="officer")
+    await client.signin_as(proposer)
+    values = scheme_values([await ward(council, "Abbey"), await ward(council, "Castlefields")], name="Abbey Befriending")
+    response = await client.post("/schemes", _form(values))
+    assert response.status_code == 303
+    scheme = await Scheme.get(council=council, slug="abbey-befriending")
+    assert response.headers["location"] == "/schemes/abbey-befriending"
+    assert scheme.status == "pending"
+    assert await Membership.filter(scheme=scheme, user=proposer, role="organiser", status="active").exists()
+    own_view = await client.follow(response)
+    assert text_of(own_view, "#status-title") == ["Waiting for approval"]
+
+    async with Browser(app, council) as public:
+        assert (await public.get("/schemes/abbey-befriending")).status_code == 404
+        assert "Abbey Befriending" not in titles(await public.get("/schemes"))
+        assert (await public.get("/api/openreferral/services")).json()["total_items"] == 0
+
+    async with Browser(app, council) as office:
+        await office.signin_as(officer)
+        assert "Abbey Befriending" in " ".join(text_of(await office.get("/officer"), "li"))
+        approved = await office.post("/schemes/abbey-befriending/approve")
+        assert approved.status_code == 303
+    message = (await mailbox.wait_for(proposer.email))[-1]
+    assert message["Subject"] == "Abbey Befriending is approved"
+    assert "http://civic.test/schemes/abbey-befriending" in mailbox.body(message)
+    async with Browser(app, council) as public:
+        assert (await public.get("/schemes/abbey-befriending")).status_code == 200
+        assert titles(await public.get("/schemes")) == ["Abbey Befriending"]
+    assert await AuditLog.filter(action="scheme.approved", target_id=str(scheme.id), actor=officer).exists()
+
+
+async def test_a_declined_scheme_tells_its_proposer_why_by_email_and_on_their_page(app, client, council, mailbox):
+    proposer = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, proposer, status="pending", name="Late Night Lifts")
+    async with Browser(app, council) as office:
+        await office.signin_as(await create_user_ok(council, role="officer"))
+        empty = await office.post(f"/schemes/{scheme.slug}/decline", {"decline_reason": "  "})
+        assert empty.status_code == 422 and "Say why" in field_error(empty, "decline_reason")
+        declined = await office.post(f"/schemes/{scheme.slug}/decline", {"decline_reason": "Please name a safeguarding lead who is not the driver."})
+        assert declined.status_code == 303
+
+    message = (await mailbox.wait_for(proposer.email))[-1]
+    assert message["Subject"] == "Late Night Lifts was not approved"
+    assert "Please name a safeguarding lead who is not the driver." in mailbox.body(message)
+    await client.signin_as(proposer)
+    page = await client.get(f"/schemes/{scheme.slug}")
+    assert text_of(page, "#status-title") == ["Not approved"]
+    assert text_of(page, "#decline-reason p") == ["Please name a safeguarding lead who is not the driver."]
+    mine = await client.get("/schemes/mine")
+    assert "Please name a safeguarding lead who is not the driver." in text_of(mine, "main p")
+    async with Browser(app, council) as public:
+        assert (await public.get(f"/schemes/{scheme.slug}")).status_code == 404
+
+    # Changing it sends it back for approval.
+    changed = await client.post(f"/schemes/{scheme.slug}/edit", _form(scheme_values([await ward(council)], name="Late Night Lifts", safeguarding_lead_name="Mair Jones")))
+    assert changed.status_code == 303
+    assert (await Scheme.get(id=scheme.id)).status == "pending"
+
+
+async def test_the_start_form_reports_every_problem_at_once_and_keeps_what_was_typed(client, council):
+    await client.signin_as(await create_user_ok(council))
+    values = scheme_values([], name="Łódź Friends", summary="", description="", categories=[], audiences=[], times="", contact_phone="call me")
+    response = await client.post("/schemes", _form(values))
+    assert response.status_code == 422
+    for field in ("summary", "description", "categories", "audiences", "wards", "times", "contact_phone"):
+        assert field_error(response, field), field
+    assert not field_error(response, "name")
+    assert html(response).css_first("#name").attributes["value"] == "Łódź Friends"
+    assert html(response).css_first("#contact_phone").attributes["value"] == "call me"
+    assert len(text_of(response, ".govuk-error-summary__list li")) == 7
+    assert not await Scheme.filter(council=council).exists()
+
+
+async def test_the_start_form_is_swapped_in_place_by_htmx_when_there_are_errors(client, council):
+    await client.signin_as(await create_user_ok(council))
+    response = await client.post("/schemes", {"name": ""}, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert "<html" not in response.text
+    assert html(response).css_first("#scheme-form form").attributes["hx-post"] == "/schemes"
+
+
+async def test_slugs_are_unique_in_a_council_and_never_change_when_the_name_does(client, council):
+    organiser = await create_user_ok(council)
+    first = await create_scheme_ok(council, organiser, name="Tea & Chat")
+    second = await create_scheme_ok(council, name="Tea and Chat!")
+    reserved = await create_scheme_ok(council, name="New")
+    elsewhere = await create_scheme_ok(await create_council_ok(), name="Tea & Chat")
+    assert (first.slug, second.slug, reserved.slug, elsewhere.slug) == ("tea-chat", "tea-and-chat", "new-scheme", "tea-chat")
+    assert (await create_scheme_ok(council, name="Tea  &  Chat")).slug == "tea-chat-2"
+
+    await client.signin_as(organiser)
+    response = await client.post("/schemes/tea-chat/edit", _form(scheme_values([await ward(council)], name="Te a Sgwrs")))
+    assert response.status_code == 303 and response.headers["location"] == "/schemes/tea-chat"
+    assert (await Scheme.get(id=first.id)).name == "Te a Sgwrs"
+    assert text_of(await client.get("/schemes/tea-chat"), "h1") == ["Te a Sgwrs"]
+
+
+async def test_a_resident_cannot_change_someone_elses_scheme(client, council):
+    scheme = await create_scheme_ok(council, name="Not Yours")
+    await client.signin_as(await create_user_ok(council))
+    response = await client.post(f"/schemes/{scheme.slug}/edit", _form(scheme_values([await ward(council)], name="Mine now")))
+    assert response.status_code == 403
+    assert (await Scheme.get(id=scheme.id)).name == "Not Yours"
+
+
+# Running a scheme
+
+
+async def test_an_organiser_adds_a_co_organiser_who_is_told_and_can_then_post_news(app, client, council, mailbox):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser, name="Street Pastors")
+    await client.signin_as(organiser)
+    helper_email = f"helper-{council.slug}@example.test"
+    assert (await client.post(f"/schemes/{scheme.slug}/organisers", {"email": "nope"})).status_code == 422
+    added = await client.post(f"/schemes/{scheme.slug}/organisers", {"email": helper_email})
+    assert added.status_code == 303
+    assert "Sign in with this email address" in mailbox.body((await mailbox.wait_for(helper_email))[-1])
+    again = await client.post(f"/schemes/{scheme.slug}/organisers", {"email": helper_email})
+    assert "already an organiser" in field_error(again, "email")
+
+    from civic.accounts import User
+
+    helper = await User.get(email=helper_email)
+    async with Browser(app, council) as other:
+        await other.signin_as(helper)
+        posted = await other.post(f"/schemes/{scheme.slug}/news", {"title": "Out on Saturday", "body": "We meet at 10pm.\nBring a coat."})
+        assert posted.status_code == 303
+    page = await client.get(f"/schemes/{scheme.slug}")
+    assert text_of(page, "article h3") == ["Out on Saturday"]
+    assert html(page).css_first("article p.govuk-body").html.count("<br>") == 1
+
+
+async def test_the_last_organiser_cannot_step_down(client, council):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser)
+    await client.signin_as(organiser)
+    only = await Membership.get(scheme=scheme, user=organiser)
+    response = await client.post(f"/schemes/{scheme.slug}/organisers/{only.id}/remove")
+    assert response.status_code == 409
+    assert (await Membership.get(id=only.id)).status == "active"
+
+
+async def test_an_organiser_pauses_resumes_and_closes_their_scheme(client, council):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser, name="Garden Helpers")
+    await client.signin_as(organiser)
+    assert (await client.post(f"/schemes/{scheme.slug}/status", {"action": "pause"})).status_code == 303
+    assert text_of(await client.get("/schemes"), ".app-card .govuk-tag") == ["Paused"]
+    assert (await client.post(f"/schemes/{scheme.slug}/status", {"action": "pause"})).status_code == 409
+    assert (await client.post(f"/schemes/{scheme.slug}/status", {"action": "resume"})).status_code == 303
+    assert (await client.post(f"/schemes/{scheme.slug}/status", {"action": "close"})).status_code == 303
+    assert titles(await client.get("/schemes")) == []
+    closed = await client.get(f"/schemes/{scheme.slug}")
+    assert closed.status_code == 200 and "This scheme has closed." in text_of(closed, ".govuk-inset-text")[0]
+    assert [entry.action for entry in await AuditLog.filter(target_type="Scheme", target_id=str(scheme.id)).order_by("id")] == [
+        "scheme.proposed", "scheme.paused", "scheme.resumed", "scheme.closed",
+    ]
+
+
+async def test_the_scheme_page_shows_everything_a_resident_needs_and_no_email_address(client, council):
+    organiser = await create_user_ok(council, email=f"private-{council.slug}@example.test")
+    scheme = await create_scheme_ok(council, organiser, name="Abbey Pantry", contact_phone="01632 960 321", how_to_volunteer="Sort tins on Thursdays.")
+    for number in range(4):
+        await create_post_ok(scheme, organiser, title=f"Update {number}")
+    page = await client.get(f"/schemes/{scheme.slug}")
+    headings = text_of(page, "main h2")
+    for heading in ("What it does", "How to get help", "How to volunteer", "Latest news"):
+        assert heading in headings
+    assert text_of(page, "#safeguarding-lead") == ["Gwen Roberts, Chair of the committee"]
+    assert text_of(page, "article h3") == ["Update 3", "Update 2", "Update 1"]
+    assert html(page).css_first("a[href$='/contact']").text().strip() == "Send a message to the organisers"
+    assert organiser.email not in page.text and "mailto:" not in page.text
+    assert html(page).css_first("a[href^='tel:']").attributes["href"] == "tel:01632960321"
+
+
+async def test_a_message_to_the_organisers_is_emailed_with_the_senders_address_only_if_they_agree(app, client, council, mailbox):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser, name="Lifts")
+    sender = await create_user_ok(council, display_name="Dewi", email=f"dewi-{council.slug}@example.test")
+    await client.signin_as(sender)
+    empty = await client.post(f"/schemes/{scheme.slug}/contact", {"message": ""})
+    assert empty.status_code == 422 and field_error(empty, "message") == "Write your message"
+
+    assert (await client.post(f"/schemes/{scheme.slug}/contact", {"message": "Can you take me on Monday?"})).status_code == 303
+    private = (await mailbox.wait_for(organiser.email))[-1]
+    assert "Can you take me on Monday?" in mailbox.body(private)
+    assert sender.email not in mailbox.body(private) and "chose not to share" in mailbox.body(private)
+
+    assert (await client.post(f"/schemes/{scheme.slug}/contact", {"message": "Reply please", "share_email": "yes"})).status_code == 303
+    shared = (await mailbox.wait_for(organiser.email, count=2))[-1]
+    assert f"happy for you to reply to: {sender.email}" in mailbox.body(shared)
+
+
+async def test_messages_to_organisers_are_limited(client, council, clean_limits):
+    scheme = await create_scheme_ok(council)
+    await client.signin_as(await create_user_ok(council))
+    for number in range(5):
+        assert (await client.post(f"/schemes/{scheme.slug}/contact", {"message": f"Message {number}"})).status_code == 303
+    sixth = await client.post(f"/schemes/{scheme.slug}/contact", {"message": "One more"})
+    assert sixth.status_code == 429 and "wait" in field_error(sixth, "message")
+    assert html(sixth).css_first("#message").text() == "One more"
+
+
+async def test_news_on_a_closed_scheme_is_refused(client, council):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser, status="closed")
+    await client.signin_as(organiser)
+    assert (await client.post(f"/schemes/{scheme.slug}/news", {"title": "Hi", "body": "There"})).status_code == 409
+    assert not await NewsPost.filter(scheme=scheme).exists()
+
+
+# Text exactly as typed
+
+
+TRICKY = {
+    "name": "<script>alert('x')</script> \"Cwtch\" Ŵŷ & Łódź żółw 🎉",
+    "summary": "<img src=x onerror=alert(1)> it's \"quoted\"",
+    "description": "Supercalifragilisticexpialidocious" * 4 + "\n\n<b>not bold</b> & Llanfairpwllgwyngyll ✨",
+}
+
+
+async def test_names_and_texts_with_markup_show_exactly_as_typed_and_never_run(client, council):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser, **TRICKY)
+    await create_post_ok(scheme, organiser, title="<script>boom()</script> ŵ", body="<i>hi</i> 😀")
+    page = await client.get(f"/schemes/{scheme.slug}")
+    tree = html(page)
+    assert tree.css_first("h1").text() == TRICKY["name"]
+    assert tree.css_first("p.govuk-body-l").text() == TRICKY["summary"]
+    paragraphs = [node.text() for node in tree.css("#description p")]
+    assert paragraphs == ["Supercalifragilisticexpialidocious" * 4, "<b>not bold</b> & Llanfairpwllgwyngyll ✨"]
+    assert text_of(page, "article h3") == ["<script>boom()</script> ŵ"]
+    assert not [node for node in tree.css("main script, main img, main b, main i")]
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page.text
+    assert "govuk-!-text-break-word" in tree.css_first("#description p").attributes["class"]
+    listing = await client.get("/schemes")
+    assert titles(listing) == [TRICKY["name"]]
+    assert not html(listing).css("main script")
+
+
+async def test_an_organiser_can_step_down_when_someone_else_organises_too(client, council):
+    organiser, helper = await create_user_ok(council), await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser)
+    await Membership.create(scheme=scheme, user=helper, role="organiser", added_by=organiser)
+    await client.signin_as(organiser)
+    own = await Membership.get(scheme=scheme, user=organiser)
+    response = await client.post(f"/schemes/{scheme.slug}/organisers/{own.id}/remove")
+    assert response.status_code == 303 and response.headers["location"] == f"/schemes/{scheme.slug}"
+    assert (await client.get(f"/schemes/{scheme.slug}/edit")).status_code == 403
+    assert [m.user_id for m in await Membership.filter(scheme=scheme, status="active")] == [helper.id]
