@@ -24,6 +24,7 @@ JOBS = [
     Job("send e-mail", "civic.mail:deliver", 0),
     Job("recover e-mail left mid-send", "civic.mail:recover_stuck", 300),
     Job("purge expired sessions", "civic.accounts:purge_expired_sessions", 3600),
+    Job("open and close priority rounds on time", "civic.voting.rounds:advance_rounds", 15),
 ]
 
 

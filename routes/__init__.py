@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from civic import config, db, worker
 from civic.config import Settings
-from routes import accounts, admin, errors, home, officers
+from routes import accounts, admin, errors, home, officers, voting
 from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from routes.web import STATIC
 
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         *accounts.routes,
         *officers.routes,
         *admin.routes,
+        *voting.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [
