@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from civic import config, db, worker
 from civic.config import Settings
 from routes import accounts, admin, errors, home, officers, voting
-from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, SecurityHeadersMiddleware, SessionMiddleware
+from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, MultipartCSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from routes.web import STATIC
 
 log = logging.getLogger("civic")
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     middleware = [
         Middleware(GZipMiddleware, minimum_size=500),
         Middleware(SecurityHeadersMiddleware, settings=settings),
+        Middleware(MultipartCSRFMiddleware),
         Middleware(_ASGIWrapper, wrap=_csrf(settings)),
         Middleware(HtmxRedirectMiddleware),
         Middleware(SessionMiddleware, settings=settings),
