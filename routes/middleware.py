@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from http.cookies import SimpleCookie
 from typing import Any
@@ -192,8 +193,8 @@ class MultipartCSRFMiddleware:
     """Hands asgi-csrf the token of a multipart form (a file upload) as the X-CSRFToken header it accepts.
 
     asgi-csrf 0.11 reads multipart bodies with an API python-multipart 0.0.34 no longer has, so
-    every upload would fail with a 500. The body is read here (up to MAX_BYTES), the csrftoken field
-    found, and the body replayed; asgi-csrf still compares the token with the cookie.
+    every upload would fail with a 500. The body is read here (up to MAX_BYTES) and its csrftoken
+    field compared with the cookie, as asgi-csrf would; then the body is replayed.
     """
 
     MAX_BYTES = 25 * 1024 * 1024
@@ -216,8 +217,12 @@ class MultipartCSRFMiddleware:
             if message["type"] != "http.request" or not message.get("more_body") or size > self.MAX_BYTES:
                 break
         found = self.TOKEN.search(b"".join(m.get("body", b"") for m in messages))
-        if found:
+        cookie = _cookies(scope).get("csrftoken", "").encode()
+        if found and cookie and secrets.compare_digest(found.group(1), cookie):
             scope = {**scope, "headers": [*scope["headers"], (b"x-csrftoken", found.group(1))]}
+        elif not scope["path"].startswith("/api/"):
+            # Left as multipart, asgi-csrf would crash reading it; as an unknown type it refuses with a 403.
+            scope = {**scope, "headers": [(k, b"application/x-unchecked-multipart" if k == b"content-type" else v) for k, v in scope["headers"]]}
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
