@@ -439,3 +439,27 @@ async def test_progress_is_e_mailed_to_backers_who_have_not_opted_out(council, m
     await voting.stop_report_emails(token)
     again = await voting.post_progress(officer, council, round_.id, first.id, {"status": "delivered", "note": "Done."})
     assert again.emailed == 0
+
+
+# Demo data
+
+
+async def test_the_demo_has_an_open_round_of_8_priorities_and_published_results_and_a_second_run_changes_nothing(database):
+    from civic import demo
+    from civic.voting.models import Priority
+
+    async def state() -> tuple[int, int, int, int]:
+        northmere = Round.filter(council__slug="northmere")
+        return (await northmere.count(), await Priority.filter(round__council__slug="northmere").count(),
+                await Ballot.filter(round__council__slug="northmere").count(), await VotingCode.filter(round__council__slug="northmere").count())
+
+    await demo.seed()
+    before = await state()
+    again = await demo.seed()
+    assert await state() == before
+    assert "Our priorities for 2026 to 2027 (already there)" in again
+    rounds = {r.title: r for r in await Round.filter(council__slug="northmere")}
+    open_round = rounds["Our priorities for 2026 to 2027"]
+    assert open_round.status == "open" and await Priority.filter(round=open_round).count() == 8
+    published = rounds["Neighbourhood improvements 2025"]
+    assert published.status == "published" and published.results["ballots"] > 100 and published.results["selected"]
