@@ -112,7 +112,7 @@ def _choose(values: Mapping[str, str], name: str, choices: Iterable[str], messag
 
 
 def _text(values: Mapping[str, str], name: str, label: str, limit: int, errors: dict[str, str], required: bool = True) -> str:
-    value = (values.get(name) or "").strip()
+    value = (values.get(name) or "").replace("\r\n", "\n").strip()
     if required and not value:
         errors[name] = f"Enter {label}"
     elif len(value) > limit:
