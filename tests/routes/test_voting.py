@@ -147,8 +147,8 @@ async def test_a_voting_code_works_once_online_without_signing_in(client, counci
 
 async def test_before_publication_no_page_export_or_api_reveals_totals(app, council):
     officer = await create_user_ok(council, role="officer")
-    round_ = await create_round_ok(council, officer=officer)
-    await vote_ok(council, round_, await create_user_ok(council), 73, 27)
+    round_ = await create_round_ok(council, officer=officer, shares_per_resident="1000")
+    await vote_ok(council, round_, await create_user_ok(council), 737, 263)  # figures unlike any date, time or count shown
     pages = [f"/rounds/{round_.id}", f"/rounds/{round_.id}/results", f"/rounds/{round_.id}/ballots", f"/officer/rounds/{round_.id}", "/officer", "/rounds"]
     downloads = [f"/rounds/{round_.id}/results.csv", f"/rounds/{round_.id}/export.pb", f"/api/v1/rounds/{round_.id}/results"]
 
@@ -163,10 +163,11 @@ async def test_before_publication_no_page_export_or_api_reveals_totals(app, coun
             seen = await look_as(who)
             for path in downloads:
                 assert seen[path].status_code == 409, (stage, who, path)
-                assert "73" not in seen[path].text
+                assert "737" not in seen[path].text and "263" not in seen[path].text
             for path in pages:
                 if seen[path].status_code == 200:
-                    assert "73" not in seen[path].text and "27" not in seen[path].text, (stage, path)
+                    shown = html(seen[path]).css_first("main").text()  # not the CSRF token in the head
+                    assert "737" not in shown and "263" not in shown and "73.7" not in shown, (stage, path)
             results = html(seen[f"/rounds/{round_.id}/results"])
             assert results.css_first("#results-hidden") is not None and not results.css("table, svg")
             assert html(seen[f"/rounds/{round_.id}/ballots"]).css_first("#results-hidden") is not None
