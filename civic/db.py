@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "civic.mail",
     "civic.concerns.models",
     "civic.schemes.models",
+    "civic.voting.models",
 ]
 
 __all__ = ["in_transaction", "tortoise_config", "start", "stop", "migrate", "TORTOISE_ORM"]

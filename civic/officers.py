@@ -50,6 +50,7 @@ SECTIONS = [
     "civic.concerns.escalation:officer_section",
     "civic.schemes.moderation:pending_section",
     "civic.schemes.moderation:reports_section",
+    "civic.voting.rounds:officer_section",
 ]
 
 

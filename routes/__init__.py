@@ -17,8 +17,8 @@ from starlette.staticfiles import StaticFiles
 
 from civic import config, db, worker
 from civic.config import Settings
-from routes import accounts, admin, concerns, errors, home, moderation, officers, oidc, openreferral, schemes
-from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, SecurityHeadersMiddleware, SessionMiddleware
+from routes import accounts, admin, concerns, errors, home, moderation, officers, oidc, openreferral, schemes, voting
+from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, MultipartCSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from routes.web import STATIC
 
 log = logging.getLogger("civic")
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         *schemes.routes,
         *moderation.routes,
         *openreferral.routes,
+        *voting.routes,
         *concerns.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts),
         Middleware(GZipMiddleware, minimum_size=500),
         Middleware(SecurityHeadersMiddleware, settings=settings),
+        Middleware(MultipartCSRFMiddleware),
         Middleware(_ASGIWrapper, wrap=_csrf(settings)),
         Middleware(HtmxRedirectMiddleware),
         Middleware(SessionMiddleware, settings=settings),

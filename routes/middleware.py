@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 import time
 from http.cookies import SimpleCookie
 from typing import Any
@@ -185,3 +187,44 @@ class HtmxRedirectMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_hx_redirect)
+
+
+class MultipartCSRFMiddleware:
+    """Hands asgi-csrf the token of a multipart form (a file upload) as the X-CSRFToken header it accepts.
+
+    asgi-csrf 0.11 reads multipart bodies with an API python-multipart 0.0.34 no longer has, so
+    every upload would fail with a 500. The body is read here (up to MAX_BYTES) and its csrftoken
+    field compared with the cookie, as asgi-csrf would; then the body is replayed.
+    """
+
+    MAX_BYTES = 25 * 1024 * 1024
+    TOKEN = re.compile(rb'name="csrftoken"\r\n(?:[^\r\n]+\r\n)*\r\n([A-Za-z0-9_.\-]+)\r\n')
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
+        if scope["type"] != "http" or scope["method"] != "POST" or b"x-csrftoken" in headers or not headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if message["type"] != "http.request" or not message.get("more_body") or size > self.MAX_BYTES:
+                break
+        found = self.TOKEN.search(b"".join(m.get("body", b"") for m in messages))
+        cookie = _cookies(scope).get("csrftoken", "").encode()
+        if found and cookie and secrets.compare_digest(found.group(1), cookie):
+            scope = {**scope, "headers": [*scope["headers"], (b"x-csrftoken", found.group(1))]}
+        elif not scope["path"].startswith("/api/"):
+            # Left as multipart, asgi-csrf would crash reading it; as an unknown type it refuses with a 403.
+            scope = {**scope, "headers": [(k, b"application/x-unchecked-multipart" if k == b"content-type" else v) for k, v in scope["headers"]]}
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)

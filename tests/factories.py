@@ -236,3 +236,53 @@ async def create_report_ok(scheme: Any, reporter: User | None = None, post: Any 
     if reporter is None:
         reporter = await create_user_ok(await Council.get(id=scheme.council_id))
     return await Report.create(council_id=scheme.council_id, scheme=scheme, post=post, reporter=reporter, reason=reason, details=details)
+
+# Voting
+
+ROUND_RULES = {
+    "title": "Our priorities",
+    "explanation": "Spread your shares.",
+    "budget": "",
+    "shares_per_resident": "100",
+    "minimum_priorities": "1",
+    "max_shares_per_priority": "",
+    "method": "split",
+    "eligibility": "residents",
+}
+
+
+async def create_round_ok(council: Council, *, priorities: int = 4, status: str = "open", officer: User | None = None, costs: list[int] | None = None, **rules: Any):
+    """A round with priorities 'Priority 1'..., taken to `status` (draft, open, closed or published) by an officer."""
+    from civic import voting
+
+    officer = officer or await create_user_ok(council, role="officer")
+    values = {**ROUND_RULES, **{k: str(v) for k, v in rules.items()}}
+    round_ = await voting.create_round(officer, council, values)
+    for number in range(1, priorities + 1):
+        cost = str(costs[number - 1]) if costs else ""
+        await voting.add_priority(officer, council, round_.id, {"title": f"Priority {number}", "description": f"What priority {number} does.", "cost": cost})
+    if status in ("open", "closed", "published"):
+        await voting.open_round(officer, council, round_.id)
+    if status in ("closed", "published"):
+        await voting.close_round(officer, council, round_.id)
+    if status == "published":
+        await voting.publish_results(officer, council, round_.id)
+    return await voting.Round.get(id=round_.id)
+
+
+async def priorities_of(round_: Any) -> list[Any]:
+    from civic.voting import Priority
+
+    return list(await Priority.filter(round=round_).order_by("position"))
+
+
+async def vote_ok(council: Council, round_: Any, voter: User | None, *shares: int, code: str | None = None):
+    """Cast a ballot giving each priority, in order, the shares listed."""
+    from civic import voting
+
+    form = {f"shares-{p.id}": str(n) for p, n in zip(await priorities_of(round_), shares)}
+    return await voting.cast_ballot(voter, council, round_.id, form, code=code)
+
+
+def shares_form(priorities: list[Any], *shares: Any) -> dict[str, str]:
+    return {f"shares-{p.id}": str(n) for p, n in zip(priorities, shares)}

@@ -1,0 +1,402 @@
+"""Shareholder voting through the app: the ballot form, receipts, hidden and published results, officers' pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from civic import voting
+from civic.audit import AuditLog
+from civic.voting.models import Ballot, Priority, Round, VotingCode
+from tests.factories import Browser, create_round_ok, create_user_ok, field_error, html, priorities_of, shares_form, text_of, vote_ok
+
+PABULIB = Path(__file__).resolve().parents[1] / "data" / "pabulib"
+
+
+async def _resident(app, council):
+    resident = await create_user_ok(council)
+    browser = Browser(app, council)
+    await browser.signin_as(resident)
+    return resident, browser
+
+
+# The ballot
+
+
+async def test_the_ballot_form_offers_minus_and_plus_around_each_priority_and_save_comes_first(app, council):
+    round_ = await create_round_ok(council, priorities=3)
+    _, browser = await _resident(app, council)
+    async with browser:
+        page = await browser.get(f"/rounds/{round_.id}/ballot")
+    assert page.status_code == 200
+    form = html(page).css_first("form.app-ballot")
+    buttons = form.css("button[type=submit]")
+    assert " ".join(buttons[0].text().split()) == "Save my ballot" and not buttons[0].attributes.get("name")
+    controls = form.css(".app-share-control")
+    assert len(controls) == 3
+    first = controls[0]
+    assert [b.attributes["value"] for b in first.css("button")] == [f"{p}:{d}" for p in [(await priorities_of(round_))[0].id] for d in ("-1", "+1")]
+    assert first.css_first("input").attributes["type"] == "number"
+    assert text_of(page, "#shares-left") == ["100 shares left of 100"]
+
+
+async def test_a_resident_saves_a_ballot_and_gets_a_receipt_on_screen_and_by_email(app, council, mailbox):
+    round_ = await create_round_ok(council)
+    resident, browser = await _resident(app, council)
+    p = await priorities_of(round_)
+    async with browser:
+        saved = await browser.post(f"/rounds/{round_.id}/ballot", {**shares_form(p, 60, 40), "report_emails": "yes"})
+        assert saved.status_code == 303 and saved.headers["location"] == f"/rounds/{round_.id}/ballot/receipt"
+        receipt_page = await browser.follow(saved)
+        again = await browser.get(f"/rounds/{round_.id}/ballot")
+    receipt = text_of(receipt_page, ".app-receipt-code")[0]
+    ballot = await Ballot.get(round=round_, voter=resident)
+    assert ballot.receipt_hash == voting.receipt_hash(round_.id, receipt)
+    assert text_of(receipt_page, ".app-receipt-hash") == [ballot.receipt_hash[:12]]
+    body = mailbox.body((await mailbox.wait_for(resident.email))[-1])
+    assert receipt in body and "Priority 1: 60 shares" in body
+    assert html(again).css_first(f"#shares-{p[0].id}").attributes["value"] == "60"  # shown again, to change
+    assert "already voted" in again.text
+
+
+async def test_without_javascript_plus_and_minus_adjust_the_form_without_saving(app, council):
+    round_ = await create_round_ok(council)
+    _, browser = await _resident(app, council)
+    p = await priorities_of(round_)
+    async with browser:
+        stepped = await browser.post(f"/rounds/{round_.id}/ballot", {**shares_form(p, 10, 5), "step": f"{p[0].id}:+1"})
+        down = await browser.post(f"/rounds/{round_.id}/ballot", {**shares_form(p, 0, 5), "step": f"{p[0].id}:-1"})
+    assert stepped.status_code == 200
+    assert html(stepped).css_first(f"#shares-{p[0].id}").attributes["value"] == "11"
+    assert text_of(stepped, "#shares-left") == ["84 shares left of 100"]
+    assert "Not saved yet" in stepped.text
+    assert html(down).css_first(f"#shares-{p[0].id}").attributes["value"] == "0"  # never below 0
+    assert not await Ballot.filter(round=round_).exists()
+
+
+async def test_shares_left_is_a_fragment_for_htmx(app, council):
+    round_ = await create_round_ok(council)
+    _, browser = await _resident(app, council)
+    p = await priorities_of(round_)
+    async with browser:
+        fragment = await browser.post(f"/rounds/{round_.id}/ballot/preview", shares_form(p, 70, 45), headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text and "<form" not in fragment.text
+    assert " ".join(html(fragment).text().split()) == "15 shares too many: take some off"
+
+
+async def test_refused_ballots_get_a_message_by_each_field_and_keep_what_was_typed(app, council):
+    round_ = await create_round_ok(council)
+    other = await create_round_ok(council)
+    _, browser = await _resident(app, council)
+    p = await priorities_of(round_)
+    stranger = (await priorities_of(other))[0]
+    async with browser:
+        over = await browser.post(f"/rounds/{round_.id}/ballot", shares_form(p, 80, 30))
+        typed = await browser.post(f"/rounds/{round_.id}/ballot", shares_form(p, -3, "4.5", "x"))
+        foreign = await browser.post(f"/rounds/{round_.id}/ballot", {**shares_form(p, 50), f"shares-{stranger.id}": "50"})
+    assert over.status_code == 422
+    assert field_error(over, "total") == "You have given 110 shares but you hold 100. Take off 10."
+    assert html(over).css_first(f"#shares-{p[0].id}").attributes["value"] == "80"
+    assert typed.status_code == 422
+    assert field_error(typed, f"shares-{p[0].id}") == "Shares for Priority 1 cannot be fewer than 0"
+    assert field_error(typed, f"shares-{p[1].id}") == "Enter a whole number of shares for Priority 2, like 5"
+    assert field_error(typed, f"shares-{p[2].id}") == "Enter a whole number of shares for Priority 3, like 5"
+    assert html(typed).css_first(f"#shares-{p[1].id}").attributes["value"] == "4.5"
+    assert foreign.status_code == 422
+    assert "not in this round" in field_error(foreign, "ballot")
+    assert text_of(over, ".govuk-error-summary a") == ["You have given 110 shares but you hold 100. Take off 10."]
+    assert not await Ballot.filter(round=round_).exists()
+
+
+async def test_a_closed_round_refuses_ballots_with_a_clear_message(app, council):
+    round_ = await create_round_ok(council, status="closed")
+    _, browser = await _resident(app, council)
+    async with browser:
+        response = await browser.post(f"/rounds/{round_.id}/ballot", shares_form(await priorities_of(round_), 50, 50))
+        form = await browser.get(f"/rounds/{round_.id}/ballot")
+    assert response.status_code == 409 and "Voting closed" in response.text
+    assert "Voting closed" in text_of(form, ".govuk-inset-text")[0] and not html(form).css("form.app-ballot")
+
+
+async def test_a_visitor_who_is_not_signed_in_is_sent_to_sign_in_to_vote(client, council):
+    round_ = await create_round_ok(council)
+    response = await client.get(f"/rounds/{round_.id}/ballot")
+    assert response.status_code == 303 and response.headers["location"] == f"/signin?next=/rounds/{round_.id}/ballot"
+
+
+async def test_a_voting_code_works_once_online_without_signing_in(client, council):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, eligibility="codes")
+    batch = await voting.generate_codes(officer, council, round_.id, {"size": "1"})
+    code = voting.show_code((await VotingCode.get(batch=batch)).code)
+    p = await priorities_of(round_)
+    form = await client.get(f"/rounds/{round_.id}/ballot?code={code}")
+    assert html(form).css_first("#code").attributes["value"] == code
+    first = await client.post(f"/rounds/{round_.id}/ballot", {**shares_form(p, 50, 50), "code": code})
+    assert first.status_code == 303
+    second = await client.post(f"/rounds/{round_.id}/ballot", {**shares_form(p, 100), "code": code})
+    assert second.status_code == 422
+    assert field_error(second, "code") == "That voting code has already been used. Each code works once."
+    assert await Ballot.filter(round=round_).count() == 1
+
+
+# Nothing revealed before publication
+
+
+async def test_before_publication_no_page_export_or_api_reveals_totals(app, council):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, shares_per_resident="1000")
+    await vote_ok(council, round_, await create_user_ok(council), 737, 263)  # figures unlike any date, time or count shown
+    pages = [f"/rounds/{round_.id}", f"/rounds/{round_.id}/results", f"/rounds/{round_.id}/ballots", f"/officer/rounds/{round_.id}", "/officer", "/rounds"]
+    downloads = [f"/rounds/{round_.id}/results.csv", f"/rounds/{round_.id}/export.pb", f"/api/v1/rounds/{round_.id}/results"]
+
+    async def look_as(who):
+        async with Browser(app, council) as browser:
+            if who is not None:
+                await browser.signin_as(who)
+            return {path: await browser.get(path) for path in pages + downloads}
+
+    for stage in ("open", "closed"):
+        for who in (None, officer):
+            seen = await look_as(who)
+            for path in downloads:
+                assert seen[path].status_code == 409, (stage, who, path)
+                assert "737" not in seen[path].text and "263" not in seen[path].text
+            for path in pages:
+                if seen[path].status_code == 200:
+                    shown = html(seen[path]).css_first("main").text()  # not the CSRF token in the head
+                    assert "737" not in shown and "263" not in shown and "73.7" not in shown, (stage, path)
+            results = html(seen[f"/rounds/{round_.id}/results"])
+            assert results.css_first("#results-hidden") is not None and not results.css("table, svg")
+            assert html(seen[f"/rounds/{round_.id}/ballots"]).css_first("#results-hidden") is not None
+        if stage == "open":
+            await voting.close_round(officer, council, round_.id)
+    api = (await look_as(None))[downloads[-1]]
+    assert set(api.json()) == {"error"}
+
+
+# Published results
+
+
+async def _published(council, *, method: str = "split", **rules):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, priorities=3, budget="9000", method=method, **({"costs": [4000, 3000, 6000]} if method != "split" else {}), **rules)
+    receipts = []
+    for shares in ((60, 40, 0), (10, 0, 90), (50, 50, 0)):
+        receipts.append(await vote_ok(council, round_, await create_user_ok(council), *shares))
+    await voting.close_round(officer, council, round_.id)
+    await voting.publish_results(officer, council, round_.id)
+    return round_, receipts, officer
+
+
+async def test_results_show_an_accessible_chart_with_the_same_figures_in_a_table(client, council):
+    round_, _, _ = await _published(council)
+    page = await client.get(f"/rounds/{round_.id}/results")
+    assert page.status_code == 200
+    svg = html(page).css_first("svg.app-bar-chart")
+    assert svg.attributes["role"] == "img" and svg.attributes["aria-labelledby"] == "chart-title chart-desc"
+    assert "Priority 1: 40.0%" in svg.css_first("desc").text()
+    rows = [[" ".join(c.text(separator=" ").split()) for c in row.css("th, td")] for row in html(page).css("#results-table tbody tr")]
+    assert rows[0] == ["Priority 1", "120 40.0% 3 backers", "£3,600"]
+    assert [r[0] for r in rows] == ["Priority 1", "Priority 2", "Priority 3"]
+    assert [t.text() for t in svg.css("text.app-bar-chart__value")] == ["40.0%", "30.0%", "30.0%"]
+    assert text_of(page, "#ballot-count") == ["3"]
+    assert "of" in text_of(page, "#turnout")[0]
+    wards = [[" ".join(c.text().split()) for c in row.css("th, td")] for row in html(page).css("#wards-table tbody tr")]
+    assert ["Abbey", "3"] == wards[0][:2]
+
+
+async def test_greedy_results_say_which_priorities_were_funded_and_why_not(client, council):
+    round_, _, _ = await _published(council, method="greedy")
+    page = await client.get(f"/rounds/{round_.id}/results")
+    rows = {}
+    for row in html(page).css("#results-table tbody tr"):
+        title = " ".join(row.css_first("th").text(separator=" ").split()[:2])
+        rows[title] = " ".join(row.css("td")[-1].text(separator=" ").split())
+    # 120 shares, then a tie at 90 broken by id: Priority 2 fits the £5,000 left, then Priority 3 (£6,000) does not.
+    assert rows == {"Priority 1": "Funded", "Priority 2": "Funded", "Priority 3": "Not funded"}
+    assert text_of(page, ".app-results-reason") == ["Not funded: not enough money left when its turn came"]
+
+
+async def test_the_results_csv_has_a_row_per_priority_and_a_column_per_ward(client, council):
+    round_, _, _ = await _published(council)
+    response = await client.get(f"/rounds/{round_.id}/results.csv")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["Priority"] for r in rows] == ["Priority 1", "Priority 2", "Priority 3"]
+    assert rows[0]["Shares"] == "120" and rows[0]["Backers"] == "3" and rows[0]["Money"] == "£3,600"
+    assert rows[0]["Shares from Abbey"] == "120" and rows[0]["Shares from Harbourside"] == "0"
+
+
+async def test_a_voter_finds_their_receipt_in_the_published_ballot_list(client, council):
+    round_, receipts, _ = await _published(council)
+    mine = receipts[1]
+    page = await client.get(f"/rounds/{round_.id}/ballots", params={"receipt": voting.show_code(mine.receipt).lower()})
+    assert page.status_code == 200
+    assert text_of(page, "#found .app-receipt-hash") == [voting.receipt_hash(round_.id, mine.receipt)[:12]]
+    assert text_of(page, "#found li") == ["Priority 1: 10", "Priority 3: 90"]
+    listed = text_of(page, "#ballots-table td.app-receipt-hash")
+    assert len(listed) == 3 and voting.receipt_hash(round_.id, mine.receipt)[:12] in listed
+    assert listed == sorted(listed)  # by hash, never by when they voted
+    missing = await client.get(f"/rounds/{round_.id}/ballots", params={"receipt": "AAAA-BBBB-CCCC"})
+    assert text_of(missing, "#not-found")
+
+
+async def test_the_results_api_answers_json_after_publication(client, council):
+    round_, _, _ = await _published(council)
+    response = await client.get(f"/api/v1/rounds/{round_.id}/results")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["round"]["status"] == "published" and data["ballots"] == 3
+    assert [p["shares"] for p in data["priorities"]] == [120, 90, 90]
+
+
+async def test_the_exported_pb_file_has_the_anonymised_ballots(client, council):
+    from pabutools.election.pabulib import parse_pabulib_from_string
+
+    round_, _, _ = await _published(council)
+    response = await client.get(f"/rounds/{round_.id}/export.pb")
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    instance, profile = parse_pabulib_from_string(response.text)
+    assert instance.meta["vote_type"] == "cumulative" and int(instance.budget_limit) == 9000
+    p = await priorities_of(round_)
+    names = {str(x.id): x.title for x in p}
+    ballots = sorted(sorted((names[q.name], int(n)) for q, n in b.items()) for b in profile)
+    assert ballots == [[("Priority 1", 10), ("Priority 3", 90)], [("Priority 1", 50), ("Priority 2", 50)], [("Priority 1", 60), ("Priority 2", 40)]]
+    assert "voter_id" in response.text and "@" not in response.text
+
+
+# Officers
+
+
+async def test_an_officer_creates_a_round_adds_priorities_and_opens_it(app, council):
+    officer = await create_user_ok(council, role="officer")
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        bad = await browser.post("/officer/rounds", {"title": "", "method": "equal_shares", "eligibility": "residents", "shares_per_resident": "0", "minimum_priorities": "1"})
+        assert bad.status_code == 422
+        assert field_error(bad, "title") == "Enter a title"
+        assert "needs to know the money" in field_error(bad, "budget")
+        assert field_error(bad, "shares_per_resident") == "Shares per resident must be 1 or more"
+        created = await browser.post("/officer/rounds", {"title": "Parks", "method": "split", "eligibility": "residents", "shares_per_resident": "100", "minimum_priorities": "1", "closes_at": "2099-05-01T17:00"})
+        assert created.status_code == 303
+        path = created.headers["location"]
+        round_ = await Round.get(title="Parks", council=council)
+        assert round_.closes_at.isoformat().startswith("2099-05-01T16:00")  # 5pm in London summer time is 4pm UTC
+        too_early = await browser.post(f"{path}/open")
+        assert too_early.status_code == 422 and "Add at least two priorities" in field_error(too_early, "open")
+        for title in ("Swings", "Trees"):
+            assert (await browser.post(f"{path}/priorities", {"title": title, "cost": "£1,200"})).status_code == 303
+        opened = await browser.post(f"{path}/open")
+        assert opened.status_code == 303
+        refused = await browser.post(f"{path}/priorities", {"title": "Late idea"})
+        admin = await browser.get(path)
+    assert (await Round.get(id=round_.id)).status == "open"
+    assert refused.status_code == 409 and "can no longer change" in refused.text
+    assert [p.title for p in await Priority.filter(round=round_)] == ["Swings", "Trees"]
+    assert text_of(admin, "#ballot-count") == ["0 ballots so far. What they say stays hidden until voting closes."]
+
+
+async def test_an_officer_imports_a_pabulib_file_as_a_draft_round(app, council):
+    officer = await create_user_ok(council, role="officer")
+    content = (PABULIB / "synthetic_cumulative.pb").read_bytes()
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        token = await browser.csrf_token()
+        response = await browser.http.post(
+            "/officer/rounds/import",
+            data={"csrftoken": token, "with_ballots": "yes"},
+            files={"file": ("synthetic_cumulative.pb", content, "text/plain")},
+        )
+        empty = await browser.http.post("/officer/rounds/import", data={"csrftoken": token, "with_ballots": "yes"}, files={"file": ("x.pb", b"not a pabulib file", "text/plain")})
+    assert response.status_code == 303
+    round_ = await Round.get(council=council, source="synthetic_cumulative.pb")
+    assert round_.status == "draft" and await Priority.filter(round=round_).count() == 12 and await Ballot.filter(round=round_).count() == 50
+    assert empty.status_code == 422 and field_error(empty, "file")
+
+
+async def test_codes_come_as_csv_and_a_printable_page_and_each_download_is_audited(app, council):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, eligibility="codes", status="draft")
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        made = await browser.post(f"/officer/rounds/{round_.id}/codes", {"size": "5", "label": "Flats on Mill Lane", "batch_ward": ""})
+        assert made.status_code == 303
+        batch = (await voting.CodeBatch.filter(round=round_).first())
+        sheet = await browser.get(f"/officer/rounds/{round_.id}/codes/{batch.id}.csv")
+        printable = await browser.get(f"/officer/rounds/{round_.id}/codes/{batch.id}")
+        too_many = await browser.post(f"/officer/rounds/{round_.id}/codes", {"size": "999999"})
+    codes = {voting.show_code(c.code) for c in await VotingCode.filter(batch=batch)}
+    rows = list(csv.DictReader(io.StringIO(sheet.text)))
+    assert {r["code"] for r in rows} == codes and rows[0]["label"] == "Flats on Mill Lane"
+    assert set(text_of(printable, ".app-code-card .app-receipt-code")) == codes
+    assert await AuditLog.filter(action="round.codes_downloaded", target_id=str(round_.id)).count() == 2
+    assert too_many.status_code == 422 and field_error(too_many, "size") == "How many codes must be 5000 or fewer"
+
+
+async def test_an_officer_types_in_a_paper_ballot_and_it_is_audited(app, council):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, eligibility="codes")
+    batch = await voting.generate_codes(officer, council, round_.id, {"size": "1"})
+    code = (await VotingCode.get(batch=batch)).code
+    p = await priorities_of(round_)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        wrong = await browser.post(f"/officer/rounds/{round_.id}/paper", {**shares_form(p, 30, 80), "code": code})
+        saved = await browser.post(f"/officer/rounds/{round_.id}/paper", {**shares_form(p, 30, 70), "code": code})
+        page = await browser.follow(saved)
+    assert wrong.status_code == 422 and field_error(wrong, "total")
+    assert saved.status_code == 303 and "Paper ballot saved" in page.text
+    ballot = await Ballot.get(round=round_)
+    assert ballot.source == "paper" and ballot.entered_by_id == officer.id
+    assert await AuditLog.filter(action="ballot.paper_entered", actor=officer, target_id=str(ballot.id)).exists()
+
+
+async def test_progress_posted_by_an_officer_shows_on_the_round_page(app, council, mailbox):
+    round_, _, officer = await _published(council)
+    first = (await priorities_of(round_))[0]
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        missing = await browser.post(f"/officer/rounds/{round_.id}/priorities/{first.id}/progress", {"note": ""})
+        posted = await browser.post(f"/officer/rounds/{round_.id}/priorities/{first.id}/progress", {"status": "delivered", "note": "New swings are in."})
+        public = await browser.get(f"/rounds/{round_.id}")
+    assert missing.status_code == 422 and field_error(missing, f"progress-{first.id}-note") == "Say what has happened, in a sentence or two"
+    assert posted.status_code == 303
+    assert "Delivered" in text_of(public, ".app-progress .govuk-tag")
+    assert "New swings are in." in " ".join(text_of(public, ".app-progress"))
+
+
+async def test_a_link_in_a_progress_email_stops_them(app, council):
+    round_, _, _ = await _published(council)
+    ballot = await Ballot.filter(round=round_).first()
+    token = voting.report.stop_token(ballot.id)
+    async with Browser(app, council) as browser:
+        form = await browser.get(f"/rounds/report/stop/{token}")
+        stopped = await browser.post(f"/rounds/report/stop/{token}")
+        forged = await browser.get("/rounds/report/stop/forged")
+    assert form.status_code == 200 and stopped.status_code == 200
+    assert not (await Ballot.get(id=ballot.id)).report_emails
+    assert forged.status_code == 404
+
+
+async def test_another_councils_round_is_not_found(app, council):
+    from tests.factories import create_council_ok
+
+    other = await create_council_ok()
+    round_ = await create_round_ok(other)
+    async with Browser(app, council) as browser:
+        assert (await browser.get(f"/rounds/{round_.id}")).status_code == 404
+
+
+async def test_an_upload_without_the_right_csrf_token_is_refused(app, council):
+    officer = await create_user_ok(council, role="officer")
+    content = (PABULIB / "synthetic_cumulative.pb").read_bytes()
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        await browser.csrf_token()
+        missing = await browser.http.post("/officer/rounds/import", data={"with_ballots": "yes"}, files={"file": ("a.pb", content, "text/plain")})
+        forged = await browser.http.post("/officer/rounds/import", data={"csrftoken": "forged", "with_ballots": "yes"}, files={"file": ("a.pb", content, "text/plain")})
+    assert missing.status_code == 403 and forged.status_code == 403
+    assert not await Round.filter(council=council, source="a.pb").exists()
