@@ -41,6 +41,12 @@ async def _with_db(work: Callable[[], Awaitable[Any]]) -> Any:
 
 def cmd_migrate(args: argparse.Namespace) -> None:
     settings = _settings()
+    if args.check:
+        changes = asyncio.run(db.unmigrated_changes(settings.database_url))
+        if changes:
+            raise CommandError("models changed without a migration (run tortoise makemigrations): " + ", ".join(changes))
+        print("Every model change has a migration.")
+        return
     asyncio.run(db.migrate(settings.database_url))
     print("Database is up to date.")
 
@@ -210,7 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="load the demo council first (safe to repeat)")
     serve.set_defaults(run=cmd_serve)
 
-    commands.add_parser("migrate", help="apply pending database migrations").set_defaults(run=cmd_migrate)
+    migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.add_argument("--check", action="store_true", help="only check that every model change has a migration")
+    migrate.set_defaults(run=cmd_migrate)
 
     work = commands.add_parser("worker", help="run the background loop (e-mail, webhooks, reminders, purges)")
     work.add_argument("--once", action="store_true", help="run every job once and exit")

@@ -70,5 +70,18 @@ async def migrate(database_url: str) -> None:
     await Tortoise.close_connections()
 
 
+async def unmigrated_changes(database_url: str) -> list[str]:
+    """Model changes that no migration in migrations/ describes yet (empty when all is written down)."""
+    from tortoise.context import TortoiseContext
+    from tortoise.migrations.autodetector import MigrationAutodetector
+
+    config = tortoise_config(database_url)
+    apps = {label: dict(app) for label, app in config["apps"].items()}
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        writers = await MigrationAutodetector(ctx.apps, apps).changes()
+        return [f"{type(op).__name__} in {w.name}" for w in writers for op in w.operations]
+
+
 def is_postgres() -> bool:
     return Tortoise.get_connection("default").capabilities.dialect == "postgres"

@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from tortoise import timezone
+from tortoise import connections, timezone
 
 from civic import audit
 from civic.accounts import User
@@ -67,12 +67,24 @@ async def profile_of(round_: Round) -> Profile:
     """Every ballot of the round, anonymised, in receipt-hash order (never the order they were cast)."""
     priorities = await priorities_of(round_)
     key = {p.id: p.key for p in priorities}
-    rows = await Ballot.filter(round=round_).order_by("receipt_hash", "id").values_list("id", "ward_id")
-    position = {ballot_id: i for i, (ballot_id, _) in enumerate(rows)}
-    ballots: list[dict[str, int]] = [{} for _ in rows]
-    for ballot_id, priority_id, shares in await Allocation.filter(ballot__round=round_).values_list("ballot_id", "priority_id", "shares"):
-        ballots[position[ballot_id]][key[priority_id]] = shares
-    return Profile(priorities, ballots, [ward for _, ward in rows])
+    # One query for ballots and their shares together: the ORM's per-row objects would take seconds for
+    # 100,000 ballots (see tests/bench/bench_tally.py); the round id is an int, so no parameter is needed.
+    _, rows = await connections.get("default").execute_query(
+        "SELECT b.id, b.ward_id, a.priority_id, a.shares FROM voting_ballot b"
+        " LEFT JOIN voting_allocation a ON a.ballot_id = b.id"
+        f" WHERE b.round_id = {int(round_.id)} ORDER BY b.receipt_hash, b.id"
+    )
+    ballots: list[dict[str, int]] = []
+    wards: list[int | None] = []
+    last = None
+    for ballot_id, ward_id, priority_id, shares in rows:
+        if ballot_id != last:
+            ballots.append({})
+            wards.append(ward_id)
+            last = ballot_id
+        if priority_id is not None:
+            ballots[-1][key[priority_id]] = shares
+    return Profile(priorities, ballots, wards)
 
 
 async def count_round(round_: Round, method: str | None = None, completion: str | None = "add1") -> Result:
