@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 
-from civic.counting.election import Election, Number, exact, tally
+from civic.counting.election import Election, Number, Project, exact, tally
 from civic.counting.results import ProjectResult, Result
 
 NO_SHARES = "nobody gave it any shares"
@@ -25,17 +26,26 @@ def money_unit(budget: Number) -> Number:
 def split(election: Election, unit: Number | None = None) -> Result:
     """Divide the budget in proportion to shares, in whole units that add up exactly to the budget."""
     shares, backers = tally(election)
+    return divide(election.projects, election.budget, len(election.ballots), shares, backers, unit)
+
+
+def divide(
+    projects: Sequence[Project],
+    budget: Number | None,
+    voters: int,
+    shares: Sequence[Number],
+    backers: Sequence[int],
+    unit: Number | None = None,
+) -> Result:
+    """Split from totals alone (shares and backers per project), e.g. summed by the database."""
     total = sum(shares)
-    fractions = [Fraction(s, 1) / total if total else Fraction(0) for s in shares]
-    order = sorted(
-        range(len(election.projects)),
-        key=lambda i: (-shares[i], election.projects[i].id),
-    )
+    fractions = [Fraction(s) / total if total else Fraction(0) for s in shares]
+    order = sorted(range(len(projects)), key=lambda i: (-shares[i], projects[i].id))
     money: list[Number] | None = None
-    if election.budget is not None:
-        money = _largest_remainder(election.budget, fractions, order, unit)
+    if budget is not None:
+        money = _largest_remainder(budget, fractions, order, unit)
     lines = []
-    for i, project in enumerate(election.projects):
+    for i, project in enumerate(projects):
         gets = money[i] if money is not None else None
         selected = bool(gets) if money is not None else shares[i] > 0
         reason = ""
@@ -58,9 +68,9 @@ def split(election: Election, unit: Number | None = None) -> Result:
         )
     return Result(
         method="split",
-        budget=election.budget,
-        voters=len(election.ballots),
-        selected=tuple(election.projects[i].id for i in order if lines[i].selected),
+        budget=budget,
+        voters=voters,
+        selected=tuple(projects[i].id for i in order if lines[i].selected),
         projects=tuple(lines),
     )
 

@@ -468,3 +468,16 @@ async def test_the_demo_has_an_open_round_of_8_priorities_and_published_results_
     assert open_round.status == "open" and await Priority.filter(round=open_round).count() == 8
     published = rounds["Neighbourhood improvements 2025"]
     assert published.status == "published" and published.results["ballots"] > 100 and published.results["selected"]
+
+
+@pytest.mark.parametrize("name", ["Poland_Czestochowa_2020_Polnoc.pb", "synthetic_cumulative.pb"])
+async def test_split_summed_by_the_database_equals_split_over_every_ballot(council, name):
+    from civic.counting import count
+    from civic.voting.results import count_round, profile_of
+
+    officer = await create_user_ok(council, role="officer")
+    round_ = await voting.import_pabulib(officer, council, name, (PABULIB / name).read_text("utf-8"))
+    from_totals = await count_round(round_, "split")
+    from_ballots = count((await profile_of(round_)).election(round_), "split")
+    assert from_totals == from_ballots
+    assert from_totals.voters > 0 and sum(p.money or 0 for p in from_totals.projects) == from_totals.budget
