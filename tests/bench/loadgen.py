@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -28,12 +29,21 @@ CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')
 @dataclass
 class Step:
     name: str
-    method: str
-    path: str
-    weight: float
+    method: str = "GET"
+    path: str = "/"
+    weight: float = 1.0
     form: dict[str, str] = field(default_factory=dict)
     cookie: str = ""  # a signed-in session cookie value to send, if any
     expect: tuple[int, ...] = (200, 303)
+    flow: list[dict[str, Any]] = field(default_factory=list)  # requests made in turn, sharing their cookies
+
+
+def _set_cookies(response: httpx.Response) -> dict[str, str]:
+    found = {}
+    for header in response.headers.get_list("set-cookie"):
+        name, _, rest = header.partition("=")
+        found[name.strip()] = rest.split(";", 1)[0]
+    return found
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -53,35 +63,43 @@ async def run(scenario: dict[str, Any]) -> dict[str, Any]:
     latencies: dict[str, list[float]] = {s.name: [] for s in steps}
     errors: dict[str, int] = {s.name: 0 for s in steps}
     error_samples: list[str] = []
-    async with httpx.AsyncClient(base_url=scenario["base_url"], limits=limits, timeout=30, headers={"accept-encoding": "gzip"}) as client:
+    # The client keeps no cookies of its own: each request (or flow) carries exactly the ones it should.
+    no_cookies = httpx.Cookies(CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])))
+    async with httpx.AsyncClient(base_url=scenario["base_url"], limits=limits, timeout=30, headers={"accept-encoding": "gzip"}, cookies=no_cookies) as client:
         # One CSRF token for the whole run: the double-submit cookie and the field only have to match.
         page = await client.get(scenario.get("csrf_page", "/signin"))
         token_match = CSRF.search(page.text)
         token = token_match.group(1) if token_match else ""
-        csrf_cookie = client.cookies.get("csrftoken", "")
+        csrf_cookie = _set_cookies(page).get("csrftoken", "")
+
+        async def request(name: str, method: str, path: str, form: dict[str, str], cookies: dict[str, str], expect) -> bool:
+            started = time.perf_counter()
+            try:
+                if method == "GET":
+                    response = await client.get(path, cookies=cookies)
+                else:
+                    filled = {k: v.replace("{n}", str(rng.randrange(10**9))) for k, v in form.items()}
+                    response = await client.post(path, data={**filled, "csrftoken": token}, cookies=cookies)
+                cookies.update(_set_cookies(response))
+                ok = response.status_code in expect
+                if not ok and len(error_samples) < 5:
+                    error_samples.append(f"{name}: {response.status_code} {response.text[:120]!r}")
+            except httpx.HTTPError as error:
+                ok = False
+                if len(error_samples) < 5:
+                    error_samples.append(f"{name}: {type(error).__name__}")
+            latencies[name].append((time.perf_counter() - started) * 1000)
+            if not ok:
+                errors[name] += 1
+            return ok
 
         async def one(step: Step) -> None:
             cookies = {"csrftoken": csrf_cookie}
             if step.cookie:
                 cookies["civic_session"] = step.cookie
-            started = time.perf_counter()
-            try:
-                if step.method == "GET":
-                    response = await client.get(step.path, cookies=cookies)
-                else:
-                    form = {k: v.replace("{n}", str(rng.randrange(10**9))) for k, v in step.form.items()}
-                    response = await client.post(step.path, data={**form, "csrftoken": token}, cookies=cookies)
-                ok = response.status_code in step.expect
-                if not ok and len(error_samples) < 5:
-                    error_samples.append(f"{step.name}: {response.status_code} {response.text[:120]!r}")
-            except httpx.HTTPError as error:
-                ok = False
-                if len(error_samples) < 5:
-                    error_samples.append(f"{step.name}: {type(error).__name__}")
-            elapsed = (time.perf_counter() - started) * 1000
-            latencies[step.name].append(elapsed)
-            if not ok:
-                errors[step.name] += 1
+            for part in step.flow or [{"method": step.method, "path": step.path, "form": step.form}]:
+                if not await request(step.name, part["method"], part["path"], part.get("form", {}), cookies, step.expect):
+                    break
 
         weights = [s.weight for s in steps]
         start = time.perf_counter()

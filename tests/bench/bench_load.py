@@ -1,0 +1,229 @@
+"""Load benchmark: a council-wide surge against `civic serve` on PostgreSQL, beside the same server's floor.
+
+Run: python -m tests.bench.bench_load [--rate 300] [--seconds 20] [--workers 1]
+
+It builds a council of 100,000 residents with 200 schemes, an open round holding 20,000 ballots and 5,000
+concerns, serves it with uvicorn as `civic serve` does, and drives a resident mix from a separate
+process (tests/bench/loadgen.py): directory searches, scheme pages, ballot views and submissions, whole
+concern submissions (every step) and sign-in link requests. In the same run it serves a bare Starlette
+route rendering a trivial Jinja page with the same uvicorn settings: the floor. It prints requests/s and
+p50/p95/p99 latency and errors for each, at the fixed rate (open loop) and flat out (closed loop), the
+ratio of civic's throughput to the floor's, and each app process's memory.
+
+Goals (performance issue, this 2-core machine): p99 < 100 ms at 300 requests/s, zero errors, throughput
+at least 30% of the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+
+from tests.bench.support import bench_database, copy_rows, rss_mb, timer
+from tests.peers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+RESIDENTS = 100_000
+SCHEMES = 200
+BALLOTS = 20_000
+CONCERNS = 5_000
+SIGNED_IN = 200
+WORDS = ["lunch", "friends", "walk", "club", "pantry", "lifts", "garden", "youth", "carers", "repair"]
+
+
+async def seed(url: str) -> dict:
+    """The council, its people and content; returns what the load mix needs (ids, cookies, slugs)."""
+    from civic import accounts
+    from civic.accounts import User
+    from civic.councils import Ward
+    from civic.schemes.taxonomy import CATEGORIES
+    from tests import factories
+
+    rng = random.Random(3)
+    council = await factories.create_council_ok(name="Surgeford Borough Council", hostnames="127.0.0.1,localhost")
+    wards = list(await Ward.filter(council=council))
+    outward = factories.outward(council)
+    now = datetime.now(timezone.utc)
+    first_id = (await User.all().order_by("-id").first()).id + 1 if await User.exists() else 1  # type: ignore[union-attr]
+    people = []
+    for n in range(RESIDENTS):
+        ward_index = rng.randrange(len(wards))
+        digit = [d for d, name in factories.WARDS.items() if name == wards[ward_index].name][0]
+        people.append((first_id + n, f"resident{n}@surgeford.test", f"Resident {n}", f"{outward} {digit}AB", wards[ward_index].id, True, False, False, now))
+    await copy_rows(url, "user", ["id", "email", "display_name", "postcode", "ward_id", "email_verified", "identity_verified", "suspended", "created_at"], people)
+    residents = [p[0] for p in people]
+
+    categories = list(CATEGORIES)
+    organisers = await User.filter(id__in=residents[-SCHEMES:])
+    slugs = []
+    for n, organiser in enumerate(organisers):
+        category = categories[n % len(categories)]
+        scheme = await factories.create_scheme_ok(
+            council,
+            organiser=organiser,
+            wards=(wards[n % len(wards)].name,),
+            name=f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} {n}",
+            summary=f"A {rng.choice(WORDS)} scheme for neighbours in {wards[n % len(wards)].name}",
+            categories=[category],
+        )
+        slugs.append((scheme.slug, category))
+
+    round_ = await factories.create_round_ok(council, priorities=20)
+    priorities = await factories.priorities_of(round_)
+    ballots, allocations = [], []
+    for n, voter in enumerate(residents[:BALLOTS]):
+        ballots.append((n + 1, council.id, round_.id, voter, people[n][4], "online", secrets.token_hex(32), True, now, now))
+        chosen = rng.sample(priorities, rng.randint(1, 5))
+        cuts = sorted(rng.sample(range(1, 100), len(chosen) - 1))
+        for priority, shares in zip(chosen, [b - a for a, b in zip([0, *cuts], [*cuts, 100])]):
+            allocations.append((len(allocations) + 1, n + 1, priority.id, shares))
+    await copy_rows(url, "voting_ballot", ["id", "council_id", "round_id", "voter_id", "ward_id", "source", "receipt_hash", "report_emails", "created_at", "updated_at"], ballots)
+    await copy_rows(url, "voting_allocation", ["id", "ballot_id", "priority_id", "shares"], allocations)
+
+    for start in range(0, CONCERNS, 100):
+        await asyncio.gather(*(factories.create_concern_ok(council, urgency=rng.choice(["day", "week", "when-you-can"])) for _ in range(start, min(CONCERNS, start + 100))))
+
+    voters = await User.filter(id__in=residents[:SIGNED_IN])
+    cookies = [(await accounts.open_session(user=voter))[0] for voter in voters]
+    return {"round": round_.id, "priorities": [p.id for p in priorities], "schemes": slugs, "cookies": cookies, "host": "127.0.0.1"}
+
+
+def scenario(base_url: str, world: dict, mode: str, rate: float, seconds: float) -> dict:
+    rng = random.Random(5)
+    steps = []
+    for word in WORDS[:5]:
+        steps.append({"name": "directory search", "path": f"/schemes?q={word}", "weight": 10})
+    for slug, category in world["schemes"][:20]:
+        steps.append({"name": "directory search", "path": f"/schemes?category={category}", "weight": 2})
+        steps.append({"name": "scheme page", "path": f"/schemes/{slug}", "weight": 5})
+    for cookie in world["cookies"][:50]:
+        steps.append({"name": "ballot view", "path": f"/rounds/{world['round']}/ballot", "cookie": cookie, "weight": 3})
+        shares = rng.sample(world["priorities"], 4)
+        form = {f"shares-{p}": "25" for p in shares}
+        steps.append({"name": "ballot submission", "method": "POST", "path": f"/rounds/{world['round']}/ballot", "form": form, "cookie": cookie, "weight": 2})
+    concern = [
+        ("about", {"about": "neighbour", "subject_name": ""}),
+        ("category", {"category": "isolation"}),
+        ("details", {"details": "My neighbour has not been out for a week and the curtains stay shut."}),
+        ("where", {"postcode": "", "ward": ""}),
+        ("urgency", {"urgency": "week"}),
+        ("knows", {"knows": "no"}),
+        ("contact", {"contact_by": "none", "reporter_name": "", "reporter_email": "", "reporter_phone": ""}),
+        ("check", {"website": ""}),
+    ]
+    steps.append({"name": "concern submission (8 requests)", "flow": [{"method": "POST", "path": f"/concerns/new/{s}", "form": f} for s, f in concern], "weight": 8})
+    steps.append({"name": "sign-in link request", "method": "POST", "path": "/signin", "form": {"email": "visitor{n}@surgeford.test"}, "weight": 10})
+    return {"base_url": base_url, "mode": mode, "rate": rate, "duration": seconds, "concurrency": 32, "steps": steps, "csrf_page": "/signin"}
+
+
+def floor_scenario(base_url: str, mode: str, rate: float, seconds: float) -> dict:
+    return {"base_url": base_url, "mode": mode, "rate": rate, "duration": seconds, "concurrency": 32, "steps": [{"name": "floor", "path": "/"}], "csrf_page": "/"}
+
+
+def drive(spec: dict, work: Path) -> dict:
+    """Run the load generator in its own process and read back its figures."""
+    path = work / f"scenario-{time.monotonic_ns()}.json"
+    path.write_text(json.dumps(spec))
+    out = subprocess.run([sys.executable, "-m", "tests.bench.loadgen", str(path)], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def serve(app: str, env: dict, workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code in (200, 404):
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
+def memory(process: subprocess.Popen) -> list[float]:
+    """RSS of the uvicorn process, or of each worker when it forked several."""
+    children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+    pids = [int(p) for p in children] or [process.pid]
+    return [round(rss_mb(pid), 1) for pid in pids]
+
+
+def line(label: str, figures: dict) -> str:
+    return (
+        f"  {label:34} {figures['rps']:8.1f} req/s   p50 {figures['p50_ms']:6.1f} ms   p95 {figures['p95_ms']:6.1f} ms"
+        f"   p99 {figures['p99_ms']:6.1f} ms   errors {figures['errors']}"
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as data_dir:
+        work = Path(data_dir)
+        async with bench_database(work) as url:
+            with timer() as seeding:
+                world = await seed(url)
+            print(f"seeded {RESIDENTS:,} residents, {SCHEMES} schemes, {BALLOTS:,} ballots, {CONCERNS:,} concerns in {seeding[0]:.0f} s")
+            from civic import config
+
+            settings = config.current()
+            env = {
+                **os.environ,
+                "PYTHONPATH": str(ROOT),
+                "CIVIC_DATABASE_URL": url,
+                "CIVIC_DATA_DIR": str(work),
+                "CIVIC_SECRET_KEY": settings.secret_key,
+                "CIVIC_ENCRYPTION_KEYS": settings.encryption_keys,
+                "CIVIC_LOG_LEVEL": "warning",
+                # The surge comes from one load generator's address: per-IP limits would refuse it all.
+                "CIVIC_SIGNIN_RATE_PER_IP": "1000000/minute",
+                "CIVIC_SIGNIN_RATE_PER_ADDRESS": "1000000/minute",
+                "CIVIC_CONCERN_RATE": "1000000/minute",
+            }
+            floor_process, floor_url = serve("tests.bench.floor:app_factory", env, args.workers)
+            civic_process, civic_url = serve("routes:app_factory", env, args.workers)
+            try:
+                drive(scenario(civic_url, world, "closed", 0, 3), work)  # warm up: templates, pools, caches
+                drive(floor_scenario(floor_url, "closed", 0, 3), work)
+                floor_max = drive(floor_scenario(floor_url, "closed", 0, args.seconds), work)
+                civic_max = drive(scenario(civic_url, world, "closed", 0, args.seconds), work)
+                floor_rate = drive(floor_scenario(floor_url, "open", args.rate, args.seconds), work)
+                civic_rate = drive(scenario(civic_url, world, "open", args.rate, args.seconds), work)
+                print(f"\nflat out, 32 users, {args.seconds:.0f} s, {args.workers} app process(es):")
+                print(line("floor (bare Starlette + Jinja)", floor_max))
+                print(line("civic resident mix", civic_max))
+                print(f"  civic / floor throughput: {civic_max['rps'] / floor_max['rps']:.0%}   (goal ≥ 30%)")
+                print(f"\nat {args.rate:.0f} requests/s for {args.seconds:.0f} s:")
+                print(line("floor", floor_rate))
+                print(line("civic resident mix", civic_rate))
+                print(f"  goal: p99 < 100 ms, zero errors -> p99 {civic_rate['p99_ms']} ms, {civic_rate['errors']} errors")
+                print("\nby request, at the fixed rate:")
+                for name, figures in civic_rate["by_step"].items():
+                    print(f"  {name:34} n={figures['n']:6}   p50 {figures['p50_ms']:6.1f} ms   p99 {figures['p99_ms']:6.1f} ms   errors {figures['errors']}")
+                for sample in civic_rate["error_samples"] + civic_max["error_samples"]:
+                    print("  error:", sample)
+                print(f"\nmemory per app process (RSS): civic {memory(civic_process)} MB, floor {memory(floor_process)} MB")
+            finally:
+                for process in (civic_process, floor_process):
+                    process.terminate()
+                    process.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=300)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=1)
+    asyncio.run(main(parser.parse_args()))
