@@ -262,7 +262,7 @@ async def load_session(token: str) -> Session | None:
     """The live session for a cookie token, with its user; None if unknown, expired or revoked."""
     if not token or len(token) > 100:
         return None
-    session = await Session.get_or_none(id=_hash(token)).prefetch_related("user")
+    session = await Session.get_or_none(id=_hash(token)).select_related("user")
     if session is None:
         return None
     now = timezone.now()

@@ -15,10 +15,10 @@ BUDGET = {
     "sign-in": 1,
     "directory": 8,
     "scheme page": 8,
-    "ballot": 11,
+    "ballot": 10,
     "concern form": 1,
-    "officer home": 15,
-    "concern queue": 13,
+    "officer home": 13,
+    "concern queue": 12,
 }
 
 
