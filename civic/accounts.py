@@ -44,6 +44,8 @@ class User(Model):
 
     class Meta:
         table = "user"
+        # Counting a round's electorate and "residents of these wards" read users by ward.
+        indexes = (("ward_id",),)
 
     def __str__(self) -> str:
         return self.display_name or self.email
@@ -80,6 +82,7 @@ class Session(Model):
 
     class Meta:
         table = "session"
+        indexes = (("user_id",),)  # sign out everywhere, and suspension, end every session of a user
 
 
 class LoginToken(Model):

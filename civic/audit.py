@@ -20,6 +20,7 @@ class AuditLog(Model):
 
     class Meta:
         table = "audit_log"
+        indexes = (("council_id", "created_at"),)  # the officer home's recent activity
         ordering = ["-created_at", "-id"]
 
 

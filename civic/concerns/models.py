@@ -111,6 +111,7 @@ class Concern(Model):
     class Meta:
         table = "concern"
         ordering = ["urgency_rank", "created_at", "id"]
+        indexes = (("council_id", "status", "urgency_rank", "created_at"),)  # the triage queue
 
     def __str__(self) -> str:
         return self.reference
@@ -129,6 +130,7 @@ class ConcernEvent(Model):
     class Meta:
         table = "concern_event"
         ordering = ["created_at", "id"]
+        indexes = (("concern_id",),)
 
 
 class Referral(Model):
@@ -149,6 +151,7 @@ class Referral(Model):
     class Meta:
         table = "referral"
         ordering = ["created_at", "id"]
+        indexes = (("concern_id",),)
 
 
 class ConcernAccess(Model):
@@ -164,6 +167,7 @@ class ConcernAccess(Model):
     class Meta:
         table = "concern_access"
         ordering = ["-created_at", "-id"]
+        indexes = (("concern_id",),)
 
 
 class ConcernDraft(Model):

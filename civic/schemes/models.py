@@ -134,6 +134,7 @@ class Membership(Model):
     class Meta:
         table = "membership"
         unique_together = (("scheme", "user"),)
+        indexes = (("user_id",),)  # "your schemes"
 
 
 class NewsPost(Model):
@@ -152,6 +153,7 @@ class NewsPost(Model):
     class Meta:
         table = "news_post"
         ordering = ["-created_at", "-id"]
+        indexes = (("scheme_id", "created_at"),)  # a scheme's latest news
 
     def __str__(self) -> str:
         return self.title

@@ -84,6 +84,7 @@ class Priority(Model):
     class Meta:
         table = "voting_priority"
         ordering = ["position", "id"]
+        indexes = (("round_id", "position"),)  # every ballot page reads its round's priorities
 
     def __str__(self) -> str:
         return self.title
