@@ -58,6 +58,7 @@ class Settings:
     env: str = "development"
     base_url: str = "http://127.0.0.1:8000"
     database_url: str = ""
+    database_pool_size: int = 20
     data_dir: str = str(ROOT / "var")
     secret_key: str = ""
     encryption_keys: str = ""

@@ -25,10 +25,13 @@ MODEL_MODULES = [
 __all__ = ["in_transaction", "tortoise_config", "start", "stop", "migrate", "TORTOISE_ORM"]
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
-    """Tortoise configuration for one database URL."""
+def tortoise_config(database_url: str, pool_size: int | None = None) -> dict[str, Any]:
+    """Tortoise configuration for one database URL (and, on PostgreSQL, the most connections to pool)."""
     if database_url.startswith("postgresql://"):
         database_url = "postgres://" + database_url.removeprefix("postgresql://")
+    if pool_size and database_url.startswith("postgres://") and "maxsize=" not in database_url:
+        # Tortoise pools 5 connections by default: too few when requests wait on row locks.
+        database_url += ("&" if "?" in database_url else "?") + f"maxsize={pool_size}"
     return {
         "connections": {"default": database_url},
         "apps": {
@@ -57,7 +60,8 @@ def __getattr__(name: str) -> Any:
 
 async def start(database_url: str) -> None:
     """Open the connection pool for this process."""
-    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    pool_size = config.current().database_pool_size
+    await Tortoise.init(config=tortoise_config(database_url, pool_size), _enable_global_fallback=True)
 
 
 async def stop() -> None:

@@ -19,7 +19,7 @@ from civic import config, db, worker
 from civic.config import Settings
 from routes import accounts, admin, concerns, errors, home, moderation, officers, oidc, openreferral, schemes, voting
 from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, MultipartCSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
-from routes.web import STATIC
+from routes.web import STATIC, templates
 
 log = logging.getLogger("civic")
 
@@ -59,6 +59,8 @@ class _ASGIWrapper:
 def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> Starlette:
     """The application for these settings; `run_worker` runs the background loop in-process."""
     settings = config.use(settings or config.load())
+    # Re-reading templates from disk on every render is for development only.
+    templates.env.auto_reload = not settings.production
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
