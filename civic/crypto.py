@@ -1,0 +1,118 @@
+"""Encryption at rest: Fernet keys from CIVIC_ENCRYPTION_KEYS, an encrypted model field, and key rotation."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from tortoise import Tortoise, fields
+
+from civic import config
+
+log = logging.getLogger("civic.crypto")
+
+_cache: dict[str, MultiFernet] = {}
+
+
+class UndecryptableValue(Exception):
+    """A stored value cannot be decrypted with any configured key."""
+
+
+def keys_from(setting: str) -> list[str]:
+    """The comma-separated Fernet keys of CIVIC_ENCRYPTION_KEYS: the first encrypts, every one decrypts."""
+    return [key.strip() for key in setting.split(",") if key.strip()]
+
+
+def _fernet() -> MultiFernet:
+    setting = config.current().encryption_keys
+    if setting not in _cache:
+        keys = keys_from(setting)
+        if not keys:
+            raise RuntimeError("CIVIC_ENCRYPTION_KEYS is empty: set at least one Fernet key.")
+        _cache[setting] = MultiFernet([Fernet(key.encode()) for key in keys])
+    return _cache[setting]
+
+
+def new_key() -> str:
+    """A fresh key to put first in CIVIC_ENCRYPTION_KEYS."""
+    return Fernet.generate_key().decode()
+
+
+def encrypt(text: str) -> bytes:
+    return _fernet().encrypt(text.encode("utf-8"))
+
+
+def decrypt(token: bytes) -> str:
+    try:
+        return _fernet().decrypt(bytes(token)).decode("utf-8")
+    except InvalidToken:
+        # Never include the value: it is someone's personal data, if only encrypted.
+        raise UndecryptableValue("A stored value cannot be decrypted with any key in CIVIC_ENCRYPTION_KEYS.") from None
+
+
+class EncryptedTextField(fields.BinaryField):  # type: ignore[type-arg]
+    """Text that is encrypted before it reaches the database and decrypted when read back.
+
+    The column holds bytes (BLOB / BYTEA), so a value coming from the database (bytes) can never be
+    mistaken for one a program assigned (str). It cannot be filtered on or used in queryset updates
+    of other values: look rows up by other columns.
+    """
+
+    def to_db_value(self, value: Any, instance: Any) -> bytes | None:
+        if value is None:
+            return None
+        if isinstance(value, (bytes, memoryview)):
+            return bytes(value)  # already ciphertext (copied between rows)
+        return encrypt(str(value))
+
+    def to_python_value(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, (bytes, memoryview)):
+            return decrypt(bytes(value))
+        return str(value)
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        # Migrations see an ordinary binary column, so they never import this module.
+        _, args, kwargs = super().deconstruct()
+        return "tortoise.fields.data.BinaryField", args, kwargs
+
+
+def encrypted_fields() -> list[tuple[type, list[str]]]:
+    """Every model with encrypted fields, and their names."""
+    found = []
+    for app in Tortoise.apps.values():
+        for model in app.values():
+            names = [name for name, field in model._meta.fields_map.items() if isinstance(field, EncryptedTextField)]
+            if names:
+                found.append((model, names))
+    return found
+
+
+async def rotate(batch: int = 200) -> dict[str, int]:
+    """Re-encrypt every encrypted value with the first key, so older keys can then be removed.
+
+    Idempotent and safe to interrupt: each row is rewritten on its own, and a value already under the
+    first key is simply written again.
+    """
+    counts: dict[str, int] = {}
+    for model, names in encrypted_fields():
+        done = 0
+        last_pk: Any = None
+        pk = model._meta.pk_attr
+        while True:
+            query = model.all().order_by(pk).limit(batch)
+            if last_pk is not None:
+                query = query.filter(**{f"{pk}__gt": last_pk})
+            rows = await query
+            if not rows:
+                break
+            for row in rows:
+                # Reading decrypted with whichever key fits; saving encrypts with the first.
+                await row.save(update_fields=names)
+                done += 1
+            last_pk = getattr(rows[-1], pk)
+        counts[model.__name__] = done
+    log.info("re-encrypted %s", ", ".join(f"{n} {m}" for m, n in counts.items()) or "nothing")
+    return counts
