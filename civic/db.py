@@ -17,6 +17,7 @@ MODEL_MODULES = [
     "civic.accounts",
     "civic.audit",
     "civic.mail",
+    "civic.concerns.models",
 ]
 
 __all__ = ["in_transaction", "tortoise_config", "start", "stop", "migrate", "TORTOISE_ORM"]

@@ -47,6 +47,7 @@ async def _recent_activity(council: Council) -> Section:
 SECTIONS = [
     "civic.officers:_failed_email",
     "civic.officers:_recent_activity",
+    "civic.concerns.escalation:officer_section",
 ]
 
 

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from civic import config, db, worker
 from civic.config import Settings
-from routes import accounts, admin, errors, home, officers, oidc
+from routes import accounts, admin, concerns, errors, home, officers, oidc
 from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from routes.web import STATIC
 
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         *oidc.routes,
         *officers.routes,
         *admin.routes,
+        *concerns.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     allowed_hosts = [h.strip() for h in settings.trusted_hosts.split(",") if h.strip()] or ["*"]

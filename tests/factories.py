@@ -131,3 +131,52 @@ def text_of(response: httpx.Response, selector: str) -> list[str]:
 def field_error(response: httpx.Response, field: str) -> str:
     node = html(response).css_first(f"#{field}-error")
     return " ".join(node.text().split()).removeprefix("Error: ") if node else ""
+
+
+# Concerns
+
+
+async def create_team_ok(council: Council, name: str | None = None, *, default: bool = False, members: list[User] | None = None):
+    """An early-help team of the council, optionally the default, with these users as its key workers."""
+    from civic.concerns.models import Team, TeamMembership
+
+    team = await Team.create(council=council, name=name or f"Early Help {next(_counter)}", is_default=default)
+    for member in members or []:
+        await TeamMembership.create(team=team, user=member)
+    return team
+
+
+async def create_concern_ok(council: Council, **overrides: Any):
+    """A concern as if a resident had sent it: returns (concern, the secret of its status link)."""
+    from datetime import timedelta
+
+    from tortoise import timezone
+
+    from civic.concerns import intake, routing
+    from civic.concerns.models import Concern, ConcernEvent
+    from civic.concerns.vocabulary import URGENCY
+
+    categories = {c.slug: c for c in await routing.categories(council, include_retired=True)}
+    category = overrides.pop("category", "child-wellbeing")
+    urgency = overrides.pop("urgency", "week")
+    key = intake.new_reference().replace("-", "").lower() + uuid.uuid4().hex[:16]
+    fields: dict[str, Any] = {
+        "council": council,
+        "reference": intake.new_reference(),
+        "status_key": key,
+        "about": "neighbour",
+        "category": categories[category] if isinstance(category, str) else category,
+        "ward": await ward(council),
+        "urgency": urgency,
+        "urgency_rank": URGENCY[urgency].rank,
+        "person_knows": "no",
+        "details": "The children next door are often alone late at night.",
+        "contact_by": "email",
+        "reporter_name": "Rhiannon Price",
+        "reporter_email": f"reporter-{uuid.uuid4().hex[:8]}@example.test",
+        "due_at": timezone.now() + URGENCY[urgency].respond_within,
+    }
+    fields.update(overrides)
+    concern = await Concern.create(**fields)
+    await ConcernEvent.create(concern=concern, kind="created")
+    return concern, key

@@ -1,0 +1,97 @@
+"""Who may see a concern, and the access log every view and export writes.
+
+Only officers of the concern's council, and key workers of that council in a team the concern was
+assigned or referred to, may see a concern. Everyone else is told it does not exist (NotFound),
+whichever way they ask: the concern page, the queue, search, export or the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from civic.accounts import User, roles_of
+from civic.concerns.models import Concern, ConcernAccess, TeamMembership
+from civic.councils import Council
+from civic.errors import Forbidden, NotFound
+
+STAFF_ROLES = {"officer", "key-worker"}
+
+
+@dataclass
+class Viewer:
+    """What a signed-in person may see of one council's concerns."""
+
+    user: User
+    council: Council
+    roles: set[str]
+    team_ids: set[int] = field(default_factory=set)
+
+    @property
+    def is_officer(self) -> bool:
+        return "officer" in self.roles
+
+    def concerns(self) -> QuerySet[Concern]:
+        """The concerns of this council this person may see."""
+        query = Concern.filter(council=self.council)
+        if self.is_officer:
+            return query
+        if not self.team_ids:
+            return query.filter(id=-1)
+        return query.filter(Q(team_id__in=self.team_ids) | Q(referrals__team_id__in=self.team_ids)).distinct()
+
+    def may_see(self, concern: Concern) -> bool:
+        return concern.council_id == self.council.id and (self.is_officer or concern.team_id in self.team_ids)
+
+    def require_officer(self) -> None:
+        """Key workers may read their team's concerns and add notes; every other action is an officer's."""
+        if not self.is_officer:
+            raise Forbidden("Only council officers can do that.")
+
+
+async def viewer(user: User | None, council: Council) -> Viewer:
+    """The person as a reader of concerns; NotFound for anyone who may read none of this council's."""
+    if user is None or user.suspended:
+        raise NotFound()
+    roles = (await roles_of(user)).get(council.id, set()) & STAFF_ROLES
+    if not roles:
+        raise NotFound()
+    team_ids: set[int] = set()
+    if "key-worker" in roles:
+        team_ids = set(
+            await TeamMembership.filter(user=user, team__council=council).values_list("team_id", flat=True)  # type: ignore[arg-type]
+        )
+    return Viewer(user=user, council=council, roles=roles, team_ids=team_ids)
+
+
+async def find(reader: Viewer, reference: str) -> Concern:
+    """One concern by its reference, if this person may see it."""
+    concern = await reader.concerns().filter(reference=normalise_reference(reference)).first()
+    if concern is None:
+        raise NotFound()
+    return concern
+
+
+def normalise_reference(raw: str) -> str:
+    """'abcd 2345' or 'ABCD2345' -> 'ABCD-2345'."""
+    compact = "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+    return f"{compact[:4]}-{compact[4:]}" if len(compact) == 8 else compact
+
+
+async def log(user: User | None, council: Council, concerns: Iterable[Concern], action: str) -> None:
+    """Write one access-log row per concern: who, when, what."""
+    await ConcernAccess.bulk_create(
+        [ConcernAccess(council=council, concern=c, reference=c.reference, user=user, action=action) for c in concerns]
+    )
+
+
+async def access_log(user: User | None, council: Council, reference: str) -> tuple[Concern, list[ConcernAccess]]:
+    """Who has seen this concern, newest first: for officers."""
+    reader = await viewer(user, council)
+    concern = await find(reader, reference)
+    reader.require_officer()
+    entries = await ConcernAccess.filter(concern=concern).prefetch_related("user").limit(500)
+    return concern, entries

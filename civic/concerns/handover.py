@@ -1,0 +1,59 @@
+"""Referral to early help: the one place a concern is handed to a team, and the seam for delivering it.
+
+`refer_concern` is the single function that creates a Referral. Whatever must happen with a
+referral in the same transaction (writing a webhook delivery row to the team's case system: the
+transactional outbox) is registered in HANDOVER and awaited by `announce`, inside that transaction,
+so the referral and its delivery commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+
+from civic import audit
+from civic.accounts import User
+from civic.concerns.models import Concern, ConcernEvent, Referral, Team
+from civic.councils import Council
+from civic.db import in_transaction
+
+# What a handover hook is told about: a concern was referred to a team, the person who raised it
+# added information to a referred concern, or a referred concern was closed or merged by the council.
+EVENTS = ("concern.referred", "concern.updated", "concern.withdrawn")
+
+# "module:function" entries, each `async def f(event: str, referral: Referral) -> None`, awaited in
+# order inside the transaction of the change. Webhook delivery (part 2) adds its outbox writer here.
+HANDOVER: list[str] = []
+
+
+def _load(target: str) -> Callable[[str, Referral], Awaitable[None]]:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+async def announce(event: str, referral: Referral) -> None:
+    """Tell every handover hook; call inside the transaction of the change."""
+    assert event in EVENTS, event
+    for target in HANDOVER:
+        await _load(target)(event, referral)
+
+
+async def refer_concern(concern: Concern, team: Team, actor: User | None, *, automatic: bool = False) -> Referral:
+    """Hand the concern to the team: the Referral row, the history entry and the handover, in one transaction."""
+    async with in_transaction():
+        referral = await Referral.create(
+            council_id=concern.council_id, concern=concern, team=team, referred_by=actor, automatic=automatic
+        )
+        concern.status = "referred"
+        concern.team_id = team.id
+        await concern.save(update_fields=["status", "team_id", "updated_at"])
+        await ConcernEvent.create(concern=concern, actor=actor, kind="referred", team=team,
+                                  text="Referred automatically: this category skips triage" if automatic else None)
+        await audit.record(actor, "concern.referred", concern, council=await Council.get(id=concern.council_id), reason=team.name)
+        await announce("concern.referred", referral)
+    return referral
+
+
+async def current_referral(concern: Concern) -> Referral | None:
+    """The latest referral of the concern, if it was referred."""
+    return await Referral.filter(concern=concern).order_by("-created_at", "-id").first()

@@ -1,0 +1,109 @@
+"""The words of the concern form and of its statuses, in one place: what residents and officers read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+# Who the concern is about.
+ABOUT = {
+    "myself": "Myself",
+    "family": "My family",
+    "neighbour": "A neighbour",
+    "child": "A child I know",
+    "someone-else": "Someone else",
+}
+
+
+@dataclass(frozen=True)
+class Urgency:
+    label: str
+    rank: int  # the queue sorts by this first: 0 is most urgent
+    respond_within: timedelta
+    promise: str  # completes "We aim to have someone look at it ..."
+
+
+URGENCY = {
+    "day": Urgency("Within a day", 0, timedelta(days=1), "within a day"),
+    "week": Urgency("Within a week", 1, timedelta(days=7), "within a week"),
+    "when-you-can": Urgency("When you can", 2, timedelta(days=28), "within four weeks"),
+}
+
+# Does the person know you are raising this?
+KNOWS = {
+    "yes": "Yes",
+    "no": "No",
+    "not-sure": "I'm not sure",
+}
+
+# May we contact you, and how.
+CONTACT = {
+    "email": "Yes, by email",
+    "phone": "Yes, by phone",
+    "none": "No, I want to stay anonymous",
+}
+
+# The council's own list starts as these; officers add, rename and retire categories.
+DEFAULT_CATEGORIES = [
+    ("isolation", "Isolation or loneliness"),
+    ("money-housing", "Money or housing worries"),
+    ("caring", "Pressure from caring for someone"),
+    ("child-wellbeing", "A child's wellbeing"),
+    ("leaving-home", "A young person at risk of leaving home"),
+    ("mental-health", "Mental health"),
+    ("other", "Something else"),
+]
+
+# Internal statuses, as officers see them.
+STATUS = {
+    "new": "New",
+    "open": "Being looked at",
+    "referred": "Referred to early help",
+    "closed": "Closed",
+}
+
+# What the person who raised it sees: safe wording only, never an outcome.
+REPORTER_STATUS = {
+    "new": "Received",
+    "open": "Being looked at",
+    "referred": "Passed to the early help team",
+    "closed": "Closed",
+}
+
+REPORTER_NEXT = {
+    "new": "Someone will read what you told us and decide who is best placed to help.",
+    "open": "Someone at the council is looking at what you told us.",
+    "referred": "The council's early help team has what you told us. They work with families and people "
+    "who need support, and they will decide what to do next.",
+    "closed": "The council has finished looking at this. Thank you for telling us.",
+}
+
+# Why a concern was closed, for officers and reports.
+CLOSED_REASONS = {
+    "no-further-action": "No further action",
+    "signposted": "Signposted to a local scheme",
+    "merged": "Merged into another concern",
+    "closed-by-team": "Closed by the early help team",
+}
+
+# History entries, as officers read them.
+EVENT = {
+    "created": "Concern raised",
+    "opened": "First opened",
+    "assigned": "Assigned to a team",
+    "note": "Internal note",
+    "info-requested": "Asked the person who raised it for more information",
+    "info-added": "More information from the person who raised it",
+    "signposted": "Signposted to a scheme",
+    "closed": "Closed with no further action",
+    "merged-into": "Merged into another concern",
+    "merged-from": "A duplicate was merged into this concern",
+    "referred": "Referred to early help",
+    "auto-refer-failed": "Could not be referred straight away",
+    "escalated": "Not opened in time: the duty address was told",
+    "contact-shown": "Contact details shown",
+    "status": "Status update from the early help team",
+}
+
+DETAILS_LIMIT = 1200  # characters: enough for what matters, short enough to read at once
+NOTE_LIMIT = 2000
