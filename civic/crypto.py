@@ -73,6 +73,13 @@ class EncryptedTextField(fields.BinaryField):  # type: ignore[type-arg]
             return decrypt(bytes(value))
         return str(value)
 
+    def describe(self, serializable: bool) -> dict[str, Any]:
+        # Compared with the migrations' state, which holds a BinaryField (see `deconstruct`).
+        described = super().describe(serializable)
+        if serializable:
+            described["field_type"] = "BinaryField"
+        return described
+
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         # Migrations see an ordinary binary column, so they never import this module.
         _, args, kwargs = super().deconstruct()

@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "civic.audit",
     "civic.mail",
     "civic.concerns.models",
+    "civic.webhooks.models",
 ]
 
 __all__ = ["in_transaction", "tortoise_config", "start", "stop", "migrate", "TORTOISE_ORM"]

@@ -48,6 +48,7 @@ SECTIONS = [
     "civic.officers:_failed_email",
     "civic.officers:_recent_activity",
     "civic.concerns.escalation:officer_section",
+    "civic.webhooks.endpoints:officer_section",
 ]
 
 

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from civic import config, db, worker
 from civic.config import Settings
-from routes import accounts, admin, concerns, errors, home, officers, oidc
+from routes import accounts, admin, api, concerns, errors, home, officers, oidc, webhooks
 from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from routes.web import STATIC
 
@@ -80,6 +80,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         *officers.routes,
         *admin.routes,
         *concerns.routes,
+        *webhooks.routes,
+        *api.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     allowed_hosts = [h.strip() for h in settings.trusted_hosts.split(",") if h.strip()] or ["*"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tortoise import timezone
 
-from civic import audit
+from civic import audit, crypto
 from civic.accounts import User, require_role
 from civic.concerns.models import Team
 from civic.councils import Council
@@ -16,7 +17,7 @@ from civic.db import in_transaction
 from civic.errors import Conflict, Invalid, NotFound
 from civic.officers import AttentionItem, Section
 from civic.webhooks import addresses, delivery, outbox, signing
-from civic.webhooks.models import EVENT_TYPES, PAYLOAD_STYLES, KeyWorkerEndpoint, WebhookAttempt, WebhookDelivery
+from civic.webhooks.models import EVENT_TYPES, PAYLOAD_STYLES, KeyWorkerApiCall, KeyWorkerEndpoint, WebhookAttempt, WebhookDelivery
 
 ADMIN = ("admin",)
 # Officers watch deliveries and replay or settle failed ones; only administrators change where they go.
@@ -69,6 +70,16 @@ async def list_endpoints(user: User | None, council: Council) -> list[EndpointSu
 async def get_endpoint(user: User | None, council: Council, endpoint_id: int | str) -> KeyWorkerEndpoint:
     await require_role(user, council, *WATCHERS)
     return await _endpoint(council, endpoint_id)
+
+
+async def get_endpoint_for_admin(user: User | None, council: Council, endpoint_id: int | str) -> KeyWorkerEndpoint:
+    await require_role(user, council, *ADMIN)
+    return await _endpoint(council, endpoint_id)
+
+
+async def require_admin(user: User | None, council: Council) -> None:
+    """Only the council's administrators set up endpoints."""
+    await require_role(user, council, *ADMIN)
 
 
 async def _clean(council: Council, form: dict[str, Any]) -> dict[str, Any]:
@@ -295,3 +306,22 @@ async def officer_section(council: Council) -> Section:
         if not endpoint.active:
             items.append(AttentionItem(f"{endpoint.name} is switched off: {endpoint.disabled_reason}", href=f"/admin/endpoints/{endpoint.id}", tag="Switched off"))
     return Section("Referrals to key workers' systems", items, empty="Every referral has reached its team's system.", href="/admin/endpoints", order=20)
+
+
+def seal(credentials: Credentials) -> str:
+    """Credentials encrypted for the session, so the page after the redirect can show them once."""
+    return crypto.encrypt(json.dumps(asdict(credentials))).decode()
+
+
+def unseal(token: str | None, endpoint_id: int) -> Credentials | None:
+    if not token:
+        return None
+    try:
+        found = Credentials(**json.loads(crypto.decrypt(token.encode())))
+    except (crypto.UndecryptableValue, ValueError, TypeError):
+        return None
+    return found if found.endpoint_id == endpoint_id else None
+
+
+async def api_calls(endpoint: KeyWorkerEndpoint, limit: int = 10) -> list[KeyWorkerApiCall]:
+    return list(await KeyWorkerApiCall.filter(endpoint=endpoint).order_by("-created_at", "-id").limit(limit))

@@ -71,7 +71,8 @@ class WebhookDelivery(Model):
     id = fields.BigIntField(primary_key=True)
     council = fields.ForeignKeyField("civic.Council", related_name="webhook_deliveries", on_delete=fields.CASCADE)
     endpoint = fields.ForeignKeyField("civic.KeyWorkerEndpoint", related_name="deliveries", on_delete=fields.CASCADE)
-    concern = fields.ForeignKeyField("civic.Concern", related_name="webhook_deliveries", null=True, on_delete=fields.SET_NULL)
+    # Purging a concern deletes its deliveries too: their payloads hold its personal data.
+    concern = fields.ForeignKeyField("civic.Concern", related_name="webhook_deliveries", null=True, on_delete=fields.CASCADE)
     reference = fields.CharField(max_length=12, default="", description="the concern reference, kept after a purge")
     event_type = fields.CharField(max_length=40)
     webhook_id = fields.CharField(max_length=40, unique=True, description="the webhook-id header, the same on every retry")
