@@ -184,6 +184,20 @@ def cmd_count(args: argparse.Namespace) -> None:
     print(pabulib.format_count(result, args.json))
 
 
+def cmd_keys_new(args: argparse.Namespace) -> None:
+    from civic import crypto
+
+    print(crypto.new_key())
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> None:
+    from civic import crypto
+
+    counts = asyncio.run(_with_db(crypto.rotate))
+    rows = ", ".join(f"{count} {model}" for model, count in counts.items()) or "nothing"
+    print(f"Re-encrypted with the first key in CIVIC_ENCRYPTION_KEYS: {rows}. The other keys can now be removed.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="civic", description="civic: resident participation for UK councils")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -230,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     wards_import.add_argument("file")
     wards_import.add_argument("--council", required=True, help="council slug")
     wards_import.set_defaults(run=cmd_wards_import)
+
+    keys = commands.add_parser("keys", help="encryption keys for personal data at rest").add_subparsers(dest="action", required=True)
+    keys.add_parser("new", help="print a new key to put first in CIVIC_ENCRYPTION_KEYS").set_defaults(run=cmd_keys_new)
+    keys.add_parser("rotate", help="re-encrypt everything with the first key, so older keys can be removed").set_defaults(run=cmd_keys_rotate)
 
     count = commands.add_parser("count", help="count a Pabulib .pb file with civic's engine")
     count.add_argument("file")

@@ -43,9 +43,6 @@ class Viewer:
             return query.filter(id=-1)
         return query.filter(Q(team_id__in=self.team_ids) | Q(referrals__team_id__in=self.team_ids)).distinct()
 
-    def may_see(self, concern: Concern) -> bool:
-        return concern.council_id == self.council.id and (self.is_officer or concern.team_id in self.team_ids)
-
     def require_officer(self) -> None:
         """Key workers may read their team's concerns and add notes; every other action is an officer's."""
         if not self.is_officer:

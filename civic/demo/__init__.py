@@ -8,6 +8,7 @@ import importlib
 # returning a line for the summary. Every seeder must change nothing when run a second time.
 SEEDERS = [
     "civic.demo.foundation:seed_people",
+    "civic.demo.concerns:seed_concerns",
 ]
 
 

@@ -85,7 +85,7 @@ async def step_save(request: Request) -> Response:
 async def _check_page(request: Request, answers: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
     summary = await intake.summary(current_council(request), answers)
     context = {"summary": summary, "errors": errors, "values": {}, "number": len(intake.STEPS), "count": len(intake.STEPS)}
-    return render(request, "concerns/check.html", context, status_code=status, block="form")
+    return render(request, "concerns/check.html", context, status_code=status)
 
 
 async def check(request: Request) -> Response:

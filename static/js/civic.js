@@ -57,4 +57,28 @@
       input.form.submit();
     }
   });
+
+  // (c) Character count on a GOV.UK character-count textarea: "You have 120
+  // characters remaining". Without JavaScript the hint states the limit and
+  // the server says how much is too much. Screen readers hear the count once
+  // typing pauses, not at every key.
+  var countTimer;
+  document.addEventListener("input", function (event) {
+    var box = event.target.closest && event.target.closest('[data-module="govuk-character-count"]');
+    if (!box || event.target.tagName !== "TEXTAREA") {
+      return;
+    }
+    var limit = parseInt(box.getAttribute("data-maxlength"), 10);
+    var message = box.querySelector(".govuk-character-count__message");
+    var status = box.querySelector(".govuk-character-count__status");
+    var left = limit - event.target.value.length;
+    var text = left >= 0
+      ? "You have " + left.toLocaleString("en-GB") + " character" + (left === 1 ? "" : "s") + " remaining"
+      : "You have " + (-left).toLocaleString("en-GB") + " character" + (left === -1 ? "" : "s") + " too many";
+    message.textContent = text;
+    message.classList.toggle("govuk-error-message", left < 0);
+    message.classList.toggle("govuk-hint", left >= 0);
+    clearTimeout(countTimer);
+    countTimer = setTimeout(function () { if (status) { status.textContent = text; } }, 1000);
+  });
 })();

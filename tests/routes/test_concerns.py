@@ -1,0 +1,520 @@
+"""Flag a concern through the app: the form's steps, sending, the status page, triage and the export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from civic.concerns.models import Concern, ConcernAccess, ConcernDraft, ConcernEvent, Referral
+from civic.mail import OutgoingEmail
+from tests.factories import (
+    Browser,
+    create_concern_ok,
+    create_team_ok,
+    create_user_ok,
+    field_error,
+    html,
+    postcode_in,
+    text_of,
+    ward,
+)
+
+ANSWERS = [
+    ("about", {"about": "child", "subject_name": "Jamie"}),
+    ("category", {"category": "child-wellbeing"}),
+    ("details", {"details": "Jamie often waits outside in the cold until late.\nNobody seems to be home."}),
+    ("where", {"postcode": "", "ward": ""}),
+    ("urgency", {"urgency": "day"}),
+    ("knows", {"knows": "no"}),
+    ("contact", {"contact_by": "email", "reporter_name": "Morgan", "reporter_email": "morgan@example.test", "reporter_phone": ""}),
+]
+
+
+async def fill_in(client: Browser, **changes: dict[str, str]) -> None:
+    """Answer every step of the form, as a person would, up to the check page."""
+    for step, answers in ANSWERS:
+        response = await client.post(f"/concerns/new/{step}", {**answers, **changes.get(step, {})})
+        assert response.status_code == 303, (step, field_error(response, next(iter(answers))), response.status_code)
+
+
+async def send(client: Browser, **changes: dict[str, str]):
+    await fill_in(client, **changes)
+    return await client.post("/concerns/new/check", {"website": ""})
+
+
+STATUS_LINK = re.compile(r"^/concerns/status/([A-Z2-9]{4}-[A-Z2-9]{4})/([\w-]+)\?sent=1$")
+
+
+# The form
+
+
+async def test_start_page_puts_999_and_the_childrens_front_door_first(client, council):
+    response = await client.get("/concerns")
+    assert response.status_code == 200
+    emergency = text_of(response, ".app-emergency")[0]
+    assert "999" in emergency and "01632 960 000" in emergency
+    main = html(response).css_first("main")
+    assert main.css_first(".app-emergency") is not None
+    assert main.text().index("999") < main.text().index("Start now")
+    assert [a.attributes["href"] for a in html(response).css("a.govuk-button--start")] == ["/concerns/new/about"]
+
+
+async def test_resident_sends_a_concern_and_gets_a_reference_and_status_link(client, council, mailbox):
+    response = await send(client)
+    assert response.status_code == 303
+    match = STATUS_LINK.match(response.headers["location"])
+    assert match, response.headers["location"]
+    reference, key = match.groups()
+    assert not set(reference) & set("01OIL")
+
+    page = await client.follow(response)
+    assert text_of(page, ".govuk-panel__title") == ["Concern sent"]
+    assert reference in text_of(page, ".app-reference")
+    assert "within a day" in " ".join(text_of(page, "main p"))
+    assert text_of(page, "#concern-status") == ["Received"]
+    assert any(f"/concerns/status/{reference}/{key}" in t for t in text_of(page, "main a"))
+
+    concern = await Concern.get(reference=reference).prefetch_related("category")
+    assert concern.category.slug == "child-wellbeing" and concern.urgency == "day" and concern.status == "new"
+    assert concern.details.startswith("Jamie often waits") and concern.reporter_email == "morgan@example.test"
+    assert not await ConcernDraft.filter(council=council).exists()  # the answers left the draft when sent
+
+    message = (await mailbox.wait_for("morgan@example.test"))[-1]
+    assert reference in message["Subject"]
+    assert f"/concerns/status/{reference}/{key}" in mailbox.body(message)
+    assert "Jamie" not in mailbox.body(message)
+
+
+async def test_each_step_checks_its_answers_and_keeps_what_was_typed(client, council):
+    await client.post("/concerns/new/about", {"about": "neighbour"})
+    await client.post("/concerns/new/category", {"category": "isolation"})
+    too_long = "x" * 1201
+    response = await client.post("/concerns/new/details", {"details": too_long})
+    assert response.status_code == 422
+    assert "1,200 characters or fewer" in field_error(response, "details")
+    assert html(response).css_first("#details").text() == too_long
+
+    response = await client.post("/concerns/new/details", {"details": "   "})
+    assert field_error(response, "details") == "Tell us what is worrying you"
+
+    await client.post("/concerns/new/details", {"details": "She has not been out for a week."})
+    response = await client.post("/concerns/new/where", {"postcode": "not a postcode", "ward": "999999"})
+    assert response.status_code == 422
+    assert field_error(response, "postcode") and field_error(response, "ward")
+    assert html(response).css_first("#postcode").attributes["value"] == "not a postcode"
+    assert len(text_of(response, ".govuk-error-summary li")) == 2
+
+
+async def test_contact_by_email_needs_an_address_and_anonymous_keeps_nothing_about_the_sender(client, council):
+    await fill_in(client)
+    response = await client.post("/concerns/new/contact", {"contact_by": "email", "reporter_name": "Morgan", "reporter_email": "nope"})
+    assert response.status_code == 422
+    assert field_error(response, "reporter_email")
+    assert html(response).css_first("#reporter_name").attributes["value"] == "Morgan"
+
+    await client.post("/concerns/new/contact", {"contact_by": "none", "reporter_name": "Morgan", "reporter_email": "morgan@example.test"})
+    sent = await client.post("/concerns/new/check", {"website": ""})
+    reference = STATUS_LINK.match(sent.headers["location"]).group(1)  # type: ignore[union-attr]
+    concern = await Concern.get(reference=reference)
+    assert concern.contact_by == "none"
+    assert concern.reporter_name is None and concern.reporter_email is None and concern.reporter_id is None
+
+
+async def test_a_postcode_places_the_concern_in_its_ward(client, council):
+    response = await send(client, where={"postcode": postcode_in(council, "Harbourside").lower().replace(" ", "")})
+    concern = await Concern.get(reference=STATUS_LINK.match(response.headers["location"]).group(1)).prefetch_related("ward")  # type: ignore[union-attr]
+    assert concern.ward.name == "Harbourside"
+    assert concern.postcode == postcode_in(council, "Harbourside")
+
+
+async def test_steps_cannot_be_skipped(client, council):
+    response = await client.get("/concerns/new/urgency")
+    assert response.status_code == 303 and response.headers["location"] == "/concerns/new/about"
+    await client.post("/concerns/new/about", {"about": "myself"})
+    response = await client.post("/concerns/new/check", {"website": ""})
+    assert response.headers["location"] == "/concerns/new/category"
+    assert not await Concern.filter(council=council).exists()
+
+
+async def test_change_from_the_check_page_comes_back_to_it(client, council):
+    await fill_in(client)
+    page = await client.get("/concerns/new/urgency?change=1")
+    assert html(page).css_first('input[name="change"]').attributes["value"] == "1"
+    assert "checked" in html(page).css_first('input[name="urgency"][value="day"]').attributes
+    response = await client.post("/concerns/new/urgency", {"urgency": "week", "change": "1"})
+    assert response.headers["location"] == "/concerns/new/check"
+    check = await client.follow(response)
+    assert "Within a week" in text_of(check, ".govuk-summary-list__value")
+
+
+async def test_signed_in_resident_finds_their_details_filled_in(client, council):
+    resident = await create_user_ok(council, display_name="Ceri Jones")
+    await client.signin_as(resident)
+    for step, answers in ANSWERS[:-1]:
+        await client.post(f"/concerns/new/{step}", answers)
+    page = await client.get("/concerns/new/contact")
+    assert html(page).css_first("#reporter_name").attributes["value"] == "Ceri Jones"
+    assert html(page).css_first("#reporter_email").attributes["value"] == resident.email
+    response = await send(client, contact={"contact_by": "email", "reporter_name": "Ceri Jones", "reporter_email": resident.email})
+    concern = await Concern.get(reference=STATUS_LINK.match(response.headers["location"]).group(1))  # type: ignore[union-attr]
+    assert concern.reporter_id == resident.id  # type: ignore[attr-defined]
+
+
+async def test_the_sixth_concern_from_one_address_in_a_minute_is_refused_politely_and_nothing_is_lost(client, council, clean_limits):
+    for _ in range(5):
+        assert (await send(client)).status_code == 303
+    await fill_in(client, details={"details": "A sixth worry, typed with care."})
+    sixth = await client.post("/concerns/new/check", {"website": ""})
+    assert sixth.status_code == 429
+    assert "wait a minute" in text_of(sixth, "#send")[0]
+    assert "A sixth worry, typed with care." in text_of(sixth, ".govuk-summary-list__value")
+    assert await Concern.filter(council=council).count() == 5
+    assert await ConcernDraft.filter(council=council).count() == 1  # the answers are still saved
+    again = await client.get("/concerns/new/check")
+    assert "A sixth worry, typed with care." in text_of(again, ".govuk-summary-list__value")
+
+
+async def test_one_account_is_limited_across_addresses(app, council, clean_limits):
+    resident = await create_user_ok(council)
+    for _ in range(5):
+        async with Browser(app, council) as browser:
+            await browser.signin_as(resident)
+            assert (await send(browser)).status_code == 303
+    async with Browser(app, council) as browser:
+        await browser.signin_as(resident)
+        assert (await send(browser)).status_code == 429
+
+
+async def test_a_filled_honeypot_is_refused_and_nothing_is_sent(client, council):
+    await fill_in(client)
+    response = await client.post("/concerns/new/check", {"website": "https://spam.example"})
+    assert response.status_code == 422
+    assert field_error(response, "website")
+    assert not await Concern.filter(council=council).exists()
+
+
+# The status page
+
+
+async def test_status_page_needs_the_right_secret(client, council):
+    concern, key = await create_concern_ok(council)
+    assert (await client.get(f"/concerns/status/{concern.reference}/{key}")).status_code == 200
+    assert (await client.get(f"/concerns/status/{concern.reference}/{key}x")).status_code == 404
+    assert (await client.get(f"/concerns/status/{concern.reference}/")).status_code == 404
+
+
+async def test_status_page_of_another_council_is_not_found(app, council):
+    from tests.factories import create_council_ok
+
+    concern, key = await create_concern_ok(council)
+    other = await create_council_ok()
+    async with Browser(app, other) as elsewhere:
+        assert (await elsewhere.get(f"/concerns/status/{concern.reference}/{key}")).status_code == 404
+
+
+async def test_status_page_shows_safe_wording_only(client, council):
+    concern, key = await create_concern_ok(council)
+    await ConcernEvent.create(concern=concern, kind="note", text="Family known to housing; mother unwell.")
+    page = await client.get(f"/concerns/status/{concern.reference}/{key}")
+    assert text_of(page, "#concern-status") == ["Received"]
+    assert "mother unwell" not in page.text
+    assert "children next door" not in page.text  # not even their own words: the link could be seen by others
+    assert page.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_reporter_adds_information_that_officers_see(app, client, council):
+    concern, key = await create_concern_ok(council)
+    response = await client.post(f"/concerns/status/{concern.reference}/{key}", {"information": "It happened again last night."})
+    assert response.status_code == 303
+    event = await ConcernEvent.get(concern=concern, kind="info-added")
+    assert event.text == "It happened again last night."
+    empty = await client.post(f"/concerns/status/{concern.reference}/{key}", {"information": ""})
+    assert empty.status_code == 422 and field_error(empty, "information")
+
+
+# Triage
+
+
+async def _officer(app, council) -> Browser:
+    browser = Browser(app, council)
+    await browser.signin_as(await create_user_ok(council, role="officer"))
+    return browser
+
+
+async def test_queue_puts_the_most_urgent_first_then_the_oldest(app, council):
+    from datetime import timedelta
+
+    from tortoise import timezone
+
+    old_week, _ = await create_concern_ok(council, urgency="week")
+    await Concern.filter(id=old_week.id).update(created_at=timezone.now() - timedelta(days=3))
+    day_new, _ = await create_concern_ok(council, urgency="day")
+    day_old, _ = await create_concern_ok(council, urgency="day")
+    await Concern.filter(id=day_old.id).update(created_at=timezone.now() - timedelta(hours=5))
+    later, _ = await create_concern_ok(council, urgency="when-you-can")
+    async with await _officer(app, council) as officer:
+        page = await officer.get("/officer/concerns")
+    assert page.status_code == 200
+    references = [t.split(":")[0] for t in text_of(page, ".app-queue__title")]
+    assert references == [day_old.reference, day_new.reference, old_week.reference, later.reference]
+
+
+async def test_queue_filters_by_status_category_ward_and_team(app, council):
+    team = await create_team_ok(council)
+    in_abbey, _ = await create_concern_ok(council, category="isolation")
+    elsewhere, _ = await create_concern_ok(council, category="isolation", ward=await ward(council, "Harbourside"), team=team)
+    closed, _ = await create_concern_ok(council, category="caring", status="closed")
+    async with await _officer(app, council) as officer:
+        def refs(page):
+            return {t.split(":")[0] for t in text_of(page, ".app-queue__title")}
+
+        assert refs(await officer.get("/officer/concerns")) == {in_abbey.reference, elsewhere.reference}
+        assert refs(await officer.get("/officer/concerns?status=closed")) == {closed.reference}
+        harbourside = await ward(council, "Harbourside")
+        assert refs(await officer.get(f"/officer/concerns?ward={harbourside.id}")) == {elsewhere.reference}
+        assert refs(await officer.get(f"/officer/concerns?team={team.id}")) == {elsewhere.reference}
+        assert refs(await officer.get("/officer/concerns?team=none")) == {in_abbey.reference}
+        assert refs(await officer.get("/officer/concerns?status=all&category=caring")) == {closed.reference}
+        assert refs(await officer.get(f"/officer/concerns?status=all&q={closed.reference.lower().replace('-', '')}")) == {closed.reference}
+        fragment = await officer.get("/officer/concerns?status=closed", headers={"HX-Request": "true"})
+        assert html(fragment).css_first("h1") is None and refs(fragment) == {closed.reference}
+
+
+async def test_opening_a_concern_logs_the_view_and_marks_it_as_being_looked_at(app, council):
+    concern, key = await create_concern_ok(council)
+    async with await _officer(app, council) as officer:
+        page = await officer.get(f"/officer/concerns/{concern.reference}")
+        assert page.status_code == 200
+        assert text_of(page, "#concern-details") == [concern.details]
+        assert "reporter-" not in page.text  # the address stays hidden until someone needs it
+        await officer.get(f"/officer/concerns/{concern.reference}")
+        log = await officer.get(f"/officer/concerns/{concern.reference}/access")
+    assert await ConcernAccess.filter(concern=concern, action="viewed").count() == 2
+    assert len(text_of(log, "tbody tr")) == 2
+    concern = await Concern.get(id=concern.id)
+    assert concern.status == "open" and concern.first_opened_at is not None
+    async with Browser(app, council) as reporter:
+        status = await reporter.get(f"/concerns/status/{concern.reference}/{key}")
+    assert text_of(status, "#concern-status") == ["Being looked at"]
+
+
+async def test_officer_assigns_notes_and_refers_and_the_reporter_sees_it_passed_on(app, council):
+    team = await create_team_ok(council, "Family Support North", default=True)
+    concern, key = await create_concern_ok(council)
+    async with await _officer(app, council) as officer:
+        assert (await officer.post(f"/officer/concerns/{concern.reference}/assign", {"team": str(team.id)})).status_code == 303
+        assert (await officer.post(f"/officer/concerns/{concern.reference}/note", {"note": "Spoke to the school."})).status_code == 303
+        assert (await officer.post(f"/officer/concerns/{concern.reference}/refer", {"refer_team": ""})).status_code == 303
+        page = await officer.get(f"/officer/concerns/{concern.reference}")
+    history = text_of(page, ".app-history li")
+    assert any("Assigned to a team: Family Support North" in h for h in history)
+    assert any("Spoke to the school." in h for h in history)
+    assert any("Referred to early help" in h for h in history)
+    referral = await Referral.get(concern=concern).prefetch_related("team")
+    assert referral.team.name == "Family Support North"
+    async with Browser(app, council) as reporter:
+        status = await reporter.get(f"/concerns/status/{concern.reference}/{key}")
+    assert text_of(status, "#concern-status") == ["Passed to the early help team"]
+
+
+async def test_referral_follows_the_routing_rules(app, council):
+    from civic.concerns.models import Category, RoutingRule
+
+    default = await create_team_ok(council, default=True)
+    abbey_team = await create_team_ok(council)
+    category = await Category.get(council=council, slug="child-wellbeing") if await Category.filter(council=council).exists() else None
+    concern, _ = await create_concern_ok(council)
+    category = await Category.get(council=council, slug="child-wellbeing")
+    await RoutingRule.create(council=council, category=category, ward=await ward(council, "Abbey"), team=abbey_team)
+    elsewhere, _ = await create_concern_ok(council, ward=await ward(council, "Castlefields"))
+    async with await _officer(app, council) as officer:
+        await officer.post(f"/officer/concerns/{concern.reference}/refer", {})
+        await officer.post(f"/officer/concerns/{elsewhere.reference}/refer", {})
+    assert (await Referral.get(concern=concern)).team_id == abbey_team.id
+    assert (await Referral.get(concern=elsewhere)).team_id == default.id
+
+
+async def test_a_refer_straight_away_category_skips_triage(client, council):
+    from civic.concerns.models import Category
+
+    team = await create_team_ok(council, default=True)
+    await client.get("/concerns/new/about")
+    await create_concern_ok(council)  # makes the council's categories
+    await Category.filter(council=council, slug="leaving-home").update(refer_straight_away=True)
+    response = await send(client, category={"category": "leaving-home"})
+    concern = await Concern.get(reference=STATUS_LINK.match(response.headers["location"]).group(1))  # type: ignore[union-attr]
+    assert concern.status == "referred" and concern.team_id == team.id
+    referral = await Referral.get(concern=concern)
+    assert referral.automatic and referral.referred_by_id is None  # type: ignore[attr-defined]
+
+
+async def test_asking_for_information_emails_the_reporter_without_showing_the_officer_the_address(app, council, mailbox):
+    concern, key = await create_concern_ok(council)
+    async with await _officer(app, council) as officer:
+        response = await officer.post(f"/officer/concerns/{concern.reference}/ask", {"question": "Which school does he go to?"})
+        assert response.status_code == 303
+        page = await officer.follow(response)
+    assert concern.reporter_email not in page.text
+    message = (await mailbox.wait_for(concern.reporter_email))[-1]
+    assert "Which school" not in mailbox.body(message)  # the question waits on the status page
+    assert f"/concerns/status/{concern.reference}/{key}" in mailbox.body(message)
+    async with Browser(app, council) as reporter:
+        status = await reporter.get(f"/concerns/status/{concern.reference}/{key}")
+    assert "Which school does he go to?" in " ".join(text_of(status, ".govuk-inset-text"))
+
+
+async def test_sent_email_to_the_reporter_is_scrubbed(app, council, mailbox):
+    from civic.concerns.notices import SCRUBBED_ADDRESS, scrub_sent_reporter_email
+
+    concern, _ = await create_concern_ok(council)
+    async with await _officer(app, council) as officer:
+        await officer.post(f"/officer/concerns/{concern.reference}/ask", {"question": "When did this start?"})
+    await mailbox.wait_for(concern.reporter_email)
+    assert await scrub_sent_reporter_email() >= 1
+    assert not await OutgoingEmail.filter(to=concern.reporter_email).exists()
+    assert await OutgoingEmail.filter(to=SCRUBBED_ADDRESS).exists()
+
+
+async def test_showing_contact_details_is_logged(app, council):
+    concern, _ = await create_concern_ok(council)
+    async with await _officer(app, council) as officer:
+        page = await officer.post(f"/officer/concerns/{concern.reference}/contact")
+    assert page.status_code == 200
+    assert concern.reporter_email in text_of(page, ".govuk-summary-list__value")
+    assert await ConcernAccess.filter(concern=concern, action="contact details shown").exists()
+
+
+async def test_signposting_closes_and_gives_the_reporter_the_link(app, council, mailbox):
+    concern, key = await create_concern_ok(council)
+    async with await _officer(app, council) as officer:
+        bad = await officer.post(f"/officer/concerns/{concern.reference}/signpost", {"scheme_name": "", "scheme_url": "javascript:alert(1)"})
+        assert bad.status_code == 422
+        assert field_error(bad, "scheme_name") and field_error(bad, "scheme_url")
+        good = await officer.post(
+            f"/officer/concerns/{concern.reference}/signpost", {"scheme_name": "Abbey Friends", "scheme_url": "https://abbey-friends.example/"}
+        )
+        assert good.status_code == 303
+    message = (await mailbox.wait_for(concern.reporter_email))[-1]
+    assert "https://abbey-friends.example/" in mailbox.body(message)
+    async with Browser(app, council) as reporter:
+        status = await reporter.get(f"/concerns/status/{concern.reference}/{key}")
+    assert text_of(status, "#concern-status") == ["Closed"]
+    assert [a.attributes["href"] for a in html(status).css('a[rel="noreferrer noopener"]')] == ["https://abbey-friends.example/"]
+
+
+async def test_no_further_action_needs_a_reason(app, council):
+    concern, _ = await create_concern_ok(council)
+    async with await _officer(app, council) as officer:
+        response = await officer.post(f"/officer/concerns/{concern.reference}/close", {"reason": " "})
+        assert response.status_code == 422 and field_error(response, "reason")
+        assert "open" in html(response).css_first("#action-close").attributes  # the error is in sight
+        assert (await officer.post(f"/officer/concerns/{concern.reference}/close", {"reason": "Already known to the team."})).status_code == 303
+        again = await officer.post(f"/officer/concerns/{concern.reference}/refer", {})
+        assert again.status_code == 409
+    concern = await Concern.get(id=concern.id)
+    assert concern.status == "closed" and concern.closed_reason == "no-further-action" and concern.closed_at
+
+
+async def test_merging_a_duplicate_makes_its_reporter_follow_the_kept_concern(app, council):
+    team = await create_team_ok(council, default=True)
+    kept, _ = await create_concern_ok(council)
+    duplicate, key = await create_concern_ok(council)
+    async with await _officer(app, council) as officer:
+        itself = await officer.post(f"/officer/concerns/{duplicate.reference}/merge", {"into": duplicate.reference})
+        assert itself.status_code == 422 and field_error(itself, "into")
+        assert (await officer.post(f"/officer/concerns/{duplicate.reference}/merge", {"into": kept.reference.lower()})).status_code == 303
+        await officer.post(f"/officer/concerns/{kept.reference}/refer", {"refer_team": str(team.id)})
+    duplicate = await Concern.get(id=duplicate.id)
+    assert duplicate.status == "closed" and duplicate.merged_into_id == kept.id  # type: ignore[attr-defined]
+    async with Browser(app, council) as reporter:
+        status = await reporter.get(f"/concerns/status/{duplicate.reference}/{key}")
+    assert text_of(status, "#concern-status") == ["Passed to the early help team"]
+
+
+async def test_export_lists_the_queue_without_text_and_logs_each_concern(app, council):
+    concern, _ = await create_concern_ok(council, details="=HYPERLINK(\"http://evil.example\")")
+    async with await _officer(app, council) as officer:
+        response = await officer.get("/officer/concerns/export.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0][0] == "reference" and [r[0] for r in rows[1:]] == [concern.reference]
+    assert "HYPERLINK" not in response.text and concern.reporter_email not in response.text
+    assert await ConcernAccess.filter(concern=concern, action="exported").count() == 1
+
+
+async def test_key_worker_sees_only_their_teams_concerns(app, council):
+    key_worker = await create_user_ok(council, role="key-worker")
+    team = await create_team_ok(council, members=[key_worker])
+    theirs, _ = await create_concern_ok(council, team=team)
+    other, _ = await create_concern_ok(council)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(key_worker)
+        queue = await browser.get("/officer/concerns")
+        assert [t.split(":")[0] for t in text_of(queue, ".app-queue__title")] == [theirs.reference]
+        assert (await browser.get(f"/officer/concerns/{theirs.reference}")).status_code == 200
+        assert (await browser.get(f"/officer/concerns/{other.reference}")).status_code == 404
+        assert (await browser.get(f"/officer/concerns?q={other.reference}")).status_code == 200
+        assert text_of(await browser.get(f"/officer/concerns?status=all&q={other.reference}"), ".app-queue__title") == []
+        assert (await browser.post(f"/officer/concerns/{theirs.reference}/note", {"note": "Visited."})).status_code == 303
+        assert (await browser.post(f"/officer/concerns/{theirs.reference}/close", {"reason": "x"})).status_code == 403
+
+
+async def test_officer_of_another_council_cannot_find_a_concern_at_their_own_site(app, council):
+    from tests.factories import create_council_ok
+
+    concern, _ = await create_concern_ok(council)
+    other = await create_council_ok()
+    async with Browser(app, other) as browser:
+        await browser.signin_as(await create_user_ok(other, role="officer"))
+        assert (await browser.get(f"/officer/concerns/{concern.reference}")).status_code == 404
+        listed = await browser.get(f"/officer/concerns?status=all&q={concern.reference}")
+        assert text_of(listed, ".app-queue__title") == []
+        export = await browser.get("/officer/concerns/export.csv?status=all")
+        assert concern.reference not in export.text
+
+
+async def test_officer_sets_up_teams_categories_and_rules(app, council):
+    from civic.concerns.models import Category, RoutingRule, Team, TeamMembership
+
+    key_worker = await create_user_ok(council, role="key-worker")
+    async with await _officer(app, council) as officer:
+        assert (await officer.post("/officer/concerns/routing/teams", {"team_name": "Family Hub"})).status_code == 303
+        team = await Team.get(council=council, name="Family Hub")
+        assert team.is_default  # the first team is the default
+        resident = await create_user_ok(council)
+        refused = await officer.post(f"/officer/concerns/routing/teams/{team.id}/members", {f"member_email_{team.id}": resident.email})
+        assert refused.status_code == 422 and "key worker role" in field_error(refused, f"member_email_{team.id}")
+        added = await officer.post(f"/officer/concerns/routing/teams/{team.id}/members", {f"member_email_{team.id}": key_worker.email})
+        assert added.status_code == 303 and await TeamMembership.filter(team=team, user=key_worker).exists()
+        assert (await officer.post("/officer/concerns/routing/categories", {"category_name": "School uniform costs", "refer_straight_away": "yes"})).status_code == 303
+        category = await Category.get(council=council, name="School uniform costs")
+        assert category.refer_straight_away
+        rule = {"rule_category": str(category.id), "rule_ward": str((await ward(council, "Abbey")).id), "rule_team": str(team.id)}
+        assert (await officer.post("/officer/concerns/routing/rules", rule)).status_code == 303
+        again = await officer.post("/officer/concerns/routing/rules", rule)
+        assert again.status_code == 422 and field_error(again, "rule_category")
+        assert (await officer.post(f"/officer/concerns/routing/categories/{category.id}", {"refer_straight_away": "yes"})).status_code == 303
+        page = await officer.get("/officer/concerns/routing")
+        assert page.status_code == 200
+    assert await RoutingRule.filter(council=council, category=category, team=team).exists()
+    assert not (await Category.get(id=category.id)).active
+    async with Browser(app, council) as resident_browser:
+        await resident_browser.post("/concerns/new/about", {"about": "myself"})
+        labels = text_of(await resident_browser.get("/concerns/new/category"), ".govuk-radios__label")
+    assert "School uniform costs" not in labels and "Something else" in labels  # retired: no longer offered
+
+
+def test_the_access_log_never_keeps_a_status_link_secret():
+    import logging
+
+    from routes.concerns import HideStatusLinkSecrets
+
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("10.0.0.1:5000", "GET", "/concerns/status/ABCD-2345/s3cr3t-KEY_x?sent=1", "1.1", 200), None,
+    )
+    HideStatusLinkSecrets().filter(record)
+    assert "s3cr3t" not in record.getMessage()
+    assert "/concerns/status/ABCD-2345/[hidden]?sent=1" in record.getMessage()
