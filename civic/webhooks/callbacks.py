@@ -34,6 +34,7 @@ OUTCOMES = {
 # What officers read in the concern's history.
 STATUS_WORDS = {"received": "Received by the team", "allocated": "Allocated to a key worker", "closed": "Closed by the team"}
 ROLE_LIMIT = 80
+REFERENCE_LIMIT = 12
 FIRST_NAME_LIMIT = 40
 
 
@@ -60,7 +61,7 @@ async def log_call(endpoint: KeyWorkerEndpoint | None, method: str, path: str, r
         endpoint=endpoint,
         method=method[:8],
         path=path[:200],
-        reference=access.normalise_reference(reference)[:12] if reference else "",
+        reference=access.normalise_reference(reference)[:REFERENCE_LIMIT] if reference else "",
         status_code=status_code,
         ip=ip[:45],
     )
@@ -68,7 +69,10 @@ async def log_call(endpoint: KeyWorkerEndpoint | None, method: str, path: str, r
 
 async def _referred(endpoint: KeyWorkerEndpoint, reference: str) -> tuple[Concern, Referral]:
     """The concern and this team's latest referral of it; NotFound for anything not referred to this team."""
-    concern = await Concern.get_or_none(council_id=endpoint.council_id, reference=access.normalise_reference(reference))
+    wanted = access.normalise_reference(reference)
+    if not wanted.isascii() or len(wanted) > REFERENCE_LIMIT:
+        raise NotFound("No concern with that reference has been referred to your team.")
+    concern = await Concern.get_or_none(council_id=endpoint.council_id, reference=wanted)
     referral = await Referral.filter(concern=concern, team_id=endpoint.team_id).order_by("-created_at", "-id").first() if concern else None
     if concern is None or referral is None:
         raise NotFound("No concern with that reference has been referred to your team.")
