@@ -10,6 +10,7 @@ Run it as a script (the tests do, through `Receiver`):
   Every delivery answered 2xx is recorded (duplicates too: de-duplicating by webhook-id is the test's
   job, as it would be a real receiver's).
 - `GET /_accepted`: the recorded deliveries. `GET /_arrivals`: every request, with what it was answered.
+  Both take `?since=N` to skip the first N. `GET /_count`: how many of each.
 - `POST /_script` with `{"responses": [{"status": 500}, {"status": 429, "retry_after": "2"},
   {"delay": 3}], "default": {"status": 200}}`: answer the next requests so.
 """
@@ -72,11 +73,15 @@ class Handler(BaseHTTPRequestHandler):
             pass  # the sender gave up waiting (a timeout test): nothing to tell it
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
+        path, _, query = self.path.partition("?")
+        since = int(query.removeprefix("since=")) if query.startswith("since=") else 0
         with self.state.lock:
-            if self.path == "/_accepted":
-                return self._answer(200, self.state.accepted)
-            if self.path == "/_arrivals":
-                return self._answer(200, self.state.arrivals)
+            if path == "/_accepted":
+                return self._answer(200, self.state.accepted[since:])
+            if path == "/_arrivals":
+                return self._answer(200, self.state.arrivals[since:])
+            if path == "/_count":
+                return self._answer(200, {"accepted": len(self.state.accepted), "arrivals": len(self.state.arrivals)})
         if self.path == "/_health":
             return self._answer(200, {"ok": True})
         self._answer(404, {"error": "not found"})
@@ -194,8 +199,12 @@ class Receiver:
         async with httpx.AsyncClient(timeout=5) as http:
             return (await http.get(self.base + path)).json()
 
-    async def accepted(self) -> list[dict[str, Any]]:
-        return await self._get("/_accepted")
+    async def accepted(self, since: int = 0) -> list[dict[str, Any]]:
+        return await self._get(f"/_accepted?since={since}")
+
+    async def count(self) -> int:
+        """How many deliveries it accepted (cheap to ask often)."""
+        return (await self._get("/_count"))["accepted"]
 
     async def arrivals(self) -> list[dict[str, Any]]:
         return await self._get("/_arrivals")
