@@ -73,17 +73,16 @@ class EncryptedTextField(fields.BinaryField):  # type: ignore[type-arg]
             return decrypt(bytes(value))
         return str(value)
 
-    def describe(self, serializable: bool) -> dict[str, Any]:
-        # Compared with the migrations' state, which holds a BinaryField (see `deconstruct`).
-        described = super().describe(serializable)
-        if serializable:
-            described["field_type"] = "BinaryField"
-        return described
-
+    # Migrations see an ordinary binary column: they never import this module, and `makemigrations`
+    # finds nothing to change (it compares descriptions, which name the field's class).
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        # Migrations see an ordinary binary column, so they never import this module.
         _, args, kwargs = super().deconstruct()
         return "tortoise.fields.data.BinaryField", args, kwargs
+
+    def describe(self, serializable: bool) -> dict[str, Any]:
+        description = super().describe(serializable)
+        description["field_type"] = "BinaryField" if serializable else fields.BinaryField
+        return description
 
 
 def encrypted_fields() -> list[tuple[type, list[str]]]:

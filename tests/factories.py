@@ -148,8 +148,6 @@ async def create_team_ok(council: Council, name: str | None = None, *, default: 
 
 async def create_concern_ok(council: Council, **overrides: Any):
     """A concern as if a resident had sent it: returns (concern, the secret of its status link)."""
-    from datetime import timedelta
-
     from tortoise import timezone
 
     from civic.concerns import intake, routing

@@ -106,6 +106,16 @@ async def test_each_step_checks_its_answers_and_keeps_what_was_typed(client, cou
     assert len(text_of(response, ".govuk-error-summary li")) == 2
 
 
+async def test_the_session_row_holds_only_the_drafts_id_and_the_draft_is_encrypted(client, council):
+    from civic.accounts import Session
+
+    await fill_in(client)
+    sessions = [s.data for s in await Session.filter(user=None) if "concern_draft" in s.data]
+    assert sessions and not any("Jamie" in str(data) or "morgan@" in str(data) for data in sessions)
+    draft_ids = {data["concern_draft"] for data in sessions}
+    assert await ConcernDraft.filter(id__in=list(draft_ids)).count() == len(draft_ids)
+
+
 async def test_contact_by_email_needs_an_address_and_anonymous_keeps_nothing_about_the_sender(client, council):
     await fill_in(client)
     response = await client.post("/concerns/new/contact", {"contact_by": "email", "reporter_name": "Morgan", "reporter_email": "nope"})
