@@ -122,12 +122,28 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     return min(max(when - now, timedelta(0)), RETRY_AFTER_CAP)
 
 
-def client() -> httpx.AsyncClient:
-    # No proxies from the environment: the address we checked must be the one we connect to.
-    return httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=config.current().webhook_timeout)
+class Clients:
+    """HTTP clients, one per host name: connections go to checked addresses, so a connection (and the
+    certificate it verified) must never be reused for another host that happens to share the address."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    def for_host(self, host: str) -> httpx.AsyncClient:
+        if host not in self._clients:
+            # No proxies from the environment: the address we checked must be the one we connect to.
+            self._clients[host] = httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=config.current().webhook_timeout)
+        return self._clients[host]
+
+    async def __aenter__(self) -> Clients:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for http in self._clients.values():
+            await http.aclose()
 
 
-async def post(http: httpx.AsyncClient, delivery: WebhookDelivery, endpoint: KeyWorkerEndpoint) -> Outcome:
+async def post(clients: Clients, delivery: WebhookDelivery, endpoint: KeyWorkerEndpoint) -> Outcome:
     """One signed POST of the delivery's body; never raises for what the network or the receiver does."""
     settings = config.current()
     started = time.monotonic()
@@ -136,21 +152,22 @@ async def post(http: httpx.AsyncClient, delivery: WebhookDelivery, endpoint: Key
         return int((time.monotonic() - started) * 1000)
 
     try:
-        target = await addresses.destination(endpoint.url)
-    except addresses.RefusedAddress as refused:
-        return Outcome(None, elapsed(), error=f"Not sent: {refused}"[:EXCERPT])
-    now = timezone.now()
-    body = delivery.body or ""
-    keys = signing.signing_secrets(endpoint.secret, endpoint.previous_secret, endpoint.secret_rotated_at, settings.webhook_secret_overlap, now)
-    headers = {
-        **signing.headers(delivery.webhook_id, body, keys, now),
-        "content-type": "application/json",
-        "user-agent": USER_AGENT,
-        "host": target.host_header,
-    }
-    try:
+        # The whole exchange, DNS included, within the timeout: the lease must outlast any attempt.
         async with asyncio.timeout(settings.webhook_timeout):
-            async with http.stream(
+            try:
+                target = await addresses.destination(endpoint.url)
+            except addresses.RefusedAddress as refused:
+                return Outcome(None, elapsed(), error=f"Not sent: {refused}"[:EXCERPT])
+            now = timezone.now()
+            body = delivery.body or ""
+            keys = signing.signing_secrets(endpoint.secret, endpoint.previous_secret, endpoint.secret_rotated_at, settings.webhook_secret_overlap, now)
+            headers = {
+                **signing.headers(delivery.webhook_id, body, keys, now),
+                "content-type": "application/json",
+                "user-agent": USER_AGENT,
+                "host": target.host_header,
+            }
+            async with clients.for_host(target.host).stream(
                 "POST", target.pinned_url, content=body.encode(), headers=headers, extensions={"sni_hostname": target.host}
             ) as response:
                 excerpt = b""
@@ -174,11 +191,11 @@ async def post(http: httpx.AsyncClient, delivery: WebhookDelivery, endpoint: Key
         return Outcome(None, elapsed(), error=f"{type(error).__name__}: {error}"[:EXCERPT])
 
 
-async def attempt(http: httpx.AsyncClient, delivery: WebhookDelivery, worker: str = WORKER_ID) -> Outcome:
+async def attempt(clients: Clients, delivery: WebhookDelivery, worker: str = WORKER_ID) -> Outcome:
     """Post a claimed delivery and record what happened: delivered, retry later, dead, or endpoint gone."""
     endpoint = delivery.endpoint
     attempted_at = timezone.now()
-    outcome = await post(http, delivery, endpoint)
+    outcome = await post(clients, delivery, endpoint)
     await record(delivery, endpoint, attempted_at, outcome, worker)
     return outcome
 
@@ -297,9 +314,9 @@ async def deliver_due(budget: float = RUN_BUDGET) -> int:
     batch = await claim()
     if not batch:
         return 0
-    async with client() as http:
+    async with Clients() as clients:
         while batch:
-            outcomes = await asyncio.gather(*(attempt(http, delivery) for delivery in batch))
+            outcomes = await asyncio.gather(*(attempt(clients, delivery) for delivery in batch))
             delivered += sum(1 for outcome in outcomes if outcome.succeeded)
             batch = await claim() if time.monotonic() < deadline else []
     return delivered
@@ -314,8 +331,8 @@ async def send_now(delivery_id: int) -> Outcome | None:
     if not claimed:
         return None
     delivery = await WebhookDelivery.get(id=delivery_id).prefetch_related("endpoint")
-    async with client() as http:
-        return await attempt(http, delivery)
+    async with Clients() as clients:
+        return await attempt(clients, delivery)
 
 
 async def purge_bodies() -> int:

@@ -338,3 +338,40 @@ def test_the_retry_schedule_and_lease_are_checked_at_start_up(tmp_path):
     with pytest.raises(config.ConfigError, match="must be longer than"):
         config.load({"CIVIC_DATA_DIR": str(tmp_path), "CIVIC_WEBHOOK_LEASE_SECONDS": "10", "CIVIC_WEBHOOK_TIMEOUT": "15"}, env_file=tmp_path / "none")
     assert config.retry_schedule("0,5,300") == [0.0, 5.0, 300.0]
+
+
+async def test_a_payload_over_20_kb_is_sent_thin_rather_than_dropped(council, secret):
+    from civic.concerns.models import ConcernEvent
+
+    team = await create_team_ok(council)
+    concern, _ = await create_concern_ok(council)
+    for _ in range(20):  # the person who raised it kept adding to it
+        await ConcernEvent.create(concern=concern, kind="info-added", text="More detail. " * 90)
+    await create_endpoint_ok(council, team, secret=secret)
+    await handover.refer_concern(concern, team, None)
+    row = await WebhookDelivery.get(reference=concern.reference)
+    body = json.loads(row.body)
+    assert row.body_bytes < 20 * 1024
+    assert body["type"] == "concern.referred" and set(body["data"]) == {"id", "reference", "url"}
+
+
+async def test_old_delivered_payloads_are_emptied_and_a_purged_concern_takes_its_deliveries_with_it(council):
+    from civic.concerns.purge import purge_closed_concerns
+    from civic.concerns.models import Concern
+    from tortoise import timezone
+
+    team = await create_team_ok(council)
+    await create_endpoint_ok(council, team)
+    old, _, _ = await refer_ok(council, team)
+    recent, _, _ = await refer_ok(council, team)
+    await WebhookDelivery.filter(reference=old.reference).update(status="delivered", delivered_at=timezone.now() - timedelta(days=31))
+    await WebhookDelivery.filter(reference=recent.reference).update(status="delivered", delivered_at=timezone.now())
+    assert await delivery.purge_bodies() >= 1
+    emptied = await WebhookDelivery.get(reference=old.reference)
+    kept = await WebhookDelivery.get(reference=recent.reference)
+    assert emptied.body is None and emptied.body_bytes == 0 and emptied.webhook_id  # the log line stays
+    assert kept.body and kept.body_bytes > 0
+
+    await Concern.filter(id=recent.id).update(status="closed", closed_at=timezone.now() - timedelta(days=400))
+    await purge_closed_concerns()
+    assert not await WebhookDelivery.filter(reference=recent.reference).exists()
