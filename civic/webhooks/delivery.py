@@ -322,17 +322,17 @@ async def deliver_due(budget: float = RUN_BUDGET) -> int:
     return delivered
 
 
-async def send_now(delivery_id: int) -> Outcome | None:
-    """Claim and send one delivery at once (a ping from the admin page); None if a worker has it already."""
-    now = timezone.now()
-    claimed = await WebhookDelivery.filter(_due(now), id=delivery_id).update(
-        status="delivering", lease_expires_at=now + _lease(), claimed_by=WORKER_ID
-    )
-    if not claimed:
-        return None
-    delivery = await WebhookDelivery.get(id=delivery_id).prefetch_related("endpoint")
+async def hold(delivery_id: int) -> None:
+    """Claim a delivery for this process in the transaction that writes it (a ping sent from a page), so no
+    worker takes it first; if this process dies, the lease runs out and a worker sends it."""
+    await WebhookDelivery.filter(id=delivery_id).update(status="delivering", lease_expires_at=timezone.now() + _lease(), claimed_by=WORKER_ID)
+
+
+async def send_held(delivery_id: int) -> Outcome:
+    """Send a delivery this process holds, now."""
+    row = await WebhookDelivery.get(id=delivery_id).prefetch_related("endpoint")
     async with Clients() as clients:
-        return await attempt(clients, delivery)
+        return await attempt(clients, row)
 
 
 async def purge_bodies() -> int:

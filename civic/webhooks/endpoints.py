@@ -177,10 +177,9 @@ async def send_ping(user: User | None, council: Council, endpoint_id: int | str)
     endpoint = await _endpoint(council, endpoint_id)
     async with in_transaction():
         row = await outbox.write_ping(endpoint)
+        await delivery.hold(row.id)
         await audit.record(user, "endpoint.pinged", endpoint, council=council)
-    outcome = await delivery.send_now(row.id)
-    assert outcome is not None  # nobody else claims a ping row this early: workers skip rows not yet committed
-    return outcome
+    return await delivery.send_held(row.id)
 
 
 async def enable(user: User | None, council: Council, endpoint_id: int | str) -> delivery.Outcome:
