@@ -84,6 +84,7 @@ class Settings:
     webhook_retry_schedule: str = "0,5,300,1800,7200,18000,36000,36000"
     webhook_endpoint_disable_after: float = 3 * 24 * 3600.0
     webhook_secret_overlap: float = 24 * 3600.0
+    webhook_lease_seconds: float = 60.0
     dbs_valid_days: int = 3 * 365
     concern_purge_days: int = 365
     lone_working_grace_minutes: int = 60
@@ -181,9 +182,31 @@ def load(environ: dict[str, str] | None = None, env_file: str | Path = ".env") -
             extra["secret_key"] = _development_secret(data_dir)
     if not settings.encryption_keys:
         extra["encryption_keys"] = _development_encryption_key(data_dir)
+    _check_webhook_settings(settings)
     if extra:
         settings = Settings(**{**{f.name: getattr(settings, f.name) for f in fields(Settings)}, **extra})
     return settings
+
+
+def retry_schedule(setting: str) -> list[float]:
+    """CIVIC_WEBHOOK_RETRY_SCHEDULE as seconds: the wait before each attempt, the first usually 0."""
+    try:
+        delays = [float(part) for part in setting.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"CIVIC_WEBHOOK_RETRY_SCHEDULE={setting!r} must be seconds separated by commas, like 0,5,300.") from None
+    if not delays or any(delay < 0 for delay in delays):
+        raise ConfigError(f"CIVIC_WEBHOOK_RETRY_SCHEDULE={setting!r} needs at least one delay, none negative.")
+    return delays
+
+
+def _check_webhook_settings(settings: Settings) -> None:
+    retry_schedule(settings.webhook_retry_schedule)
+    # A claim must outlive the longest attempt, or a second worker would retake a delivery still in flight.
+    if settings.webhook_lease_seconds <= settings.webhook_timeout:
+        raise ConfigError(
+            f"CIVIC_WEBHOOK_LEASE_SECONDS ({settings.webhook_lease_seconds:g}) must be longer than "
+            f"CIVIC_WEBHOOK_TIMEOUT ({settings.webhook_timeout:g})."
+        )
 
 
 def _development_encryption_key(data_dir: Path) -> str:

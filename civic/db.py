@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "civic.concerns.models",
     "civic.schemes.models",
     "civic.voting.models",
+    "civic.webhooks.models",
 ]
 
 __all__ = ["in_transaction", "tortoise_config", "start", "stop", "migrate", "TORTOISE_ORM"]

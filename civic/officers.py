@@ -51,6 +51,7 @@ SECTIONS = [
     "civic.schemes.moderation:pending_section",
     "civic.schemes.moderation:reports_section",
     "civic.voting.rounds:officer_section",
+    "civic.webhooks.endpoints:officer_section",
 ]
 
 

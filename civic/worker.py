@@ -29,6 +29,8 @@ JOBS = [
     Job("forget unsent concern drafts", "civic.concerns.purge:purge_expired_drafts", 3600),
     Job("scrub sent e-mail to people who raised concerns", "civic.concerns.notices:scrub_sent_reporter_email", 60),
     Job("open and close priority rounds on time", "civic.voting.rounds:advance_rounds", 15),
+    Job("deliver webhooks", "civic.webhooks.delivery:deliver_due", 0),
+    Job("empty old webhook payloads", "civic.webhooks.delivery:purge_bodies", 3600),
 ]
 
 

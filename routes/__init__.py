@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from civic import config, db, worker
 from civic.config import Settings
-from routes import accounts, admin, concerns, errors, home, moderation, officers, oidc, openreferral, schemes, voting
+from routes import accounts, admin, api, concerns, errors, home, moderation, officers, oidc, openreferral, schemes, voting, webhooks
 from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, MultipartCSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from routes.web import STATIC, templates
 
@@ -86,6 +86,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         *openreferral.routes,
         *voting.routes,
         *concerns.routes,
+        *webhooks.routes,
+        *api.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     allowed_hosts = [h.strip() for h in settings.trusted_hosts.split(",") if h.strip()] or ["*"]

@@ -286,3 +286,57 @@ async def vote_ok(council: Council, round_: Any, voter: User | None, *shares: in
 
 def shares_form(priorities: list[Any], *shares: Any) -> dict[str, str]:
     return {f"shares-{p.id}": str(n) for p, n in zip(priorities, shares)}
+
+
+# Webhooks
+
+
+async def create_endpoint_ok(council: Council, team: Any = None, url: str = "http://127.0.0.1:9/civic/webhooks", **overrides: Any):
+    """A key-worker endpoint for the team (a new one if none given): returns (endpoint, signing secret, API key)."""
+    from civic.webhooks import signing
+    from civic.webhooks.models import EVENT_TYPES, KeyWorkerEndpoint
+
+    team = team or await create_team_ok(council)
+    secret = overrides.pop("secret", signing.new_secret())
+    api_key = signing.new_api_key()
+    fields: dict[str, Any] = {
+        "council": council,
+        "team": team,
+        "name": f"Case system {next(_counter)}",
+        "url": url,
+        "event_types": list(EVENT_TYPES),
+        "payload_style": "full",
+        "secret": secret,
+        "api_key_hash": signing.hash_api_key(api_key),
+        "api_key_hint": signing.api_key_hint(api_key),
+    }
+    fields.update(overrides)
+    return await KeyWorkerEndpoint.create(**fields), secret, api_key
+
+
+async def refer_ok(council: Council, team: Any, **overrides: Any):
+    """A concern referred to the team as an officer would: returns (concern, status key, referral)."""
+    from civic.concerns import handover
+
+    concern, key = await create_concern_ok(council, **overrides)
+    referral = await handover.refer_concern(concern, team, None)
+    return concern, key, referral
+
+
+def use_settings(**changes: Any):
+    """Run with some settings changed (e.g. a compressed retry schedule), then put them back."""
+    import contextlib
+    import dataclasses
+
+    from civic import config
+
+    @contextlib.contextmanager
+    def changed():
+        before = config.current()
+        config.use(dataclasses.replace(before, **changes))
+        try:
+            yield config.current()
+        finally:
+            config.use(before)
+
+    return changed()

@@ -23,7 +23,9 @@ EVENTS = ("concern.referred", "concern.updated", "concern.withdrawn")
 
 # "module:function" entries, each `async def f(event: str, referral: Referral) -> None`, awaited in
 # order inside the transaction of the change. Webhook delivery (part 2) adds its outbox writer here.
-HANDOVER: list[str] = []
+HANDOVER: list[str] = [
+    "civic.webhooks.outbox:on_handover",
+]
 
 
 def _load(target: str) -> Callable[[str, Referral], Awaitable[None]]:

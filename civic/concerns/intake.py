@@ -18,7 +18,17 @@ from civic.concerns import handover, routing
 from civic.concerns.access import normalise_reference
 from civic.concerns.models import Category, Concern, ConcernDraft, ConcernEvent
 from civic.concerns.notices import email_reporter, status_url
-from civic.concerns.vocabulary import ABOUT, CONTACT, DETAILS_LIMIT, KNOWS, REPORTER_NEXT, REPORTER_STATUS, URGENCY
+from civic.concerns.vocabulary import (
+    ABOUT,
+    CONTACT,
+    DETAILS_LIMIT,
+    KNOWS,
+    REPORTER_NEXT,
+    REPORTER_REFERRAL_NEXT,
+    REPORTER_REFERRAL_STATUS,
+    REPORTER_STATUS,
+    URGENCY,
+)
 from civic.councils import Council, Ward, normalise_postcode, ward_for_postcode
 from civic.db import in_transaction
 from civic.errors import Invalid, NotFound
@@ -311,6 +321,15 @@ async def _reporter_concern(council: Council, reference: str, key: str) -> Conce
     return concern
 
 
+async def reporter_wording(concern: Concern) -> tuple[str, str]:
+    """The safe status and "what next" the person who raised it reads, refined by what the team reported."""
+    if concern.status == "referred":
+        referral = await handover.current_referral(concern)
+        if referral is not None and referral.status in REPORTER_REFERRAL_STATUS:
+            return REPORTER_REFERRAL_STATUS[referral.status], REPORTER_REFERRAL_NEXT[referral.status]
+    return REPORTER_STATUS[concern.status], REPORTER_NEXT[concern.status]
+
+
 async def reporter_view(council: Council, reference: str, key: str) -> ReporterView:
     """What the person who raised the concern may see, by its reference and the secret in their link."""
     concern = await _reporter_concern(council, reference, key)
@@ -319,12 +338,13 @@ async def reporter_view(council: Council, reference: str, key: str) -> ReporterV
         # A duplicate follows the concern it was merged into, so nobody is told "closed" while it is being handled.
         shown = await Concern.get_or_none(id=concern.merged_into_id) or concern
     questions = await ConcernEvent.filter(concern=concern, kind="info-requested").order_by("created_at")
+    status_text, next_text = await reporter_wording(shown)
     return ReporterView(
         reference=concern.reference,
         raised_at=concern.created_at,
         status=shown.status,
-        status_text=REPORTER_STATUS[shown.status],
-        next_text=REPORTER_NEXT[shown.status],
+        status_text=status_text,
+        next_text=next_text,
         promise=URGENCY[concern.urgency].promise,
         questions=questions,
         signpost_name=concern.signpost_name,

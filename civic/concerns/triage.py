@@ -14,11 +14,11 @@ from tortoise import timezone
 
 from civic import audit, mail
 from civic.accounts import User
-from civic.concerns import access, handover, routing
+from civic.concerns import access, handover, intake, routing
 from civic.concerns.access import Viewer
 from civic.concerns.models import Category, Concern, ConcernEvent, Referral, Team
 from civic.concerns.notices import email_reporter
-from civic.concerns.vocabulary import NOTE_LIMIT, REPORTER_STATUS, STATUS, URGENCY
+from civic.concerns.vocabulary import NOTE_LIMIT, STATUS, URGENCY
 from civic.councils import Council, Ward
 from civic.db import in_transaction
 from civic.errors import Conflict, Invalid
@@ -202,7 +202,7 @@ async def open_concern(user: User | None, council: Council, reference: str) -> C
         referrals=await Referral.filter(concern=concern).prefetch_related("team", "referred_by"),
         teams=await Team.filter(council=council).order_by("name"),
         suggested_team=await routing.route(council, concern.category, concern.ward),
-        reporter_status=REPORTER_STATUS[concern.status],
+        reporter_status=(await intake.reporter_wording(concern))[0],
         overdue=overdue,
         duplicates=await Concern.filter(merged_into=concern).order_by("created_at"),
     )

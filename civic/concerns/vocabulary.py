@@ -78,6 +78,15 @@ REPORTER_NEXT = {
     "closed": "The council has finished looking at this. Thank you for telling us.",
 }
 
+# Once referred, what the team's system reports (part 2's API) may refine the wording; never an outcome.
+REPORTER_REFERRAL_STATUS = {
+    "allocated": "A key worker has been allocated",
+}
+REPORTER_REFERRAL_NEXT = {
+    "allocated": "The council's early help team has given what you told us to one of its key workers, "
+    "who will decide what to do next.",
+}
+
 # Why a concern was closed, for officers and reports.
 CLOSED_REASONS = {
     "no-further-action": "No further action",

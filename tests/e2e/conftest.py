@@ -23,6 +23,13 @@ PHONE = {"width": 360, "height": 740}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Run the browser journeys last: the live server's worker loop writes to the same SQLite file, and a
+    second process writing while in-process tests do makes SQLite answer "database is locked"."""
+    here = str(Path(__file__).parent)
+    items.sort(key=lambda item: str(item.path).startswith(here))
+
+
 @pytest.fixture(scope="session")
 async def e2e_council(database: str):
     """The council the live server serves by default (the browser visits it at 127.0.0.1)."""

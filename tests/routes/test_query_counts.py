@@ -17,7 +17,7 @@ BUDGET = {
     "scheme page": 8,
     "ballot": 10,
     "concern form": 1,
-    "officer home": 13,
+    "officer home": 15,  # one or two queries for each area's section
     "concern queue": 12,
 }
 

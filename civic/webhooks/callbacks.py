@@ -1,0 +1,185 @@
+"""Calls back from key-worker systems: who is calling (by API key), fetching a referred concern, and status updates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import timezone
+
+from civic import audit
+from civic.concerns import access
+from civic.concerns.models import Concern, ConcernEvent, Referral
+from civic.councils import Council
+from civic.db import in_transaction
+from civic.errors import Conflict, DomainError, Invalid, NotFound
+from civic.webhooks import payloads, signing
+from civic.webhooks.models import KeyWorkerApiCall, KeyWorkerEndpoint, ReferralUpdate
+
+# What a team may say about a referral, in order; "allocated" may be said again when the key worker changes.
+STATUSES = ("received", "allocated", "closed")
+NEXT = {
+    "sent": {"received", "allocated", "closed"},
+    "received": {"allocated", "closed"},
+    "allocated": {"allocated", "closed"},
+    "closed": set(),
+}
+OUTCOMES = {
+    "support-provided": "Early help support was given",
+    "support-declined": "The family or person did not want support",
+    "signposted": "Signposted to other services",
+    "stepped-up": "Passed to statutory social care",
+    "no-role": "No role for early help",
+    "other": "Another outcome",
+}
+# What officers read in the concern's history.
+STATUS_WORDS = {"received": "Received by the team", "allocated": "Allocated to a key worker", "closed": "Closed by the team"}
+ROLE_LIMIT = 80
+REFERENCE_LIMIT = 12
+FIRST_NAME_LIMIT = 40
+
+
+class NotAuthenticated(DomainError):
+    """No API key, or one we do not know: the API answers 401."""
+
+
+async def authenticate(authorization: str | None) -> KeyWorkerEndpoint:
+    """The endpoint whose API key is in the `Authorization: Bearer …` header."""
+    scheme, _, key = (authorization or "").strip().partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key.startswith(signing.API_KEY_PREFIX) or len(key) > 200:
+        raise NotAuthenticated("Send your API key as Authorization: Bearer civic_kw_…")
+    endpoint = await KeyWorkerEndpoint.get_or_none(api_key_hash=signing.hash_api_key(key)).prefetch_related("team", "council")
+    if endpoint is None:
+        raise NotAuthenticated("That API key is not recognised. An administrator can issue a new one.")
+    return endpoint
+
+
+async def log_call(endpoint: KeyWorkerEndpoint | None, method: str, path: str, reference: str, status_code: int, ip: str) -> None:
+    """Every call to the API is in its access log, answered or refused."""
+    await KeyWorkerApiCall.create(
+        council_id=endpoint.council_id if endpoint else None,
+        endpoint=endpoint,
+        method=method[:8],
+        path=path[:200],
+        reference=access.normalise_reference(reference)[:REFERENCE_LIMIT] if reference else "",
+        status_code=status_code,
+        ip=ip[:45],
+    )
+
+
+async def _referred(endpoint: KeyWorkerEndpoint, reference: str) -> tuple[Concern, Referral]:
+    """The concern and this team's latest referral of it; NotFound for anything not referred to this team."""
+    wanted = access.normalise_reference(reference)
+    if not wanted.isascii() or len(wanted) > REFERENCE_LIMIT:
+        raise NotFound("No concern with that reference has been referred to your team.")
+    concern = await Concern.get_or_none(council_id=endpoint.council_id, reference=wanted)
+    referral = await Referral.filter(concern=concern, team_id=endpoint.team_id).order_by("-created_at", "-id").first() if concern else None
+    if concern is None or referral is None:
+        raise NotFound("No concern with that reference has been referred to your team.")
+    return concern, referral
+
+
+def _action(endpoint: KeyWorkerEndpoint, what: str) -> str:
+    # The access log's action column is short; the API's own log has the full call.
+    return f"{what} by API: {endpoint.name}"[:40]
+
+
+async def fetch(endpoint: KeyWorkerEndpoint, reference: str) -> dict[str, Any]:
+    """The concern as a full webhook would carry it (for thin payloads), logged as a view."""
+    concern, referral = await _referred(endpoint, reference)
+    council = await Council.get(id=endpoint.council_id)
+    async with in_transaction():
+        await access.log(None, council, [concern], _action(endpoint, "read"))
+    return await payloads.concern_data(concern, referral)
+
+
+def _clean(body: Any) -> dict[str, str]:
+    if not isinstance(body, dict):
+        raise Invalid({"body": "Send a JSON object like {\"status\": \"received\"}"})
+    errors: dict[str, str] = {}
+    unknown = sorted(set(body) - {"status", "key_worker", "outcome"})
+    if unknown:
+        errors["body"] = "Unknown fields: " + ", ".join(str(name)[:40] for name in unknown[:5])
+    status = body.get("status")
+    if status not in STATUSES:
+        errors["status"] = "status must be one of: " + ", ".join(STATUSES)
+    worker = body.get("key_worker")
+    role = first_name = ""
+    if worker is not None:
+        if not isinstance(worker, dict) or set(worker) - {"role", "first_name"}:
+            errors["key_worker"] = "key_worker is an object with an optional role and first_name"
+        else:
+            role, first_name = worker.get("role") or "", worker.get("first_name") or ""
+            if not isinstance(role, str) or len(role) > ROLE_LIMIT:
+                errors["key_worker.role"] = f"role is text of {ROLE_LIMIT} characters or fewer"
+            if not isinstance(first_name, str) or len(first_name) > FIRST_NAME_LIMIT:
+                errors["key_worker.first_name"] = f"first_name is text of {FIRST_NAME_LIMIT} characters or fewer"
+        if status != "allocated" and "key_worker" not in errors:
+            errors["key_worker"] = "key_worker goes only with status allocated"
+    outcome = body.get("outcome")
+    if status == "closed" and outcome not in OUTCOMES:
+        errors["outcome"] = "A closed referral needs an outcome, one of: " + ", ".join(OUTCOMES)
+    elif status != "closed" and outcome is not None:
+        errors["outcome"] = "outcome goes only with status closed"
+    if errors:
+        raise Invalid(errors)
+    return {"status": status, "role": str(role).strip(), "first_name": str(first_name).strip(), "outcome": outcome or ""}
+
+
+async def post_status(endpoint: KeyWorkerEndpoint, reference: str, body: Any) -> dict[str, Any]:
+    """A key-worker system says what happened to a referral: received, allocated (to whom), or closed (with an outcome)."""
+    concern, referral = await _referred(endpoint, reference)
+    update = _clean(body)
+    status = update["status"]
+    if referral.status not in NEXT:
+        raise Conflict(f"This referral cannot take status updates (it is {referral.status}).")
+    if concern.status == "closed" and referral.status != "closed":
+        raise Conflict("The council has closed this concern (or merged it into another), so it takes no more updates.")
+    if status not in NEXT[referral.status]:
+        if referral.status == "closed":
+            raise Conflict("This referral is already closed.")
+        raise Conflict(f"A referral that is {referral.status} cannot become {status}. Allowed next: " + ", ".join(sorted(NEXT[referral.status])) + ".")
+    council = await Council.get(id=endpoint.council_id)
+    now = timezone.now()
+    words = STATUS_WORDS[status]
+    if status == "allocated" and (update["role"] or update["first_name"]):
+        words += ": " + " ".join(filter(None, [update["first_name"], f"({update['role']})" if update["role"] else ""]))
+    if status == "closed":
+        words += ": " + OUTCOMES[update["outcome"]]
+    async with in_transaction():
+        # Conditional: two updates racing from the same system cannot both move the referral on.
+        if not await Referral.filter(id=referral.id, status=referral.status).update(status=status, updated_at=now):
+            raise Conflict("The referral changed while this update was being made. Fetch it and try again.")
+        await ReferralUpdate.create(
+            council=council,
+            referral=referral,
+            endpoint=endpoint,
+            status=status,
+            key_worker_role=update["role"],
+            key_worker_first_name=update["first_name"],
+            outcome=update["outcome"],
+        )
+        await ConcernEvent.create(concern=concern, kind="status", text=f"{words} (from {endpoint.name})", team_id=endpoint.team_id)
+        if status == "closed":
+            concern.status = "closed"
+            concern.closed_reason = "closed-by-team"
+            concern.closed_at = now
+            await concern.save(update_fields=["status", "closed_reason", "closed_at", "updated_at"])
+        await audit.record(None, f"referral.{status}", referral, council=council, reason=f"{endpoint.name}: {words}"[:300])
+        await access.log(None, council, [concern], _action(endpoint, status))
+    return {"reference": concern.reference, "status": status, "updated_at": payloads.iso(now)}
+
+
+async def whoami(endpoint: KeyWorkerEndpoint) -> dict[str, Any]:
+    """Which endpoint and team a key belongs to: for a key-worker system to check its set-up."""
+    return {
+        "endpoint": {"id": endpoint.id, "name": endpoint.name, "status": endpoint.status, "event_types": endpoint.event_types, "payload_style": endpoint.payload_style},
+        "team": {"id": endpoint.team.id, "name": endpoint.team.name},
+        "council": {"slug": endpoint.council.slug, "name": endpoint.council.name},
+    }
+
+
+async def reporter_status(concern: Concern) -> str:
+    """The latest status a team reported on the concern's current referral, for the reporter's safe wording."""
+    referral = await Referral.filter(concern=concern).order_by("-created_at", "-id").first()
+    return referral.status if referral else ""

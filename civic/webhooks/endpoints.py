@@ -1,0 +1,326 @@
+"""Administering key-worker endpoints: set up, secrets and keys, test events, switching off and on, the delivery log and replays."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tortoise import timezone
+
+from civic import audit, crypto
+from civic.accounts import User, require_role
+from civic.concerns.models import Team
+from civic.councils import Council
+from civic.db import in_transaction
+from civic.errors import Conflict, Invalid, NotFound
+from civic.officers import AttentionItem, Section
+from civic.webhooks import addresses, delivery, outbox, signing
+from civic.webhooks.models import EVENT_TYPES, PAYLOAD_STYLES, KeyWorkerApiCall, KeyWorkerEndpoint, WebhookAttempt, WebhookDelivery
+
+ADMIN = ("admin",)
+# Officers watch deliveries and replay or settle failed ones; only administrators change where they go.
+WATCHERS = ("officer", "admin")
+NAME_LIMIT = 120
+REASON_LIMIT = 300
+PAGE_SIZE = 50
+
+
+@dataclass
+class EndpointSummary:
+    endpoint: KeyWorkerEndpoint
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Credentials:
+    """Shown to the administrator once, straight after they are made; only their hashes or ciphertext are kept."""
+
+    endpoint_id: int
+    secret: str = ""
+    api_key: str = ""
+
+
+async def _endpoint(council: Council, endpoint_id: int | str) -> KeyWorkerEndpoint:
+    try:
+        number = int(endpoint_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    endpoint = await KeyWorkerEndpoint.get_or_none(id=number, council=council).prefetch_related("team")
+    if endpoint is None:
+        raise NotFound()
+    return endpoint
+
+
+async def teams(council: Council) -> list[Team]:
+    return list(await Team.filter(council=council).order_by("name"))
+
+
+async def list_endpoints(user: User | None, council: Council) -> list[EndpointSummary]:
+    """Every endpoint of the council with how many deliveries are in each state."""
+    await require_role(user, council, *WATCHERS)
+    endpoints = await KeyWorkerEndpoint.filter(council=council).prefetch_related("team")
+    summaries = {e.id: EndpointSummary(e) for e in endpoints}
+    for endpoint_id, status in await WebhookDelivery.filter(council=council, status__in=["pending", "delivering", "dead"]).values_list("endpoint_id", "status"):
+        summaries[endpoint_id].counts[status] += 1
+    return list(summaries.values())
+
+
+async def get_endpoint(user: User | None, council: Council, endpoint_id: int | str) -> KeyWorkerEndpoint:
+    await require_role(user, council, *WATCHERS)
+    return await _endpoint(council, endpoint_id)
+
+
+async def get_endpoint_for_admin(user: User | None, council: Council, endpoint_id: int | str) -> KeyWorkerEndpoint:
+    await require_role(user, council, *ADMIN)
+    return await _endpoint(council, endpoint_id)
+
+
+async def require_admin(user: User | None, council: Council) -> None:
+    """Only the council's administrators set up endpoints."""
+    await require_role(user, council, *ADMIN)
+
+
+async def _clean(council: Council, form: dict[str, Any]) -> dict[str, Any]:
+    """Every field checked at once; the URL is resolved and must be public (unless configured otherwise)."""
+    errors: dict[str, str] = {}
+    name = str(form.get("name") or "").strip()
+    if not name:
+        errors["name"] = "Enter a name for the case system, like Early help case system"
+    elif len(name) > NAME_LIMIT:
+        errors["name"] = f"The name must be {NAME_LIMIT} characters or fewer"
+    team = None
+    try:
+        team = await Team.get_or_none(id=int(form.get("team") or 0), council=council)
+    except ValueError:
+        pass
+    if team is None:
+        errors["team"] = "Choose the team whose system this is"
+    url = ""
+    try:
+        url = (await addresses.destination(str(form.get("url") or ""))).url
+    except addresses.RefusedAddress as refused:
+        errors["url"] = str(refused)
+    events = [e for e in form.get("event_types") or [] if e in EVENT_TYPES]
+    if not events or len(events) != len(form.get("event_types") or []):
+        errors["event_types"] = "Choose at least one event to send"
+    style = str(form.get("payload_style") or "")
+    if style not in PAYLOAD_STYLES:
+        errors["payload_style"] = "Choose what each event carries"
+    if errors:
+        raise Invalid(errors)
+    return {"name": name, "team": team, "url": url, "event_types": sorted(events, key=list(EVENT_TYPES).index), "payload_style": style}
+
+
+async def create_endpoint(user: User | None, council: Council, form: dict[str, Any]) -> tuple[KeyWorkerEndpoint, Credentials]:
+    """An administrator adds a team's case system; its signing secret and API key are returned to show once."""
+    await require_role(user, council, *ADMIN)
+    values = await _clean(council, form)
+    secret, api_key = signing.new_secret(), signing.new_api_key()
+    async with in_transaction():
+        endpoint = await KeyWorkerEndpoint.create(
+            council=council,
+            secret=secret,
+            api_key_hash=signing.hash_api_key(api_key),
+            api_key_hint=signing.api_key_hint(api_key),
+            created_by=user,
+            **values,
+        )
+        await audit.record(user, "endpoint.created", endpoint, council=council, reason=f"{values['name']} for {values['team'].name}")
+    return endpoint, Credentials(endpoint.id, secret=secret, api_key=api_key)
+
+
+async def update_endpoint(user: User | None, council: Council, endpoint_id: int | str, form: dict[str, Any]) -> KeyWorkerEndpoint:
+    """Change the name, team, address, events or payload style; secrets and key stay as they are."""
+    await require_role(user, council, *ADMIN)
+    endpoint = await _endpoint(council, endpoint_id)
+    values = await _clean(council, form)
+    async with in_transaction():
+        for name, value in values.items():
+            setattr(endpoint, name, value)
+        await endpoint.save(update_fields=["name", "team_id", "url", "event_types", "payload_style", "updated_at"])
+        await audit.record(user, "endpoint.changed", endpoint, council=council, reason=values["name"])
+    return endpoint
+
+
+async def rotate_secret(user: User | None, council: Council, endpoint_id: int | str) -> Credentials:
+    """A new signing secret; the old one also signs for the configured overlap, so the receiver can switch over."""
+    await require_role(user, council, *ADMIN)
+    endpoint = await _endpoint(council, endpoint_id)
+    secret = signing.new_secret()
+    async with in_transaction():
+        endpoint.previous_secret = endpoint.secret
+        endpoint.secret = secret
+        endpoint.secret_rotated_at = timezone.now()
+        await endpoint.save(update_fields=["previous_secret", "secret", "secret_rotated_at", "updated_at"])
+        await audit.record(user, "endpoint.secret_rotated", endpoint, council=council)
+    return Credentials(endpoint.id, secret=secret)
+
+
+async def replace_api_key(user: User | None, council: Council, endpoint_id: int | str) -> Credentials:
+    """A new API key; the old one stops working at once (a key cannot be recovered, only replaced)."""
+    await require_role(user, council, *ADMIN)
+    endpoint = await _endpoint(council, endpoint_id)
+    api_key = signing.new_api_key()
+    async with in_transaction():
+        endpoint.api_key_hash = signing.hash_api_key(api_key)
+        endpoint.api_key_hint = signing.api_key_hint(api_key)
+        await endpoint.save(update_fields=["api_key_hash", "api_key_hint", "updated_at"])
+        await audit.record(user, "endpoint.api_key_replaced", endpoint, council=council)
+    return Credentials(endpoint.id, api_key=api_key)
+
+
+async def send_ping(user: User | None, council: Council, endpoint_id: int | str) -> delivery.Outcome:
+    """Send a `ping` now, whether the endpoint is on or off, and say what came back."""
+    await require_role(user, council, *ADMIN)
+    endpoint = await _endpoint(council, endpoint_id)
+    async with in_transaction():
+        row = await outbox.write_ping(endpoint)
+        await delivery.hold(row.id)
+        await audit.record(user, "endpoint.pinged", endpoint, council=council)
+    return await delivery.send_held(row.id)
+
+
+async def enable(user: User | None, council: Council, endpoint_id: int | str) -> delivery.Outcome:
+    """Switch a disabled endpoint on again, only if a test event gets a 2xx answer first."""
+    outcome = await send_ping(user, council, endpoint_id)
+    endpoint = await _endpoint(council, endpoint_id)
+    if not outcome.succeeded:
+        return outcome
+    async with in_transaction():
+        await KeyWorkerEndpoint.filter(id=endpoint.id).update(status="active", disabled_reason="", disabled_at=None, failing_since=None)
+        if endpoint.status != "active":
+            await audit.record(user, "endpoint.enabled", endpoint, council=council, reason="test event answered " + outcome.describe())
+    return outcome
+
+
+async def disable(user: User | None, council: Council, endpoint_id: int | str, reason: str) -> KeyWorkerEndpoint:
+    """Stop sending to an endpoint; deliveries wait until it is switched on again."""
+    await require_role(user, council, *ADMIN)
+    endpoint = await _endpoint(council, endpoint_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid({"reason": "Say why you are switching it off"})
+    if len(reason) > REASON_LIMIT:
+        raise Invalid({"reason": f"The reason must be {REASON_LIMIT} characters or fewer"})
+    if not endpoint.active:
+        raise Conflict("It is already switched off.")
+    async with in_transaction():
+        await KeyWorkerEndpoint.filter(id=endpoint.id).update(status="disabled", disabled_reason=f"Switched off by {user}: {reason}"[:REASON_LIMIT], disabled_at=timezone.now())
+        await audit.record(user, "endpoint.disabled", endpoint, council=council, reason=reason)
+    return await _endpoint(council, endpoint_id)
+
+
+async def deliveries(user: User | None, council: Council, endpoint_id: int | str, status: str = "", page: int = 1) -> tuple[KeyWorkerEndpoint, list[WebhookDelivery], bool]:
+    """The delivery log of an endpoint, newest first, optionally one status only; and whether there is more."""
+    endpoint = await get_endpoint(user, council, endpoint_id)
+    query = WebhookDelivery.filter(endpoint=endpoint)
+    if status:
+        query = query.filter(status=status)
+    page = max(page, 1)
+    rows = list(await query.order_by("-created_at", "-id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
+    return endpoint, rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+async def delivery_detail(user: User | None, council: Council, endpoint_id: int | str, delivery_id: int | str) -> tuple[KeyWorkerEndpoint, WebhookDelivery, list[WebhookAttempt]]:
+    """One delivery and every attempt at it. The payload is not shown: it may hold special-category data."""
+    endpoint = await get_endpoint(user, council, endpoint_id)
+    row = await _delivery(endpoint, delivery_id)
+    return endpoint, row, list(await WebhookAttempt.filter(delivery=row).order_by("attempted_at", "id"))
+
+
+async def _delivery(endpoint: KeyWorkerEndpoint, delivery_id: int | str) -> WebhookDelivery:
+    try:
+        number = int(delivery_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    row = await WebhookDelivery.get_or_none(id=number, endpoint=endpoint)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def _replay_fields(row: WebhookDelivery) -> dict[str, Any]:
+    # Same row, same webhook-id: a receiver that did get it after all will recognise the duplicate.
+    return {"status": "pending", "next_attempt_at": timezone.now(), "dead_at": None, "replays": row.replays + 1, "replay_base": row.attempts}
+
+
+async def replay(user: User | None, council: Council, endpoint_id: int | str, delivery_id: int | str) -> WebhookDelivery:
+    """Send a failed (or cancelled) delivery again, with the same webhook-id and a fresh retry schedule."""
+    endpoint = await get_endpoint(user, council, endpoint_id)
+    row = await _delivery(endpoint, delivery_id)
+    if row.status not in {"dead", "cancelled"}:
+        raise Conflict("Only a delivery that failed or was cancelled can be sent again.")
+    if not row.body:
+        raise Conflict("This delivery is too old to send again: its content has been removed.")
+    async with in_transaction():
+        changed = await WebhookDelivery.filter(id=row.id, status=row.status).update(**_replay_fields(row))
+        if changed:
+            await audit.record(user, "webhook.replayed", row, council=council, reason=f"{row.webhook_id} to {endpoint.name}")
+    return await _delivery(endpoint, delivery_id)
+
+
+async def replay_all(user: User | None, council: Council, endpoint_id: int | str) -> int:
+    """Send every failed delivery of the endpoint again; returns how many."""
+    endpoint = await get_endpoint(user, council, endpoint_id)
+    count = 0
+    async with in_transaction():
+        for row in await WebhookDelivery.filter(endpoint=endpoint, status="dead", body_bytes__gt=0):
+            count += await WebhookDelivery.filter(id=row.id, status="dead").update(**_replay_fields(row))
+        if count:
+            await audit.record(user, "webhook.replayed", endpoint, council=council, reason=f"{count} failed deliveries")
+    return count
+
+
+async def cancel(user: User | None, council: Council, endpoint_id: int | str, delivery_id: int | str, reason: str) -> WebhookDelivery:
+    """Settle a delivery that will not be sent (e.g. the team was given the concern by phone), with a reason."""
+    endpoint = await get_endpoint(user, council, endpoint_id)
+    row = await _delivery(endpoint, delivery_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid({"reason": "Say how the team was told, or why it need not be sent"})
+    if len(reason) > REASON_LIMIT:
+        raise Invalid({"reason": f"The reason must be {REASON_LIMIT} characters or fewer"})
+    if row.status not in {"dead", "pending"}:
+        raise Conflict("Only a delivery that failed or is waiting can be cancelled.")
+    async with in_transaction():
+        if await WebhookDelivery.filter(id=row.id, status=row.status).update(status="cancelled"):
+            await audit.record(user, "webhook.cancelled", row, council=council, reason=reason)
+    return await _delivery(endpoint, delivery_id)
+
+
+async def officer_section(council: Council) -> Section:
+    """For the officer home: deliveries that failed after every retry, and endpoints switched off."""
+    items = []
+    dead = Counter(
+        await WebhookDelivery.filter(council=council, status="dead").exclude(event_type="ping").values_list("endpoint_id", flat=True)
+    )
+    endpoints = {e.id: e for e in await KeyWorkerEndpoint.filter(council=council)}
+    for endpoint_id, count in sorted(dead.items()):
+        endpoint = endpoints[endpoint_id]
+        noun = "delivery" if count == 1 else "deliveries"
+        items.append(AttentionItem(f"{count} {noun} to {endpoint.name} failed after every retry", href=f"/admin/endpoints/{endpoint_id}/deliveries?status=dead", tag="Not delivered"))
+    for endpoint in endpoints.values():
+        if not endpoint.active:
+            items.append(AttentionItem(f"{endpoint.name} is switched off: {endpoint.disabled_reason}", href=f"/admin/endpoints/{endpoint.id}", tag="Switched off"))
+    return Section("Referrals to key workers' systems", items, empty="Every referral has reached its team's system.", href="/admin/endpoints", order=20)
+
+
+def seal(credentials: Credentials) -> str:
+    """Credentials encrypted for the session, so the page after the redirect can show them once."""
+    return crypto.encrypt(json.dumps(asdict(credentials))).decode()
+
+
+def unseal(token: str | None, endpoint_id: int) -> Credentials | None:
+    if not token:
+        return None
+    try:
+        found = Credentials(**json.loads(crypto.decrypt(token.encode())))
+    except (crypto.UndecryptableValue, ValueError, TypeError):
+        return None
+    return found if found.endpoint_id == endpoint_id else None
+
+
+async def api_calls(endpoint: KeyWorkerEndpoint, limit: int = 10) -> list[KeyWorkerApiCall]:
+    return list(await KeyWorkerApiCall.filter(endpoint=endpoint).order_by("-created_at", "-id").limit(limit))

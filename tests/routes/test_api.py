@@ -1,0 +1,208 @@
+"""The key-worker API: bearer keys, status updates and their rules, fetching thin-payload concerns, the access log."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+
+from civic.concerns.models import ConcernAccess, ConcernEvent, Referral
+from civic.webhooks import contract
+from civic.webhooks.models import KeyWorkerApiCall, ReferralUpdate
+from tests.factories import Browser, create_endpoint_ok, create_team_ok, refer_ok, text_of
+
+
+def schema(name: str) -> dict:
+    document = contract.document("http://civic.test")
+    return {**document["components"]["schemas"][name], "components": document["components"]}
+
+
+@pytest.fixture
+async def system(app, council):
+    """A key-worker system: its team, endpoint and a client holding the endpoint's API key."""
+    team = await create_team_ok(council)
+    endpoint, _, api_key = await create_endpoint_ok(council, team)
+    async with Browser(app, council) as browser:
+        browser.http.headers["authorization"] = f"Bearer {api_key}"
+        browser.team, browser.endpoint = team, endpoint  # type: ignore[attr-defined]
+        yield browser
+
+
+async def post_status(system: Browser, reference: str, body: object):
+    return await system.http.post(f"/api/v1/concerns/{reference}/status", json=body)
+
+
+async def test_without_a_key_or_with_a_wrong_one_the_api_answers_401(app, council, system):
+    concern, _, _ = await refer_ok(council, system.team)
+    async with Browser(app, council) as stranger:
+        missing = await stranger.get(f"/api/v1/concerns/{concern.reference}")
+        wrong = await stranger.get(f"/api/v1/concerns/{concern.reference}", headers={"authorization": "Bearer civic_kw_not-a-real-key"})
+        basic = await stranger.get("/api/v1/me", headers={"authorization": "Basic dXNlcjpwYXNz"})
+    assert [missing.status_code, wrong.status_code, basic.status_code] == [401, 401, 401]
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    assert wrong.json() == {"error": "That API key is not recognised. An administrator can issue a new one."}
+    calls = await KeyWorkerApiCall.filter(reference=concern.reference).order_by("id")
+    assert [(c.endpoint_id, c.status_code) for c in calls] == [(None, 401), (None, 401)]
+
+
+async def test_a_system_fetches_a_concern_referred_to_its_team_and_the_view_is_logged(council, system):
+    concern, _, referral = await refer_ok(council, system.team)
+    response = await system.get(f"/api/v1/concerns/{concern.reference}")
+    assert response.status_code == 200
+    body = response.json()
+    jsonschema.validate(body, schema("Concern"))
+    assert body["reference"] == concern.reference and body["details"] == concern.details
+    assert body["referral"]["id"] == referral.id and body["team"]["name"] == system.team.name
+    access = await ConcernAccess.filter(concern_id=concern.id).first()
+    assert access.user_id is None and access.action == f"read by API: {system.endpoint.name}"[:40]
+    call = await KeyWorkerApiCall.get(reference=concern.reference)
+    assert (call.endpoint_id, call.method, call.status_code) == (system.endpoint.id, "GET", 200)
+
+
+async def test_another_teams_concern_is_not_found(council, system):
+    other_team = await create_team_ok(council)
+    theirs, _, _ = await refer_ok(council, other_team)
+    unreferred, _, _ = await refer_ok(council, other_team)
+    for reference in (theirs.reference, unreferred.reference, "ZZZZ-9999"):
+        assert (await system.get(f"/api/v1/concerns/{reference}")).status_code == 404
+        assert (await post_status(system, reference, {"status": "received"})).status_code == 404
+    assert not await ConcernAccess.filter(concern_id=theirs.id).exists()
+
+
+async def test_another_councils_concern_is_not_found_even_with_the_same_team_name(app, council, system):
+    from tests.factories import create_council_ok
+
+    elsewhere = await create_council_ok()
+    concern, _, _ = await refer_ok(elsewhere, await create_team_ok(elsewhere, system.team.name))
+    assert (await system.get(f"/api/v1/concerns/{concern.reference}")).status_code == 404
+
+
+async def test_statuses_move_forward_received_allocated_closed_and_the_history_says_so(council, system):
+    concern, _, referral = await refer_ok(council, system.team)
+    received = await post_status(system, concern.reference, {"status": "received"})
+    assert received.status_code == 200
+    jsonschema.validate(received.json(), schema("StatusResult"))
+    allocated = await post_status(system, concern.reference.replace("-", "").lower(), {"status": "allocated", "key_worker": {"role": "Family support worker", "first_name": "Sam"}})
+    assert allocated.status_code == 200 and allocated.json()["status"] == "allocated"
+    closed = await post_status(system, concern.reference, {"status": "closed", "outcome": "support-provided"})
+    assert closed.status_code == 200
+    await referral.refresh_from_db()
+    await concern.refresh_from_db()
+    assert referral.status == "closed"
+    assert (concern.status, concern.closed_reason) == ("closed", "closed-by-team")
+    updates = await ReferralUpdate.filter(referral=referral).order_by("id")
+    assert [(u.status, u.key_worker_first_name, u.key_worker_role, u.outcome) for u in updates] == [
+        ("received", "", "", ""),
+        ("allocated", "Sam", "Family support worker", ""),
+        ("closed", "", "", "support-provided"),
+    ]
+    history = [e.text for e in await ConcernEvent.filter(concern_id=concern.id, kind="status").order_by("id")]
+    assert history == [
+        f"Received by the team (from {system.endpoint.name})",
+        f"Allocated to a key worker: Sam (Family support worker) (from {system.endpoint.name})",
+        f"Closed by the team: Early help support was given (from {system.endpoint.name})",
+    ]
+    assert await ConcernAccess.filter(concern_id=concern.id).count() == 3
+
+
+@pytest.mark.parametrize(
+    "steps, last, message",
+    [
+        (["received"], "received", "A referral that is received cannot become received. Allowed next: allocated, closed."),
+        (["closed"], "allocated", "This referral is already closed."),
+        (["allocated"], "received", "A referral that is allocated cannot become received. Allowed next: allocated, closed."),
+    ],
+)
+async def test_a_move_the_referral_cannot_make_is_refused_with_409_and_a_reason(council, system, steps, last, message):
+    concern, _, referral = await refer_ok(council, system.team)
+    bodies = {"received": {"status": "received"}, "allocated": {"status": "allocated"}, "closed": {"status": "closed", "outcome": "no-role"}}
+    for step in steps:
+        assert (await post_status(system, concern.reference, bodies[step])).status_code == 200
+    refused = await post_status(system, concern.reference, bodies[last])
+    assert refused.status_code == 409
+    assert refused.json() == {"error": message}
+
+
+async def test_a_concern_the_council_took_back_takes_no_more_updates(council, system):
+    from civic.concerns import triage
+    from tests.factories import create_user_ok
+
+    officer = await create_user_ok(council, role="officer")
+    concern, _, _ = await refer_ok(council, system.team)
+    await triage.close_no_further_action(officer, council, concern.reference, "Handled by the school")
+    refused = await post_status(system, concern.reference, {"status": "received"})
+    assert refused.status_code == 409
+    assert "The council has closed this concern" in refused.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"status": "done"}, "status"),
+        ({"status": "closed"}, "outcome"),
+        ({"status": "closed", "outcome": "fixed"}, "outcome"),
+        ({"status": "received", "outcome": "no-role"}, "outcome"),
+        ({"status": "received", "key_worker": {"first_name": "Sam"}}, "key_worker"),
+        ({"status": "allocated", "key_worker": {"first_name": "S" * 41}}, "key_worker.first_name"),
+        ({"status": "allocated", "key_worker": {"surname": "Jones"}}, "key_worker"),
+        ({"status": "received", "note": "hello"}, "body"),
+        (["received"], "body"),
+    ],
+)
+async def test_a_body_that_is_not_a_valid_status_update_gets_422_naming_the_field(council, system, body, field):
+    concern, _, referral = await refer_ok(council, system.team)
+    response = await post_status(system, concern.reference, body)
+    assert response.status_code == 422
+    jsonschema.validate(response.json(), schema("ValidationErrors"))
+    assert field in response.json()["errors"]
+    await referral.refresh_from_db()
+    assert referral.status == "sent"
+
+
+async def test_a_body_that_is_not_json_gets_422(council, system):
+    concern, _, _ = await refer_ok(council, system.team)
+    response = await system.http.post(f"/api/v1/concerns/{concern.reference}/status", content=b"status=received", headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"body": "Send a JSON object with Content-Type: application/json"}}
+
+
+async def test_the_person_who_raised_it_reads_safe_wording_as_the_team_reports(council, system, app):
+    concern, key, _ = await refer_ok(council, system.team)
+    async with Browser(app, council) as reporter:
+        async def status_text() -> str:
+            return text_of(await reporter.get(f"/concerns/status/{concern.reference}/{key}"), "#concern-status")[0]
+
+        assert await status_text() == "Passed to the early help team"
+        await post_status(system, concern.reference, {"status": "received"})
+        assert await status_text() == "Passed to the early help team"
+        await post_status(system, concern.reference, {"status": "allocated", "key_worker": {"first_name": "Sam", "role": "Family support worker"}})
+        page = await reporter.get(f"/concerns/status/{concern.reference}/{key}")
+        assert text_of(page, "#concern-status") == ["A key worker has been allocated"]
+        assert "Sam" not in page.text and "Family support worker" not in page.text
+        await post_status(system, concern.reference, {"status": "closed", "outcome": "stepped-up"})
+        page = await reporter.get(f"/concerns/status/{concern.reference}/{key}")
+        assert text_of(page, "#concern-status") == ["Closed"]
+        assert "social care" not in page.text and "stepped" not in page.text  # never the outcome
+
+
+async def test_whoami_tells_a_system_which_endpoint_and_team_its_key_is_for(council, system):
+    response = await system.get("/api/v1/me")
+    assert response.status_code == 200
+    jsonschema.validate(response.json(), schema("Whoami"))
+    assert response.json()["team"] == {"id": system.team.id, "name": system.team.name}
+    assert response.json()["council"]["slug"] == council.slug
+
+
+async def test_the_openapi_document_is_valid_openapi_3_1_with_the_events_as_webhooks(app, council):
+    from schemathesis.openapi import from_dict
+
+    async with Browser(app, council) as anyone:
+        response = await anyone.get("/api/openapi.json")
+    document = response.json()
+    assert document["openapi"] == "3.1.0"
+    assert set(document["webhooks"]) == {"concern.referred", "concern.updated", "concern.withdrawn", "ping"}
+    assert {op["operationId"] for path in document["paths"].values() for op in path.values()} == {"whoami", "getConcern", "postStatus"}
+    # The events' schemas are checked against real deliveries in tests/civic/test_webhook_delivery.py.
+    loaded = from_dict(document)
+    loaded.validate()  # against the OpenAPI 3.1 meta-schema schemathesis carries
+    operations = [result.ok() for result in loaded.get_all_operations()]
+    assert sorted(op.label for op in operations) == ["GET /api/v1/concerns/{reference}", "GET /api/v1/me", "POST /api/v1/concerns/{reference}/status"]

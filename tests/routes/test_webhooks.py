@@ -1,0 +1,202 @@
+"""The endpoint pages: setting one up, its secrets shown once, test events, switching off and on, the log and replays."""
+
+from __future__ import annotations
+
+import pytest
+from tortoise import Tortoise
+
+from civic import crypto
+from civic.audit import AuditLog
+from civic.webhooks import signing
+from civic.webhooks.models import KeyWorkerEndpoint, WebhookDelivery
+from tests.factories import Browser, create_endpoint_ok, create_team_ok, create_user_ok, field_error, html, refer_ok, text_of, use_settings
+from tests.peers import free_port
+from tests.peers.webhook_receiver import Receiver
+
+
+@pytest.fixture
+async def admin_browser(app, council):
+    admin = await create_user_ok(council, role="admin")
+    async with Browser(app, council) as browser:
+        await browser.signin_as(admin)
+        yield browser
+
+
+def form(team_id: int, url: str, **overrides: str) -> list[tuple[str, str]]:
+    values = {"name": "Family Hub case system", "team": str(team_id), "url": url, "payload_style": "full", **overrides}
+    items = [(k, v) for k, v in values.items()]
+    return items + [("event_types", "concern.referred"), ("event_types", "concern.updated")]
+
+
+async def test_admin_adds_a_system_and_sees_its_secret_and_key_once_and_they_are_not_stored_in_clear(admin_browser, council):
+    team = await create_team_ok(council, "Family Hub")
+    response = await admin_browser.post("/admin/endpoints", form(team.id, "http://127.0.0.1:9/hooks"))
+    assert response.status_code == 303
+    endpoint = await KeyWorkerEndpoint.get(council=council)
+    assert response.headers["location"] == f"/admin/endpoints/{endpoint.id}"
+    page = await admin_browser.follow(response)
+    secret, api_key = text_of(page, "#signing-secret")[0], text_of(page, "#api-key")[0]
+    assert secret == endpoint.secret and secret.startswith("whsec_") and len(signing.base64.b64decode(secret[6:])) == 32
+    assert endpoint.api_key_hash == signing.hash_api_key(api_key) and api_key.startswith("civic_kw_")
+    assert endpoint.event_types == ["concern.referred", "concern.updated"] and endpoint.team_id == team.id
+    again = await admin_browser.get(f"/admin/endpoints/{endpoint.id}")
+    assert text_of(again, "#signing-secret") == [] and text_of(again, "#api-key") == []
+    assert api_key[:13] in text_of(again, "#endpoint-details")[0] and api_key not in again.text
+
+    connection = Tortoise.get_connection("default")
+    _, rows = await connection.execute_query(f"SELECT secret, api_key_hash FROM keyworker_endpoint WHERE id = {endpoint.id}")
+    stored = bytes(rows[0]["secret"])
+    assert secret.encode() not in stored and crypto.decrypt(stored) == secret
+    assert api_key not in str(rows[0]["api_key_hash"])
+    _, sessions = await connection.execute_query("SELECT data FROM session")
+    assert not any(secret in str(row["data"]) or api_key in str(row["data"]) for row in sessions)
+
+
+async def test_every_mistake_in_the_form_is_shown_next_to_its_field_and_what_was_typed_stays(admin_browser, council):
+    response = await admin_browser.post("/admin/endpoints", [("name", ""), ("team", ""), ("url", "ftp://cases.example/x"), ("payload_style", "")])
+    assert response.status_code == 422
+    assert field_error(response, "name").startswith("Enter a name")
+    assert field_error(response, "team") == "Choose the team whose system this is"
+    assert field_error(response, "url") == "The web address must start with https://"
+    assert field_error(response, "event_types") == "Choose at least one event to send"
+    assert field_error(response, "payload_style") == "Choose what each event carries"
+    assert html(response).css_first("#url").attributes["value"] == "ftp://cases.example/x"
+    assert not await KeyWorkerEndpoint.filter(council=council).exists()
+
+
+@pytest.mark.parametrize(
+    "url, why",
+    [
+        ("https://127.0.0.1/hooks", "resolves to a loopback address"),
+        ("https://10.1.2.3/hooks", "resolves to a private address"),
+        ("https://169.254.169.254/latest/meta-data", "resolves to a link-local address"),
+        ("https://[::1]:8443/hooks", "resolves to a loopback address"),
+        ("https://[::ffff:192.168.0.1]/hooks", "resolves to a private address"),
+        ("https://localhost/hooks", "resolves to a loopback address"),
+        ("https://user:pw@cases.example/hooks", "must not contain a user name or password"),
+    ],
+)
+async def test_addresses_inside_private_networks_are_refused_unless_configured(admin_browser, council, url, why):
+    team = await create_team_ok(council)
+    with use_settings(allow_private_webhook_urls=False):
+        response = await admin_browser.post("/admin/endpoints", form(team.id, url))
+    assert response.status_code == 422
+    assert why in field_error(response, "url")
+
+
+async def test_in_production_only_https_is_accepted(admin_browser, council):
+    team = await create_team_ok(council)
+    with use_settings(env="production"):
+        response = await admin_browser.post("/admin/endpoints", form(team.id, "http://127.0.0.1:9/hooks"))
+    assert response.status_code == 422
+    assert field_error(response, "url") == "The web address must start with https://"
+
+
+async def test_send_test_event_posts_a_signed_ping_and_says_what_came_back(admin_browser, council):
+    secret = signing.new_secret()
+    with Receiver([secret]) as receiver:
+        endpoint, _, _ = await create_endpoint_ok(council, url=receiver.url, secret=secret)
+        response = await admin_browser.post(f"/admin/endpoints/{endpoint.id}/ping")
+        page = await admin_browser.follow(response)
+        accepted = await receiver.accepted()
+    assert [entry["type"] for entry in accepted] == ["ping"]
+    assert accepted[0]["payload"]["data"]["endpoint"] == {"id": endpoint.id, "name": endpoint.name}
+    assert text_of(page, ".govuk-notification-banner__heading")[0].startswith("Test event delivered: HTTP 200 in")
+    row = await WebhookDelivery.get(endpoint=endpoint, event_type="ping")
+    assert row.status == "delivered"
+
+
+async def test_a_failed_test_event_is_reported_and_not_retried(admin_browser, council):
+    endpoint, _, _ = await create_endpoint_ok(council, url=f"http://127.0.0.1:{free_port()}/hooks")
+    page = await admin_browser.follow(await admin_browser.post(f"/admin/endpoints/{endpoint.id}/ping"))
+    assert text_of(page, ".govuk-notification-banner__heading")[0].startswith("Test event not delivered: Could not connect")
+    row = await WebhookDelivery.get(endpoint=endpoint, event_type="ping")
+    assert row.status == "dead" and row.attempts == 1
+
+
+async def test_switching_off_needs_a_reason_and_switching_on_needs_a_ping_that_works(admin_browser, council):
+    secret = signing.new_secret()
+    port = free_port()
+    endpoint, _, _ = await create_endpoint_ok(council, url=f"http://127.0.0.1:{port}/hooks", secret=secret)
+    empty = await admin_browser.post(f"/admin/endpoints/{endpoint.id}/disable", {"reason": " "})
+    assert empty.status_code == 422 and field_error(empty, "reason") == "Say why you are switching it off"
+    off = await admin_browser.post(f"/admin/endpoints/{endpoint.id}/disable", {"reason": "Their server is being moved"})
+    assert off.status_code == 303
+    page = await admin_browser.follow(off)
+    assert text_of(page, "#endpoint-status") == ["Switched off"]
+    assert await AuditLog.filter(action="endpoint.disabled", target_id=str(endpoint.id), reason="Their server is being moved").exists()
+
+    still_off = await admin_browser.follow(await admin_browser.post(f"/admin/endpoints/{endpoint.id}/enable"))
+    assert text_of(still_off, "#endpoint-status") == ["Switched off"]
+    assert "Still switched off" in text_of(still_off, ".govuk-notification-banner__heading")[0]
+    with Receiver([secret], port=port):
+        on = await admin_browser.follow(await admin_browser.post(f"/admin/endpoints/{endpoint.id}/enable"))
+    assert text_of(on, "#endpoint-status") == ["On"]
+
+
+async def test_the_delivery_log_lists_each_delivery_and_its_attempts_without_the_payload(app, council):
+    officer = await create_user_ok(council, role="officer")
+    team = await create_team_ok(council)
+    with use_settings(webhook_retry_schedule="0"):
+        endpoint, _, _ = await create_endpoint_ok(council, team, url=f"http://127.0.0.1:{free_port()}/hooks")
+        concern, _, _ = await refer_ok(council, team)
+        from civic.webhooks import delivery
+
+        await delivery.deliver_due()
+    row = await WebhookDelivery.get(reference=concern.reference)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        log = await browser.get(f"/admin/endpoints/{endpoint.id}/deliveries?status=dead")
+        assert log.status_code == 200
+        assert text_of(log, "#deliveries tbody tr td a") == [f"concern.referred {concern.reference}"]
+        page = await browser.get(f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}")
+        assert text_of(page, "#webhook-id") == [row.webhook_id]
+        assert "no answer" in text_of(page, "#attempts li")[0] and "Could not connect" in text_of(page, "#attempts li")[0]
+        assert concern.details not in page.text and concern.details not in log.text
+        empty = await browser.get(f"/admin/endpoints/{endpoint.id}/deliveries?status=delivered")
+        assert text_of(empty, "main p.govuk-body")[-1] == "No deliveries with this status."
+
+
+async def test_an_officer_replays_every_failed_delivery_of_an_endpoint_or_settles_one(app, council):
+    officer = await create_user_ok(council, role="officer")
+    team = await create_team_ok(council)
+    endpoint, _, _ = await create_endpoint_ok(council, team)
+    rows = []
+    for _ in range(3):
+        concern, _, _ = await refer_ok(council, team)
+        rows.append(await WebhookDelivery.get(reference=concern.reference))
+    await WebhookDelivery.filter(id__in=[r.id for r in rows]).update(status="dead", attempts=8)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        settled = await browser.post(f"/admin/endpoints/{endpoint.id}/deliveries/{rows[0].id}/cancel", {"reason": "Phoned the duty key worker"})
+        assert settled.status_code == 303
+        assert text_of(await browser.follow(settled), ".govuk-notification-banner__heading") == ["Marked as handled: it will not be sent."]
+        replayed = await browser.follow(await browser.post(f"/admin/endpoints/{endpoint.id}/replay"))
+        assert text_of(replayed, ".govuk-notification-banner__heading") == ["2 failed deliveries will be sent again shortly."]
+        conflict = await browser.post(f"/admin/endpoints/{endpoint.id}/deliveries/{rows[1].id}/replay")
+        assert conflict.status_code == 409
+    for row in rows:
+        await row.refresh_from_db()
+    assert [r.status for r in rows] == ["cancelled", "pending", "pending"]
+    assert [(r.replays, r.replay_base) for r in rows[1:]] == [(1, 8), (1, 8)]
+    assert await AuditLog.filter(action="webhook.cancelled", target_id=str(rows[0].id), reason="Phoned the duty key worker").exists()
+
+
+async def test_changing_an_endpoint_keeps_its_secret_and_key(admin_browser, council):
+    endpoint, secret, api_key = await create_endpoint_ok(council)
+    other_team = await create_team_ok(council, "Youth Support")
+    response = await admin_browser.post(f"/admin/endpoints/{endpoint.id}", form(other_team.id, "http://127.0.0.1:9/new", name="Youth case system", payload_style="thin"))
+    assert response.status_code == 303
+    await endpoint.refresh_from_db()
+    assert (endpoint.name, endpoint.team_id, endpoint.url, endpoint.payload_style) == ("Youth case system", other_team.id, "http://127.0.0.1:9/new", "thin")
+    assert endpoint.secret == secret and endpoint.api_key_hash == signing.hash_api_key(api_key)
+
+
+async def test_a_new_api_key_replaces_the_old_one_at_once(admin_browser, council, app):
+    endpoint, _, old_key = await create_endpoint_ok(council)
+    page = await admin_browser.follow(await admin_browser.post(f"/admin/endpoints/{endpoint.id}/api-key"))
+    new_key = text_of(page, "#api-key")[0]
+    assert text_of(page, "#signing-secret") == []
+    async with Browser(app, council) as system:
+        assert (await system.get("/api/v1/me", headers={"authorization": f"Bearer {old_key}"})).status_code == 401
+        assert (await system.get("/api/v1/me", headers={"authorization": f"Bearer {new_key}"})).status_code == 200
