@@ -29,6 +29,9 @@ JOBS = [
     Job("forget unsent concern drafts", "civic.concerns.purge:purge_expired_drafts", 3600),
     Job("scrub sent e-mail to people who raised concerns", "civic.concerns.notices:scrub_sent_reporter_email", 60),
     Job("open and close priority rounds on time", "civic.voting.rounds:advance_rounds", 15),
+    Job("remind volunteers of tomorrow's shifts", "civic.schemes.rota:send_due_reminders", 60),
+    Job("alert when a volunteer has not left a visit", "civic.schemes.lone_working:alert_missed_departures", 60),
+    Job("remind organisers before DBS checks lapse", "civic.schemes.safeguarding:remind_lapsing_checks", 3600),
 ]
 
 
