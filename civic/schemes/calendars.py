@@ -15,6 +15,7 @@ from civic.db import in_transaction
 from civic.errors import Forbidden, NotFound
 from civic.schemes import access, events, ics, rota
 from civic.schemes.running import CalendarFeed, Event, Shift
+from civic.schemes.when import utc
 
 # Feeds reach back a little (so a calendar keeps last week) and forward far enough to plan.
 PAST = timedelta(days=30)
@@ -28,7 +29,7 @@ def _hash(token: str) -> str:
 async def scheme_feed(council: Council, slug: str, now: datetime | None = None) -> str:
     """The iCalendar feed of a public scheme: its public shifts and its events."""
     scheme, _ = await access.find(None, council, slug)
-    now = now or timezone.now()
+    now = utc(now)
     shifts = list(await Shift.filter(scheme=scheme, public=True, home_visit=False))
     for shift in shifts:
         shift.scheme = scheme
@@ -42,7 +43,7 @@ async def personal_feed(council: Council, token: str, now: datetime | None = Non
     feed = await CalendarFeed.get_or_none(token_hash=_hash(token or ""), council=council, revoked_at__isnull=True).prefetch_related("user")
     if feed is None or feed.user.suspended:
         raise NotFound()
-    now = now or timezone.now()
+    now = utc(now)
     slots = await rota.my_slots(feed.user, council, now, start=now - PAST, end=now + AHEAD)
     return ics.calendar(f"My shifts – {council.name}", [slot.entry() for slot in slots])
 

@@ -18,7 +18,7 @@ from civic.schemes.models import Scheme
 from civic.schemes.proposals import require_poster, scheme_url
 from civic.schemes.running import Event, EventReply
 from civic.schemes.text import one_line, paragraphs
-from civic.schemes.when import parse_date, parse_time, span, when
+from civic.schemes.when import parse_date, parse_time, span, utc, when
 
 MAX_CAPACITY = 10_000
 
@@ -82,7 +82,7 @@ def check_event(values: dict[str, Any], now: datetime) -> dict[str, Any]:
 async def create_event(actor: User | None, council: Council, slug: str, values: dict[str, Any], now: datetime | None = None) -> Event:
     """An organiser announces an event on the scheme's page."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)
-    checked = check_event(values, now or timezone.now())
+    checked = check_event(values, utc(now))
     if scheme.status == "closed":
         raise Conflict("This scheme has closed, so it cannot add events.")
     async with in_transaction():
@@ -112,7 +112,7 @@ class EventPage:
 async def events_page(actor: User | None, council: Council, slug: str, now: datetime | None = None) -> tuple[Scheme, access.Viewer, list[Event]]:
     """A scheme's coming events, for anyone who can see the scheme."""
     scheme, who = await access.find(actor, council, slug)
-    events = list(await Event.filter(scheme=scheme, ends_at__gt=now or timezone.now()).limit(100))
+    events = list(await Event.filter(scheme=scheme, ends_at__gt=utc(now)).limit(100))
     return scheme, who, events
 
 
@@ -138,7 +138,7 @@ async def reply(actor: User | None, council: Council, slug: str, event_id: int, 
     actor = require_poster(actor)
     scheme, _ = await access.find(actor, council, slug)
     event = await _event(scheme, event_id)
-    now = now or timezone.now()
+    now = utc(now)
     async with in_transaction():
         # Locked so that replies to the last places wait for each other.
         locked = await Event.select_for_update().get(id=event.id)

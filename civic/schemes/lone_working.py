@@ -14,7 +14,7 @@ from civic.errors import Conflict
 from civic.schemes import access, rota
 from civic.schemes.proposals import organiser_emails, scheme_url
 from civic.schemes.running import SignUp
-from civic.schemes.when import clock
+from civic.schemes.when import clock, utc
 
 # Volunteers may say they have arrived from a little before the start (people are early).
 EARLIEST_ARRIVAL = timedelta(hours=1)
@@ -43,7 +43,7 @@ async def _my_visit(actor: User | None, council: Council, slug: str, shift_id: i
 
 async def arrived(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime | None = None) -> SignUp:
     """A volunteer on a visit says they have arrived (saying it twice keeps the first time)."""
-    now = now or timezone.now()
+    now = utc(now)
     slot, signup = await _my_visit(actor, council, slug, shift_id, on, now)
     if signup.arrived_at is None:
         async with in_transaction():
@@ -54,7 +54,7 @@ async def arrived(actor: User | None, council: Council, slug: str, shift_id: int
 
 async def left(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime | None = None) -> SignUp:
     """A volunteer on a visit says they have left safely."""
-    now = now or timezone.now()
+    now = utc(now)
     slot, signup = await _my_visit(actor, council, slug, shift_id, on, now)
     if signup.left_at is None:
         async with in_transaction():
@@ -65,7 +65,7 @@ async def left(actor: User | None, council: Council, slug: str, shift_id: int, o
 
 async def alert_missed_departures(now: datetime | None = None) -> int:
     """Alert the organisers and the safeguarding lead, once, about each volunteer who has not said they left a visit."""
-    now = now or timezone.now()
+    now = utc(now)
     ended_before = now - grace()
     due = await SignUp.filter(
         left_at__isnull=True,

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
@@ -22,7 +21,7 @@ from civic.schemes.models import Membership, Scheme
 from civic.schemes.proposals import scheme_url
 from civic.schemes.running import SafeguardingCheck, Shift, ShiftOccurrence, ShiftReminder, SignUp
 from civic.schemes.text import one_line, paragraphs
-from civic.schemes.when import at, clock, day_name, parse_date, parse_time, span, today, when
+from civic.schemes.when import at, clock, day_name, parse_date, parse_time, span, today, utc, when
 
 REPEATS = {"once": "Once", "weekly": "Every week"}
 MAX_CAPACITY = 200
@@ -228,7 +227,7 @@ def check_shift(values: dict[str, Any], now: datetime) -> dict[str, Any]:
 async def create_shift(actor: User | None, council: Council, slug: str, values: dict[str, Any], now: datetime | None = None) -> Shift:
     """An organiser adds a shift to the rota, once or weekly."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)
-    checked = check_shift(values, now or timezone.now())
+    checked = check_shift(values, utc(now))
     if scheme.status in ("closed",):
         raise Conflict("This scheme has closed, so it cannot add shifts.")
     async with in_transaction():
@@ -279,7 +278,7 @@ async def _scheme_slots(scheme: Scheme, start: datetime, end: datetime) -> list[
 async def rota_page(actor: User | None, council: Council, slug: str, now: datetime | None = None, weeks: int = ROTA_WEEKS) -> RotaPage:
     """The coming weeks of the rota, for the scheme's volunteers and organisers, with what each may take."""
     scheme, who = await _require_helper(actor, council, slug)
-    now = now or timezone.now()
+    now = utc(now)
     slots = await _scheme_slots(scheme, now, now + timedelta(weeks=weeks))
     return RotaPage(scheme, who, slots, await _refusals(scheme, actor, slots))  # type: ignore[arg-type]
 
@@ -292,7 +291,7 @@ async def _names(slots: list[Slot]) -> dict[int, str]:
 async def roster_page(actor: User | None, council: Council, slug: str, now: datetime | None = None, weeks: int = ROTA_WEEKS) -> RotaPage:
     """Who is on each shift and where the gaps are: for the scheme's organisers."""
     scheme, who = await access.find_for_organiser(actor, council, slug)
-    now = now or timezone.now()
+    now = utc(now)
     slots = await _scheme_slots(scheme, now, now + timedelta(weeks=weeks))
     return RotaPage(scheme, who, slots, names=await _names(slots))
 
@@ -321,7 +320,7 @@ async def slot_page(actor: User | None, council: Council, slug: str, shift_id: i
     slot = await find_slot(scheme, shift_id, on)
     refusals = await _refusals(scheme, actor, [slot])  # type: ignore[arg-type]
     names = await _names([slot]) if who.is_organiser else {}
-    return SlotPage(scheme, who, slot, refusals.get(slot.path, ""), names, now or timezone.now())
+    return SlotPage(scheme, who, slot, refusals.get(slot.path, ""), names, utc(now))
 
 
 # Signing up and withdrawing
@@ -331,7 +330,7 @@ async def sign_up(actor: User | None, council: Council, slug: str, shift_id: int
     """A volunteer takes a place on a shift: refused, with the reason, without the check it needs or when it is full."""
     scheme, _ = await _require_helper(actor, council, slug)
     assert actor is not None
-    now = now or timezone.now()
+    now = utc(now)
     slot = await find_slot(scheme, shift_id, on)
     reason = (await _refusals(scheme, actor, [slot])).get(slot.path)
     if reason:
@@ -356,7 +355,7 @@ async def sign_up(actor: User | None, council: Council, slug: str, shift_id: int
 async def withdraw(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime | None = None) -> None:
     """A volunteer gives up their place before the shift starts."""
     scheme, _ = await _require_helper(actor, council, slug)
-    now = now or timezone.now()
+    now = utc(now)
     slot = await find_slot(scheme, shift_id, on)
     signup = slot.signup_of(actor)
     if signup is None:
@@ -385,7 +384,7 @@ async def _tell_signed_up(slot: Slot, subject: str, body: str) -> list[OutgoingE
 async def move(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, values: dict[str, Any], now: datetime | None = None) -> Slot:
     """An organiser moves one date of a shift (day, times or place) without touching the rest of the series."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)
-    now = now or timezone.now()
+    now = utc(now)
     slot = await find_slot(scheme, shift_id, on)
     if slot.cancelled:
         raise Conflict("This shift is cancelled, so it cannot be moved.")
@@ -455,7 +454,7 @@ async def stop(actor: User | None, council: Council, slug: str, shift_id: int, n
     """An organiser stops a weekly shift after today; later dates anyone had signed up for are cancelled and they are told."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)
     shift = await _shift(scheme, shift_id)
-    now = now or timezone.now()
+    now = utc(now)
     last = today(now)
     if shift.repeat_until is not None and shift.repeat_until <= last:
         raise Conflict("This shift has already stopped.")
@@ -483,7 +482,7 @@ async def my_slots(actor: User | None, council: Council, now: datetime | None = 
     """The shifts someone is signed up for in this council, from start (default: now) to end (default: a year on)."""
     if actor is None:
         raise Forbidden("Sign in to continue.")
-    now = now or timezone.now()
+    now = utc(now)
     start, end = start or now, end or now + FURTHEST_START
     rows = await ShiftOccurrence.filter(
         signups__volunteer=actor, shift__council=council, ends_at__gt=start, starts_at__lt=end
@@ -497,7 +496,7 @@ async def my_slots(actor: User | None, council: Council, now: datetime | None = 
 
 async def send_due_reminders(now: datetime | None = None) -> int:
     """E-mail each volunteer once about each shift starting within 24 hours, with an .ics file. Returns how many."""
-    now = now or timezone.now()
+    now = utc(now)
     due = await SignUp.filter(
         occurrence__starts_at__gt=now, occurrence__starts_at__lte=now + REMIND_AHEAD, occurrence__cancelled=False
     ).prefetch_related("occurrence__shift__scheme", "occurrence__signups", "volunteer").limit(500)

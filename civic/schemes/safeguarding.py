@@ -18,7 +18,7 @@ from civic.schemes.models import Membership, Scheme
 from civic.schemes.proposals import scheme_url, tell_organisers
 from civic.schemes.running import SafeguardingCheck
 from civic.schemes.text import one_line
-from civic.schemes.when import day_name, parse_date, today
+from civic.schemes.when import day_name, parse_date, today, utc
 
 # The DBS's own levels, lowest first: a shift needing one is open to that level and any above it.
 DBS_LEVELS = {
@@ -117,7 +117,7 @@ async def record_check(actor: User | None, council: Council, slug: str, membersh
     membership = await Membership.get_or_none(id=membership_id, scheme=scheme, status="active").prefetch_related("user")
     if membership is None:
         raise NotFound()
-    now = now or timezone.now()
+    now = utc(now)
     errors: dict[str, str] = {}
     level = values.get("level", "")
     if level not in DBS_LEVELS:
@@ -174,7 +174,7 @@ async def update_rules(actor: User | None, council: Council, slug: str, values: 
 
 async def remind_lapsing_checks(now: datetime | None = None) -> int:
     """Tell a scheme's organisers, once, when a volunteer's check is about to lapse (or has). Returns how many."""
-    now = now or timezone.now()
+    now = utc(now)
     latest_certificate = today(now) + REMIND_BEFORE - timedelta(days=valid_days())
     due = await SafeguardingCheck.filter(
         lapse_reminded_at__isnull=True, certificate_date__isnull=False, certificate_date__lte=latest_certificate

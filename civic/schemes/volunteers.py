@@ -18,7 +18,7 @@ from civic.schemes.models import MEMBERSHIP_ROLES, Membership, Scheme
 from civic.schemes.proposals import require_poster, scheme_url, tell_organisers
 from civic.schemes.running import ContactConsent
 from civic.schemes.text import one_line, paragraphs, valid_phone
-from civic.schemes.when import today
+from civic.schemes.when import today, utc
 
 ROLE_NAMES = {"organiser": "Organiser", "volunteer": "Volunteer", "member": "Member"}
 # What someone may ask to be when they offer; organisers make people organisers themselves.
@@ -182,7 +182,7 @@ async def set_role(actor: User | None, council: Council, slug: str, membership_i
 
 async def _stand_down(scheme: Scheme, user: User, now: datetime | None = None) -> list[mail.OutgoingEmail]:
     """Someone stops helping: their coming shifts are freed and their jobs go back to the organisers."""
-    now = now or timezone.now()
+    now = utc(now)
     await rota.drop_future_signups(scheme, user, now)
     return await help_requests.release(scheme, user)
 
@@ -242,7 +242,7 @@ class PeoplePage:
 async def people_page(actor: User | None, council: Council, slug: str, now: datetime | None = None) -> PeoplePage:
     """Everyone in the scheme with their contact details and checks: for its organisers only."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)
-    on = today(now or timezone.now())
+    on = today(utc(now))
     offered = list(await Membership.filter(scheme=scheme, status="offered").prefetch_related("user").order_by("created_at", "id"))
     order = {role: n for n, role in enumerate(MEMBERSHIP_ROLES)}
     active = sorted(
@@ -256,7 +256,7 @@ async def person_page(actor: User | None, council: Council, slug: str, membershi
     """One person, their consent record and their check, for the scheme's organisers."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)
     membership = await _membership(scheme, membership_id, "active", "offered")
-    [person] = await _people(scheme, [membership], today(now or timezone.now()))
+    [person] = await _people(scheme, [membership], today(utc(now)))
     check = await safeguarding.check_for(membership.id)
     return scheme, person, check
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
+UTC = ZoneInfo("UTC")
 _DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$|^\s*(\d{1,2})[/. -](\d{1,2})[/. -](\d{4})\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
 
@@ -43,7 +44,7 @@ def parse_time(raw: str | None) -> time | None:
 
 def at(day: date, clock: time) -> datetime:
     """The moment a London clock shows this time on this day (BST or GMT as it was), in UTC."""
-    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(ZoneInfo("UTC"))
+    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(UTC)
 
 
 def span(day: date, start: time, end: time) -> tuple[datetime, datetime]:
@@ -82,3 +83,11 @@ def day_name(day: date | datetime) -> str:
 def when(starts_at: datetime, ends_at: datetime) -> str:
     """'Tuesday 4 March 2025, 10am to midday'."""
     return f"{day_name(starts_at)}, {clock(starts_at)} to {clock(ends_at)}"
+
+
+def utc(now: datetime | None = None) -> datetime:
+    """This moment (or the present one) in UTC: how every time is stored and compared.
+
+    SQLite compares stored times as text, so a London time with "+01:00" must never reach a query.
+    """
+    return (now or datetime.now(UTC)).astimezone(UTC)
