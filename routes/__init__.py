@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from civic import config, db, worker
 from civic.config import Settings
-from routes import accounts, admin, concerns, errors, home, moderation, officers, oidc, openreferral, schemes, voting
+from routes import accounts, admin, calendars, concerns, errors, events, help_requests, home, moderation, officers, oidc, openreferral, rota, schemes, volunteering, voting
 from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, MultipartCSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from routes.web import STATIC
 
@@ -80,6 +80,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         *officers.routes,
         *admin.routes,
         *schemes.routes,
+        *volunteering.routes,
+        *help_requests.routes,
+        *rota.routes,
+        *events.routes,
+        *calendars.routes,
         *moderation.routes,
         *openreferral.routes,
         *voting.routes,

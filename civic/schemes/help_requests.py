@@ -197,7 +197,7 @@ async def scheme_requests(actor: User | None, council: Council, slug: str) -> tu
 
 
 async def _request(scheme: Scheme, request_id: int) -> HelpRequest:
-    request = await HelpRequest.get_or_none(id=request_id, scheme=scheme)
+    request = await HelpRequest.get_or_none(id=request_id, scheme=scheme).prefetch_related("requester")
     if request is None:
         raise NotFound()
     return request

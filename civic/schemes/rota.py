@@ -21,7 +21,7 @@ from civic.schemes.models import Membership, Scheme
 from civic.schemes.proposals import scheme_url
 from civic.schemes.running import SafeguardingCheck, Shift, ShiftOccurrence, ShiftReminder, SignUp
 from civic.schemes.text import one_line, paragraphs
-from civic.schemes.when import at, clock, day_name, parse_date, parse_time, span, today, utc, when
+from civic.schemes.when import at, clock, day_name, local, parse_date, parse_time, span, today, utc, when
 
 REPEATS = {"once": "Once", "weekly": "Every week"}
 MAX_CAPACITY = 200
@@ -54,6 +54,11 @@ class Slot:
     @property
     def when(self) -> str:
         return when(self.starts_at, self.ends_at)
+
+    @property
+    def day(self) -> date:
+        """The day it happens in London (a moved date may differ from `on`)."""
+        return today(self.starts_at)
 
     @property
     def taken(self) -> int:
@@ -312,6 +317,12 @@ class SlotPage:
     @property
     def mine(self) -> SignUp | None:
         return self.slot.signup_of(self.who.user)
+
+    @property
+    def move_values(self) -> dict[str, str]:
+        """The form to move this date, filled in as it is now."""
+        starts, ends = local(self.slot.starts_at), local(self.slot.ends_at)
+        return {"date": f"{starts:%Y-%m-%d}", "start_time": f"{starts:%H:%M}", "end_time": f"{ends:%H:%M}", "place": self.slot.place}
 
 
 async def slot_page(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime | None = None) -> SlotPage:
