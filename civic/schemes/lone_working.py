@@ -11,7 +11,7 @@ from civic.accounts import User
 from civic.councils import Council
 from civic.db import in_transaction
 from civic.errors import Conflict
-from civic.schemes import access, rota
+from civic.schemes import rota
 from civic.schemes.proposals import organiser_emails, scheme_url
 from civic.schemes.running import SignUp
 from civic.schemes.when import clock, utc
@@ -27,7 +27,7 @@ def grace() -> timedelta:
 
 
 async def _my_visit(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime) -> tuple[rota.Slot, SignUp]:
-    scheme, _ = await access.find(actor, council, slug)
+    scheme, _ = await rota.require_helper(actor, council, slug)
     slot = await rota.find_slot(scheme, shift_id, on)
     signup = slot.signup_of(actor)
     if signup is None:

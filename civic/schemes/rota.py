@@ -258,7 +258,8 @@ class RotaPage:
         return sum(s.places_left for s in self.slots if not s.cancelled)
 
 
-async def _require_helper(actor: User | None, council: Council, slug: str) -> tuple[Scheme, access.Viewer]:
+async def require_helper(actor: User | None, council: Council, slug: str) -> tuple[Scheme, access.Viewer]:
+    """The scheme, for one of its active volunteers or organisers; others get Forbidden."""
     if actor is None:
         raise Forbidden("Sign in to continue.")
     scheme, who = await access.find(actor, council, slug)
@@ -282,7 +283,7 @@ async def _scheme_slots(scheme: Scheme, start: datetime, end: datetime) -> list[
 
 async def rota_page(actor: User | None, council: Council, slug: str, now: datetime | None = None, weeks: int = ROTA_WEEKS) -> RotaPage:
     """The coming weeks of the rota, for the scheme's volunteers and organisers, with what each may take."""
-    scheme, who = await _require_helper(actor, council, slug)
+    scheme, who = await require_helper(actor, council, slug)
     now = utc(now)
     slots = await _scheme_slots(scheme, now, now + timedelta(weeks=weeks))
     return RotaPage(scheme, who, slots, await _refusals(scheme, actor, slots))  # type: ignore[arg-type]
@@ -327,7 +328,7 @@ class SlotPage:
 
 async def slot_page(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime | None = None) -> SlotPage:
     """One date of a shift: for volunteers, whether they can take it; for organisers, who is on it."""
-    scheme, who = await _require_helper(actor, council, slug)
+    scheme, who = await require_helper(actor, council, slug)
     slot = await find_slot(scheme, shift_id, on)
     refusals = await _refusals(scheme, actor, [slot])  # type: ignore[arg-type]
     names = await _names([slot]) if who.is_organiser else {}
@@ -339,7 +340,7 @@ async def slot_page(actor: User | None, council: Council, slug: str, shift_id: i
 
 async def sign_up(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime | None = None) -> SignUp:
     """A volunteer takes a place on a shift: refused, with the reason, without the check it needs or when it is full."""
-    scheme, _ = await _require_helper(actor, council, slug)
+    scheme, _ = await require_helper(actor, council, slug)
     assert actor is not None
     now = utc(now)
     slot = await find_slot(scheme, shift_id, on)
@@ -365,7 +366,7 @@ async def sign_up(actor: User | None, council: Council, slug: str, shift_id: int
 
 async def withdraw(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime | None = None) -> None:
     """A volunteer gives up their place before the shift starts."""
-    scheme, _ = await _require_helper(actor, council, slug)
+    scheme, _ = await require_helper(actor, council, slug)
     now = utc(now)
     slot = await find_slot(scheme, shift_id, on)
     signup = slot.signup_of(actor)

@@ -108,9 +108,14 @@ async def offer(actor: User | None, council: Council, slug: str, values: dict[st
 
 
 async def _membership(scheme: Scheme, membership_id: int, *statuses: str) -> Membership:
-    membership = await Membership.get_or_none(id=membership_id, scheme=scheme, status__in=statuses).prefetch_related("user")
+    """Someone in the scheme, in one of these states; Conflict if they are in another, NotFound if never in it."""
+    membership = await Membership.get_or_none(id=membership_id, scheme=scheme).prefetch_related("user")
     if membership is None:
         raise NotFound()
+    if membership.status not in statuses:
+        if statuses == ("offered",):
+            raise Conflict(f"{membership.user} is not waiting for an answer: they are {STATUS_NAMES[membership.status].lower()}.")
+        raise Conflict(f"{membership.user} is not an active part of the scheme.")
     return membership
 
 
