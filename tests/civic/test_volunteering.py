@@ -282,3 +282,31 @@ async def test_an_event_takes_replies_up_to_its_capacity(council):
     page = await events.event_page(await organiser_of(scheme), council, scheme.slug, event.id)
     assert page.coming == 2 and page.places_left == 0 and sorted(page.names) == sorted([str(second), str(third)])
     assert (await events.event_page(second, council, scheme.slug, event.id)).names == []  # only organisers see who
+
+
+# Demo data
+
+
+async def test_the_demo_has_volunteers_with_and_without_checks_a_rota_with_gaps_requests_and_an_event(database):
+    from civic import demo
+    from civic.councils import Council
+    from civic.demo.foundation import COUNCIL
+    from civic.schemes.models import Scheme
+    from civic.schemes.running import Event, SafeguardingCheck, Shift
+
+    await Council.get_or_create(slug="northmere", defaults={**COUNCIL, "hostnames": "northmere.test"})
+    await demo.seed()
+    council = await Council.get(slug="northmere")
+    scheme = await Scheme.get(council=council, slug="abbey-befriending-circle")
+    volunteers = await Membership.filter(scheme=scheme, role="volunteer", status="active").values_list("id", flat=True)
+    checked = await SafeguardingCheck.filter(membership_id__in=volunteers).count()
+    assert 0 < checked < len(volunteers)
+    shifts = list(await Shift.filter(scheme=scheme))
+    assert {s.repeat for s in shifts} == {"weekly"}
+    page = await rota.roster_page(await organiser_of(scheme), council, scheme.slug)
+    assert page.gaps > 0 and any(slot.signups for slot in page.slots)
+    assert {r.status for r in await HelpRequest.filter(scheme=scheme)} == {"open", "matched"}
+    assert await Event.filter(scheme=scheme).count() == 1
+    counts = (len(shifts), await HelpRequest.filter(scheme=scheme).count(), await ContactConsent.filter(scheme=scheme).count())
+    await demo.seed()
+    assert (await Shift.filter(scheme=scheme).count(), await HelpRequest.filter(scheme=scheme).count(), await ContactConsent.filter(scheme=scheme).count()) == counts
