@@ -173,6 +173,7 @@ async def set_role(actor: User | None, council: Council, slug: str, membership_i
         raise Invalid({"role": "Choose organiser, volunteer or member"})
     if role == membership.role:
         return membership
+    queued: list[mail.OutgoingEmail] = []
     async with in_transaction():
         if role != "organiser":
             await _keep_an_organiser(scheme, membership)
@@ -180,8 +181,9 @@ async def set_role(actor: User | None, council: Council, slug: str, membership_i
         await membership.save(update_fields=["role"])
         if role == "member":
             # Members take no shifts or jobs: hand back what they had.
-            await _stand_down(scheme, membership.user)
+            queued = await _stand_down(scheme, membership.user)
         await audit.record(actor, "volunteer.role_changed", scheme, council=council, reason=f"user {membership.user_id}: {role}")  # type: ignore[attr-defined]
+    await mail.deliver(queued)
     return membership
 
 
