@@ -509,13 +509,16 @@ async def my_slots(actor: User | None, council: Council, now: datetime | None = 
 async def send_due_reminders(now: datetime | None = None) -> int:
     """E-mail each volunteer once about each shift starting within 24 hours, with an .ics file. Returns how many."""
     now = utc(now)
-    due = await SignUp.filter(
-        occurrence__starts_at__gt=now, occurrence__starts_at__lte=now + REMIND_AHEAD, occurrence__cancelled=False
-    ).prefetch_related("occurrence__shift__scheme", "occurrence__signups", "volunteer").limit(500)
+    soon = await ShiftOccurrence.filter(starts_at__gt=now, starts_at__lte=now + REMIND_AHEAD, cancelled=False).values_list("id", flat=True)
+    if not soon:
+        return 0
+    # Left out before the loop, so volunteers already reminded never crowd out those still waiting.
+    reminded = set(await ShiftReminder.filter(occurrence_id__in=list(soon)).values_list("occurrence_id", "volunteer_id"))
+    signups = await SignUp.filter(occurrence_id__in=list(soon)).prefetch_related("occurrence__shift__scheme", "occurrence__signups", "volunteer")
     queued = []
-    for signup in due:
+    for signup in signups:
         row = signup.occurrence
-        if not row.shift.falls_on(row.on) or await ShiftReminder.exists(occurrence_id=row.id, volunteer_id=signup.volunteer_id):
+        if (row.id, signup.volunteer_id) in reminded or not row.shift.falls_on(row.on):
             continue
         slot = _slot(row.shift, row.on, row)
         try:

@@ -177,13 +177,11 @@ async def remind_lapsing_checks(now: datetime | None = None) -> int:
     now = utc(now)
     latest_certificate = today(now) + REMIND_BEFORE - timedelta(days=valid_days())
     due = await SafeguardingCheck.filter(
-        lapse_reminded_at__isnull=True, certificate_date__isnull=False, certificate_date__lte=latest_certificate
+        lapse_reminded_at__isnull=True, certificate_date__isnull=False, certificate_date__lte=latest_certificate, membership__status="active"
     ).exclude(level="none").prefetch_related("scheme", "membership__user").limit(200)
     queued = []
     for check in due:
         membership = check.membership
-        if membership.status != "active":
-            continue
         async with in_transaction():
             # A conditional update claims it, so two workers never both send it.
             if not await SafeguardingCheck.filter(id=check.id, lapse_reminded_at__isnull=True).update(lapse_reminded_at=now):

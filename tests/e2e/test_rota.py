@@ -72,7 +72,7 @@ async def test_a_resident_asks_a_befriending_scheme_for_help_and_a_pair_of_volun
     await phone.get_by_label(f"Kwame {tag}").check()
     await phone.get_by_role("button", name="Match and tell them").click()
     await expect(phone.locator(".govuk-notification-banner")).to_contain_text("Matched")
-    await expect(phone.locator(".app-status")).to_have_text("Matched")
+    await expect(phone.locator("#status")).to_have_text("Matched")
     await phone.goto(f"/schemes/{scheme.slug}/requests")
     await check_accessibility(phone)
 
