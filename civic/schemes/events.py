@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tortoise import timezone
 
 from civic import audit, mail
 from civic.accounts import User

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from tortoise import timezone
 
 from civic import audit, config, mail
 from civic.accounts import User
@@ -79,7 +78,7 @@ async def alert_missed_departures(now: datetime | None = None) -> int:
     for signup in due:
         row = signup.occurrence
         scheme = row.shift.scheme
-        slot = rota._slot(row.shift, row.on, row)
+        slot = rota.slot_from(row.shift, row.on, row)
         async with in_transaction():
             # Claimed by a conditional update, so two workers never both alert.
             if not await SignUp.filter(id=signup.id, alerted_at__isnull=True, left_at__isnull=True).update(alerted_at=now):

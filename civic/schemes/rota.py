@@ -92,7 +92,8 @@ class Slot:
         )
 
 
-def _slot(shift: Shift, on: date, row: ShiftOccurrence | None) -> Slot:
+def slot_from(shift: Shift, on: date, row: ShiftOccurrence | None) -> Slot:
+    """One date of a shift, from its row (with sign-ups prefetched) if it has one."""
     if row is None:
         starts_at, ends_at = span(on, shift.start_time, shift.end_time)
         return Slot(shift, on, starts_at, ends_at, shift.place)
@@ -130,7 +131,7 @@ async def expand(shifts: Iterable[Shift], start: datetime, end: datetime) -> lis
     keys = {(shift.id, day) for shift in shifts for day in series_dates(shift, first, last)}
     # A date moved into the window from outside it still belongs to the series.
     keys |= {key for key, row in found.items() if by_id[key[0]].falls_on(key[1])}
-    slots = [_slot(by_id[shift_id], day, found.get((shift_id, day))) for shift_id, day in keys]
+    slots = [slot_from(by_id[shift_id], day, found.get((shift_id, day))) for shift_id, day in keys]
     return sorted((s for s in slots if s.ends_at > start and s.starts_at < end), key=lambda s: (s.starts_at, s.shift.id))
 
 
@@ -148,7 +149,7 @@ async def find_slot(scheme: Scheme, shift_id: int, on: date | None) -> Slot:
     if on is None or not shift.falls_on(on):
         raise NotFound()
     row = await ShiftOccurrence.get_or_none(shift=shift, on=on).prefetch_related("signups")
-    return _slot(shift, on, row)
+    return slot_from(shift, on, row)
 
 
 async def materialise(shift: Shift, on: date) -> ShiftOccurrence:
@@ -499,7 +500,7 @@ async def my_slots(actor: User | None, council: Council, now: datetime | None = 
     rows = await ShiftOccurrence.filter(
         signups__volunteer=actor, shift__council=council, ends_at__gt=start, starts_at__lt=end
     ).prefetch_related("signups", "shift__scheme")
-    slots = [_slot(row.shift, row.on, row) for row in {row.id: row for row in rows}.values() if row.shift.falls_on(row.on)]
+    slots = [slot_from(row.shift, row.on, row) for row in {row.id: row for row in rows}.values() if row.shift.falls_on(row.on)]
     return sorted(slots, key=lambda s: s.starts_at)
 
 
@@ -520,7 +521,7 @@ async def send_due_reminders(now: datetime | None = None) -> int:
         row = signup.occurrence
         if (row.id, signup.volunteer_id) in reminded or not row.shift.falls_on(row.on):
             continue
-        slot = _slot(row.shift, row.on, row)
+        slot = slot_from(row.shift, row.on, row)
         try:
             async with in_transaction():
                 # The unique (shift date, volunteer) row is the promise of once: a second worker's insert fails here.

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tortoise import timezone
 
 from civic import audit, config, mail
 from civic.accounts import EMAIL, User
