@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "civic.mail",
     "civic.concerns.models",
     "civic.schemes.models",
+    "civic.schemes.running",
     "civic.voting.models",
     "civic.webhooks.models",
 ]

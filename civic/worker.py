@@ -31,6 +31,9 @@ JOBS = [
     Job("open and close priority rounds on time", "civic.voting.rounds:advance_rounds", 15),
     Job("deliver webhooks", "civic.webhooks.delivery:deliver_due", 0),
     Job("empty old webhook payloads", "civic.webhooks.delivery:purge_bodies", 3600),
+    Job("remind volunteers of tomorrow's shifts", "civic.schemes.rota:send_due_reminders", 60),
+    Job("alert when a volunteer has not left a visit", "civic.schemes.lone_working:alert_missed_departures", 60),
+    Job("remind organisers before DBS checks lapse", "civic.schemes.safeguarding:remind_lapsing_checks", 3600),
 ]
 
 

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from civic import config, db, worker
 from civic.config import Settings
-from routes import accounts, admin, api, concerns, errors, home, moderation, officers, oidc, openreferral, schemes, voting, webhooks
+from routes import accounts, admin, api, calendars, concerns, errors, events, help_requests, home, moderation, officers, oidc, openreferral, rota, schemes, volunteering, voting, webhooks
 from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, MultipartCSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from routes.web import STATIC, templates
 
@@ -82,6 +82,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         *officers.routes,
         *admin.routes,
         *schemes.routes,
+        *volunteering.routes,
+        *help_requests.routes,
+        *rota.routes,
+        *events.routes,
+        *calendars.routes,
         *moderation.routes,
         *openreferral.routes,
         *voting.routes,

@@ -340,3 +340,67 @@ def use_settings(**changes: Any):
             config.use(before)
 
     return changed()
+
+# Support schemes, part 2: volunteers, help requests, the rota and events
+
+
+async def organiser_of(scheme: Any) -> User:
+    """The scheme's first organiser."""
+    from civic.schemes.models import Membership
+
+    return (await Membership.filter(scheme=scheme, role="organiser", status="active").order_by("id").first().prefetch_related("user")).user  # type: ignore[union-attr]
+
+
+async def create_volunteer_ok(scheme: Any, user: User | None = None, *, role: str = "volunteer", status: str = "active",
+                              check: str | None = None, certified: Any = None, phone: str = "07700 900 123"):
+    """Someone who offered to join the scheme with consent, accepted (unless `status` says otherwise), with an optional DBS check."""
+    from datetime import date
+
+    from civic.schemes import volunteers
+    from civic.schemes.models import Membership
+    from civic.schemes.running import ContactConsent, SafeguardingCheck
+
+    council = await Council.get(id=scheme.council_id)
+    user = user or await create_user_ok(council)
+    membership, _ = await Membership.get_or_create(scheme=scheme, user=user, defaults={"role": role, "status": status})
+    membership.role, membership.status = role, status
+    await membership.save()
+    await ContactConsent.create(scheme=scheme, user=user, membership=membership, wording=volunteers.consent_wording(scheme), phone=phone or None)
+    if check:
+        await SafeguardingCheck.create(
+            council=council, scheme=scheme, membership=membership, level=check,
+            certificate_date=certified or date.today(), checked_by="Gwen Roberts",
+        )
+    membership.user = user
+    return membership
+
+
+HELP_REQUEST = {
+    "first_name": "Maud", "what": "A chat and help with the shopping list", "when_needed": "Tuesday mornings",
+    "home_visit": "yes", "house": "Flat 2, 14", "street": "Mill Lane", "contact_by": "phone", "phone": "01632 960 555",
+}
+
+
+async def create_help_request_ok(scheme: Any, requester: User | None = None, **overrides: Any):
+    """A request for help to the scheme, asked through the domain by a resident (a new one if not given)."""
+    from civic.schemes import help_requests
+
+    council = await Council.get(id=scheme.council_id)
+    requester = requester or await create_user_ok(council)
+    values = {**HELP_REQUEST, "postcode": postcode_in(council), **overrides}
+    return await help_requests.ask(requester, council, scheme.slug, values)
+
+
+SHIFT = {"title": "Tuesday visits", "place": "Abbey ward", "start_time": "10:00", "end_time": "12:00", "repeat": "once", "capacity": "2"}
+
+
+async def create_shift_ok(scheme: Any, starts_on: Any = None, now: Any = None, **overrides: Any):
+    """A shift on the scheme's rota, made by its organiser; tomorrow unless `starts_on` says otherwise."""
+    from datetime import date, timedelta
+
+    from civic.schemes import rota
+
+    council = await Council.get(id=scheme.council_id)
+    day = starts_on or date.today() + timedelta(days=1)
+    values = {**SHIFT, "starts_on": day.isoformat(), **{k: str(v) for k, v in overrides.items()}}
+    return await rota.create_shift(await organiser_of(scheme), council, scheme.slug, values, now=now)

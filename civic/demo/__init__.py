@@ -10,6 +10,7 @@ SEEDERS = [
     "civic.demo.foundation:seed_people",
     "civic.demo.concerns:seed_concerns",
     "civic.demo.schemes:seed_schemes",
+    "civic.demo.rota:seed_rota",
     "civic.demo.voting:seed_rounds",
 ]
 

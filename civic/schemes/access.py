@@ -10,6 +10,7 @@ from civic.errors import Forbidden, NotFound
 from civic.schemes.models import Membership, Scheme
 
 STAFF_ROLES = ("officer", "admin")
+HELPER_ROLES = ("organiser", "volunteer")
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,13 @@ class Viewer:
     user: User | None
     is_organiser: bool = False
     is_officer: bool = False
+    role: str = ""  # their membership of the scheme, if any: organiser, volunteer or member
+    status: str = ""  # offered, active, declined, removed or left
+
+    @property
+    def is_helper(self) -> bool:
+        """An active volunteer or organiser: who may see the rota and be given jobs."""
+        return self.status == "active" and self.role in HELPER_ROLES
 
 
 async def is_officer(user: User | None, council: Council) -> bool:
@@ -32,7 +40,17 @@ async def is_organiser(user: User | None, scheme: Scheme) -> bool:
 
 
 async def viewer(user: User | None, council: Council, scheme: Scheme) -> Viewer:
-    return Viewer(user=user, is_organiser=await is_organiser(user, scheme), is_officer=await is_officer(user, council))
+    membership = None
+    if user is not None and not user.suspended:
+        membership = await Membership.get_or_none(scheme=scheme, user=user)
+    role, status = (membership.role, membership.status) if membership else ("", "")
+    return Viewer(
+        user=user,
+        is_organiser=role == "organiser" and status == "active",
+        is_officer=await is_officer(user, council),
+        role=role,
+        status=status,
+    )
 
 
 async def find(user: User | None, council: Council, slug: str) -> tuple[Scheme, Viewer]:
@@ -60,3 +78,9 @@ async def find_for_officer(user: User | None, council: Council, slug: str) -> tu
     if not who.is_officer:
         raise Forbidden("Only the council's officers can do that.")
     return scheme, who
+
+
+async def helpers(scheme: Scheme) -> list[Membership]:
+    """The scheme's active volunteers and organisers, who may take jobs and shifts, by name."""
+    rows = await Membership.filter(scheme=scheme, status="active", role__in=HELPER_ROLES).prefetch_related("user")
+    return sorted((m for m in rows if not m.user.suspended), key=lambda m: str(m.user).lower())

@@ -50,6 +50,10 @@ class Scheme(Model):
     who_for_details = fields.CharField(max_length=300, default="")
     safeguarding_lead_name = fields.CharField(max_length=80)
     safeguarding_lead_role = fields.CharField(max_length=120)
+    safeguarding_lead_email = fields.CharField(
+        max_length=254, default="", db_default="", description="where lone-working alerts go as well as to the organisers"
+    )
+    visit_in_pairs = fields.BooleanField(default=False, db_default=False, description="home visits need two volunteers")
     contact_phone = fields.CharField(max_length=30, default="")
     wards: fields.ManyToManyRelation = fields.ManyToManyField("civic.Ward", related_name="schemes", through="scheme_ward")
     status = fields.CharField(max_length=10, default="pending", db_index=True)
@@ -120,7 +124,8 @@ class SchemeAudience(Model):
 
 
 class Membership(Model):
-    # A person's part in a scheme: organiser, volunteer or member. Volunteering details come later.
+    # A person's part in a scheme: organiser, volunteer or member. Status: offered (waiting for an
+    # organiser), active, declined, removed or left. Consent and safeguarding records are in running.py.
     id = fields.IntField(primary_key=True)
     scheme: fields.ForeignKeyRelation[Scheme] = fields.ForeignKeyField("civic.Scheme", related_name="memberships", on_delete=fields.CASCADE)
     user: fields.ForeignKeyRelation = fields.ForeignKeyField("civic.User", related_name="memberships", on_delete=fields.CASCADE)

@@ -1,0 +1,192 @@
+"""Events: meetings and activities a scheme runs, with replies from people coming, up to a capacity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+from civic import audit, mail
+from civic.accounts import User
+from civic.councils import Council
+from civic.db import in_transaction
+from civic.errors import Conflict, Forbidden, Invalid, NotFound
+from civic.schemes import access, ics
+from civic.schemes.models import Scheme
+from civic.schemes.proposals import require_poster, scheme_url
+from civic.schemes.running import Event, EventReply
+from civic.schemes.text import one_line, paragraphs
+from civic.schemes.when import parse_date, parse_time, span, utc, when
+
+MAX_CAPACITY = 10_000
+
+
+def entry(event: Event, scheme: Scheme) -> ics.Entry:
+    """An event as a calendar entry."""
+    return ics.Entry(
+        uid=ics.uid("event", event.id),
+        summary=f"{event.title} ({scheme.name})",
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        place=event.place,
+        description=event.description,
+        url=f"{scheme_url(scheme)}/events/{event.id}",
+        cancelled=event.cancelled,
+    )
+
+
+def check_event(values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Every field of the new-event form checked at once."""
+    errors: dict[str, str] = {}
+    checked: dict[str, Any] = {}
+    checked["title"] = one_line(values.get("title"))
+    if not checked["title"]:
+        errors["title"] = "Enter the event’s name"
+    elif len(checked["title"]) > 120:
+        errors["title"] = "The name must be 120 characters or fewer"
+    checked["description"] = paragraphs(values.get("description"))
+    if len(checked["description"]) > 3000:
+        errors["description"] = "The description must be 3000 characters or fewer"
+    checked["place"] = one_line(values.get("place"))
+    if not checked["place"]:
+        errors["place"] = "Enter where the event is"
+    elif len(checked["place"]) > 300:
+        errors["place"] = "The place must be 300 characters or fewer"
+    day = parse_date(values.get("date"))
+    if day is None:
+        errors["date"] = "Enter the date, like 14/03/2025"
+    start, end = parse_time(values.get("start_time")), parse_time(values.get("end_time"))
+    if start is None:
+        errors["start_time"] = "Enter the start time, like 10:00 or 2pm"
+    if end is None:
+        errors["end_time"] = "Enter the end time, like 12:00 or 4pm"
+    elif start is not None and start == end:
+        errors["end_time"] = "The end time must be different from the start time"
+    raw = (values.get("capacity") or "").strip()
+    checked["capacity"] = None
+    if raw:
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_CAPACITY:
+            errors["capacity"] = "Enter how many people can come, as a number, or leave it blank if there is no limit"
+        else:
+            checked["capacity"] = int(raw)
+    if errors:
+        raise Invalid(errors)
+    checked["starts_at"], checked["ends_at"] = span(day, start, end)  # type: ignore[arg-type]
+    if checked["starts_at"] <= now:
+        raise Invalid({"date": "The event must be in the future"})
+    return checked
+
+
+async def create_event(actor: User | None, council: Council, slug: str, values: dict[str, Any], now: datetime | None = None) -> Event:
+    """An organiser announces an event on the scheme's page."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    checked = check_event(values, utc(now))
+    if scheme.status == "closed":
+        raise Conflict("This scheme has closed, so it cannot add events.")
+    async with in_transaction():
+        event = await Event.create(council=council, scheme=scheme, created_by=actor, **checked)
+        await audit.record(actor, "event.created", event, council=council)
+    return event
+
+
+@dataclass
+class EventPage:
+    scheme: Scheme
+    who: access.Viewer
+    event: Event
+    coming: int
+    replied: bool
+    names: list[str] = field(default_factory=list)  # for organisers
+
+    @property
+    def places_left(self) -> int | None:
+        return None if self.event.capacity is None else max(0, self.event.capacity - self.coming)
+
+    @property
+    def when(self) -> str:
+        return when(self.event.starts_at, self.event.ends_at)
+
+
+async def events_page(actor: User | None, council: Council, slug: str, now: datetime | None = None) -> tuple[Scheme, access.Viewer, list[Event]]:
+    """A scheme's coming events, for anyone who can see the scheme."""
+    scheme, who = await access.find(actor, council, slug)
+    events = list(await Event.filter(scheme=scheme, ends_at__gt=utc(now)).limit(100))
+    return scheme, who, events
+
+
+async def _event(scheme: Scheme, event_id: int) -> Event:
+    event = await Event.get_or_none(id=event_id, scheme=scheme)
+    if event is None:
+        raise NotFound()
+    return event
+
+
+async def event_page(actor: User | None, council: Council, slug: str, event_id: int) -> EventPage:
+    """One event, how many are coming, and whether this person is."""
+    scheme, who = await access.find(actor, council, slug)
+    event = await _event(scheme, event_id)
+    replies = list(await EventReply.filter(event=event).prefetch_related("user"))
+    replied = actor is not None and any(r.user_id == actor.id for r in replies)  # type: ignore[attr-defined]
+    names = [str(r.user) for r in replies] if who.is_organiser else []
+    return EventPage(scheme, who, event, len(replies), replied, names)
+
+
+async def reply(actor: User | None, council: Council, slug: str, event_id: int, now: datetime | None = None) -> EventReply:
+    """Someone signed in says they are coming, while there is room."""
+    actor = require_poster(actor)
+    scheme, _ = await access.find(actor, council, slug)
+    event = await _event(scheme, event_id)
+    now = utc(now)
+    async with in_transaction():
+        # Locked so that replies to the last places wait for each other.
+        locked = await Event.select_for_update().get(id=event.id)
+        if locked.cancelled:
+            raise Conflict("This event is cancelled.")
+        if locked.starts_at <= now:
+            raise Conflict("This event has already started.")
+        if await EventReply.filter(event=locked, user=actor).exists():
+            raise Conflict("You have already said you are coming.")
+        if locked.capacity is not None and await EventReply.filter(event=locked).count() >= locked.capacity:
+            raise Conflict("This event is full.")
+        row = await EventReply.create(event=locked, user=actor)
+        await audit.record(actor, "event.replied", locked, council=council)
+    return row
+
+
+async def cancel_reply(actor: User | None, council: Council, slug: str, event_id: int) -> None:
+    """Someone is no longer coming; their place is free again."""
+    if actor is None:
+        raise Forbidden("Sign in to continue.")
+    scheme, _ = await access.find(actor, council, slug)
+    event = await _event(scheme, event_id)
+    if not await EventReply.filter(event=event, user=actor).delete():
+        raise Conflict("You had not said you were coming.")
+
+
+async def cancel_event(actor: User | None, council: Council, slug: str, event_id: int, reason: str) -> Event:
+    """An organiser cancels an event, saying why; everyone coming is told."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    event = await _event(scheme, event_id)
+    reason = paragraphs(reason)
+    if not reason:
+        raise Invalid({"reason": "Say why, so the people coming know"})
+    if len(reason) > 500:
+        raise Invalid({"reason": "The reason must be 500 characters or fewer"})
+    if event.cancelled:
+        raise Conflict("This event is already cancelled.")
+    async with in_transaction():
+        event.cancelled, event.cancel_reason = True, reason
+        await event.save(update_fields=["cancelled", "cancel_reason"])
+        await audit.record(actor, "event.cancelled", event, council=council)
+        replies = await EventReply.filter(event=event).prefetch_related("user")
+        queued = [
+            await mail.queue(
+                r.user.email,
+                f"{event.title} is cancelled",
+                f"{scheme.name} has cancelled {event.title} ({when(event.starts_at, event.ends_at)}). They said:\n\n{reason}\n",
+            )
+            for r in replies
+        ]
+    await mail.deliver(queued)
+    return event

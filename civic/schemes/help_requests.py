@@ -1,0 +1,492 @@
+"""Help requests: a resident asks a scheme for help, an organiser matches volunteers, who see only what the job needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise import timezone
+
+from civic import audit, config, mail
+from civic.accounts import User
+from civic.councils import Council, normalise_postcode
+from civic.db import in_transaction
+from civic.errors import Conflict, Forbidden, Invalid, NotFound
+from civic.mail import OutgoingEmail
+from civic.schemes import access, safeguarding
+from civic.schemes.models import Membership, Scheme
+from civic.schemes.proposals import require_poster, scheme_url, tell_organisers
+from civic.schemes.running import Assignment, HelpRequest
+from civic.schemes.text import one_line, paragraphs, valid_phone
+from civic.schemes.when import today
+
+STATUSES = ("open", "matched", "done", "cancelled")
+STATUS_NAMES = {"open": "Open", "matched": "Matched", "done": "Done", "cancelled": "Cancelled"}
+# What the requester reads under the status on their own page.
+STATUS_TEXT = {
+    "open": "The organisers have your request and are looking for a volunteer.",
+    "matched": "The organisers have matched you with a volunteer.",
+    "done": "The help you asked for has been given.",
+    "cancelled": "This request was cancelled.",
+}
+LIVE = ("asked", "accepted")  # assignments still counting towards the job
+CONTACT_CHOICES = {"email": "By email", "phone": "By phone"}
+LIMITS = {"first_name": 40, "what": 2000, "when_needed": 200, "house": 80, "street": 120}
+
+
+def volunteers_needed(scheme: Scheme, request: HelpRequest) -> int:
+    """Two for a home visit when the scheme visits in pairs; otherwise one."""
+    return 2 if scheme.visit_in_pairs and request.home_visit else 1
+
+
+def first_name(user: User) -> str:
+    name = str(user.display_name or "").strip()
+    return name.split()[0] if name else "A volunteer"
+
+
+def _requester_url(request: HelpRequest) -> str:
+    return f"{config.current().base_url.rstrip('/')}/help-requests/{request.id}"
+
+
+def _organiser_url(scheme: Scheme, request: HelpRequest) -> str:
+    return f"{scheme_url(scheme)}/requests/{request.id}"
+
+
+def _job_url(scheme: Scheme, request: HelpRequest) -> str:
+    return f"{scheme_url(scheme)}/jobs/{request.id}"
+
+
+# Asking for help
+
+
+def _check_request(values: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    checked: dict[str, Any] = {}
+    missing = {
+        "first_name": "Enter your first name",
+        "what": "Say what help you need",
+        "when_needed": "Say when you need help, like Tuesday mornings",
+        "house": "Enter your house number or name",
+        "street": "Enter your street",
+    }
+    for name, message in missing.items():
+        value = paragraphs(values.get(name)) if name == "what" else one_line(values.get(name))
+        if not value:
+            errors[name] = message
+        elif len(value) > LIMITS[name]:
+            errors[name] = f"This must be {LIMITS[name]} characters or fewer (it has {len(value)})"
+        checked[name] = value
+    try:
+        checked["postcode"] = normalise_postcode(values.get("postcode", ""))
+    except Invalid:
+        errors["postcode"] = "Enter your postcode, like NM1 4AB"
+    visit = values.get("home_visit", "")
+    if visit not in ("yes", "no"):
+        errors["home_visit"] = "Say whether someone needs to come to your home"
+    checked["home_visit"] = visit == "yes"
+    contact_by = values.get("contact_by", "")
+    if contact_by not in CONTACT_CHOICES:
+        errors["contact_by"] = "Choose how the organisers should contact you"
+    checked["contact_by"] = contact_by
+    phone = one_line(values.get("phone"))
+    if contact_by == "phone" and not phone:
+        errors["phone"] = "Enter the phone number to call you on"
+    elif phone and not valid_phone(phone):
+        errors["phone"] = "Enter a UK phone number, like 07700 900 123"
+    checked["phone"] = phone or None
+    if errors:
+        raise Invalid(errors)
+    return checked
+
+
+async def ask(actor: User | None, council: Council, slug: str, values: dict[str, Any]) -> HelpRequest:
+    """A signed-in resident asks a scheme for help; only its organisers see the request."""
+    actor = require_poster(actor)
+    scheme, _ = await access.find(actor, council, slug)
+    checked = _check_request(values)
+    if scheme.status != "active":
+        raise Conflict("This scheme is not taking requests for help at the moment.")
+    async with in_transaction():
+        request = await HelpRequest.create(council=council, scheme=scheme, requester=actor, **checked)
+        await audit.record(actor, "help_request.created", request, council=council)
+        queued = [
+            await mail.queue(
+                actor.email,
+                f"Your request for help from {scheme.name}",
+                f"We have sent your request to the organisers of {scheme.name}. They are local volunteers.\n\n"
+                f"We will email you when they match you with a volunteer. You can see where it has got to, "
+                f"or cancel it, here:\n\n{_requester_url(request)}\n",
+            ),
+            *await tell_organisers(
+                scheme,
+                f"A new request for help to {scheme.name}",
+                f"Someone has asked {scheme.name} for help. See what they need and match a volunteer here:\n\n"
+                f"{_organiser_url(scheme, request)}\n",
+            ),
+        ]
+    await mail.deliver(queued)
+    return request
+
+
+# The requester's own page
+
+
+async def my_requests(actor: User | None, council: Council) -> list[HelpRequest]:
+    """Someone's own requests for help in this council, newest first."""
+    if actor is None:
+        raise Forbidden("Sign in to continue.")
+    return list(await HelpRequest.filter(requester=actor, council=council).prefetch_related("scheme"))
+
+
+async def requester_page(actor: User | None, council: Council, request_id: int) -> HelpRequest:
+    """One request, for the person who asked; nobody else may know it exists."""
+    if actor is None:
+        raise Forbidden("Sign in to continue.")
+    request = await HelpRequest.get_or_none(id=request_id, council=council, requester=actor).prefetch_related("scheme")
+    if request is None:
+        raise NotFound()
+    return request
+
+
+async def cancel_as_requester(actor: User | None, council: Council, request_id: int, reason: str) -> HelpRequest:
+    """The person who asked cancels their request, saying why."""
+    request = await requester_page(actor, council, request_id)
+    return await _cancel(actor, council, request.scheme, request, reason, by="requester")
+
+
+# What organisers see and do
+
+
+@dataclass
+class Candidate:
+    """A volunteer an organiser might match, with their check and how many live jobs they have."""
+
+    membership: Membership
+    check: safeguarding.CheckStatus
+    live_jobs: int
+
+    @property
+    def user(self) -> User:
+        return self.membership.user
+
+
+@dataclass
+class RequestPage:
+    scheme: Scheme
+    request: HelpRequest
+    assignments: list[Assignment] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    needed: int = 1
+
+    @property
+    def live(self) -> list[Assignment]:
+        return [a for a in self.assignments if a.status in LIVE]
+
+    @property
+    def still_needed(self) -> int:
+        return max(0, self.needed - len(self.live)) if self.request.status in ("open", "matched") else 0
+
+
+async def scheme_requests(actor: User | None, council: Council, slug: str) -> tuple[Scheme, dict[str, list[HelpRequest]]]:
+    """A scheme's help requests by status, for its organisers only."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    grouped: dict[str, list[HelpRequest]] = {status: [] for status in STATUSES}
+    for request in await HelpRequest.filter(scheme=scheme).limit(500):
+        grouped[request.status].append(request)
+    return scheme, grouped
+
+
+async def _request(scheme: Scheme, request_id: int) -> HelpRequest:
+    request = await HelpRequest.get_or_none(id=request_id, scheme=scheme).prefetch_related("requester")
+    if request is None:
+        raise NotFound()
+    return request
+
+
+async def request_page(actor: User | None, council: Council, slug: str, request_id: int) -> RequestPage:
+    """Everything about one request, and who could be matched to it: for the scheme's organisers only."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    request = await _request(scheme, request_id)
+    assignments = list(await Assignment.filter(help_request=request).prefetch_related("volunteer"))
+    on = today(timezone.now())
+    checks = await safeguarding.checks_by_user(scheme)
+    busy: dict[int, int] = {}
+    for row in await Assignment.filter(help_request__scheme=scheme, help_request__status__in=("open", "matched"), status__in=LIVE).values("volunteer_id"):
+        busy[row["volunteer_id"]] = busy.get(row["volunteer_id"], 0) + 1
+    taken = {a.volunteer_id for a in assignments if a.status in LIVE}
+    candidates = [
+        Candidate(m, safeguarding.status_of(checks.get(m.user_id), on), busy.get(m.user_id, 0))  # type: ignore[attr-defined]
+        for m in await access.helpers(scheme)
+        if m.user_id not in taken  # type: ignore[attr-defined]
+    ]
+    return RequestPage(scheme, request, assignments, candidates, volunteers_needed(scheme, request))
+
+
+async def assign(actor: User | None, council: Council, slug: str, request_id: int, volunteer_ids: list[str]) -> HelpRequest:
+    """An organiser matches one volunteer to a request, or two for a home visit when the scheme visits in pairs."""
+    page = await request_page(actor, council, slug, request_id)
+    scheme, request = page.scheme, page.request
+    if request.status not in ("open", "matched") or page.still_needed == 0:
+        raise Conflict("This request already has the volunteers it needs." if request.status == "matched" else "This request is closed.")
+    wanted = {int(raw) for raw in volunteer_ids if str(raw).isdigit()}
+    candidates = {c.user.id: c for c in page.candidates}
+    if wanted - set(candidates):
+        raise Invalid({"volunteers": "Choose from the scheme’s volunteers listed"})
+    if len(wanted) != page.still_needed:
+        if page.still_needed == 2:
+            message = "This scheme visits people at home in pairs: choose two volunteers"
+        elif page.needed == 2:
+            message = "Choose one more volunteer to make up the pair"
+        else:
+            message = "Choose one volunteer"
+        raise Invalid({"volunteers": message})
+    now = timezone.now()
+    async with in_transaction():
+        # Re-read under the change: another organiser may have matched it a moment ago.
+        if not await HelpRequest.filter(id=request.id, status__in=("open", "matched")).update(status="matched", matched_at=now):
+            raise Conflict("This request is closed.")
+        chosen = [candidates[user_id].user for user_id in sorted(wanted)]
+        for volunteer in chosen:
+            assignment, created = await Assignment.get_or_create(
+                help_request=request, volunteer=volunteer, defaults={"assigned_by": actor}
+            )
+            if not created:
+                assignment.status, assignment.assigned_by, assignment.answered_at = "asked", actor, None
+                await assignment.save()
+        await audit.record(actor, "help_request.matched", request, council=council, reason=", ".join(f"user {v.id}" for v in chosen))
+        queued = [
+            await mail.queue(
+                volunteer.email,
+                f"Can you help? A job from {scheme.name}",
+                f"The organisers of {scheme.name} have asked you to help someone.\n\n"
+                f"See what is needed, and accept or say you cannot, here:\n\n{_job_url(scheme, request)}\n",
+            )
+            for volunteer in chosen
+        ]
+        if request.status == "open" and request.requester_id:
+            requester = await User.get(id=request.requester_id)
+            names = " and ".join(first_name(a.volunteer) for a in page.live) or ""
+            helpers = " and ".join(filter(None, [names, " and ".join(first_name(v) for v in chosen)]))
+            queued.append(
+                await mail.queue(
+                    requester.email,
+                    f"{scheme.name} has matched you with a volunteer",
+                    f"Good news: {scheme.name} has matched your request with {helpers}. "
+                    f"The organisers will be in touch {'by phone' if request.contact_by == 'phone' else 'by email'} to arrange it.\n\n"
+                    f"See your request here:\n\n{_requester_url(request)}\n",
+                )
+            )
+    await mail.deliver(queued)
+    return await HelpRequest.get(id=request.id)
+
+
+async def _cancel(actor: User | None, council: Council, scheme: Scheme, request: HelpRequest, reason: str, by: str) -> HelpRequest:
+    reason = paragraphs(reason)
+    if not reason:
+        raise Invalid({"reason": "Say why you are cancelling" if by == "requester" else "Say why, so the person who asked knows"})
+    if len(reason) > 1000:
+        raise Invalid({"reason": "The reason must be 1000 characters or fewer"})
+    if request.status not in ("open", "matched"):
+        raise Conflict(f"This request is {STATUS_NAMES[request.status].lower()}, so it cannot be cancelled.")
+    now = timezone.now()
+    async with in_transaction():
+        if not await HelpRequest.filter(id=request.id, status__in=("open", "matched")).update(status="cancelled", cancelled_at=now, cancelled_by=by):
+            raise Conflict("This request has just been closed.")
+        request = await HelpRequest.get(id=request.id)
+        request.cancel_reason = reason
+        await request.save(update_fields=["cancel_reason"])
+        live = await Assignment.filter(help_request=request, status__in=LIVE).prefetch_related("volunteer")
+        await Assignment.filter(help_request=request, status__in=LIVE).update(status="withdrawn", answered_at=now)
+        await audit.record(actor, f"help_request.cancelled_by_{by}", request, council=council)
+        # The reason goes only to the requester's page and the organisers' page, never into an e-mail body.
+        queued = [
+            await mail.queue(
+                a.volunteer.email,
+                f"A job from {scheme.name} is cancelled",
+                f"The request for help you were matched with has been cancelled, so you are no longer needed for it.\n\n{scheme_url(scheme)}\n",
+            )
+            for a in live
+        ]
+        if request.requester_id:
+            requester = await User.get(id=request.requester_id)
+            queued.append(
+                await mail.queue(
+                    requester.email,
+                    f"Your request for help from {scheme.name} is cancelled",
+                    ("You have cancelled your request. " if by == "requester" else f"The organisers of {scheme.name} have cancelled your request. ")
+                    + f"You can see why here:\n\n{_requester_url(request)}\n",
+                )
+            )
+        if by == "requester":
+            queued += await tell_organisers(
+                scheme, f"A request for help to {scheme.name} is cancelled",
+                f"The person who asked for help has cancelled their request:\n\n{_organiser_url(scheme, request)}\n",
+            )
+    await mail.deliver(queued)
+    return request
+
+
+async def cancel_as_organiser(actor: User | None, council: Council, slug: str, request_id: int, reason: str) -> HelpRequest:
+    """An organiser cancels a request, saying why; the requester and any matched volunteers are told."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    return await _cancel(actor, council, scheme, await _request(scheme, request_id), reason, by="organiser")
+
+
+async def mark_done(actor: User | None, council: Council, slug: str, request_id: int) -> HelpRequest:
+    """An organiser, or a volunteer who accepted the job, says the help has been given."""
+    if actor is None:
+        raise Forbidden("Sign in to continue.")
+    scheme, who = await access.find(actor, council, slug)
+    mine = await Assignment.get_or_none(help_request_id=request_id, help_request__scheme=scheme, volunteer=actor, status__in=LIVE)
+    if not (who.is_organiser or mine):
+        raise Forbidden("Only the scheme’s organisers and the volunteers on this job can do that.")
+    if mine and not who.is_organiser and mine.status != "accepted":
+        raise Conflict("Accept the job before you mark it done.")
+    request = await _request(scheme, request_id)
+    if request.status != "matched":
+        raise Conflict("Only a matched request can be marked done." if request.status == "open" else f"This request is already {STATUS_NAMES[request.status].lower()}.")
+    async with in_transaction():
+        if not await HelpRequest.filter(id=request.id, status="matched").update(status="done", done_at=timezone.now()):
+            raise Conflict("This request has just been closed.")
+        await audit.record(actor, "help_request.done", request, council=council)
+        queued = []
+        if request.requester_id:
+            requester = await User.get(id=request.requester_id)
+            queued.append(
+                await mail.queue(
+                    requester.email,
+                    f"Your request for help from {scheme.name} is done",
+                    f"{scheme.name} has marked your request as done. We hope it helped.\n\n"
+                    f"If you need help again, you can ask from the scheme's page:\n\n{scheme_url(scheme)}\n",
+                )
+            )
+        if not who.is_organiser:
+            queued += await tell_organisers(scheme, f"A job for {scheme.name} is done", f"A volunteer has marked this request done:\n\n{_organiser_url(scheme, request)}\n")
+    await mail.deliver(queued)
+    return await HelpRequest.get(id=request.id)
+
+
+# What a matched volunteer sees
+
+
+@dataclass
+class Job:
+    """A request as a matched volunteer sees it: only what the job needs; the address once they accept."""
+
+    scheme: Scheme
+    request_id: int
+    status: str
+    assignment: str
+    first_name: str
+    street: str
+    when_needed: str
+    what: str
+    home_visit: bool
+    address: str = ""
+    partners: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.assignment == "accepted"
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES[self.status]
+
+
+def _job(scheme: Scheme, request: HelpRequest, mine: Assignment, others: list[Assignment]) -> Job:
+    return Job(
+        scheme=scheme,
+        request_id=request.id,
+        status=request.status,
+        assignment=mine.status,
+        first_name=request.first_name,
+        street=request.street,
+        when_needed=request.when_needed,
+        what=request.what,
+        home_visit=request.home_visit,
+        address=request.full_address if mine.status == "accepted" and request.status == "matched" else "",
+        partners=[first_name(a.volunteer) for a in others if a.status in LIVE],
+    )
+
+
+async def _my_assignment(actor: User | None, scheme: Scheme, request_id: int) -> tuple[HelpRequest, Assignment, list[Assignment]]:
+    if actor is None:
+        raise Forbidden("Sign in to continue.")
+    request = await HelpRequest.get_or_none(id=request_id, scheme=scheme)
+    if request is None:
+        raise NotFound()
+    assignments = list(await Assignment.filter(help_request=request).prefetch_related("volunteer"))
+    mine = next((a for a in assignments if a.volunteer_id == actor.id and a.status in LIVE), None)
+    if mine is None:
+        raise NotFound()
+    return request, mine, [a for a in assignments if a is not mine]
+
+
+async def job_page(actor: User | None, council: Council, slug: str, request_id: int) -> Job:
+    """A job for one of the volunteers matched to it; anyone else is told it does not exist."""
+    scheme, _ = await access.find(actor, council, slug)
+    request, mine, others = await _my_assignment(actor, scheme, request_id)
+    return _job(scheme, request, mine, others)
+
+
+async def accept_job(actor: User | None, council: Council, slug: str, request_id: int) -> Job:
+    """A matched volunteer accepts the job, and then sees the full address."""
+    scheme, _ = await access.find(actor, council, slug)
+    request, mine, others = await _my_assignment(actor, scheme, request_id)
+    if request.status != "matched":
+        raise Conflict(f"This request is {STATUS_NAMES[request.status].lower()}.")
+    if mine.status != "accepted":
+        async with in_transaction():
+            mine.status, mine.answered_at = "accepted", timezone.now()
+            await mine.save(update_fields=["status", "answered_at"])
+            await audit.record(actor, "help_request.accepted", request, council=council)
+            queued = await tell_organisers(
+                scheme, f"{actor} accepted a job for {scheme.name}", f"{actor} has accepted this request:\n\n{_organiser_url(scheme, request)}\n"
+            )
+        await mail.deliver(queued)
+    return _job(scheme, request, mine, others)
+
+
+async def decline_job(actor: User | None, council: Council, slug: str, request_id: int) -> None:
+    """A matched volunteer says they cannot do it; the organisers are told to match someone else."""
+    scheme, _ = await access.find(actor, council, slug)
+    request, mine, _ = await _my_assignment(actor, scheme, request_id)
+    async with in_transaction():
+        mine.status, mine.answered_at = "declined", timezone.now()
+        await mine.save(update_fields=["status", "answered_at"])
+        await audit.record(actor, "help_request.declined_by_volunteer", request, council=council)
+        queued = await _reopen_if_short(scheme, request, f"{actor} cannot help with this request")
+    await mail.deliver(queued)
+
+
+async def _reopen_if_short(scheme: Scheme, request: HelpRequest, why: str) -> list[OutgoingEmail]:
+    """After a volunteer drops out: back to open if the request is now short of volunteers; organisers are told."""
+    if request.status != "matched":
+        return []
+    live = await Assignment.filter(help_request=request, status__in=LIVE).count()
+    if live < volunteers_needed(scheme, request):
+        await HelpRequest.filter(id=request.id, status="matched").update(status="open", matched_at=None)
+    return await tell_organisers(scheme, f"A request to {scheme.name} needs another volunteer", f"{why}. Match someone else here:\n\n{_organiser_url(scheme, request)}\n")
+
+
+async def release(scheme: Scheme, user: User) -> list[OutgoingEmail]:
+    """Someone stops helping the scheme: their live jobs go back to the organisers. Call inside a transaction."""
+    queued: list[OutgoingEmail] = []
+    for assignment in await Assignment.filter(volunteer=user, help_request__scheme=scheme, help_request__status__in=("open", "matched"), status__in=LIVE).prefetch_related("help_request"):
+        assignment.status, assignment.answered_at = "withdrawn", timezone.now()
+        await assignment.save(update_fields=["status", "answered_at"])
+        queued += await _reopen_if_short(scheme, assignment.help_request, f"{user} is no longer helping {scheme.name}")
+    return queued
+
+
+async def my_jobs(actor: User | None, council: Council) -> list[Job]:
+    """The jobs someone has been matched to and not yet finished, in every scheme of this council."""
+    if actor is None:
+        raise Forbidden("Sign in to continue.")
+    jobs = []
+    for assignment in await Assignment.filter(volunteer=actor, status__in=LIVE, help_request__council=council, help_request__status="matched").prefetch_related("help_request__scheme"):
+        request = assignment.help_request
+        others = list(await Assignment.filter(help_request=request).exclude(id=assignment.id).prefetch_related("volunteer"))
+        jobs.append(_job(request.scheme, request, assignment, others))
+    return jobs

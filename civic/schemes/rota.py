@@ -1,0 +1,545 @@
+"""The rota: shifts once or weekly, single dates moved or cancelled, sign-up within capacity, and reminders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+
+from civic import audit, mail
+from civic.accounts import User
+from civic.councils import Council
+from civic.db import in_transaction
+from civic.errors import Conflict, Forbidden, Invalid, NotFound
+from civic.mail import OutgoingEmail
+from civic.schemes import access, ics, safeguarding
+from civic.schemes.models import Membership, Scheme
+from civic.schemes.proposals import scheme_url
+from civic.schemes.running import SafeguardingCheck, Shift, ShiftOccurrence, ShiftReminder, SignUp
+from civic.schemes.text import one_line, paragraphs
+from civic.schemes.when import at, clock, day_name, local, parse_date, parse_time, span, today, utc, when
+
+REPEATS = {"once": "Once", "weekly": "Every week"}
+MAX_CAPACITY = 200
+# How far ahead the rota shows, and how far ahead a weekly shift may be created.
+ROTA_WEEKS = 4
+FURTHEST_START = timedelta(days=366)
+# Reminders go out once a shift is this close (the worker runs every minute).
+REMIND_AHEAD = timedelta(hours=24)
+
+
+@dataclass
+class Slot:
+    """One date of a shift, whether or not anyone has signed up yet (then it has no row)."""
+
+    shift: Shift
+    on: date
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    moved: bool = False
+    cancelled: bool = False
+    cancel_reason: str = ""
+    occurrence: ShiftOccurrence | None = None
+    signups: list[SignUp] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return f"/schemes/{self.shift.scheme.slug}/shifts/{self.shift.id}/{self.on.isoformat()}"
+
+    @property
+    def when(self) -> str:
+        return when(self.starts_at, self.ends_at)
+
+    @property
+    def day(self) -> date:
+        """The day it happens in London (a moved date may differ from `on`)."""
+        return today(self.starts_at)
+
+    @property
+    def taken(self) -> int:
+        return len(self.signups)
+
+    @property
+    def places_left(self) -> int:
+        return max(0, self.shift.capacity - self.taken)
+
+    @property
+    def needs_dbs_name(self) -> str:
+        return safeguarding.level_name(self.shift.needs_dbs)
+
+    def has(self, user: User | None) -> bool:
+        return user is not None and any(s.volunteer_id == user.id for s in self.signups)
+
+    def signup_of(self, user: User | None) -> SignUp | None:
+        return next((s for s in self.signups if user is not None and s.volunteer_id == user.id), None)
+
+    def entry(self) -> ics.Entry:
+        """This shift as a calendar entry."""
+        scheme = self.shift.scheme
+        return ics.Entry(
+            uid=ics.uid("shift", self.shift.id, self.on.isoformat()),
+            summary=f"{self.shift.title} ({scheme.name})",
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            place=self.place,
+            url=f"{scheme_url(scheme)}/shifts/{self.shift.id}/{self.on.isoformat()}",
+            cancelled=self.cancelled,
+        )
+
+
+def slot_from(shift: Shift, on: date, row: ShiftOccurrence | None) -> Slot:
+    """One date of a shift, from its row (with sign-ups prefetched) if it has one."""
+    if row is None:
+        starts_at, ends_at = span(on, shift.start_time, shift.end_time)
+        return Slot(shift, on, starts_at, ends_at, shift.place)
+    # Every query for rows prefetches their sign-ups.
+    return Slot(shift, on, row.starts_at, row.ends_at, row.place or shift.place, row.moved, row.cancelled, row.cancel_reason, row, list(row.signups))
+
+
+def series_dates(shift: Shift, first: date, last: date) -> list[date]:
+    """The dates of the series between first and last, inclusive."""
+    last = min(last, shift.repeat_until) if shift.repeat_until else last
+    if shift.repeat != "weekly":
+        return [shift.starts_on] if first <= shift.starts_on <= last else []
+    if first <= shift.starts_on:
+        day = shift.starts_on
+    else:
+        day = first + timedelta(days=(shift.starts_on.weekday() - first.weekday()) % 7)
+    dates = []
+    while day <= last:
+        dates.append(day)
+        day += timedelta(days=7)
+    return dates
+
+
+async def expand(shifts: Iterable[Shift], start: datetime, end: datetime) -> list[Slot]:
+    """Every date of these shifts that runs between start and end, with moves, cancellations and sign-ups."""
+    shifts = list(shifts)
+    if not shifts:
+        return []
+    by_id = {s.id: s for s in shifts}
+    first, last = today(start) - timedelta(days=1), today(end) + timedelta(days=1)
+    rows = await ShiftOccurrence.filter(
+        Q(on__gte=first, on__lte=last) | Q(starts_at__lt=end, ends_at__gt=start), shift_id__in=list(by_id)
+    ).prefetch_related("signups")
+    found = {(row.shift_id, row.on): row for row in rows}
+    keys = {(shift.id, day) for shift in shifts for day in series_dates(shift, first, last)}
+    # A date moved into the window from outside it still belongs to the series.
+    keys |= {key for key, row in found.items() if by_id[key[0]].falls_on(key[1])}
+    slots = [slot_from(by_id[shift_id], day, found.get((shift_id, day))) for shift_id, day in keys]
+    return sorted((s for s in slots if s.ends_at > start and s.starts_at < end), key=lambda s: (s.starts_at, s.shift.id))
+
+
+async def _shift(scheme: Scheme, shift_id: int) -> Shift:
+    shift = await Shift.get_or_none(id=shift_id, scheme=scheme)
+    if shift is None:
+        raise NotFound()
+    shift.scheme = scheme
+    return shift
+
+
+async def find_slot(scheme: Scheme, shift_id: int, on: date | None) -> Slot:
+    """One date of a shift; NotFound when the shift has no date then."""
+    shift = await _shift(scheme, shift_id)
+    if on is None or not shift.falls_on(on):
+        raise NotFound()
+    row = await ShiftOccurrence.get_or_none(shift=shift, on=on).prefetch_related("signups")
+    return slot_from(shift, on, row)
+
+
+async def materialise(shift: Shift, on: date) -> ShiftOccurrence:
+    """The row for one date of a shift, written the first time it is needed."""
+    row = await ShiftOccurrence.get_or_none(shift=shift, on=on)
+    if row is not None:
+        return row
+    starts_at, ends_at = span(on, shift.start_time, shift.end_time)
+    try:
+        async with in_transaction():  # a savepoint when inside a transaction: two first sign-ups may race here
+            return await ShiftOccurrence.create(shift=shift, on=on, starts_at=starts_at, ends_at=ends_at)
+    except IntegrityError:
+        return await ShiftOccurrence.get(shift=shift, on=on)
+
+
+# Creating shifts
+
+
+def _minutes(raw: str | None) -> int | None:
+    value = parse_time(raw)
+    return None if value is None else value.hour * 60 + value.minute
+
+
+def check_shift(values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Every field of the new-shift form checked at once."""
+    errors: dict[str, str] = {}
+    checked: dict[str, Any] = {}
+    checked["title"] = one_line(values.get("title"))
+    if not checked["title"]:
+        errors["title"] = "Enter what the shift is, like Tuesday visits"
+    elif len(checked["title"]) > 120:
+        errors["title"] = "The name must be 120 characters or fewer"
+    checked["place"] = one_line(values.get("place"))
+    if not checked["place"]:
+        errors["place"] = "Enter where the shift happens"
+    elif len(checked["place"]) > 300:
+        errors["place"] = "The place must be 300 characters or fewer"
+    checked["starts_on"] = parse_date(values.get("starts_on"))
+    if checked["starts_on"] is None:
+        errors["starts_on"] = "Enter the date of the (first) shift, like 14/03/2025"
+    elif checked["starts_on"] < today(now):
+        errors["starts_on"] = "The date must be today or in the future"
+    elif checked["starts_on"] > today(now) + FURTHEST_START:
+        errors["starts_on"] = "The date must be within the next year"
+    checked["start_minute"] = _minutes(values.get("start_time"))
+    if checked["start_minute"] is None:
+        errors["start_time"] = "Enter the start time, like 10:00 or 2pm"
+    checked["end_minute"] = _minutes(values.get("end_time"))
+    if checked["end_minute"] is None:
+        errors["end_time"] = "Enter the end time, like 12:00 or 4pm"
+    elif checked["end_minute"] == checked["start_minute"]:
+        errors["end_time"] = "The end time must be different from the start time"
+    checked["repeat"] = values.get("repeat", "")
+    if checked["repeat"] not in REPEATS:
+        errors["repeat"] = "Choose whether the shift happens once or every week"
+    checked["repeat_until"] = None
+    raw_until = (values.get("repeat_until") or "").strip()
+    if checked["repeat"] == "weekly" and raw_until:
+        checked["repeat_until"] = parse_date(raw_until)
+        if checked["repeat_until"] is None:
+            errors["repeat_until"] = "Enter the last date, like 14/07/2025, or leave it blank"
+        elif checked["starts_on"] and checked["repeat_until"] < checked["starts_on"]:
+            errors["repeat_until"] = "The last date must be on or after the first"
+    raw_capacity = (values.get("capacity") or "").strip()
+    checked["capacity"] = int(raw_capacity) if raw_capacity.isdigit() else None
+    if checked["capacity"] is None or not 1 <= checked["capacity"] <= MAX_CAPACITY:
+        errors["capacity"] = f"Enter how many volunteers the shift needs, from 1 to {MAX_CAPACITY}"
+    checked["needs_dbs"] = values.get("needs_dbs", "none") or "none"
+    if checked["needs_dbs"] not in safeguarding.DBS_LEVELS:
+        errors["needs_dbs"] = "Choose the DBS check the shift needs"
+    checked["home_visit"] = values.get("home_visit") == "yes"
+    # Visits to people's homes never go on the public calendar, whatever was ticked.
+    checked["public"] = values.get("public") == "yes" and not checked["home_visit"]
+    if errors:
+        raise Invalid(errors)
+    if at(checked["starts_on"], time(checked["start_minute"] // 60, checked["start_minute"] % 60)) <= now:
+        raise Invalid({"start_time": "The shift must start later than now"})
+    return checked
+
+
+async def create_shift(actor: User | None, council: Council, slug: str, values: dict[str, Any], now: datetime | None = None) -> Shift:
+    """An organiser adds a shift to the rota, once or weekly."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    checked = check_shift(values, utc(now))
+    if scheme.status in ("closed",):
+        raise Conflict("This scheme has closed, so it cannot add shifts.")
+    async with in_transaction():
+        shift = await Shift.create(council=council, scheme=scheme, created_by=actor, **checked)
+        await audit.record(actor, "shift.created", shift, council=council, reason=shift.repeat)
+    shift.scheme = scheme
+    return shift
+
+
+# Seeing the rota
+
+
+@dataclass
+class RotaPage:
+    scheme: Scheme
+    who: access.Viewer
+    slots: list[Slot]
+    refusals: dict[str, str] = field(default_factory=dict)  # slot path -> why this person cannot sign up
+    names: dict[int, str] = field(default_factory=dict)  # user id -> name, for organisers only
+
+    @property
+    def gaps(self) -> int:
+        return sum(s.places_left for s in self.slots if not s.cancelled)
+
+
+async def require_helper(actor: User | None, council: Council, slug: str) -> tuple[Scheme, access.Viewer]:
+    """The scheme, for one of its active volunteers or organisers; others get Forbidden."""
+    if actor is None:
+        raise Forbidden("Sign in to continue.")
+    scheme, who = await access.find(actor, council, slug)
+    if not who.is_helper:
+        raise Forbidden("Only the scheme’s volunteers and organisers can see its rota.")
+    return scheme, who
+
+
+async def _refusals(scheme: Scheme, user: User, slots: list[Slot]) -> dict[str, str]:
+    membership = await Membership.get(scheme=scheme, user=user)
+    check = await SafeguardingCheck.get_or_none(membership=membership)
+    return {s.path: reason for s in slots if (reason := safeguarding.refusal(check, s.shift.needs_dbs, today(s.starts_at)))}
+
+
+async def _scheme_slots(scheme: Scheme, start: datetime, end: datetime) -> list[Slot]:
+    shifts = list(await Shift.filter(scheme=scheme))
+    for shift in shifts:
+        shift.scheme = scheme
+    return await expand(shifts, start, end)
+
+
+async def rota_page(actor: User | None, council: Council, slug: str, now: datetime | None = None, weeks: int = ROTA_WEEKS) -> RotaPage:
+    """The coming weeks of the rota, for the scheme's volunteers and organisers, with what each may take."""
+    scheme, who = await require_helper(actor, council, slug)
+    now = utc(now)
+    slots = await _scheme_slots(scheme, now, now + timedelta(weeks=weeks))
+    return RotaPage(scheme, who, slots, await _refusals(scheme, actor, slots))  # type: ignore[arg-type]
+
+
+async def _names(slots: list[Slot]) -> dict[int, str]:
+    ids = {s.volunteer_id for slot in slots for s in slot.signups}
+    return {u.id: str(u) for u in await User.filter(id__in=ids)} if ids else {}
+
+
+async def roster_page(actor: User | None, council: Council, slug: str, now: datetime | None = None, weeks: int = ROTA_WEEKS) -> RotaPage:
+    """Who is on each shift and where the gaps are: for the scheme's organisers."""
+    scheme, who = await access.find_for_organiser(actor, council, slug)
+    now = utc(now)
+    slots = await _scheme_slots(scheme, now, now + timedelta(weeks=weeks))
+    return RotaPage(scheme, who, slots, names=await _names(slots))
+
+
+@dataclass
+class SlotPage:
+    scheme: Scheme
+    who: access.Viewer
+    slot: Slot
+    refusal: str = ""
+    names: dict[int, str] = field(default_factory=dict)
+    now: datetime | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.now is not None and self.slot.starts_at <= self.now
+
+    @property
+    def mine(self) -> SignUp | None:
+        return self.slot.signup_of(self.who.user)
+
+    @property
+    def move_values(self) -> dict[str, str]:
+        """The form to move this date, filled in as it is now."""
+        starts, ends = local(self.slot.starts_at), local(self.slot.ends_at)
+        return {"date": f"{starts:%Y-%m-%d}", "start_time": f"{starts:%H:%M}", "end_time": f"{ends:%H:%M}", "place": self.slot.place}
+
+
+async def slot_page(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime | None = None) -> SlotPage:
+    """One date of a shift: for volunteers, whether they can take it; for organisers, who is on it."""
+    scheme, who = await require_helper(actor, council, slug)
+    slot = await find_slot(scheme, shift_id, on)
+    refusals = await _refusals(scheme, actor, [slot])  # type: ignore[arg-type]
+    names = await _names([slot]) if who.is_organiser else {}
+    return SlotPage(scheme, who, slot, refusals.get(slot.path, ""), names, utc(now))
+
+
+# Signing up and withdrawing
+
+
+async def sign_up(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime | None = None) -> SignUp:
+    """A volunteer takes a place on a shift: refused, with the reason, without the check it needs or when it is full."""
+    scheme, _ = await require_helper(actor, council, slug)
+    assert actor is not None
+    now = utc(now)
+    slot = await find_slot(scheme, shift_id, on)
+    reason = (await _refusals(scheme, actor, [slot])).get(slot.path)
+    if reason:
+        raise Conflict(reason)
+    occurrence = await materialise(slot.shift, slot.on)
+    async with in_transaction():
+        # The row lock makes sign-ups to this date wait for each other, so the count below stays true.
+        locked = await ShiftOccurrence.select_for_update().get(id=occurrence.id)
+        if locked.cancelled:
+            raise Conflict("This shift is cancelled.")
+        if locked.starts_at <= now:
+            raise Conflict("This shift has already started.")
+        if await SignUp.filter(occurrence=locked, volunteer=actor).exists():
+            raise Conflict("You are already on this shift.")
+        if await SignUp.filter(occurrence=locked).count() >= slot.shift.capacity:
+            raise Conflict("This shift is full. Choose another date, or ask an organiser.")
+        signup = await SignUp.create(occurrence=locked, volunteer=actor)
+        await audit.record(actor, "shift.signed_up", locked, council=council)
+    return signup
+
+
+async def withdraw(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime | None = None) -> None:
+    """A volunteer gives up their place before the shift starts."""
+    scheme, _ = await require_helper(actor, council, slug)
+    now = utc(now)
+    slot = await find_slot(scheme, shift_id, on)
+    signup = slot.signup_of(actor)
+    if signup is None:
+        raise Conflict("You are not on this shift.")
+    if slot.starts_at <= now:
+        raise Conflict("This shift has already started. Tell an organiser if you cannot stay.")
+    async with in_transaction():
+        await SignUp.filter(id=signup.id).delete()
+        await audit.record(actor, "shift.withdrawn", slot.occurrence, council=council)
+
+
+async def drop_future_signups(scheme: Scheme, user: User, now: datetime) -> int:
+    """Someone stops helping: free their places on shifts that have not started. Call inside a transaction."""
+    ids = await SignUp.filter(volunteer=user, occurrence__shift__scheme=scheme, occurrence__starts_at__gt=now).values_list("id", flat=True)
+    return await SignUp.filter(id__in=list(ids)).delete() if ids else 0
+
+
+# Moving and cancelling a single date
+
+
+async def _tell_signed_up(slot: Slot, subject: str, body: str) -> list[OutgoingEmail]:
+    users = await User.filter(id__in=[s.volunteer_id for s in slot.signups]) if slot.signups else []
+    return [await mail.queue(u.email, subject, body) for u in users]
+
+
+async def move(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, values: dict[str, Any], now: datetime | None = None) -> Slot:
+    """An organiser moves one date of a shift (day, times or place) without touching the rest of the series."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    now = utc(now)
+    slot = await find_slot(scheme, shift_id, on)
+    if slot.cancelled:
+        raise Conflict("This shift is cancelled, so it cannot be moved.")
+    errors: dict[str, str] = {}
+    day = parse_date(values.get("date"))
+    if day is None:
+        errors["date"] = "Enter the new date, like 14/03/2025"
+    start, end = parse_time(values.get("start_time")), parse_time(values.get("end_time"))
+    if start is None:
+        errors["start_time"] = "Enter the start time, like 10:00 or 2pm"
+    if end is None:
+        errors["end_time"] = "Enter the end time, like 12:00 or 4pm"
+    elif start is not None and end == start:
+        errors["end_time"] = "The end time must be different from the start time"
+    place = one_line(values.get("place")) or slot.shift.place
+    if len(place) > 300:
+        errors["place"] = "The place must be 300 characters or fewer"
+    if errors:
+        raise Invalid(errors)
+    starts_at, ends_at = span(day, start, end)  # type: ignore[arg-type]
+    if starts_at <= now:
+        raise Invalid({"date": "The new time must be in the future"})
+    occurrence = await materialise(slot.shift, slot.on)
+    async with in_transaction():
+        await ShiftOccurrence.filter(id=occurrence.id).update(
+            starts_at=starts_at, ends_at=ends_at, place="" if place == slot.shift.place else place, moved=True
+        )
+        # A reminder about the old time is no use: let the worker send one for the new time.
+        await ShiftReminder.filter(occurrence_id=occurrence.id).delete()
+        await audit.record(actor, "shift.moved", occurrence, council=council, reason=f"{slot.on} to {starts_at:%Y-%m-%d %H:%M}")
+        moved = await find_slot(scheme, shift_id, slot.on)
+        queued = await _tell_signed_up(
+            moved,
+            f"{slot.shift.title} on {day_name(slot.starts_at)} has moved",
+            f"The {scheme.name} shift you are on has moved.\n\nWas: {slot.when}, {slot.place}\nNow: {moved.when}, {moved.place}\n\n"
+            f"If you cannot make the new time, withdraw here:\n\n{scheme_url(scheme)}/shifts/{shift_id}/{slot.on.isoformat()}\n",
+        )
+    await mail.deliver(queued)
+    return moved
+
+
+async def cancel(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, reason: str) -> Slot:
+    """An organiser cancels one date of a shift, saying why; everyone on it is told."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    slot = await find_slot(scheme, shift_id, on)
+    reason = paragraphs(reason)
+    if not reason:
+        raise Invalid({"reason": "Say why, so the volunteers know"})
+    if len(reason) > 500:
+        raise Invalid({"reason": "The reason must be 500 characters or fewer"})
+    if slot.cancelled:
+        raise Conflict("This shift is already cancelled.")
+    occurrence = await materialise(slot.shift, slot.on)
+    async with in_transaction():
+        await ShiftOccurrence.filter(id=occurrence.id).update(cancelled=True, cancel_reason=reason)
+        await audit.record(actor, "shift.cancelled", occurrence, council=council)
+        queued = await _tell_signed_up(
+            slot,
+            f"{slot.shift.title} on {day_name(slot.starts_at)} is cancelled",
+            f"The {scheme.name} shift you were on, {slot.when}, is cancelled. The organisers said:\n\n{reason}\n",
+        )
+    await mail.deliver(queued)
+    return await find_slot(scheme, shift_id, slot.on)
+
+
+async def stop(actor: User | None, council: Council, slug: str, shift_id: int, now: datetime | None = None) -> Shift:
+    """An organiser stops a weekly shift after today; later dates anyone had signed up for are cancelled and they are told."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    shift = await _shift(scheme, shift_id)
+    now = utc(now)
+    last = today(now)
+    if shift.repeat_until is not None and shift.repeat_until <= last:
+        raise Conflict("This shift has already stopped.")
+    later = await expand([shift], now, now + FURTHEST_START * 3) if shift.repeat == "weekly" else []
+    async with in_transaction():
+        shift.repeat_until = max(last, shift.starts_on - timedelta(days=1))
+        await shift.save(update_fields=["repeat_until"])
+        queued = []
+        for slot in later:
+            if slot.on > last and slot.occurrence is not None and not slot.cancelled:
+                await ShiftOccurrence.filter(id=slot.occurrence.id).update(cancelled=True, cancel_reason="The shift has stopped.")
+                queued += await _tell_signed_up(
+                    slot, f"{shift.title} on {day_name(slot.starts_at)} is cancelled",
+                    f"The {scheme.name} shift you were on, {slot.when}, is cancelled: the organisers have stopped it.\n",
+                )
+        await audit.record(actor, "shift.stopped", shift, council=council)
+    await mail.deliver(queued)
+    return shift
+
+
+# Someone's own shifts
+
+
+async def my_slots(actor: User | None, council: Council, now: datetime | None = None, start: datetime | None = None, end: datetime | None = None) -> list[Slot]:
+    """The shifts someone is signed up for in this council, from start (default: now) to end (default: a year on)."""
+    if actor is None:
+        raise Forbidden("Sign in to continue.")
+    now = utc(now)
+    start, end = start or now, end or now + FURTHEST_START
+    rows = await ShiftOccurrence.filter(
+        signups__volunteer=actor, shift__council=council, ends_at__gt=start, starts_at__lt=end
+    ).prefetch_related("signups", "shift__scheme")
+    slots = [slot_from(row.shift, row.on, row) for row in {row.id: row for row in rows}.values() if row.shift.falls_on(row.on)]
+    return sorted(slots, key=lambda s: s.starts_at)
+
+
+# Reminders
+
+
+async def send_due_reminders(now: datetime | None = None) -> int:
+    """E-mail each volunteer once about each shift starting within 24 hours, with an .ics file. Returns how many."""
+    now = utc(now)
+    soon = await ShiftOccurrence.filter(starts_at__gt=now, starts_at__lte=now + REMIND_AHEAD, cancelled=False).values_list("id", flat=True)
+    if not soon:
+        return 0
+    # Left out before the loop, so volunteers already reminded never crowd out those still waiting.
+    reminded = set(await ShiftReminder.filter(occurrence_id__in=list(soon)).values_list("occurrence_id", "volunteer_id"))
+    signups = await SignUp.filter(occurrence_id__in=list(soon)).prefetch_related("occurrence__shift__scheme", "occurrence__signups", "volunteer")
+    queued = []
+    for signup in signups:
+        row = signup.occurrence
+        if (row.id, signup.volunteer_id) in reminded or not row.shift.falls_on(row.on):
+            continue
+        slot = slot_from(row.shift, row.on, row)
+        try:
+            async with in_transaction():
+                # The unique (shift date, volunteer) row is the promise of once: a second worker's insert fails here.
+                await ShiftReminder.create(occurrence_id=row.id, volunteer_id=signup.volunteer_id)
+                queued.append(await mail.queue(
+                    signup.volunteer.email,
+                    f"Reminder: {slot.shift.title}, {clock(slot.starts_at)} {day_name(slot.starts_at)}",
+                    f"You are on the {slot.shift.scheme.name} rota:\n\n{slot.shift.title}\n{slot.when}\n{slot.place}\n\n"
+                    + ("This is a visit: tap “I’ve arrived” when you get there and “I’ve left” when you go.\n\n" if slot.shift.home_visit else "")
+                    + f"If you cannot make it, withdraw here so someone else can:\n\n{scheme_url(slot.shift.scheme)}/shifts/{slot.shift.id}/{slot.on.isoformat()}\n",
+                    attachments=[{
+                        "filename": "shift.ics",
+                        "content_type": "text/calendar",
+                        "content": ics.calendar(slot.shift.scheme.name, [slot.entry()], method="PUBLISH"),
+                    }],
+                ))
+        except IntegrityError:
+            continue
+    if queued:
+        await mail.deliver(queued)
+    return len(queued)

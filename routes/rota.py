@@ -1,0 +1,154 @@
+"""The rota: the coming shifts, the organisers' roster, adding shifts, one date's page, sign-up, and visits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from civic.errors import Conflict, Invalid
+from civic.schemes import access, lone_working, rota, safeguarding
+from civic.schemes.when import parse_date
+from routes import times  # noqa: F401 - registers the date filters
+from routes.web import current_council, current_user, flash, form_values, redirect, render
+
+
+def _number(request: Request, name: str) -> int:
+    raw = request.path_params[name]
+    return int(raw) if str(raw).isdigit() else 0
+
+
+def _on(request: Request) -> date | None:
+    return parse_date(request.path_params["on"]) if len(request.path_params["on"]) == 10 else None
+
+
+def _slot_args(request: Request) -> tuple:
+    return current_user(request), current_council(request), request.path_params["slug"], _number(request, "shift_id"), _on(request)
+
+
+# The rota and the roster
+
+
+async def rota_page(request: Request) -> Response:
+    page = await rota.rota_page(current_user(request), current_council(request), request.path_params["slug"])
+    return render(request, "rota/rota.html", {"page": page, "scheme": page.scheme})
+
+
+async def roster_page(request: Request) -> Response:
+    page = await rota.roster_page(current_user(request), current_council(request), request.path_params["slug"])
+    return render(request, "rota/roster.html", {"page": page, "scheme": page.scheme})
+
+
+# Adding a shift
+
+
+async def _shift_form(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
+    scheme, _ = await access.find_for_organiser(current_user(request), current_council(request), request.path_params["slug"])
+    context = {
+        "scheme": scheme, "values": values, "errors": errors,
+        "repeat_choices": list(rota.REPEATS.items()), "level_choices": list(safeguarding.DBS_LEVELS.items()),
+    }
+    return render(request, "rota/shift_form.html", context, status_code=status, block="form" if status == 422 else None)
+
+
+async def shift_form(request: Request) -> Response:
+    return await _shift_form(request, {"repeat": "once", "capacity": "2", "needs_dbs": "none", "public": "yes"}, {})
+
+
+async def shift_create(request: Request) -> Response:
+    values = form_values(await request.form())
+    slug = request.path_params["slug"]
+    try:
+        shift = await rota.create_shift(current_user(request), current_council(request), slug, values)
+    except Invalid as error:
+        return await _shift_form(request, values, error.errors, status=422)
+    flash(request, f"{shift.title} is on the rota.")
+    return redirect(f"/schemes/{slug}/roster")
+
+
+# One date of a shift
+
+
+async def _slot(request: Request, values: dict[str, str] | None = None, errors: dict[str, str] | None = None, refused: str = "", status: int = 200) -> Response:
+    page = await rota.slot_page(*_slot_args(request))
+    context = {"page": page, "scheme": page.scheme, "slot": page.slot, "values": page.move_values if values is None else values, "errors": errors or {}, "refused": refused or page.refusal}
+    return render(request, "rota/slot.html", context, status_code=status)
+
+
+async def slot_page(request: Request) -> Response:
+    return await _slot(request)
+
+
+async def sign_up(request: Request) -> Response:
+    try:
+        await rota.sign_up(*_slot_args(request))
+    except Conflict as error:
+        # Refused: the page again, saying why (a missing, low or lapsed check, or a full shift).
+        return await _slot(request, refused=error.message, status=409)
+    flash(request, "You are on the shift. We will email you a reminder the day before.")
+    return redirect(request.url.path.removesuffix("/signup"))
+
+
+async def withdraw(request: Request) -> Response:
+    await rota.withdraw(*_slot_args(request))
+    flash(request, "You are no longer on this shift.")
+    return redirect(request.url.path.removesuffix("/withdraw"))
+
+
+async def move(request: Request) -> Response:
+    values = form_values(await request.form())
+    try:
+        await rota.move(*_slot_args(request), values)
+    except Invalid as error:
+        return await _slot(request, values, error.errors, status=422)
+    flash(request, "This date is moved. Everyone on it has been told; the rest of the series is unchanged.")
+    return redirect(request.url.path.removesuffix("/move"))
+
+
+async def cancel(request: Request) -> Response:
+    values = form_values(await request.form())
+    try:
+        await rota.cancel(*_slot_args(request), values.get("reason", ""))
+    except Invalid as error:
+        return await _slot(request, values, error.errors, status=422)
+    flash(request, "This date is cancelled. Everyone on it has been told; the rest of the series is unchanged.")
+    return redirect(request.url.path.removesuffix("/cancel"))
+
+
+async def arrived(request: Request) -> Response:
+    await lone_working.arrived(*_slot_args(request))
+    flash(request, "Thank you. Tap “I’ve left” when you leave.")
+    return redirect(request.url.path.removesuffix("/arrived"))
+
+
+async def left(request: Request) -> Response:
+    await lone_working.left(*_slot_args(request))
+    flash(request, "Thank you. We have noted that you have left safely.")
+    return redirect(request.url.path.removesuffix("/left"))
+
+
+async def stop(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    shift = await rota.stop(current_user(request), current_council(request), slug, _number(request, "shift_id"))
+    flash(request, f"{shift.title} has stopped. Anyone on a later date has been told.")
+    return redirect(f"/schemes/{slug}/roster")
+
+
+SLOT = "/schemes/{slug}/shifts/{shift_id}/{on}"
+
+routes = [
+    Route("/schemes/{slug}/rota", rota_page, methods=["GET"], name="rota_page"),
+    Route("/schemes/{slug}/roster", roster_page, methods=["GET"], name="roster_page"),
+    Route("/schemes/{slug}/shifts/new", shift_form, methods=["GET"], name="shift_form"),
+    Route("/schemes/{slug}/shifts", shift_create, methods=["POST"], name="shift_create"),
+    Route("/schemes/{slug}/shifts/{shift_id}/stop", stop, methods=["POST"], name="shift_stop"),
+    Route(SLOT, slot_page, methods=["GET"], name="slot_page"),
+    Route(SLOT + "/signup", sign_up, methods=["POST"], name="slot_signup"),
+    Route(SLOT + "/withdraw", withdraw, methods=["POST"], name="slot_withdraw"),
+    Route(SLOT + "/move", move, methods=["POST"], name="slot_move"),
+    Route(SLOT + "/cancel", cancel, methods=["POST"], name="slot_cancel"),
+    Route(SLOT + "/arrived", arrived, methods=["POST"], name="slot_arrived"),
+    Route(SLOT + "/left", left, methods=["POST"], name="slot_left"),
+]

@@ -1,0 +1,326 @@
+"""The rota: weekly shifts across British Summer Time, single dates moved or cancelled, checks, capacity, reminders, lone working."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from civic import worker
+from civic.db import is_postgres
+from civic.errors import Conflict, Invalid
+from civic.schemes import calendars, lone_working, rota
+from civic.schemes.running import ShiftOccurrence, ShiftReminder, SignUp
+from tests.factories import create_scheme_ok, create_shift_ok, create_user_ok, create_volunteer_ok, organiser_of
+from tests.peers import need
+
+LONDON = ZoneInfo("Europe/London")
+UTC = timezone.utc
+
+
+def london(*args: int) -> datetime:
+    return datetime(*args, tzinfo=LONDON)
+
+
+async def _scheme(council, **overrides):
+    return await create_scheme_ok(council, **overrides)
+
+
+# Weekly shifts and single dates
+
+
+async def test_a_weekly_shift_keeps_its_london_time_across_the_change_to_summer_time(council):
+    scheme = await _scheme(council)
+    now = london(2031, 3, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 3, 18), now=now, repeat="weekly", start_time="10:00", end_time="12:00")
+    slots = await rota.expand([shift], now, london(2031, 4, 9))
+    assert [s.on for s in slots] == [date(2031, 3, 18), date(2031, 3, 25), date(2031, 4, 1), date(2031, 4, 8)]
+    # 10am GMT is 10:00 UTC; after the clocks go forward on 30 March, 10am BST is 09:00 UTC.
+    assert [s.starts_at.astimezone(UTC).hour for s in slots] == [10, 10, 9, 9]
+    assert {s.starts_at.astimezone(LONDON).hour for s in slots} == {10}
+    assert slots[2].when == "Tuesday 1 April 2031, 10am to midday"
+
+
+async def test_a_night_shift_ends_the_next_morning(council):
+    scheme = await _scheme(council)
+    shift = await create_shift_ok(scheme, date(2031, 6, 6), now=london(2031, 6, 1), start_time="22:00", end_time="03:00")
+    [slot] = await rota.expand([shift], london(2031, 6, 1), london(2031, 6, 10))
+    assert slot.ends_at.astimezone(LONDON) == london(2031, 6, 7, 3)
+
+
+async def test_moving_or_cancelling_one_date_leaves_the_rest_of_the_series_alone(council, mailbox):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, repeat="weekly")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)
+
+    moved = await rota.move(organiser, council, scheme.slug, shift.id, date(2031, 5, 13),
+                            {"date": "2031-05-15", "start_time": "14:00", "end_time": "16:00", "place": "The library"}, now=now)
+    assert moved.starts_at.astimezone(LONDON) == london(2031, 5, 15, 14) and moved.place == "The library"
+    await rota.cancel(organiser, council, scheme.slug, shift.id, date(2031, 5, 20), "Bank holiday")
+
+    slots = await rota.expand([shift], now, london(2031, 5, 31))
+    assert [(s.on, s.starts_at.astimezone(LONDON), s.cancelled) for s in slots] == [
+        (date(2031, 5, 6), london(2031, 5, 6, 10), False),
+        (date(2031, 5, 13), london(2031, 5, 15, 14), False),  # moved, still the 13 May date of the series
+        (date(2031, 5, 20), london(2031, 5, 20, 10), True),
+        (date(2031, 5, 27), london(2031, 5, 27, 10), False),
+    ]
+    assert slots[1].has(volunteer.user)  # sign-ups move with the date
+    told = await mailbox.wait_for(volunteer.user.email)
+    assert "Now: Thursday 15 May 2031, 2pm to 4pm, The library" in mailbox.body(told[0])
+
+
+async def test_a_date_that_is_not_in_the_series_cannot_be_signed_up_for(council):
+    scheme = await _scheme(council)
+    volunteer = await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, repeat="weekly")
+    from civic.errors import NotFound
+
+    with pytest.raises(NotFound):
+        await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 7), now=now)
+
+
+async def test_stopping_a_weekly_shift_cancels_later_dates_and_tells_those_on_them(council, mailbox):
+    scheme = await _scheme(council)
+    volunteer = await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, repeat="weekly")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 20), now=now)
+    stopped = await rota.stop(await organiser_of(scheme), council, scheme.slug, shift.id, now=london(2031, 5, 10))
+    assert [s.on for s in await rota.expand([stopped], now, london(2031, 6, 30))] == [date(2031, 5, 6)]
+    assert (await ShiftOccurrence.get(shift=shift, on=date(2031, 5, 20))).cancelled
+    assert "is cancelled" in (await mailbox.wait_for(volunteer.user.email))[0]["Subject"]
+
+
+async def test_the_shift_form_reports_every_problem_at_once(council):
+    scheme = await _scheme(council)
+    with pytest.raises(Invalid) as error:
+        await rota.create_shift(await organiser_of(scheme), council, scheme.slug, {"start_time": "25:00", "capacity": "0", "repeat": "daily"})
+    assert set(error.value.errors) == {"title", "place", "starts_on", "start_time", "end_time", "repeat", "capacity"}
+
+
+# Checks
+
+
+async def test_without_a_current_enhanced_check_a_volunteer_cannot_take_a_shift_that_needs_one(council):
+    scheme = await _scheme(council)
+    now = london(2031, 5, 1)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, needs_dbs="enhanced", capacity=10)
+
+    async def sign_up(membership):
+        return await rota.sign_up(membership.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+
+    missing = await create_volunteer_ok(scheme)
+    too_low = await create_volunteer_ok(scheme, check="standard", certified=date(2031, 1, 1))
+    lapsed = await create_volunteer_ok(scheme, check="enhanced", certified=date(2028, 1, 1))  # three years ago
+    lapses_first = await create_volunteer_ok(scheme, check="enhanced", certified=date(2028, 5, 5))  # current today, not on the day
+    with pytest.raises(Conflict, match="no check recorded for you"):
+        await sign_up(missing)
+    with pytest.raises(Conflict, match="needs an enhanced DBS check or higher. The check recorded for you is standard"):
+        await sign_up(too_low)
+    with pytest.raises(Conflict, match="needs a current enhanced DBS check.*not current on Tuesday 6 May 2031"):
+        await sign_up(lapsed)
+    with pytest.raises(Conflict, match="not current on Tuesday 6 May 2031"):
+        await sign_up(lapses_first)
+
+    current = await create_volunteer_ok(scheme, check="enhanced", certified=date(2030, 9, 1))
+    barred_lists = await create_volunteer_ok(scheme, check="enhanced-barred", certified=date(2030, 9, 1))
+    await sign_up(current)
+    await sign_up(barred_lists)
+    assert set(await SignUp.filter(occurrence__shift=shift).values_list("volunteer_id", flat=True)) == {current.user.id, barred_lists.user.id}
+
+
+async def test_only_the_schemes_volunteers_and_organisers_can_sign_up(council):
+    from civic.errors import Forbidden
+
+    scheme = await _scheme(council)
+    now = london(2031, 5, 1)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now)
+    member = await create_volunteer_ok(scheme, role="member")
+    offered = await create_volunteer_ok(scheme, status="offered")
+    for person in (member.user, offered.user, await create_user_ok(council)):
+        with pytest.raises(Forbidden):
+            await rota.sign_up(person, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+    await rota.sign_up(await organiser_of(scheme), council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+
+
+# Capacity
+
+
+async def test_a_full_shift_refuses_the_next_volunteer_and_a_withdrawal_frees_the_place(council):
+    scheme = await _scheme(council)
+    now = london(2031, 5, 1)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, capacity=2)
+    first, second, third = [await create_volunteer_ok(scheme) for _ in range(3)]
+    for person in (first, second):
+        await rota.sign_up(person.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+    with pytest.raises(Conflict, match="full"):
+        await rota.sign_up(third.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+    await rota.withdraw(first.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+    await rota.sign_up(third.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+    with pytest.raises(Conflict, match="already started"):
+        await rota.withdraw(third.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=london(2031, 5, 6, 10, 30))
+
+
+async def test_fifty_concurrent_sign_ups_to_five_places_leave_exactly_five(council):
+    need(is_postgres(), "PostgreSQL")
+    scheme = await _scheme(council)
+    now = london(2031, 5, 1)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, capacity=5)
+    people = [await create_volunteer_ok(scheme, phone="") for _ in range(50)]
+
+    async def attempt(membership):
+        try:
+            await rota.sign_up(membership.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+            return "in"
+        except Conflict:
+            return "full"
+
+    outcomes = await asyncio.gather(*(attempt(p) for p in people))
+    assert outcomes.count("in") == 5 and outcomes.count("full") == 45
+    assert await SignUp.filter(occurrence__shift=shift).count() == 5
+    assert await ShiftOccurrence.filter(shift=shift).count() == 1
+
+
+# Reminders
+
+
+def _ics(message) -> icalendar.Calendar:
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar" and attachment.get_filename() == "shift.ics"
+    return icalendar.Calendar.from_ical(attachment.get_content())
+
+
+@pytest.mark.parametrize("season, day", [("summer time", date(2031, 7, 2)), ("winter", date(2031, 12, 3))])
+async def test_each_volunteer_gets_one_reminder_with_a_calendar_file_even_when_the_worker_runs_twice(council, mailbox, season, day):
+    scheme = await _scheme(council)
+    created = london(day.year, day.month, 1)
+    soon = await create_shift_ok(scheme, day, now=created, start_time="10:00", end_time="12:30", place="St Anne's church hall", capacity=3)
+    later = await create_shift_ok(scheme, day + timedelta(days=2), now=created, capacity=3)
+    volunteers = [await create_volunteer_ok(scheme) for _ in range(2)]
+    for membership in volunteers:
+        await rota.sign_up(membership.user, council, scheme.slug, soon.id, day, now=created)
+        await rota.sign_up(membership.user, council, scheme.slug, later.id, day + timedelta(days=2), now=created)
+
+    now = london(day.year, day.month, day.day - 1, 12)  # 22 hours before
+    assert await rota.send_due_reminders(now=now) == 2
+    assert await rota.send_due_reminders(now=now + timedelta(minutes=1)) == 0
+    await worker.run_once([worker.Job("again", "civic.schemes.rota:send_due_reminders", 0)])  # the real clock: years before
+    for membership in volunteers:
+        [message] = await mailbox.wait_for(membership.user.email)
+        await asyncio.sleep(0.2)
+        assert len(mailbox.to(membership.user.email)) == 1, "exactly one reminder each"
+        [event] = _ics(message).walk("VEVENT")
+        start, end = event.decoded("dtstart"), event.decoded("dtend")
+        assert start == london(day.year, day.month, day.day, 10) and end == london(day.year, day.month, day.day, 12, 30)
+        assert str(start.tzinfo) == "Europe/London" and event["dtstart"].params["TZID"] == "Europe/London"
+        assert str(event["location"]) == "St Anne's church hall"
+        assert "Tuesday visits" in str(event["summary"])
+    assert await ShiftReminder.filter(occurrence__shift=soon).count() == 2
+    assert await ShiftReminder.filter(occurrence__shift=later).count() == 0
+
+
+async def test_a_cancelled_shift_sends_no_reminder(council, mailbox):
+    scheme = await _scheme(council)
+    created = london(2031, 8, 1)
+    shift = await create_shift_ok(scheme, date(2031, 8, 6), now=created)
+    volunteer = await create_volunteer_ok(scheme)
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 8, 6), now=created)
+    await rota.cancel(await organiser_of(scheme), council, scheme.slug, shift.id, date(2031, 8, 6), "Hall closed")
+    await rota.send_due_reminders(now=london(2031, 8, 5, 12))
+    assert await ShiftReminder.filter(occurrence__shift=shift).count() == 0
+
+
+# Lone working
+
+
+async def _visit(council, lead_email: str = ""):
+    scheme = await _scheme(council)
+    if lead_email:
+        scheme.safeguarding_lead_email = lead_email
+        await scheme.save()
+    created = london(2031, 9, 1)
+    shift = await create_shift_ok(scheme, date(2031, 9, 3), now=created, home_visit="yes", start_time="14:00", end_time="15:00")
+    volunteer = await create_volunteer_ok(scheme)
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 9, 3), now=created)
+    await lone_working.arrived(volunteer.user, council, scheme.slug, shift.id, date(2031, 9, 3), now=london(2031, 9, 3, 14, 2))
+    return scheme, shift, volunteer
+
+
+async def test_a_missed_ive_left_alerts_the_organiser_and_the_safeguarding_lead_once(council, mailbox, settings):
+    lead = f"lead-{council.id}@example.test"
+    scheme, shift, volunteer = await _visit(council, lead_email=lead)
+    organiser = await organiser_of(scheme)
+    grace = timedelta(minutes=settings.lone_working_grace_minutes)
+    assert await lone_working.alert_missed_departures(now=london(2031, 9, 3, 15) + grace - timedelta(minutes=1)) == 0
+    assert await lone_working.alert_missed_departures(now=london(2031, 9, 3, 15) + grace + timedelta(minutes=1)) == 2
+    assert await lone_working.alert_missed_departures(now=london(2031, 9, 3, 15) + grace + timedelta(minutes=5)) == 0
+    for address in (organiser.email, lead):
+        [alert] = await mailbox.wait_for(address)
+        assert str(volunteer.user) in alert["Subject"]
+        assert "They said they arrived at 2:02pm." in mailbox.body(alert)
+    assert len(mailbox.to(organiser.email)) == 1
+
+
+async def test_a_timely_ive_left_alerts_nobody(council, mailbox):
+    scheme, shift, volunteer = await _visit(council, lead_email=f"lead-{council.id}@example.test")
+    await lone_working.left(volunteer.user, council, scheme.slug, shift.id, date(2031, 9, 3), now=london(2031, 9, 3, 15, 5))
+    assert await lone_working.alert_missed_departures(now=london(2031, 9, 3, 18)) == 0
+    assert (await SignUp.get(volunteer=volunteer.user)).alerted_at is None
+
+
+async def test_only_visits_have_arrived_and_left(council):
+    scheme = await _scheme(council)
+    shift = await create_shift_ok(scheme, date(2031, 9, 3), now=london(2031, 9, 1))
+    volunteer = await create_volunteer_ok(scheme)
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 9, 3), now=london(2031, 9, 1))
+    with pytest.raises(Conflict, match="not a visit"):
+        await lone_working.arrived(volunteer.user, council, scheme.slug, shift.id, date(2031, 9, 3), now=london(2031, 9, 3, 10))
+
+
+# Calendars
+
+
+async def test_the_scheme_feed_has_public_shifts_and_events_but_never_visits(council):
+    from civic.schemes import events
+
+    scheme = await _scheme(council)
+    now = datetime.now(UTC)
+    tomorrow = (now + timedelta(days=2)).astimezone(LONDON).date()
+    await create_shift_ok(scheme, tomorrow, title="Pantry shift", public="yes")
+    await create_shift_ok(scheme, tomorrow, title="Private shift")
+    await create_shift_ok(scheme, tomorrow, title="Home visits", public="yes", home_visit="yes")
+    await events.create_event(await organiser_of(scheme), council, scheme.slug, {
+        "title": "Coffee morning", "place": "The hall", "date": tomorrow.isoformat(), "start_time": "10:00", "end_time": "11:00",
+    })
+    feed = icalendar.Calendar.from_ical(await calendars.scheme_feed(council, scheme.slug))
+    assert sorted(str(e["summary"]) for e in feed.walk("VEVENT")) == [f"Coffee morning ({scheme.name})", f"Pantry shift ({scheme.name})"]
+    assert feed.walk("VTIMEZONE")[0]["tzid"] == "Europe/London"
+
+
+async def test_a_personal_feed_lists_my_shifts_and_stops_working_when_revoked(council):
+    from civic.errors import NotFound
+
+    scheme = await _scheme(council)
+    volunteer = await create_volunteer_ok(scheme)
+    day = (datetime.now(UTC) + timedelta(days=3)).astimezone(LONDON).date()
+    mine = await create_shift_ok(scheme, day, title="Mine")
+    await create_shift_ok(scheme, day, title="Not mine")
+    await rota.sign_up(volunteer.user, council, scheme.slug, mine.id, day)
+    url = await calendars.new_feed(volunteer.user, council)
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    feed = icalendar.Calendar.from_ical(await calendars.personal_feed(council, token))
+    assert [str(e["summary"]) for e in feed.walk("VEVENT")] == [f"Mine ({scheme.name})"]
+    assert await calendars.current_feed(volunteer.user, council) == url
+    await calendars.revoke_feed(volunteer.user, council)
+    with pytest.raises(NotFound):
+        await calendars.personal_feed(council, token)
+    newer = await calendars.new_feed(volunteer.user, council)
+    assert newer != url

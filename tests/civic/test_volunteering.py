@@ -1,0 +1,312 @@
+"""Volunteers and members, safeguarding checks, help requests and events, through the domain functions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from tortoise import Tortoise
+
+from civic.errors import Conflict, Forbidden, Invalid, NotFound
+from civic.schemes import events, help_requests, rota, safeguarding, volunteers
+from civic.schemes.models import Membership
+from civic.schemes.running import Assignment, ContactConsent, HelpRequest, SignUp
+from tests.factories import (
+    HELP_REQUEST,
+    create_help_request_ok,
+    create_scheme_ok,
+    create_shift_ok,
+    create_user_ok,
+    create_volunteer_ok,
+    organiser_of,
+    postcode_in,
+)
+
+LONDON = ZoneInfo("Europe/London")
+
+
+# Offering to volunteer
+
+
+async def test_offering_to_volunteer_records_the_exact_wording_and_time_of_consent(council, mailbox):
+    scheme = await create_scheme_ok(council, name="Abbey Befriending")
+    resident = await create_user_ok(council)
+    before = datetime.now(timezone.utc)
+    membership = await volunteers.offer(resident, council, scheme.slug, {"role": "volunteer", "phone": "07700 900 456", "note": "Weekday mornings", "consent": "yes"})
+    assert (membership.role, membership.status) == ("volunteer", "offered")
+    consent = await ContactConsent.get(membership=membership)
+    assert consent.wording == volunteers.consent_wording(scheme)
+    assert "the organisers of Abbey Befriending may see my name, my email address and any phone number" in consent.wording
+    assert consent.given_at >= before - timedelta(seconds=1) and consent.phone == "07700 900 456"
+    organiser = await organiser_of(scheme)
+    assert "wants to join" in (await mailbox.wait_for(organiser.email))[0]["Subject"]
+
+
+async def test_an_offer_without_consent_is_refused_with_every_problem(council):
+    scheme = await create_scheme_ok(council)
+    with pytest.raises(Invalid) as error:
+        await volunteers.offer(await create_user_ok(council), council, scheme.slug, {"role": "boss", "phone": "12", "note": "x" * 1001})
+    assert set(error.value.errors) == {"role", "phone", "note", "consent"}
+    assert not await ContactConsent.filter(scheme=scheme).exists()
+
+
+async def test_organisers_accept_decline_set_roles_and_remove_people(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    keen, unsure = await create_user_ok(council), await create_user_ok(council)
+    yes = await volunteers.offer(keen, council, scheme.slug, {"role": "volunteer", "consent": "yes"})
+    no = await volunteers.offer(unsure, council, scheme.slug, {"role": "member", "consent": "yes"})
+    await volunteers.accept(organiser, council, scheme.slug, yes.id)
+    await volunteers.decline(organiser, council, scheme.slug, no.id, "We are full")
+    assert "Welcome to" in (await mailbox.wait_for(keen.email))[0]["Subject"]
+    assert "We are full" in mailbox.body((await mailbox.wait_for(unsure.email))[0])
+    assert await ContactConsent.filter(membership=no, withdrawn_at__isnull=True).count() == 0  # details no longer shown
+
+    await volunteers.set_role(organiser, council, scheme.slug, yes.id, "organiser")
+    assert (await Membership.get(id=yes.id)).role == "organiser"
+    await volunteers.remove(organiser, council, scheme.slug, yes.id)
+    assert (await Membership.get(id=yes.id)).status == "removed"
+    with pytest.raises(Forbidden):
+        await volunteers.accept(keen, council, scheme.slug, no.id)
+
+
+async def test_the_last_organiser_cannot_be_removed_demoted_or_leave(council):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    mine = await Membership.get(scheme=scheme, user=organiser)
+    with pytest.raises(Conflict):
+        await volunteers.set_role(organiser, council, scheme.slug, mine.id, "volunteer")
+    with pytest.raises(Conflict):
+        await volunteers.remove(organiser, council, scheme.slug, mine.id)
+    with pytest.raises(Conflict):
+        await volunteers.leave(organiser, council, scheme.slug)
+
+
+async def test_leaving_withdraws_consent_frees_future_shifts_and_hands_back_jobs(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    day = (datetime.now(timezone.utc) + timedelta(days=3)).astimezone(LONDON).date()
+    shift = await create_shift_ok(scheme, day)
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, day)
+    request = await create_help_request_ok(scheme, home_visit="no")
+    await help_requests.assign(organiser, council, scheme.slug, request.id, [str(volunteer.user.id)])
+
+    await volunteers.leave(volunteer.user, council, scheme.slug)
+    assert (await Membership.get(id=volunteer.id)).status == "left"
+    assert await ContactConsent.filter(membership_id=volunteer.id, withdrawn_at__isnull=True).count() == 0
+    assert not await SignUp.filter(volunteer=volunteer.user).exists()
+    assert (await HelpRequest.get(id=request.id)).status == "open"
+    assert (await Assignment.get(help_request=request)).status == "withdrawn"
+    people = await volunteers.people_page(organiser, council, scheme.slug)
+    assert volunteer.user.id not in {p.user.id for p in people.people + people.offers}
+
+
+async def test_only_organisers_see_the_people_page(council):
+    scheme = await create_scheme_ok(council)
+    volunteer = await create_volunteer_ok(scheme)
+    officer = await create_user_ok(council, role="officer")
+    for someone in (volunteer.user, officer, await create_user_ok(council)):
+        with pytest.raises(Forbidden):
+            await volunteers.people_page(someone, council, scheme.slug)
+    page = await volunteers.people_page(await organiser_of(scheme), council, scheme.slug)
+    [person] = [p for p in page.people if p.user.id == volunteer.user.id]
+    assert person.consent.phone == "07700 900 123"
+
+
+# Safeguarding checks
+
+
+async def test_a_check_is_current_for_the_configured_days(council, settings):
+    scheme = await create_scheme_ok(council)
+    volunteer = await create_volunteer_ok(scheme)
+    check = await safeguarding.record_check(
+        await organiser_of(scheme), council, scheme.slug, volunteer.id,
+        {"level": "enhanced-barred", "certificate_date": "14/03/2024", "checked_by": "Gwen Roberts"},
+    )
+    lapses = date(2024, 3, 14) + timedelta(days=settings.dbs_valid_days)
+    assert safeguarding.lapses_on(check) == lapses
+    assert safeguarding.status_of(check, lapses - timedelta(days=1)).current
+    assert not safeguarding.status_of(check, lapses).current
+    assert safeguarding.status_of(check, lapses).summary == f"Enhanced with barred lists, lapsed on {lapses:%A} {lapses.day} {lapses:%B %Y}"
+
+
+async def test_recording_a_check_reports_every_problem(council):
+    scheme = await create_scheme_ok(council)
+    volunteer = await create_volunteer_ok(scheme)
+    with pytest.raises(Invalid) as error:
+        await safeguarding.record_check(await organiser_of(scheme), council, scheme.slug, volunteer.id, {"level": "enhanced", "certificate_date": "31/02/2024"})
+    assert set(error.value.errors) == {"certificate_date", "checked_by"}
+
+
+async def test_organisers_are_reminded_once_before_a_check_lapses(council, mailbox, settings):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    certified = date(2030, 6, 1)
+    volunteer = await create_volunteer_ok(scheme, check="enhanced", certified=certified)
+    lapses = certified + timedelta(days=settings.dbs_valid_days)
+    early = datetime.combine(lapses - timedelta(days=45), datetime.min.time(), tzinfo=timezone.utc)
+    soon = datetime.combine(lapses - timedelta(days=20), datetime.min.time(), tzinfo=timezone.utc)
+    await safeguarding.remind_lapsing_checks(now=early)
+    assert not mailbox.to(organiser.email)
+    await safeguarding.remind_lapsing_checks(now=soon)
+    await safeguarding.remind_lapsing_checks(now=soon + timedelta(days=1))
+    [reminder] = await mailbox.wait_for(organiser.email)
+    assert "about to lapse" in reminder["Subject"]
+    assert f"{volunteer.user}'s enhanced DBS check" in mailbox.body(reminder)
+    assert len(mailbox.to(organiser.email)) == 1
+
+
+# Help requests
+
+
+async def test_a_help_request_keeps_who_and_where_encrypted_at_rest(council):
+    scheme = await create_scheme_ok(council)
+    request = await create_help_request_ok(scheme, first_name="Maud", street="Mill Lane", phone="01632 960 555")
+    connection = Tortoise.get_connection("default")
+    [row] = await connection.execute_query_dict(f"SELECT * FROM scheme_help_request WHERE id = {request.id}")
+    stored = b"".join(bytes(v) for v in row.values() if isinstance(v, (bytes, memoryview)))
+    for secret in (b"Maud", b"Mill Lane", b"01632 960 555", b"shopping", postcode_in(council).encode()):
+        assert secret not in stored
+    again = await HelpRequest.get(id=request.id)
+    assert (again.first_name, again.street, again.phone) == ("Maud", "Mill Lane", "01632 960 555")
+
+
+async def test_asking_for_help_checks_every_field(council):
+    scheme = await create_scheme_ok(council)
+    with pytest.raises(Invalid) as error:
+        await help_requests.ask(await create_user_ok(council), council, scheme.slug, {"contact_by": "phone", "postcode": "nope"})
+    assert set(error.value.errors) == {"first_name", "what", "when_needed", "house", "street", "postcode", "home_visit", "phone"}
+
+
+async def test_a_scheme_that_visits_in_pairs_needs_two_volunteers_for_a_home_visit(council):
+    scheme = await create_scheme_ok(council)
+    scheme.visit_in_pairs = True
+    await scheme.save()
+    organiser = await organiser_of(scheme)
+    first, second = await create_volunteer_ok(scheme), await create_volunteer_ok(scheme)
+    visit = await create_help_request_ok(scheme, home_visit="yes")
+    with pytest.raises(Invalid, match="in pairs: choose two volunteers"):
+        await help_requests.assign(organiser, council, scheme.slug, visit.id, [str(first.user.id)])
+    matched = await help_requests.assign(organiser, council, scheme.slug, visit.id, [str(first.user.id), str(second.user.id)])
+    assert matched.status == "matched"
+    call = await create_help_request_ok(scheme, home_visit="no")
+    with pytest.raises(Invalid, match="Choose one volunteer"):
+        await help_requests.assign(organiser, council, scheme.slug, call.id, [str(first.user.id), str(second.user.id)])
+
+
+async def test_a_matched_volunteer_sees_only_what_the_job_needs_and_the_address_once_they_accept(council):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer, bystander = await create_volunteer_ok(scheme), await create_volunteer_ok(scheme)
+    request = await create_help_request_ok(scheme, home_visit="no")
+    await help_requests.assign(organiser, council, scheme.slug, request.id, [str(volunteer.user.id)])
+    job = await help_requests.job_page(volunteer.user, council, scheme.slug, request.id)
+    assert (job.first_name, job.street, job.when_needed, job.what) == ("Maud", "Mill Lane", "Tuesday mornings", HELP_REQUEST["what"])
+    assert job.address == ""
+    assert not hasattr(job, "phone") and not hasattr(job, "postcode")
+    job = await help_requests.accept_job(volunteer.user, council, scheme.slug, request.id)
+    assert job.address == f"Flat 2, 14, Mill Lane, {postcode_in(council)}"
+    for outsider in (bystander.user, organiser, await create_user_ok(council, role="officer")):
+        with pytest.raises(NotFound):
+            await help_requests.job_page(outsider, council, scheme.slug, request.id)
+
+
+async def test_a_volunteer_who_cannot_help_sends_the_request_back_to_open(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    request = await create_help_request_ok(scheme, home_visit="no")
+    await help_requests.assign(organiser, council, scheme.slug, request.id, [str(volunteer.user.id)])
+    await help_requests.decline_job(volunteer.user, council, scheme.slug, request.id)
+    assert (await HelpRequest.get(id=request.id)).status == "open"
+    messages = await mailbox.wait_for(organiser.email, count=2)
+    assert "needs another volunteer" in messages[-1]["Subject"]
+
+
+async def test_the_requester_is_emailed_at_each_step_and_can_cancel_with_a_reason(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Zofia Nowak"))
+    requester = await create_user_ok(council)
+    first = await create_help_request_ok(scheme, requester, home_visit="no")
+    await help_requests.assign(organiser, council, scheme.slug, first.id, [str(volunteer.user.id)])
+    await help_requests.accept_job(volunteer.user, council, scheme.slug, first.id)
+    await help_requests.mark_done(volunteer.user, council, scheme.slug, first.id)
+    second = await create_help_request_ok(scheme, requester)
+    with pytest.raises(Invalid):
+        await help_requests.cancel_as_requester(requester, council, second.id, "")
+    await help_requests.cancel_as_requester(requester, council, second.id, "My daughter is visiting instead")
+    subjects = [m["Subject"] for m in await mailbox.wait_for(requester.email, count=5)]
+    assert subjects == [
+        f"Your request for help from {scheme.name}",
+        f"{scheme.name} has matched you with a volunteer",
+        f"Your request for help from {scheme.name} is done",
+        f"Your request for help from {scheme.name}",
+        f"Your request for help from {scheme.name} is cancelled",
+    ]
+    assert "matched your request with Zofia" in mailbox.body(mailbox.to(requester.email)[1])
+    assert (await HelpRequest.get(id=second.id)).cancel_reason == "My daughter is visiting instead"
+    with pytest.raises(NotFound):
+        await help_requests.requester_page(await create_user_ok(council), council, second.id)
+
+
+async def test_only_organisers_see_a_schemes_help_requests(council):
+    scheme = await create_scheme_ok(council)
+    await create_help_request_ok(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    for someone in (volunteer.user, await create_user_ok(council, role="officer"), await create_user_ok(council, role="admin")):
+        with pytest.raises(Forbidden):
+            await help_requests.scheme_requests(someone, council, scheme.slug)
+    _, grouped = await help_requests.scheme_requests(await organiser_of(scheme), council, scheme.slug)
+    assert len(grouped["open"]) == 1
+
+
+# Events
+
+
+async def test_an_event_takes_replies_up_to_its_capacity(council):
+    scheme = await create_scheme_ok(council)
+    day = (datetime.now(timezone.utc) + timedelta(days=5)).astimezone(LONDON).date()
+    event = await events.create_event(await organiser_of(scheme), council, scheme.slug, {
+        "title": "Coffee morning", "place": "The hall", "date": day.isoformat(), "start_time": "10:00", "end_time": "11:30", "capacity": "2",
+    })
+    first, second, third = [await create_user_ok(council) for _ in range(3)]
+    await events.reply(first, council, scheme.slug, event.id)
+    await events.reply(second, council, scheme.slug, event.id)
+    with pytest.raises(Conflict, match="full"):
+        await events.reply(third, council, scheme.slug, event.id)
+    await events.cancel_reply(first, council, scheme.slug, event.id)
+    await events.reply(third, council, scheme.slug, event.id)
+    page = await events.event_page(await organiser_of(scheme), council, scheme.slug, event.id)
+    assert page.coming == 2 and page.places_left == 0 and sorted(page.names) == sorted([str(second), str(third)])
+    assert (await events.event_page(second, council, scheme.slug, event.id)).names == []  # only organisers see who
+
+
+# Demo data
+
+
+async def test_the_demo_has_volunteers_with_and_without_checks_a_rota_with_gaps_requests_and_an_event(database):
+    from civic import demo
+    from civic.councils import Council
+    from civic.demo.foundation import COUNCIL
+    from civic.schemes.models import Scheme
+    from civic.schemes.running import Event, SafeguardingCheck, Shift
+
+    await Council.get_or_create(slug="northmere", defaults={**COUNCIL, "hostnames": "northmere.test"})
+    await demo.seed()
+    council = await Council.get(slug="northmere")
+    scheme = await Scheme.get(council=council, slug="abbey-befriending-circle")
+    volunteers = await Membership.filter(scheme=scheme, role="volunteer", status="active").values_list("id", flat=True)
+    checked = await SafeguardingCheck.filter(membership_id__in=volunteers).count()
+    assert 0 < checked < len(volunteers)
+    shifts = list(await Shift.filter(scheme=scheme))
+    assert {s.repeat for s in shifts} == {"weekly"}
+    page = await rota.roster_page(await organiser_of(scheme), council, scheme.slug)
+    assert page.gaps > 0 and any(slot.signups for slot in page.slots)
+    assert {r.status for r in await HelpRequest.filter(scheme=scheme)} == {"open", "matched"}
+    assert await Event.filter(scheme=scheme).count() == 1
+    counts = (len(shifts), await HelpRequest.filter(scheme=scheme).count(), await ContactConsent.filter(scheme=scheme).count())
+    await demo.seed()
+    assert (await Shift.filter(scheme=scheme).count(), await HelpRequest.filter(scheme=scheme).count(), await ContactConsent.filter(scheme=scheme).count()) == counts

@@ -1,0 +1,173 @@
+"""Journeys through running a scheme on a 360×740 phone: asking for help, matching a pair, volunteering and the rota."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+from playwright.async_api import expect
+
+from civic.schemes.models import Scheme
+from civic.schemes.when import today
+from tests.e2e.conftest import signin_in_browser
+from tests.factories import create_scheme_ok, create_shift_ok, create_user_ok, create_volunteer_ok, organiser_of, postcode_in
+
+
+async def _fits_the_phone(page) -> None:
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+async def _as(page, live_server, user) -> None:
+    await page.context.clear_cookies()
+    await signin_in_browser(page, live_server, user)
+
+
+def _link(mailbox, message) -> str:
+    return re.search(r"(http://\S+)", mailbox.body(message)).group(1)  # type: ignore[union-attr]
+
+
+async def test_a_resident_asks_a_befriending_scheme_for_help_and_a_pair_of_volunteers_is_matched(phone, live_server, e2e_council, mailbox, check_accessibility):
+    tag = uuid.uuid4().hex[:6]
+    scheme = await create_scheme_ok(e2e_council, name=f"Befriending {tag}", categories=["befriending"])
+    await Scheme.filter(id=scheme.id).update(visit_in_pairs=True)
+    organiser = await organiser_of(scheme)
+    zofia = await create_volunteer_ok(scheme, user=await create_user_ok(e2e_council, display_name=f"Zofia {tag}"))
+    kwame = await create_volunteer_ok(scheme, user=await create_user_ok(e2e_council, display_name=f"Kwame {tag}"))
+    requester = await create_user_ok(e2e_council, display_name="Maud Jenkins")
+
+    # The resident asks for help from the scheme's page.
+    await _as(phone, live_server, requester)
+    await phone.goto(f"/schemes/{scheme.slug}")
+    await phone.get_by_role("link", name="Ask for help").click()
+    await phone.wait_for_url(f"**/schemes/{scheme.slug}/ask")
+    await check_accessibility(phone)
+    await phone.get_by_role("button", name="Send my request").click()
+    await phone.locator(".govuk-error-summary").wait_for()
+    await check_accessibility(phone)
+    await phone.get_by_label("What do you need help with?").fill("A weekly chat over a cup of tea")
+    await phone.get_by_label("When do you need help?").fill("Tuesday mornings")
+    await phone.get_by_role("group", name="Does someone need to come to your home?").get_by_label("Yes").check()
+    await phone.get_by_label("House number or name, and flat").fill("Flat 2, 14")
+    await phone.get_by_label("Street").fill(f"Mill Lane {tag}")
+    await phone.get_by_label("Postcode").fill(postcode_in(e2e_council))
+    await phone.get_by_role("group", name="How should the organisers contact you?").get_by_label("By email").check()
+    await phone.get_by_role("button", name="Send my request").click()
+    await phone.wait_for_url(re.compile(r"/help-requests/\d+$"))
+    requester_page = phone.url
+    await expect(phone.locator("#status")).to_have_text("Open")
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    assert (await mailbox.wait_for(requester.email))[0]["Subject"] == f"Your request for help from {scheme.name}"
+    [told] = await mailbox.wait_for(organiser.email)
+
+    # The organiser opens it from the e-mail and matches two volunteers: the scheme visits in pairs.
+    await _as(phone, live_server, organiser)
+    await phone.goto(_link(mailbox, told))
+    await expect(phone.get_by_role("heading", level=1)).to_have_text("Request from Maud")
+    await check_accessibility(phone)
+    await phone.get_by_label(f"Zofia {tag}").check()
+    await phone.get_by_role("button", name="Match and tell them").click()
+    await expect(phone.locator(".govuk-error-summary")).to_contain_text("in pairs: choose two volunteers")
+    await phone.get_by_label(f"Kwame {tag}").check()
+    await phone.get_by_role("button", name="Match and tell them").click()
+    await expect(phone.locator(".govuk-notification-banner")).to_contain_text("Matched")
+    await expect(phone.locator("#status")).to_have_text("Matched")
+    await phone.goto(f"/schemes/{scheme.slug}/requests")
+    await check_accessibility(phone)
+
+    # Each volunteer is asked by e-mail; Zofia sees only what the job needs, accepts, then sees the address.
+    [asked] = await mailbox.wait_for(zofia.user.email)
+    await mailbox.wait_for(kwame.user.email)
+    await _as(phone, live_server, zofia.user)
+    await phone.goto(_link(mailbox, asked))
+    await expect(phone.get_by_role("heading", level=1)).to_have_text("Help Maud")
+    job = await phone.locator("#job").inner_text()
+    assert f"Mill Lane {tag}" in job and "Tuesday mornings" in job and "A weekly chat" in job and "With\nKwame" in job
+    assert "Flat 2" not in job and postcode_in(e2e_council) not in job and requester.email not in await phone.content()
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    await phone.get_by_role("button", name="Accept the job").click()
+    await expect(phone.locator("#where")).to_contain_text(f"Flat 2, 14, Mill Lane {tag}, {postcode_in(e2e_council)}")
+    await check_accessibility(phone)
+    assert any("accepted a job" in m["Subject"] for m in await mailbox.wait_for(organiser.email, count=2))
+
+    # The requester's page says matched, and they were told by e-mail.
+    await _as(phone, live_server, requester)
+    await phone.goto(requester_page)
+    await expect(phone.locator("#status")).to_have_text("Matched")
+    await expect(phone.locator("#status-text")).to_contain_text("matched you with a volunteer")
+    matched = (await mailbox.wait_for(requester.email, count=2))[1]
+    assert matched["Subject"] == f"{scheme.name} has matched you with a volunteer"
+    assert "matched your request with Zofia and Kwame" in mailbox.body(matched)
+
+
+async def test_a_resident_volunteers_is_checked_and_takes_a_shift_that_needs_an_enhanced_check(phone, live_server, e2e_council, mailbox, check_accessibility):
+    tag = uuid.uuid4().hex[:6]
+    scheme = await create_scheme_ok(e2e_council, name=f"Youth club {tag}")
+    organiser = await organiser_of(scheme)
+    day = today(datetime.now(timezone.utc)) + timedelta(days=3)
+    shift = await create_shift_ok(scheme, day, title=f"Youth night {tag}", needs_dbs="enhanced", repeat="weekly", capacity=2)
+    resident = await create_user_ok(e2e_council, display_name=f"Dewi {tag}")
+
+    await _as(phone, live_server, resident)
+    await phone.goto(f"/schemes/{scheme.slug}")
+    await phone.get_by_role("link", name="Volunteer or join").click()
+    await check_accessibility(phone)
+    await phone.get_by_label("Phone number (optional)").fill("07700 900 456")
+    await phone.get_by_label(re.compile("^I agree that the organisers")).check()
+    await phone.get_by_role("button", name="Send my offer").click()
+    await phone.wait_for_url(f"**/schemes/{scheme.slug}")
+    await expect(phone.locator("#membership")).to_contain_text("You have offered to join as a volunteer")
+
+    # The organiser accepts, then records the enhanced check they saw.
+    await _as(phone, live_server, organiser)
+    await phone.goto(f"/schemes/{scheme.slug}/people")
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    await phone.get_by_role("button", name=f"Accept Dewi {tag}").click()
+    await phone.get_by_role("link", name=f"Dewi {tag}").click()
+    await check_accessibility(phone)
+    await phone.get_by_label("Enhanced with barred lists").check()
+    await phone.get_by_label("Date on the certificate").fill(f"{date.today():%d/%m/%Y}")
+    await phone.get_by_label("Who saw the certificate").fill("Gwen Roberts")
+    await phone.get_by_role("button", name="Record check").click()
+    await expect(phone.locator("#check-summary")).to_contain_text("Enhanced with barred lists, current until")
+
+    # The volunteer takes the shift from the rota.
+    await _as(phone, live_server, resident)
+    await phone.goto(f"/schemes/{scheme.slug}/rota")
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    await phone.locator(f"#slot-{shift.id}-{day.isoformat()}").get_by_role("link", name=f"Youth night {tag}").click()
+    await check_accessibility(phone)
+    await phone.get_by_role("button", name="Sign up for this shift").click()
+    await expect(phone.locator(".govuk-notification-banner")).to_contain_text("You are on the shift")
+    await phone.goto("/volunteering")
+    await expect(phone.locator("#shifts + ul")).to_contain_text(f"Youth night {tag}")
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+
+    # The organiser's roster shows who is on it and the gap left.
+    await _as(phone, live_server, organiser)
+    await phone.goto(f"/schemes/{scheme.slug}/roster")
+    card = phone.locator(f"#slot-{shift.id}-{day.isoformat()}")
+    await expect(card).to_contain_text(f"On it: Dewi {tag}")
+    await expect(card).to_contain_text("1 of 2 places unfilled")
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    for form in ("shifts/new", "events/new", "safeguarding"):
+        await phone.goto(f"/schemes/{scheme.slug}/{form}")
+        await check_accessibility(phone)
+        await _fits_the_phone(phone)
+
+
+async def test_without_javascript_a_volunteer_without_a_check_is_told_why_they_cannot_sign_up(phone_without_js, live_server, e2e_council):
+    scheme = await create_scheme_ok(e2e_council)
+    day = today(datetime.now(timezone.utc)) + timedelta(days=3)
+    shift = await create_shift_ok(scheme, day, needs_dbs="enhanced")
+    volunteer = await create_volunteer_ok(scheme)
+    await signin_in_browser(phone_without_js, live_server, volunteer.user)
+    await phone_without_js.goto(f"/schemes/{scheme.slug}/shifts/{shift.id}/{day.isoformat()}")
+    assert "no check recorded for you" in await phone_without_js.locator("#refused").inner_text()
+    assert await phone_without_js.get_by_role("button", name="Sign up for this shift").count() == 0

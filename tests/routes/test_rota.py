@@ -1,0 +1,238 @@
+"""Running a scheme through the app: joining, people and checks, help requests and jobs, the rota, visits, events, feeds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import icalendar
+
+from civic.schemes import help_requests, rota
+from civic.schemes.models import Membership
+from civic.schemes.running import ContactConsent, SignUp
+from civic.schemes.when import LONDON, today
+from tests.factories import (
+    Browser,
+    create_help_request_ok,
+    create_scheme_ok,
+    create_shift_ok,
+    create_user_ok,
+    create_volunteer_ok,
+    field_error,
+    html,
+    organiser_of,
+    postcode_in,
+    text_of,
+)
+from tests.routes.permissions import rota as matrix
+from tests.routes.test_permissions import _world
+
+
+async def test_each_route_answers_the_schemes_own_people_as_it_should(app, council):
+    world = await _world(council)
+    values = await matrix.setup(world)
+    mismatches = []
+    for case in matrix.CASES:
+        for role in matrix.SCHEME_ROLES:
+            if case.fresh:
+                values = await matrix.setup(world)
+            async with Browser(app, council) as browser:
+                await browser.signin_as(world.people[role])
+                path = case.path.format(**values)
+                if case.method == "GET":
+                    response = await browser.get(path)
+                else:
+                    response = await browser.post(path, {k: str(v).format(role=role, **values) for k, v in case.data.items()})
+            if response.status_code != case.expect[role]:
+                mismatches.append(f"{case.method} {path} as {role}: {response.status_code}, expected {case.expect[role]}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def _next_week() -> date:
+    return today(datetime.now(timezone.utc)) + timedelta(days=7)
+
+
+# Joining
+
+
+async def test_offering_to_join_without_consent_shows_every_error_and_keeps_what_was_typed(client, council):
+    scheme = await create_scheme_ok(council)
+    await client.signin_as(await create_user_ok(council))
+    form = await client.get(f"/schemes/{scheme.slug}/join")
+    wording = text_of(form, "label[for=consent]")[0]
+    assert wording.startswith(f"I agree that the organisers of {scheme.name} may see my name")
+    response = await client.post(f"/schemes/{scheme.slug}/join", {"role": "volunteer", "note": "Mornings", "phone": "123"})
+    assert response.status_code == 422
+    assert field_error(response, "consent") == "To join, agree to share your contact details with the organisers"
+    assert "UK phone number" in field_error(response, "phone")
+    assert html(response).css_first("#note").text() == "Mornings"
+    response = await client.post(f"/schemes/{scheme.slug}/join", {"role": "volunteer", "phone": "07700 900 321", "consent": "yes"})
+    assert response.status_code == 303
+    consent = await ContactConsent.get(scheme=scheme)
+    assert consent.wording == wording
+
+
+async def test_htmx_gets_only_the_form_back_with_its_errors(client, council):
+    scheme = await create_scheme_ok(council)
+    await client.signin_as(await create_user_ok(council))
+    response = await client.post(f"/schemes/{scheme.slug}/ask", {"what": "A lift"}, headers={"HX-Request": "true"})
+    assert response.status_code == 422 and "<html" not in response.text
+    assert html(response).css_first("#ask-form") is not None
+    assert field_error(response, "street") == "Enter your street"
+    assert html(response).css_first("#what").text() == "A lift"
+
+
+async def test_organisers_see_contact_details_and_accept_an_offer(client, council, mailbox):
+    scheme = await create_scheme_ok(council)
+    offered = await create_volunteer_ok(scheme, status="offered", phone="07700 900 777")
+    await client.signin_as(await organiser_of(scheme))
+    people = await client.get(f"/schemes/{scheme.slug}/people")
+    card = html(people).css_first(f"#offer-{offered.id}")
+    assert offered.user.email in card.text() and "07700 900 777" in card.text()
+    response = await client.post(f"/schemes/{scheme.slug}/people/{offered.id}/accept")
+    assert response.status_code == 303
+    assert (await Membership.get(id=offered.id)).status == "active"
+    assert (await mailbox.wait_for(offered.user.email))[0]["Subject"] == f"Welcome to {scheme.name}"
+
+
+async def test_a_volunteer_sees_no_one_elses_contact_details(client, council):
+    scheme = await create_scheme_ok(council)
+    volunteer = await create_volunteer_ok(scheme)
+    other = await create_volunteer_ok(scheme, phone="07700 900 888")
+    await client.signin_as(volunteer.user)
+    for path in (f"/schemes/{scheme.slug}", f"/schemes/{scheme.slug}/rota", f"/schemes/{scheme.slug}/people"):
+        response = await client.get(path)
+        assert other.user.email not in response.text and "07700 900 888" not in response.text
+
+
+async def test_recording_a_check_shows_when_it_lapses(client, council, settings):
+    scheme = await create_scheme_ok(council)
+    volunteer = await create_volunteer_ok(scheme)
+    await client.signin_as(await organiser_of(scheme))
+    bad = await client.post(f"/schemes/{scheme.slug}/people/{volunteer.id}/check", {"level": "enhanced", "certificate_date": "tomorrow"})
+    assert bad.status_code == 422 and field_error(bad, "checked_by")
+    response = await client.post(f"/schemes/{scheme.slug}/people/{volunteer.id}/check",
+                                 {"level": "enhanced", "certificate_date": "01/02/2025", "checked_by": "Gwen Roberts"})
+    page = await client.follow(response)
+    last = date(2025, 2, 1) + timedelta(days=settings.dbs_valid_days - 1)
+    assert text_of(page, "#check-summary")[0].startswith(f"Enhanced, current until {last:%A} {last.day} {last:%B %Y}")
+
+
+# Help requests
+
+
+async def test_asking_for_help_leads_to_a_page_only_the_requester_sees(app, client, council):
+    scheme = await create_scheme_ok(council)
+    requester = await create_user_ok(council, display_name="Maud Jenkins")
+    await client.signin_as(requester)
+    form = await client.get(f"/schemes/{scheme.slug}/ask")
+    assert html(form).css_first("#first_name").attributes["value"] == "Maud"
+    response = await client.post(f"/schemes/{scheme.slug}/ask", {
+        "what": "A chat", "when_needed": "Mondays", "home_visit": "yes", "first_name": "Maud", "house": "14", "street": "Mill Lane",
+        "postcode": postcode_in(council), "contact_by": "email",
+    })
+    page = await client.follow(response)
+    assert text_of(page, "#status .govuk-tag") == ["Open"]
+    async with Browser(app, council) as stranger:
+        await stranger.signin_as(await create_user_ok(council))
+        assert (await stranger.get(response.headers["location"])).status_code == 404
+
+
+async def test_a_matched_volunteer_sees_the_address_only_after_accepting(client, council):
+    scheme = await create_scheme_ok(council)
+    volunteer = await create_volunteer_ok(scheme)
+    request = await create_help_request_ok(scheme, house="Flat 2, 14", street="Mill Lane")
+    await help_requests.assign(await organiser_of(scheme), council, scheme.slug, request.id, [str(volunteer.user.id)])
+    await client.signin_as(volunteer.user)
+    job = await client.get(f"/schemes/{scheme.slug}/jobs/{request.id}")
+    assert html(job).css_first("#where").text(separator=" ").split() == ["Mill", "Lane", "At", "their", "home"]
+    assert "Flat 2" not in job.text and postcode_in(council) not in job.text and "01632 960 555" not in job.text
+    page = await client.follow(await client.post(f"/schemes/{scheme.slug}/jobs/{request.id}/accept"))
+    assert text_of(page, "#where")[0].startswith(f"Flat 2, 14, Mill Lane, {postcode_in(council)}")
+
+
+async def test_assigning_fewer_volunteers_than_a_pair_says_why(client, council):
+    scheme = await create_scheme_ok(council)
+    scheme.visit_in_pairs = True
+    await scheme.save()
+    volunteer = await create_volunteer_ok(scheme)
+    await create_volunteer_ok(scheme)
+    request = await create_help_request_ok(scheme, home_visit="yes")
+    await client.signin_as(await organiser_of(scheme))
+    response = await client.post(f"/schemes/{scheme.slug}/requests/{request.id}/assign", [("volunteers", str(volunteer.user.id))])
+    assert response.status_code == 422
+    assert field_error(response, "volunteers") == "This scheme visits people at home in pairs: choose two volunteers"
+    assert "checked" in html(response).css_first(f"input[name=volunteers][value='{volunteer.user.id}']").attributes
+
+
+# The rota
+
+
+async def test_sign_up_is_refused_with_the_reason_and_allowed_with_a_current_check(client, council):
+    scheme = await create_scheme_ok(council)
+    shift = await create_shift_ok(scheme, _next_week(), needs_dbs="enhanced")
+    path = f"/schemes/{scheme.slug}/shifts/{shift.id}/{_next_week().isoformat()}"
+    without = await create_volunteer_ok(scheme, check="standard", certified=date.today())
+    await client.signin_as(without.user)
+    page = await client.get(path)
+    assert "The check recorded for you is standard" in text_of(page, "#refused")[0]
+    assert html(page).css_first(f"form[action='{path}/signup']") is None
+    refused = await client.post(path + "/signup")
+    assert refused.status_code == 409 and "needs an enhanced DBS check or higher" in text_of(refused, "#refused")[0]
+
+    async with Browser(client.http._transport.app, council) as other:
+        checked = await create_volunteer_ok(scheme, check="enhanced", certified=date.today())
+        await other.signin_as(checked.user)
+        assert (await other.post(path + "/signup")).status_code == 303
+    assert await SignUp.filter(occurrence__shift=shift).values_list("volunteer_id", flat=True) == [checked.user.id]
+
+
+async def test_the_roster_shows_who_is_on_each_shift_and_the_gaps(client, council):
+    scheme = await create_scheme_ok(council)
+    shift = await create_shift_ok(scheme, _next_week(), repeat="weekly", capacity=3, title="Pantry")
+    volunteer = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Zofia Nowak"))
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, _next_week())
+    await client.signin_as(await organiser_of(scheme))
+    roster = await client.get(f"/schemes/{scheme.slug}/roster")
+    card = html(roster).css_first(f"#slot-{shift.id}-{_next_week().isoformat()}")
+    assert "2 of 3 places unfilled" in card.text() and "On it: Zofia Nowak" in card.text()
+    # This week's date (if it is still to come) and next week's are on the four-week roster; every place but one is a gap.
+    dates = len(html(roster).css(f"[id^=slot-{shift.id}-]"))
+    assert text_of(roster, "#gaps")[0].startswith(f"{dates * 3 - 1} places unfilled")
+
+
+async def test_a_volunteer_on_a_visit_taps_arrived_and_left(client, council):
+    scheme = await create_scheme_ok(council)
+    now = datetime.now(timezone.utc)
+    started = (now - timedelta(minutes=20)).astimezone(LONDON)
+    shift = await create_shift_ok(scheme, started.date(), now=now - timedelta(days=1), home_visit="yes",
+                                  start_time=f"{started:%H:%M}", end_time=f"{started + timedelta(hours=1):%H:%M}")
+    volunteer = await create_volunteer_ok(scheme)
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, started.date(), now=now - timedelta(days=1))
+    path = f"/schemes/{scheme.slug}/shifts/{shift.id}/{started.date().isoformat()}"
+    await client.signin_as(volunteer.user)
+    page = await client.get(path)
+    assert [b.text().strip() for b in html(page).css("#lone-working button")] == ["I’ve arrived", "I’ve left"]
+    await client.post(path + "/arrived")
+    page = await client.follow(await client.post(path + "/left"))
+    signup = await SignUp.get(volunteer=volunteer.user)
+    assert signup.arrived_at is not None and signup.left_at is not None
+    assert "You left at" in text_of(page, "#lone-working")[0]
+
+
+# Calendars
+
+
+async def test_a_personal_calendar_address_serves_ics_until_it_is_revoked(client, council):
+    scheme = await create_scheme_ok(council)
+    volunteer = await create_volunteer_ok(scheme)
+    shift = await create_shift_ok(scheme, _next_week(), title="Pantry", place="Quay Street")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, _next_week())
+    await client.signin_as(volunteer.user)
+    page = await client.follow(await client.post("/volunteering/calendar"))
+    url = text_of(page, "#feed-url")[0]
+    feed = await client.get(url.removeprefix("http://civic.test"))
+    assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
+    [event] = icalendar.Calendar.from_ical(feed.text).walk("VEVENT")
+    assert str(event["location"]) == "Quay Street"
+    await client.post("/volunteering/calendar/revoke")
+    assert (await client.get(url.removeprefix("http://civic.test"))).status_code == 404
