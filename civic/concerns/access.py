@@ -75,7 +75,9 @@ async def find(reader: Viewer, reference: str) -> Concern:
 def normalise_reference(raw: str) -> str:
     """'abcd 2345' or 'ABCD2345' -> 'ABCD-2345'."""
     compact = "".join(ch for ch in (raw or "").upper() if ch.isalnum())
-    return f"{compact[:4]}-{compact[4:]}" if len(compact) == 8 else compact
+    # Anything else cannot be a reference; cut to the column's width so the lookup finds nothing
+    # rather than the database refusing an over-long value.
+    return f"{compact[:4]}-{compact[4:]}" if len(compact) == 8 else compact[:12]
 
 
 async def log(user: User | None, council: Council, concerns: Iterable[Concern], action: str) -> None:

@@ -528,3 +528,14 @@ def test_the_access_log_never_keeps_a_status_link_secret():
     HideStatusLinkSecrets().filter(record)
     assert "s3cr3t" not in record.getMessage()
     assert "/concerns/status/ABCD-2345/[hidden]?sent=1" in record.getMessage()
+
+
+async def test_an_over_long_reference_is_simply_not_found(app, council):
+    from tests.factories import Browser, create_user_ok
+
+    async with Browser(app, council) as officer:
+        await officer.signin_as(await create_user_ok(council, role="officer"))
+        assert (await officer.get("/officer/concerns/ABCDEFGHJKMNPQRSTUVWXYZ")).status_code == 404
+        assert (await officer.get("/officer/concerns?q=ABCDEFGHJKMNPQRSTUVWXYZ")).status_code == 200
+    async with Browser(app, council) as anyone:
+        assert (await anyone.get("/concerns/status/ABCDEFGHJKMNPQRSTUVWXYZ/secret")).status_code == 404
