@@ -73,6 +73,7 @@ class Settings:
     signin_rate_per_address: str = "5/minute"
     signin_rate_per_ip: str = "20/minute"
     concern_rate: str = "5/minute"
+    api_failed_key_rate: str = "20/minute"
     scheme_message_rate: str = "5/hour"
     report_rate: str = "10/hour"
     oidc_providers: str = ""

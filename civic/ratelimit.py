@@ -28,6 +28,11 @@ async def hit(rate: str, *key: str, message: str) -> None:
         raise RateLimited(message)
 
 
+async def allowed(rate: str, *key: str) -> bool:
+    """Whether one more attempt would be within `rate`, without counting one."""
+    return await _limiter().test(parse(rate), *key)
+
+
 async def reset() -> None:
     """Forget every count (tests and `civic` maintenance)."""
     for limiter in _limiters.values():

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from civic import config
-from civic.errors import Conflict, Invalid, NotFound
+from civic.errors import Conflict, Invalid, NotFound, RateLimited
 from civic.webhooks import callbacks, contract
 from civic.webhooks.models import KeyWorkerEndpoint
 from routes.web import client_ip
@@ -29,7 +29,7 @@ def api(work: Callable[[Request, KeyWorkerEndpoint], Awaitable[Any]]) -> Callabl
     async def handler(request: Request) -> Response:
         endpoint: KeyWorkerEndpoint | None = None
         try:
-            endpoint = await callbacks.authenticate(request.headers.get("authorization"))
+            endpoint = await callbacks.authenticate(request.headers.get("authorization"), client_ip(request))
             response = _json(await work(request, endpoint))
         except callbacks.NotAuthenticated as error:
             response = _json({"error": str(error)}, 401, {"WWW-Authenticate": 'Bearer realm="civic"'})
@@ -39,6 +39,8 @@ def api(work: Callable[[Request, KeyWorkerEndpoint], Awaitable[Any]]) -> Callabl
             response = _json({"error": error.message}, 409)
         except Invalid as error:
             response = _json({"errors": error.errors}, 422)
+        except RateLimited as error:
+            response = _json({"error": error.message}, 429, {"Retry-After": "60"})
         await callbacks.log_call(endpoint, request.method, request.url.path, request.path_params.get("reference", ""), response.status_code, client_ip(request))
         return response
 

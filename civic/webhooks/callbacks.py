@@ -6,12 +6,12 @@ from typing import Any
 
 from tortoise import timezone
 
-from civic import audit
+from civic import audit, config, ratelimit
 from civic.concerns import access
 from civic.concerns.models import Concern, ConcernEvent, Referral
 from civic.councils import Council
 from civic.db import in_transaction
-from civic.errors import Conflict, DomainError, Invalid, NotFound
+from civic.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
 from civic.webhooks import payloads, signing
 from civic.webhooks.models import KeyWorkerApiCall, KeyWorkerEndpoint, ReferralUpdate
 
@@ -42,14 +42,24 @@ class NotAuthenticated(DomainError):
     """No API key, or one we do not know: the API answers 401."""
 
 
-async def authenticate(authorization: str | None) -> KeyWorkerEndpoint:
-    """The endpoint whose API key is in the `Authorization: Bearer …` header."""
+async def authenticate(authorization: str | None, ip: str = "") -> KeyWorkerEndpoint:
+    """The endpoint whose API key is in the `Authorization: Bearer …` header.
+
+    An address that keeps sending keys we do not know is refused for a while, so keys cannot be guessed
+    and failed calls cannot flood the access log.
+    """
+    rate = config.current().api_failed_key_rate
+    if not await ratelimit.allowed(rate, "api-failed-key", ip):
+        raise RateLimited("Too many calls with an unknown API key from this address. Wait a minute.")
     scheme, _, key = (authorization or "").strip().partition(" ")
     key = key.strip()
-    if scheme.lower() != "bearer" or not key.startswith(signing.API_KEY_PREFIX) or len(key) > 200:
-        raise NotAuthenticated("Send your API key as Authorization: Bearer civic_kw_…")
-    endpoint = await KeyWorkerEndpoint.get_or_none(api_key_hash=signing.hash_api_key(key)).prefetch_related("team", "council")
+    endpoint = None
+    if scheme.lower() == "bearer" and key.startswith(signing.API_KEY_PREFIX) and len(key) <= 200:
+        endpoint = await KeyWorkerEndpoint.get_or_none(api_key_hash=signing.hash_api_key(key)).prefetch_related("team", "council")
     if endpoint is None:
+        await ratelimit.hit(rate, "api-failed-key", ip, message="Too many calls with an unknown API key from this address. Wait a minute.")
+        if scheme.lower() != "bearer" or not key.startswith(signing.API_KEY_PREFIX):
+            raise NotAuthenticated("Send your API key as Authorization: Bearer civic_kw_…")
         raise NotAuthenticated("That API key is not recognised. An administrator can issue a new one.")
     return endpoint
 

@@ -206,3 +206,15 @@ async def test_the_openapi_document_is_valid_openapi_3_1_with_the_events_as_webh
     loaded.validate()  # against the OpenAPI 3.1 meta-schema schemathesis carries
     operations = [result.ok() for result in loaded.get_all_operations()]
     assert sorted(op.label for op in operations) == ["GET /api/v1/concerns/{reference}", "GET /api/v1/me", "POST /api/v1/concerns/{reference}/status"]
+
+
+async def test_an_address_guessing_api_keys_is_refused_for_a_while(app, council):
+    from tests.factories import Browser
+
+    async with Browser(app, council) as guesser:
+        answers = [
+            (await guesser.get("/api/v1/me", headers={"Authorization": f"Bearer civic_kw_guess{n}"})).status_code
+            for n in range(21)
+        ]
+    assert answers[:20] == [401] * 20
+    assert answers[20] == 429
