@@ -49,7 +49,26 @@ async def test_each_route_answers_each_role_as_it_should(app, council, area):
                     response = await browser.post(path, data)
             if response.status_code != case.expect[role]:
                 mismatches.append(f"{case.method} {path} as {role}: {response.status_code}, expected {case.expect[role]}")
+            if response.headers.get("content-type", "").startswith("text/html"):
+                inline = _inline_script_or_style(response.text)
+                if inline:
+                    mismatches.append(f"{case.method} {path} as {role}: inline {inline}, which the CSP blocks")
     assert not mismatches, "\n".join(mismatches)
+
+
+def _inline_script_or_style(text: str) -> str:
+    """What on the page our Content-Security-Policy would refuse: inline scripts, styles or handlers."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    page = LexborHTMLParser(text)
+    if any(not node.attributes.get("src") for node in page.css("script")):
+        return "<script>"
+    if page.css("style") or page.css("[style]"):
+        return "style"
+    for node in page.css("*"):
+        if any(name.startswith("on") for name in node.attributes):
+            return "event handler attribute"
+    return ""
 
 
 def test_every_route_is_in_the_matrix(app):
