@@ -539,3 +539,31 @@ async def test_an_over_long_reference_is_simply_not_found(app, council):
         assert (await officer.get("/officer/concerns?q=ABCDEFGHJKMNPQRSTUVWXYZ")).status_code == 200
     async with Browser(app, council) as anyone:
         assert (await anyone.get("/concerns/status/ABCDEFGHJKMNPQRSTUVWXYZ/secret")).status_code == 404
+
+
+async def test_nothing_a_reporter_types_reaches_the_logs(app, council, caplog, mailbox):
+    import logging
+
+    from tests.factories import Browser
+
+    secret_words = {
+        "details": "Zebedee-unique-worry-text sleeps in the stairwell",
+        "subject_name": "Quillon-unique-name",
+        "reporter_name": "Marigold-unique-reporter",
+        "reporter_email": "marigold-unique@example.test",
+    }
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="civic")
+    async with Browser(app, council) as reporter:
+        response = await send(
+            reporter,
+            about={"about": "child", "subject_name": secret_words["subject_name"]},
+            details={"details": secret_words["details"]},
+            contact={"contact_by": "email", "reporter_name": secret_words["reporter_name"], "reporter_email": secret_words["reporter_email"], "reporter_phone": ""},
+        )
+    assert response.status_code == 303
+    # "mail.log" is the test SMTP server's own log (aiosmtpd), a peer rather than civic.
+    logged = "\n".join(record.getMessage() for record in caplog.records if record.name != "mail.log")
+    assert "POST" in logged  # the capture is live: the requests themselves were logged
+    for field, value in secret_words.items():
+        assert value.split()[0] not in logged, f"{field} reached the logs"
