@@ -71,15 +71,18 @@ def _not_open_reason(round_: Round) -> str:
     return f"Voting closed on {when(round_.closes_at or round_.closed_at)}."
 
 
-async def eligibility(actor: User | None, round_: Round) -> Eligibility:
-    """Whether this person can vote in this round now, and if not, why in plain words."""
+async def eligibility(actor: User | None, round_: Round, wards: list[Ward] | None = None) -> Eligibility:
+    """Whether this person can vote in this round now, and if not, why in plain words.
+
+    `wards` are the round's participating wards, when the caller has already read them.
+    """
     if not accepts_ballots(round_):
         return Eligibility(False, _not_open_reason(round_))
     if round_.eligibility == "codes":
         return Eligibility(True, needs_code=True)
     if actor is None:
         return Eligibility(False, "Sign in to vote. This round is for residents of the participating wards.", needs_signin=True)
-    wards = await wards_of(round_)
+    wards = wards if wards is not None else await wards_of(round_)
     names = ", ".join(w.name for w in wards)
     if actor.ward_id is None:  # type: ignore[attr-defined]
         return Eligibility(False, f"We do not know which ward you live in. Add your postcode to your account: this round is for residents of {names}.")
@@ -191,7 +194,8 @@ async def ballot_page(actor: User | None, council: Council, round_id: int | str)
     """The ballot as this person last saved it (or empty), and whether they can vote."""
     round_ = await visible_round(actor, council, round_id)
     priorities = await priorities_of(round_)
-    allowed = await eligibility(actor, round_)
+    wards = await wards_of(round_)
+    allowed = await eligibility(actor, round_, wards)
     existing = None
     if actor is not None and round_.eligibility != "codes":
         existing = await Ballot.get_or_none(round=round_, voter=actor)
@@ -206,7 +210,7 @@ async def ballot_page(actor: User | None, council: Council, round_id: int | str)
         shares=tally(round_, priorities, raw),
         has_ballot=existing is not None,
         report_emails=existing.report_emails if existing else True,
-        wards=await wards_of(round_),
+        wards=wards,
     )
 
 

@@ -15,7 +15,7 @@ BUDGET = {
     "sign-in": 1,
     "directory": 8,
     "scheme page": 8,
-    "ballot": 10,
+    "ballot": 8,
     "concern form": 1,
     "officer home": 15,  # one or two queries for each area's section
     "concern queue": 12,
