@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from civic import accounts
 from civic.errors import Invalid
-from routes.web import current_council, current_user, flash, form_values, redirect, render
+from routes.web import current_council, current_user, flash, form_values, path_number, redirect, render
 
 
 async def _page(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
@@ -33,10 +33,7 @@ async def role_grant(request: Request) -> Response:
 
 async def role_revoke(request: Request) -> Response:
     values = form_values(await request.form())
-    try:
-        grant_id = int(request.path_params["grant_id"])
-    except ValueError:
-        grant_id = 0
+    grant_id = path_number(request, "grant_id")
     try:
         await accounts.revoke_role(current_user(request), current_council(request), grant_id, values.get("reason", ""))
     except Invalid as error:

@@ -9,12 +9,7 @@ from starlette.routing import Route
 from civic.errors import Invalid
 from civic.schemes import access, events
 from routes import times  # noqa: F401 - registers the date filters
-from routes.web import current_council, current_user, flash, form_values, redirect, render
-
-
-def _number(request: Request, name: str) -> int:
-    raw = request.path_params[name]
-    return int(raw) if str(raw).isdigit() else 0
+from routes.web import current_council, current_user, flash, form_values, path_number, redirect, render
 
 
 async def events_page(request: Request) -> Response:
@@ -43,7 +38,7 @@ async def event_create(request: Request) -> Response:
 
 
 async def _event(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
-    page = await events.event_page(current_user(request), current_council(request), request.path_params["slug"], _number(request, "event_id"))
+    page = await events.event_page(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "event_id"))
     return render(request, "events/event.html", {"page": page, "scheme": page.scheme, "event": page.event, "values": values, "errors": errors}, status_code=status)
 
 
@@ -52,14 +47,14 @@ async def event_page(request: Request) -> Response:
 
 
 async def reply(request: Request) -> Response:
-    slug, event_id = request.path_params["slug"], _number(request, "event_id")
+    slug, event_id = request.path_params["slug"], path_number(request, "event_id")
     await events.reply(current_user(request), current_council(request), slug, event_id)
     flash(request, "Thank you. You are on the list.")
     return redirect(f"/schemes/{slug}/events/{event_id}")
 
 
 async def reply_cancel(request: Request) -> Response:
-    slug, event_id = request.path_params["slug"], _number(request, "event_id")
+    slug, event_id = request.path_params["slug"], path_number(request, "event_id")
     await events.cancel_reply(current_user(request), current_council(request), slug, event_id)
     flash(request, "You are no longer on the list.")
     return redirect(f"/schemes/{slug}/events/{event_id}")
@@ -67,7 +62,7 @@ async def reply_cancel(request: Request) -> Response:
 
 async def event_cancel(request: Request) -> Response:
     values = form_values(await request.form())
-    slug, event_id = request.path_params["slug"], _number(request, "event_id")
+    slug, event_id = request.path_params["slug"], path_number(request, "event_id")
     try:
         await events.cancel_event(current_user(request), current_council(request), slug, event_id, values.get("reason", ""))
     except Invalid as error:

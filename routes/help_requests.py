@@ -9,12 +9,7 @@ from starlette.routing import Route
 from civic.errors import Invalid, RateLimited
 from civic.schemes import access, board, help_requests
 from routes import times  # noqa: F401 - registers the date filters
-from routes.web import current_council, current_user, flash, form_values, redirect, render, require_user
-
-
-def _number(request: Request, name: str) -> int:
-    raw = request.path_params[name]
-    return int(raw) if str(raw).isdigit() else 0
+from routes.web import current_council, current_user, flash, form_values, path_number, redirect, render, require_user
 
 
 def _names() -> dict[str, object]:
@@ -55,7 +50,7 @@ async def my_requests(request: Request) -> Response:
 
 
 async def _status(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
-    help_request = await help_requests.requester_page(current_user(request), current_council(request), _number(request, "request_id"))
+    help_request = await help_requests.requester_page(current_user(request), current_council(request), path_number(request, "request_id"))
     context = {"help_request": help_request, "scheme": help_request.scheme, "values": values, "errors": errors, **_names()}
     return render(request, "help_requests/status.html", context, status_code=status, block="cancel_form" if status == 422 else None)
 
@@ -67,7 +62,7 @@ async def status_page(request: Request) -> Response:
 
 async def requester_cancel(request: Request) -> Response:
     values = form_values(await request.form())
-    request_id = _number(request, "request_id")
+    request_id = path_number(request, "request_id")
     try:
         await help_requests.cancel_as_requester(current_user(request), current_council(request), request_id, values.get("reason", ""))
     except Invalid as error:
@@ -85,7 +80,7 @@ async def scheme_requests(request: Request) -> Response:
 
 
 async def _request_page(request: Request, values: dict[str, object], errors: dict[str, str], status: int = 200) -> Response:
-    page = await help_requests.request_page(current_user(request), current_council(request), request.path_params["slug"], _number(request, "request_id"))
+    page = await help_requests.request_page(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "request_id"))
     context = {"page": page, "scheme": page.scheme, "help_request": page.request, "values": values, "errors": errors, **_names()}
     return render(request, "help_requests/request.html", context, status_code=status)
 
@@ -96,7 +91,7 @@ async def request_page(request: Request) -> Response:
 
 async def assign(request: Request) -> Response:
     form = await request.form()
-    slug, request_id = request.path_params["slug"], _number(request, "request_id")
+    slug, request_id = request.path_params["slug"], path_number(request, "request_id")
     chosen = [str(v) for v in form.getlist("volunteers")]
     try:
         await help_requests.assign(current_user(request), current_council(request), slug, request_id, chosen)
@@ -107,7 +102,7 @@ async def assign(request: Request) -> Response:
 
 
 async def organiser_done(request: Request) -> Response:
-    slug, request_id = request.path_params["slug"], _number(request, "request_id")
+    slug, request_id = request.path_params["slug"], path_number(request, "request_id")
     await help_requests.mark_done(current_user(request), current_council(request), slug, request_id)
     flash(request, "The request is marked done. We have emailed the person who asked.")
     return redirect(f"/schemes/{slug}/requests/{request_id}")
@@ -115,7 +110,7 @@ async def organiser_done(request: Request) -> Response:
 
 async def organiser_cancel(request: Request) -> Response:
     values = form_values(await request.form())
-    slug, request_id = request.path_params["slug"], _number(request, "request_id")
+    slug, request_id = request.path_params["slug"], path_number(request, "request_id")
     try:
         await help_requests.cancel_as_organiser(current_user(request), current_council(request), slug, request_id, values.get("reason", ""))
     except Invalid as error:
@@ -128,12 +123,12 @@ async def organiser_cancel(request: Request) -> Response:
 
 
 async def job_page(request: Request) -> Response:
-    job = await help_requests.job_page(current_user(request), current_council(request), request.path_params["slug"], _number(request, "request_id"))
+    job = await help_requests.job_page(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "request_id"))
     return render(request, "help_requests/job.html", {"job": job, "scheme": job.scheme})
 
 
 async def job_accept(request: Request) -> Response:
-    slug, request_id = request.path_params["slug"], _number(request, "request_id")
+    slug, request_id = request.path_params["slug"], path_number(request, "request_id")
     await help_requests.accept_job(current_user(request), current_council(request), slug, request_id)
     flash(request, "Thank you. You have accepted the job: the full address is below.")
     return redirect(f"/schemes/{slug}/jobs/{request_id}")
@@ -141,14 +136,14 @@ async def job_accept(request: Request) -> Response:
 
 async def job_decline(request: Request) -> Response:
     slug = request.path_params["slug"]
-    await help_requests.decline_job(current_user(request), current_council(request), slug, _number(request, "request_id"))
+    await help_requests.decline_job(current_user(request), current_council(request), slug, path_number(request, "request_id"))
     flash(request, "Thank you for letting us know. The organisers will ask someone else.")
     return redirect("/volunteering")
 
 
 async def job_done(request: Request) -> Response:
     slug = request.path_params["slug"]
-    await help_requests.mark_done(current_user(request), current_council(request), slug, _number(request, "request_id"))
+    await help_requests.mark_done(current_user(request), current_council(request), slug, path_number(request, "request_id"))
     flash(request, "Thank you. The job is marked done.")
     return redirect("/volunteering")
 
@@ -181,7 +176,7 @@ async def offer_create(request: Request) -> Response:
 
 async def offer_remove(request: Request) -> Response:
     slug = request.path_params["slug"]
-    await board.remove_offer(current_user(request), current_council(request), slug, _number(request, "offer_id"))
+    await board.remove_offer(current_user(request), current_council(request), slug, path_number(request, "offer_id"))
     flash(request, "The offer is taken down.")
     return redirect(f"/schemes/{slug}/offers")
 

@@ -12,12 +12,7 @@ from civic.errors import Conflict, Invalid
 from civic.schemes import access, lone_working, rota, safeguarding
 from civic.schemes.when import parse_date
 from routes import times  # noqa: F401 - registers the date filters
-from routes.web import current_council, current_user, flash, form_values, redirect, render
-
-
-def _number(request: Request, name: str) -> int:
-    raw = request.path_params[name]
-    return int(raw) if str(raw).isdigit() else 0
+from routes.web import current_council, current_user, flash, form_values, path_number, redirect, render
 
 
 def _on(request: Request) -> date | None:
@@ -25,7 +20,7 @@ def _on(request: Request) -> date | None:
 
 
 def _slot_args(request: Request) -> tuple:
-    return current_user(request), current_council(request), request.path_params["slug"], _number(request, "shift_id"), _on(request)
+    return current_user(request), current_council(request), request.path_params["slug"], path_number(request, "shift_id"), _on(request)
 
 
 # The rota and the roster
@@ -131,7 +126,7 @@ async def left(request: Request) -> Response:
 
 async def stop(request: Request) -> Response:
     slug = request.path_params["slug"]
-    shift = await rota.stop(current_user(request), current_council(request), slug, _number(request, "shift_id"))
+    shift = await rota.stop(current_user(request), current_council(request), slug, path_number(request, "shift_id"))
     flash(request, f"{shift.title} has stopped. Anyone on a later date has been told.")
     return redirect(f"/schemes/{slug}/roster")
 

@@ -13,7 +13,7 @@ from civic.errors import Invalid, RateLimited
 from civic.schemes import directory, moderation, organising, proposals
 from civic.schemes.models import REPORT_REASONS
 from civic.schemes.taxonomy import audience_choices, category_choices
-from routes.web import current_council, current_user, flash, form_values, is_fragment_request, redirect, render, require_user
+from routes.web import current_council, current_user, flash, form_values, is_fragment_request, path_number, redirect, render, require_user
 
 LIST_FIELDS = ("categories", "audiences", "wards")
 
@@ -147,17 +147,12 @@ async def organiser_add(request: Request) -> Response:
 
 async def organiser_remove(request: Request) -> Response:
     slug, user = request.path_params["slug"], current_user(request)
-    removed = await organising.remove_organiser(user, current_council(request), slug, _number(request, "membership_id"))
+    removed = await organising.remove_organiser(user, current_council(request), slug, path_number(request, "membership_id"))
     if user is not None and removed.user_id == user.id:  # type: ignore[attr-defined]
         flash(request, "You are no longer an organiser of this scheme.")
         return redirect(f"/schemes/{slug}")
     flash(request, "They are no longer an organiser.")
     return redirect(f"/schemes/{slug}/organisers")
-
-
-def _number(request: Request, name: str) -> int:
-    raw = request.path_params[name]
-    return int(raw) if str(raw).isdigit() else 0
 
 
 # News
@@ -214,7 +209,7 @@ async def contact_send(request: Request) -> Response:
 
 
 def _post_id(request: Request) -> int | None:
-    return _number(request, "post_id") if "post_id" in request.path_params else None
+    return path_number(request, "post_id") if "post_id" in request.path_params else None
 
 
 async def _report(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:

@@ -10,12 +10,7 @@ from civic.errors import Invalid
 from civic.schemes import calendars, help_requests, rota, safeguarding, volunteers
 from civic.schemes.models import MEMBERSHIP_ROLES
 from routes import times  # noqa: F401 - registers the date filters
-from routes.web import current_council, current_user, flash, form_values, redirect, render, require_user
-
-
-def _number(request: Request, name: str) -> int:
-    raw = request.path_params[name]
-    return int(raw) if str(raw).isdigit() else 0
+from routes.web import current_council, current_user, flash, form_values, path_number, redirect, render, require_user
 
 
 # Joining and leaving
@@ -62,7 +57,7 @@ async def people_page(request: Request) -> Response:
 
 
 async def _person(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
-    scheme, person, check = await volunteers.person_page(current_user(request), current_council(request), request.path_params["slug"], _number(request, "membership_id"))
+    scheme, person, check = await volunteers.person_page(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "membership_id"))
     if not values and check is not None:
         values = {
             "level": check.level, "checked_by": check.checked_by,
@@ -83,7 +78,7 @@ async def person_page(request: Request) -> Response:
 
 async def accept(request: Request) -> Response:
     slug = request.path_params["slug"]
-    membership = await volunteers.accept(current_user(request), current_council(request), slug, _number(request, "membership_id"))
+    membership = await volunteers.accept(current_user(request), current_council(request), slug, path_number(request, "membership_id"))
     flash(request, f"{membership.user} is now a {membership.role} of the scheme. We have emailed them.")
     return redirect(f"/schemes/{slug}/people")
 
@@ -91,7 +86,7 @@ async def accept(request: Request) -> Response:
 async def decline(request: Request) -> Response:
     slug = request.path_params["slug"]
     values = form_values(await request.form())
-    membership = await volunteers.decline(current_user(request), current_council(request), slug, _number(request, "membership_id"), values.get("reason", ""))
+    membership = await volunteers.decline(current_user(request), current_council(request), slug, path_number(request, "membership_id"), values.get("reason", ""))
     flash(request, f"You have declined {membership.user}’s offer. We have emailed them.")
     return redirect(f"/schemes/{slug}/people")
 
@@ -99,14 +94,14 @@ async def decline(request: Request) -> Response:
 async def set_role(request: Request) -> Response:
     slug = request.path_params["slug"]
     values = form_values(await request.form())
-    membership = await volunteers.set_role(current_user(request), current_council(request), slug, _number(request, "membership_id"), values.get("role", ""))
+    membership = await volunteers.set_role(current_user(request), current_council(request), slug, path_number(request, "membership_id"), values.get("role", ""))
     flash(request, f"{membership.user} is now {'an' if membership.role == 'organiser' else 'a'} {membership.role}.")
     return redirect(f"/schemes/{slug}/people/{membership.id}")
 
 
 async def remove(request: Request) -> Response:
     slug = request.path_params["slug"]
-    membership = await volunteers.remove(current_user(request), current_council(request), slug, _number(request, "membership_id"))
+    membership = await volunteers.remove(current_user(request), current_council(request), slug, path_number(request, "membership_id"))
     flash(request, f"{membership.user} is no longer part of the scheme.")
     return redirect(f"/schemes/{slug}/people")
 
@@ -115,11 +110,11 @@ async def record_check(request: Request) -> Response:
     slug = request.path_params["slug"]
     values = form_values(await request.form())
     try:
-        await safeguarding.record_check(current_user(request), current_council(request), slug, _number(request, "membership_id"), values)
+        await safeguarding.record_check(current_user(request), current_council(request), slug, path_number(request, "membership_id"), values)
     except Invalid as error:
         return await _person(request, values, error.errors, status=422)
     flash(request, "The check is recorded.")
-    return redirect(f"/schemes/{slug}/people/{_number(request, 'membership_id')}")
+    return redirect(f"/schemes/{slug}/people/{path_number(request, 'membership_id')}")
 
 
 # The scheme's safeguarding rules

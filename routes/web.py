@@ -134,5 +134,11 @@ def form_values(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.items() if k != "csrftoken" and isinstance(v, str)}
 
 
+def path_number(request: Request, name: str) -> int:
+    """A numeric id from the path; anything else is 0, which no row has, so the lookup finds nothing."""
+    raw = str(request.path_params[name])
+    return int(raw) if raw.isdigit() else 0
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
