@@ -15,6 +15,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from civic import config, db, worker
 from civic.config import Settings
@@ -35,26 +36,16 @@ class _EveryPathExceptAPI:
         return isinstance(path, str) and not path.startswith(CSRF_EXEMPT_PREFIXES)
 
 
-def _csrf(settings: Settings):
-    def wrap(app):
-        return asgi_csrf(
-            app,
-            signing_secret=settings.secret_key,
-            cookie_secure=settings.production,
-            always_protect=_EveryPathExceptAPI(),
-            skip_if_scope=lambda scope: scope["path"].startswith(CSRF_EXEMPT_PREFIXES),
-            send_csrf_failed=errors.csrf_failed,
-        )
-
-    return wrap
-
-
-class _ASGIWrapper:
-    def __init__(self, app, wrap):
-        self.inner = wrap(app)
-
-    async def __call__(self, scope, receive, send):
-        await self.inner(scope, receive, send)
+def csrf_protection(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """asgi-csrf around the app: a token on every form and htmx request, the API excepted."""
+    return asgi_csrf(
+        app,
+        signing_secret=settings.secret_key,
+        cookie_secure=settings.production,
+        always_protect=_EveryPathExceptAPI(),
+        skip_if_scope=lambda scope: scope["path"].startswith(CSRF_EXEMPT_PREFIXES),
+        send_csrf_failed=errors.csrf_failed,
+    )
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> Starlette:
@@ -106,7 +97,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         Middleware(GZipMiddleware, minimum_size=500),
         Middleware(SecurityHeadersMiddleware, settings=settings),
         Middleware(MultipartCSRFMiddleware),
-        Middleware(_ASGIWrapper, wrap=_csrf(settings)),
+        Middleware(csrf_protection, settings=settings),
         Middleware(HtmxRedirectMiddleware),
         Middleware(SessionMiddleware, settings=settings),
         Middleware(CouncilMiddleware, settings=settings),
