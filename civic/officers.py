@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -56,8 +56,7 @@ SECTIONS = [
 
 
 def _load(target: str) -> Callable[[Council], Awaitable[Section]]:
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    return pkgutil.resolve_name(target)
 
 
 async def attention(user: User | None, council: Council) -> list[Section]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
+import pkgutil
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -38,8 +38,7 @@ JOBS = [
 
 
 def _load(job: Job) -> Callable[[], Awaitable[object]]:
-    module, _, function = job.target.partition(":")
-    return getattr(importlib.import_module(module), function)
+    return pkgutil.resolve_name(job.target)
 
 
 async def run_once(jobs: list[Job] | None = None) -> dict[str, object]:

@@ -8,7 +8,7 @@ so the referral and its delivery commit or roll back together.
 
 from __future__ import annotations
 
-import importlib
+import pkgutil
 from collections.abc import Awaitable, Callable
 
 from civic import audit
@@ -29,8 +29,7 @@ HANDOVER: list[str] = [
 
 
 def _load(target: str) -> Callable[[str, Referral], Awaitable[None]]:
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    return pkgutil.resolve_name(target)
 
 
 async def announce(event: str, referral: Referral) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import pkgutil
 
 # Each area adds its seeder here: "module:function", an async function taking the demo council and
 # returning a line for the summary. Every seeder must change nothing when run a second time.
@@ -22,6 +22,5 @@ async def seed() -> str:
     council, line = await seed_council()
     lines = [line]
     for target in SEEDERS:
-        module, _, name = target.partition(":")
-        lines.append(await getattr(importlib.import_module(module), name)(council))
+        lines.append(await pkgutil.resolve_name(target)(council))
     return "\n".join(lines)
