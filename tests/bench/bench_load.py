@@ -102,7 +102,7 @@ async def seed(url: str) -> dict:
     return {"round": round_.id, "priorities": [p.id for p in priorities], "schemes": slugs, "cookies": cookies, "host": "127.0.0.1"}
 
 
-def scenario(base_url: str, world: dict, mode: str, rate: float, seconds: float) -> dict:
+def scenario(base_url: str, world: dict, rate: float, seconds: float) -> dict:
     rng = random.Random(5)
     steps = []
     for word in WORDS[:5]:
@@ -127,11 +127,7 @@ def scenario(base_url: str, world: dict, mode: str, rate: float, seconds: float)
     ]
     steps.append({"name": "concern submission (8 requests)", "flow": [{"method": "POST", "path": f"/concerns/new/{s}", "form": f} for s, f in concern], "weight": 8})
     steps.append({"name": "sign-in link request", "method": "POST", "path": "/signin", "form": {"email": "visitor{n}@surgeford.test"}, "weight": 10})
-    return {"base_url": base_url, "mode": mode, "rate": rate, "duration": seconds, "concurrency": 32, "steps": steps, "csrf_page": "/signin"}
-
-
-def floor_scenario(base_url: str, mode: str, rate: float, seconds: float) -> dict:
-    return {"base_url": base_url, "mode": mode, "rate": rate, "duration": seconds, "concurrency": 32, "steps": [{"name": "floor", "path": "/"}], "csrf_page": "/"}
+    return {"base_url": base_url, "rate": rate, "duration": seconds, "steps": steps, "csrf_page": "/signin"}
 
 
 def drive(spec: dict, work: Path) -> dict:
@@ -202,7 +198,7 @@ async def main(args: argparse.Namespace) -> None:
             try:
                 page = httpx.get(civic_url + "/signin")
                 token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-                mix = wrk.requests_from(scenario(civic_url, world, "closed", 0, 0)["steps"], page.cookies["csrftoken"], token, "127.0.0.1")
+                mix = wrk.requests_from(scenario(civic_url, world, 0, 0)["steps"], page.cookies["csrftoken"], token, "127.0.0.1")
                 floor = [{"method": "GET", "path": "/", "weight": 1, "headers": {"Accept-Encoding": "gzip"}}]
                 wrk.run(civic_url, mix, 3, 32, work)  # warm up: templates, pools, caches
                 wrk.run(floor_url, floor, 3, 32, work)
@@ -213,7 +209,7 @@ async def main(args: argparse.Namespace) -> None:
                 civic_rate = wrk.run(civic_url, mix, args.seconds, paced, work, rate=args.rate)
                 # Whole concern submissions (eight requests sharing a session) need cookies per flow,
                 # which wrk cannot keep: the Python load generator sends them alongside, at a lower rate.
-                flows = scenario(civic_url, world, "open", args.concern_rate, args.seconds)
+                flows = scenario(civic_url, world, args.concern_rate, args.seconds)
                 flows["steps"] = [step for step in flows["steps"] if step.get("flow")]
                 concern = drive(flows, work)
                 print(f"\nflat out, 32 connections (wrk), {args.seconds:.0f} s, {args.workers} app process(es):")

@@ -2,10 +2,9 @@
 
 Usage: python -m tests.bench.loadgen SCENARIO.json  (prints one JSON line of results)
 
-The scenario names the base URL, the duration, and a weighted mix of requests. In "open" mode requests go
-out at `rate` per second on a fixed schedule whether or not earlier ones have answered, so a slow server
-shows up as latency rather than as a politely lower rate. In "closed" mode `concurrency` users each send
-their next request as soon as the last one answers, which finds the most the server can do.
+The scenario names the base URL, the duration, and a weighted mix of requests (or flows of requests that
+share their cookies). Requests go out at `rate` per second on a fixed schedule whether or not earlier
+ones have answered (open loop), so a slow server shows up as latency rather than as a lower rate.
 """
 
 from __future__ import annotations
@@ -56,10 +55,10 @@ def percentile(values: list[float], p: float) -> float:
 
 async def run(scenario: dict[str, Any]) -> dict[str, Any]:
     steps = [Step(**s) for s in scenario["steps"]]
-    rate = float(scenario.get("rate", 0))
+    rate = float(scenario["rate"])
     duration = float(scenario["duration"])
     rng = random.Random(scenario.get("seed", 1))
-    limits = httpx.Limits(max_connections=scenario.get("connections", 200), max_keepalive_connections=scenario.get("connections", 200))
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     latencies: dict[str, list[float]] = {s.name: [] for s in steps}
     errors: dict[str, int] = {s.name: 0 for s in steps}
     error_samples: list[str] = []
@@ -103,23 +102,13 @@ async def run(scenario: dict[str, Any]) -> dict[str, Any]:
 
         weights = [s.weight for s in steps]
         start = time.perf_counter()
-        if scenario.get("mode", "open") == "closed":
-            # Closed loop: `concurrency` users, each sending the next request when the last one answers.
-            deadline = start + duration
-
-            async def user() -> None:
-                while time.perf_counter() < deadline:
-                    await one(rng.choices(steps, weights)[0])
-
-            await asyncio.gather(*(user() for _ in range(int(scenario.get("concurrency", 16)))))
-        else:
-            tasks = []
-            for i in range(int(rate * duration)):
-                delay = start + i / rate - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(one(rng.choices(steps, weights)[0])))
-            await asyncio.gather(*tasks)
+        tasks = []
+        for i in range(int(rate * duration)):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(rng.choices(steps, weights)[0])))
+        await asyncio.gather(*tasks)
         wall = time.perf_counter() - start
     every = [ms for values in latencies.values() for ms in values]
     return {
