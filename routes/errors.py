@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from civic.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
-from routes.web import HTMX_CONFIG, redirect, render, static_url, templates
+from routes.web import redirect, render
 
 log = logging.getLogger("civic.errors")
 
@@ -70,22 +70,18 @@ async def server_error(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse({"error": "Something went wrong on our side."}, status_code=500)
     try:
-        body = templates.get_template("errors/error.html").render(
-            status=500,
-            title="Sorry, there is a problem with the service",
-            message="Try again later. What you entered has not been lost if you go back.",
-            user=None,
-            council=None,
-            roles=set(),
-            csrf_token=lambda: "",
-            static_url=static_url,
-            htmx_config=HTMX_CONFIG,
-            flashes=lambda: [],
-            path=request.url.path,
+        return render(
+            request,
+            "errors/error.html",
+            {
+                "status": 500,
+                "title": "Sorry, there is a problem with the service",
+                "message": "Try again later. What you entered has not been lost if you go back.",
+            },
+            status_code=500,
         )
     except Exception:  # noqa: BLE001 - the error page itself must never fail
-        body = "<h1>Sorry, there is a problem with the service</h1>"
-    return HTMLResponse(body, status_code=500)
+        return HTMLResponse("<h1>Sorry, there is a problem with the service</h1>", status_code=500)
 
 
 async def csrf_failed(scope, send, message_id) -> None:

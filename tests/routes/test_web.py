@@ -126,3 +126,24 @@ async def test_rate_limited_form_is_swapped_in_by_htmx(client):
     config = json.loads(html(await client.get("/")).css_first('meta[name="htmx-config"]').attributes["content"])
     swapped = {rule["code"] for rule in config["responseHandling"] if rule["swap"]}
     assert {"422", "429"} <= swapped
+
+
+async def test_an_unexpected_error_is_a_friendly_500_page(settings, database, council):
+    import httpx
+    from starlette.routing import Route
+
+    from civic import config
+    from routes import create_app
+
+    async def broken(request):
+        raise RuntimeError("a bug")
+
+    app = create_app(settings)
+    app.router.routes.append(Route("/broken", broken))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=f"http://{council.hostnames}") as client:
+        response = await client.get("/broken")
+    config.use(settings)
+    assert response.status_code == 500
+    assert text_of(response, "h1") == ["Sorry, there is a problem with the service"]
+    assert "a bug" not in response.text
