@@ -125,10 +125,6 @@ def require_user(request: Request) -> User:
     return user
 
 
-async def form_data(request: Request) -> FormData:
-    return await request.form()
-
-
 def form_values(form: FormData) -> dict[str, str]:
     """Single-valued fields, stripped of the CSRF token, to refill a form after an error."""
     return {k: v for k, v in form.items() if k != "csrftoken" and isinstance(v, str)}
