@@ -11,11 +11,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from tortoise import fields, timezone
+from tortoise.expressions import RawSQL
 from tortoise.models import Model
 
 from civic import audit, config, mail, ratelimit
 from civic.councils import Council, find_ward_for_postcode, normalise_postcode
-from civic.db import in_transaction
+from civic.db import in_transaction, is_postgres
 from civic.errors import Forbidden, Invalid, NotFound
 
 log = logging.getLogger("civic.accounts")
@@ -79,6 +80,7 @@ class Session(Model):
     last_seen_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(db_index=True)
     user_agent = fields.CharField(max_length=200, default="")
+    roles: dict[int, set[str]]  # not a column: load_session reads the user's grants with the session
 
     class Meta:
         table = "session"
@@ -265,9 +267,15 @@ async def load_session(token: str) -> Session | None:
     """The live session for a cookie token, with its user; None if unknown, expired or revoked."""
     if not token or len(token) > 100:
         return None
-    session = await Session.get_or_none(id=_hash(token)).select_related("user")
+    # The user's role grants come in the same query, for the menu and the council's pages.
+    grants = RawSQL(
+        f"(SELECT {'string_agg' if is_postgres() else 'group_concat'}(council_id || ':' || role, ',')"
+        ' FROM role_grant WHERE role_grant.user_id = "session"."user_id")'
+    )
+    session = await Session.filter(id=_hash(token)).select_related("user").annotate(grants=grants).first()
     if session is None:
         return None
+    session.roles = _parse_grants(getattr(session, "grants", None))
     now = timezone.now()
     if session.expires_at <= now or (session.user is not None and session.user.suspended):
         await session.delete()
@@ -309,6 +317,16 @@ async def purge_expired_sessions() -> int:
 
 
 # Roles
+
+
+def _parse_grants(text: str | None) -> dict[int, set[str]]:
+    """'3:officer,3:admin,5:organiser' -> {3: {'officer', 'admin'}, 5: {'organiser'}}."""
+    roles: dict[int, set[str]] = {}
+    for grant in (text or "").split(","):
+        council_id, _, role = grant.partition(":")
+        if role:
+            roles.setdefault(int(council_id), set()).add(role)
+    return roles
 
 
 async def roles_of(user: User | None) -> dict[int, set[str]]:

@@ -59,7 +59,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
+    from civic import serving
 
     shown_host = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host
     # Links in e-mails point at this server unless a public address is configured.
@@ -75,7 +75,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if args.workers > 1 and settings.sqlite:
         raise CommandError("Several app processes need PostgreSQL: set CIVIC_DATABASE_URL=postgres://...")
     print(f"civic is running at http://{shown_host}:{args.port}/  (press Ctrl+C to stop)", flush=True)
-    uvicorn.run(
+    status = serving.run(
         "routes:app_factory",
         factory=True,
         host=args.host,
@@ -85,6 +85,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_level=settings.log_level,
         server_header=False,
     )
+    if status:
+        raise SystemExit(status)
 
 
 def cmd_worker(args: argparse.Namespace) -> None:

@@ -79,6 +79,7 @@ class Settings:
     oidc_providers: str = ""
     trusted_hosts: str = "*"
     worker_interval: float = 2.0
+    public_cache_seconds: float = 10.0
     log_level: str = "info"
     allow_private_webhook_urls: bool = False
     webhook_timeout: float = 15.0

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as _migrate
 from tortoise.transactions import in_transaction
 
@@ -34,8 +35,12 @@ def tortoise_config(database_url: str, pool_size: int | None = None) -> dict[str
     if pool_size and database_url.startswith("postgres://") and "maxsize=" not in database_url:
         # Tortoise pools 5 connections by default: too few when requests wait on row locks.
         database_url += ("&" if "?" in database_url else "?") + f"maxsize={pool_size}"
+    connection: str | dict[str, Any] = database_url
+    if database_url.startswith("postgres://"):
+        connection = expand_db_url(database_url)
+        connection["credentials"]["reset"] = _release_connection
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "civic": {
                 "models": MODEL_MODULES,
@@ -46,6 +51,17 @@ def tortoise_config(database_url: str, pool_size: int | None = None) -> dict[str
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def _release_connection(connection: Any) -> None:
+    """What asyncpg runs as a pooled connection goes back, after rolling back any open transaction.
+
+    Tortoise takes a connection from the pool for every query outside a transaction, and asyncpg's
+    default reset then sends a second query (unlock advisory locks, close cursors, UNLISTEN, RESET ALL)
+    to undo session state. civic sets none of that state, so the round trip is skipped: every query
+    outside a transaction costs one round trip instead of two. Code that sets session state (SET,
+    LISTEN, session advisory locks, cursors outside a transaction) must bring the reset back.
+    """
 
 
 def _tortoise_orm() -> dict[str, Any]:

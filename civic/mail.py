@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
 from tortoise import fields, timezone
+from tortoise.expressions import F
 from tortoise.models import Model
 
 from civic import config
+from civic.db import in_transaction
 
 log = logging.getLogger("civic.mail")
 
+# Due messages the worker sends over one connection, and how often it records which have gone.
+BATCH = 50
+MARK_EVERY = 10
 # Attempts spread over roughly a day; after the last one the row stays 'failed' for an officer to see.
 RETRY_DELAYS = [timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600)]
 
@@ -57,14 +62,9 @@ def _message(row: OutgoingEmail) -> EmailMessage:
     return message
 
 
-async def _send(row: OutgoingEmail) -> None:
+def _client() -> aiosmtplib.SMTP:
     settings = config.current()
-    if not settings.smtp_host:
-        # Development without SMTP: only who and what about; bodies may hold personal data.
-        log.info("e-mail (no SMTP configured, not sent) to %s: %s", row.to, row.subject)
-        return
-    await aiosmtplib.send(
-        _message(row),
+    return aiosmtplib.SMTP(
         hostname=settings.smtp_host,
         port=settings.smtp_port,
         username=settings.smtp_user or None,
@@ -74,33 +74,100 @@ async def _send(row: OutgoingEmail) -> None:
     )
 
 
-async def deliver(rows: list[OutgoingEmail] | None = None) -> int:
-    """Send the given queued rows, or every due one; failures are retried later. Returns how many were sent."""
+async def deliver(rows: list[OutgoingEmail]) -> int:
+    """Send these queued rows; failures are retried later. Returns how many were sent.
+
+    A batch goes over one SMTP connection, and its rows are claimed and marked sent a few statements at
+    a time: the worker clears a surge's receipts without a connection (and TLS handshake) and two
+    updates for each message.
+    """
     now = timezone.now()
-    if rows is None:
-        rows = await OutgoingEmail.filter(status="pending", next_attempt_at__lte=now).order_by("id").limit(50)
+    claimed = await _claim(list(rows), now)
+    if not claimed:
+        return 0
+    sent: list[OutgoingEmail] = []
+    if not config.current().smtp_host:
+        for row in claimed:
+            # Development without SMTP: only who and what about; bodies may hold personal data.
+            log.info("e-mail (no SMTP configured, not sent) to %s: %s", row.to, row.subject)
+            sent.append(row)
+        await _mark_sent(sent)
+        return len(sent)
+    marked = 0
+    try:
+        async with _client() as smtp:
+            for row in claimed:
+                try:
+                    await smtp.send_message(_message(row))
+                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as error:
+                    await _retry(row, now, error)  # this message refused; the connection goes on
+                    continue
+                sent.append(row)
+                if len(sent) - marked >= MARK_EVERY:  # a crash re-sends at most this many
+                    await _mark_sent(sent[marked:])
+                    marked = len(sent)
+    except (aiosmtplib.SMTPException, OSError) as error:
+        # The relay is down or dropped us: every claimed row not yet sent is tried again later.
+        for row in claimed:
+            if row.status == "sending" and row not in sent:
+                await _retry(row, now, error)
+    await _mark_sent(sent[marked:])
+    return len(sent)
+
+
+async def deliver_due(max_batches: int = 20) -> int:
+    """The worker's job: every due message, a batch at a time, so a surge's receipts keep up.
+
+    At most `max_batches` batches a pass (1,000 messages), so the worker's other jobs get their turn.
+    Returns how many were sent.
+    """
     sent = 0
-    for row in rows:
-        # Claim the row so two processes never send the same message twice.
-        claimed = await OutgoingEmail.filter(id=row.id, status="pending").update(status="sending", next_attempt_at=now)
-        if not claimed:
-            continue
-        try:
-            await _send(row)
-        except (aiosmtplib.SMTPException, OSError) as error:
-            attempts = row.attempts + 1
-            give_up = attempts > len(RETRY_DELAYS)
-            await OutgoingEmail.filter(id=row.id).update(
-                status="failed" if give_up else "pending",
-                attempts=attempts,
-                last_error=str(error)[:300],
-                next_attempt_at=now + (RETRY_DELAYS[-1] if give_up else RETRY_DELAYS[attempts - 1]),
-            )
-            log.warning("e-mail %s not sent (attempt %s): %s", row.id, attempts, type(error).__name__)
-            continue
-        await OutgoingEmail.filter(id=row.id).update(status="sent", sent_at=timezone.now(), attempts=row.attempts + 1)
-        sent += 1
+    for _ in range(max_batches):
+        rows = list(await OutgoingEmail.filter(status="pending", next_attempt_at__lte=timezone.now()).order_by("id").limit(BATCH))
+        if not rows:
+            break
+        sent += await deliver(rows)
+        if len(rows) < BATCH:
+            break
     return sent
+
+
+async def _claim(rows: list[OutgoingEmail], now: datetime) -> list[OutgoingEmail]:
+    """Mark rows 'sending' so two processes never send the same message twice; returns those claimed here."""
+    if len(rows) == 1:  # the usual call, straight after a change: one conditional update
+        claimed = rows if await OutgoingEmail.filter(id=rows[0].id, status="pending").update(status="sending", next_attempt_at=now) else []
+    else:
+        async with in_transaction():
+            # Model rows, not values_list: Tortoise drops FOR UPDATE from a values query.
+            locked = await OutgoingEmail.filter(id__in=[row.id for row in rows], status="pending").select_for_update(skip_locked=True).only("id")
+            mine = {row.id for row in locked}
+            if mine:
+                await OutgoingEmail.filter(id__in=mine).update(status="sending", next_attempt_at=now)
+        claimed = [row for row in rows if row.id in mine]
+    for row in claimed:
+        row.status = "sending"
+    return claimed
+
+
+async def _mark_sent(rows: list[OutgoingEmail]) -> None:
+    if not rows:
+        return
+    for row in rows:
+        row.status = "sent"
+    await OutgoingEmail.filter(id__in=[row.id for row in rows]).update(status="sent", sent_at=timezone.now(), attempts=F("attempts") + 1)
+
+
+async def _retry(row: OutgoingEmail, now: datetime, error: Exception) -> None:
+    attempts = row.attempts + 1
+    give_up = attempts > len(RETRY_DELAYS)
+    row.status = "failed" if give_up else "pending"
+    await OutgoingEmail.filter(id=row.id).update(
+        status=row.status,
+        attempts=attempts,
+        last_error=str(error)[:300],
+        next_attempt_at=now + (RETRY_DELAYS[-1] if give_up else RETRY_DELAYS[attempts - 1]),
+    )
+    log.warning("e-mail %s not sent (attempt %s): %s", row.id, attempts, type(error).__name__)
 
 
 async def recover_stuck(older_than: timedelta = timedelta(minutes=10)) -> int:

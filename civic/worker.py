@@ -21,7 +21,7 @@ class Job:
 
 # Each job is idempotent: running it twice, or in two workers at once, does no harm.
 JOBS = [
-    Job("send e-mail", "civic.mail:deliver", 0),
+    Job("send e-mail", "civic.mail:deliver_due", 0),
     Job("recover e-mail left mid-send", "civic.mail:recover_stuck", 300),
     Job("purge expired sessions", "civic.accounts:purge_expired_sessions", 3600),
     Job("escalate unopened concerns", "civic.concerns.escalation:escalate_unopened", 60),

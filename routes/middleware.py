@@ -110,7 +110,9 @@ class CouncilMiddleware:
         user = scope.get("user")
         roles: set[str] = set()
         if user is not None and scope["council"] is not None:
-            roles = (await accounts.roles_of(user)).get(scope["council"].id, set())
+            session = scope.get("civic.session")
+            known = session.roles if session is not None and session.user is user else await accounts.roles_of(user)
+            roles = known.get(scope["council"].id, set())
         scope["roles"] = roles
         await self.app(scope, receive, send)
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from jinja2_fragments.starlette import Jinja2Blocks
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, Headers
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from civic import accounts
 from civic.accounts import User
@@ -47,6 +51,31 @@ def static_url(path: str) -> str:
         digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file.is_file() else "0"
         _static_versions[path] = digest
     return f"/static/{path}?v={_static_versions[path]}"
+
+
+class PrecompressedStaticFiles(StaticFiles):
+    """Text assets gzipped once per process at the smallest level, not by GZipMiddleware on every request.
+
+    In a surge most visitors are new and fetch the CSS and JS once each: compressing 110 KB of CSS took
+    about 2 ms a time. GZipMiddleware leaves a response that already has a Content-Encoding alone.
+    """
+
+    TEXT = (".css", ".js", ".svg", ".json", ".txt")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._gzipped: dict[tuple[str, float], bytes] = {}
+
+    def file_response(self, full_path: Any, stat_result: os.stat_result, scope: Scope, status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        wants_gzip = "gzip" in Headers(scope=scope).get("accept-encoding", "")
+        if not (isinstance(response, FileResponse) and status_code == 200 and scope["method"] == "GET" and wants_gzip and str(full_path).endswith(self.TEXT)):
+            return response
+        key = (str(full_path), stat_result.st_mtime)
+        if key not in self._gzipped:
+            self._gzipped[key] = gzip.compress(Path(full_path).read_bytes(), compresslevel=9, mtime=0)
+        headers = {name: value for name, value in response.headers.items() if name != "content-length"}
+        return Response(self._gzipped[key], headers={**headers, "content-encoding": "gzip", "vary": "Accept-Encoding"})
 
 
 def current_user(request: Request) -> User | None:

@@ -69,6 +69,8 @@ def settings(database_url: str, mailbox: Mailbox, tmp_path_factory: pytest.TempP
         "CIVIC_SMTP_PORT": str(mailbox.port),
         "CIVIC_RATE_LIMIT_STORAGE": "memory://",
         "CIVIC_ALLOW_PRIVATE_WEBHOOK_URLS": "true",
+        # Tests read back what they have just changed; test_schemes covers the kept search results.
+        "CIVIC_PUBLIC_CACHE_SECONDS": "0",
     }
     return config.use(config.load(environ, env_file=data_dir / "none.env"))
 

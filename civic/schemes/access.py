@@ -53,9 +53,12 @@ async def viewer(user: User | None, council: Council, scheme: Scheme) -> Viewer:
     )
 
 
-async def find(user: User | None, council: Council, slug: str) -> tuple[Scheme, Viewer]:
-    """The scheme with this slug if this person may see it; NotFound otherwise (even if it exists)."""
-    scheme = await Scheme.get_or_none(council=council, slug=slug)
+async def find(user: User | None, council: Council, slug: str, joined: tuple[str, ...] = ()) -> tuple[Scheme, Viewer]:
+    """The scheme with this slug if this person may see it; NotFound otherwise (even if it exists).
+
+    `joined` names one-to-one relations to read in the same query (e.g. "proposed_by").
+    """
+    scheme = await Scheme.get_or_none(council=council, slug=slug).select_related(*joined)
     if scheme is None:
         raise NotFound()
     who = await viewer(user, council, scheme)

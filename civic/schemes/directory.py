@@ -12,6 +12,7 @@ from tortoise.queryset import QuerySet
 
 from civic.councils import Council, Ward, normalise_postcode, ward_for_postcode
 from civic.errors import Invalid
+from civic.kept import Kept
 from civic.schemes.models import LISTED_STATUSES, Scheme, SchemeAudience, SchemeCategory
 from civic.schemes.taxonomy import AUDIENCES, CATEGORIES
 from civic.schemes.text import one_line
@@ -152,8 +153,19 @@ def _suggestions(filters: Filters, place: str) -> list[tuple[str, str]]:
     return found
 
 
+# The directory is the same for everyone, and in a surge many people run the same few searches: a page
+# of results is kept for CIVIC_PUBLIC_CACHE_SECONDS, so a scheme that is approved, changed or hidden
+# shows in searches within that time.
+_kept_results: Kept[Results] = Kept(500)
+_kept_wards: Kept[list[tuple[str, str]]] = Kept(50)
+
+
 async def search(council: Council, filters: Filters) -> Results:
     """One page of approved schemes matching the filters, with what to try next if there are none."""
+    return await _kept_results.fetch((council.id, filters), lambda: _search(council, filters))
+
+
+async def _search(council: Council, filters: Filters) -> Results:
     ward_ids, place, problems = await _place(council, filters)
     results = Results(filters=filters, place=place, problems=problems)
     if problems:
@@ -171,4 +183,9 @@ async def search(council: Council, filters: Filters) -> Results:
 
 
 async def ward_choices(council: Council) -> list[tuple[str, str]]:
-    return [(str(w.id), w.name) for w in await Ward.filter(council=council).order_by("name")]
+    """The council's wards for the directory's filter, kept as search results are."""
+
+    async def read() -> list[tuple[str, str]]:
+        return [(str(w.id), w.name) for w in await Ward.filter(council=council).order_by("name")]
+
+    return await _kept_wards.fetch(council.id, read)

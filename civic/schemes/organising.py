@@ -10,6 +10,7 @@ from civic.accounts import User, normalise_email
 from civic.councils import Council
 from civic.db import in_transaction
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
+from civic.kept import Kept
 from civic.schemes import access
 from civic.schemes.models import Membership, NewsPost, Scheme
 from civic.schemes.proposals import LINE_FIELDS, TEXT_FIELDS, require_poster, scheme_url, tell_organisers
@@ -175,10 +176,22 @@ class SchemePage:
     organisers: list[Membership]
 
 
+# A scheme's page as visitors who are not signed in see it (the same for all of them) is kept for
+# CIVIC_PUBLIC_CACHE_SECONDS: when a story sends a crowd to one scheme, each process reads it once.
+# Signed-in people always read it afresh, so organisers see their edits and officers their decisions.
+_kept_public_pages: Kept[SchemePage] = Kept(1000)
+
+
 async def scheme_page(actor: User | None, council: Council, slug: str) -> SchemePage:
     """The scheme as this person may see it, with its latest news."""
-    scheme, who = await access.find(actor, council, slug)
-    await scheme.fetch_related("categories", "audiences", "wards", "proposed_by")
+    if actor is None:
+        return await _kept_public_pages.fetch((council.id, slug), lambda: _read_scheme_page(None, council, slug))
+    return await _read_scheme_page(actor, council, slug)
+
+
+async def _read_scheme_page(actor: User | None, council: Council, slug: str) -> SchemePage:
+    scheme, who = await access.find(actor, council, slug, joined=("proposed_by",))
+    await scheme.fetch_related("categories", "audiences", "wards")
     return SchemePage(
         scheme=scheme,
         who=who,

@@ -1,12 +1,14 @@
 """Load benchmark: a council-wide surge against `civic serve` on PostgreSQL, beside the same server's floor.
 
-Run: python -m tests.bench.bench_load [--rate 300] [--seconds 20] [--workers 1]
+Run: python -m tests.bench.bench_load [--rate 300] [--seconds 20] [--workers 2]
 
 It builds a council of 100,000 residents with 200 schemes, an open round holding 20,000 ballots and 5,000
-concerns, serves it with uvicorn as `civic serve` does, and drives a resident mix from a separate
+concerns, serves it with `civic serve --workers N`, configured for production (CIVIC_ENV=production:
+templates compiled once, receipts and sign-in links sent to a real SMTP server, `civic worker` running
+beside it), and drives a resident mix from a separate
 process (wrk, and tests/bench/loadgen.py for whole concern submissions): directory searches, scheme pages, ballot views and submissions, whole
 concern submissions (every step) and sign-in link requests. In the same run it serves a bare Starlette
-route rendering a trivial Jinja page with the same uvicorn settings: the floor. It prints requests/s and
+route rendering a trivial Jinja page, served the same way (civic.serving, uvicorn): the floor. It prints requests/s and
 p50/p95/p99 latency and errors for each, at the fixed rate (open loop) and flat out (closed loop), the
 ratio of civic's throughput to the floor's, and each app process's memory.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import os
 import random
@@ -34,7 +37,7 @@ import httpx
 
 from tests.bench import wrk
 from tests.bench.support import bench_database, copy_rows, rss_mb, timer
-from tests.peers import free_port
+from tests.peers import free_port, start_smtp_server
 
 ROOT = Path(__file__).resolve().parents[2]
 RESIDENTS = 100_000
@@ -139,9 +142,14 @@ def drive(spec: dict, work: Path) -> dict:
 
 
 def serve(app: str, env: dict, workers: int) -> tuple[subprocess.Popen, str]:
+    """`civic serve` for civic; the floor through the same process model (civic.serving), for a like-for-like ratio."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    if app == "civic":
+        command = [sys.executable, "-m", "civic.cli", "serve", "--no-worker", "--workers", str(workers), "--host", "127.0.0.1", "--port", str(port)]
+    else:
+        code = f"from civic import serving; serving.run({app!r}, host='127.0.0.1', port={port}, workers={workers}, factory=True, log_level='warning', access_log=False)"
+        command = [sys.executable, "-c", code]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -154,9 +162,9 @@ def serve(app: str, env: dict, workers: int) -> tuple[subprocess.Popen, str]:
 
 
 def memory(process: subprocess.Popen) -> list[float]:
-    """RSS of the uvicorn process, or of each worker when it forked several."""
+    """RSS of each app process (the server's children, leaving out multiprocessing's resource tracker)."""
     children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
-    pids = [int(p) for p in children] or [process.pid]
+    pids = [int(p) for p in children if "resource_tracker" not in Path(f"/proc/{p}/cmdline").read_text()] or [process.pid]
     return [round(rss_mb(pid), 1) for pid in pids]
 
 
@@ -165,6 +173,7 @@ def line(label: str, figures: dict) -> str:
     return (
         f"  {label:34} {figures['rps']:8.1f} req/s   p50 {figures['p50_ms']:6.1f} ms   {middle}"
         f"   p99 {figures['p99_ms']:6.1f} ms   errors {figures['errors']}"
+        + (f" ({figures['error_detail']})" if figures.get("error_detail") else "")
     )
 
 
@@ -180,9 +189,14 @@ async def main(args: argparse.Namespace) -> None:
             from civic import config
 
             settings = config.current()
+            mailbox, smtp = start_smtp_server()  # receipts and sign-in links go out by SMTP, as in production
             env = {
                 **os.environ,
                 "PYTHONPATH": str(ROOT),
+                "CIVIC_ENV": "production",
+                "CIVIC_BASE_URL": "https://surgeford.example",
+                "CIVIC_SMTP_HOST": "127.0.0.1",
+                "CIVIC_SMTP_PORT": str(mailbox.port),
                 "CIVIC_DATABASE_URL": url,
                 "CIVIC_DATA_DIR": str(work),
                 "CIVIC_SECRET_KEY": settings.secret_key,
@@ -194,7 +208,8 @@ async def main(args: argparse.Namespace) -> None:
                 "CIVIC_CONCERN_RATE": "1000000/minute",
             }
             floor_process, floor_url = serve("tests.bench.floor:app_factory", env, args.workers)
-            civic_process, civic_url = serve("routes:app_factory", env, args.workers)
+            civic_process, civic_url = serve("civic", env, args.workers)
+            worker_process = subprocess.Popen([sys.executable, "-m", "civic.cli", "worker"], cwd=ROOT, env=env)
             try:
                 page = httpx.get(civic_url + "/signin")
                 token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
@@ -206,12 +221,16 @@ async def main(args: argparse.Namespace) -> None:
                 civic_max = wrk.run(civic_url, mix, args.seconds, 32, work)
                 paced = 90  # connections: enough that a slow answer barely lowers the rate
                 floor_rate = wrk.run(floor_url, floor, args.seconds, paced, work, rate=args.rate)
-                civic_rate = wrk.run(civic_url, mix, args.seconds, paced, work, rate=args.rate)
                 # Whole concern submissions (eight requests sharing a session) need cookies per flow,
-                # which wrk cannot keep: the Python load generator sends them alongside, at a lower rate.
+                # which wrk cannot keep: the Python load generator sends them at the same time as the
+                # paced mix, at a lower rate.
                 flows = scenario(civic_url, world, args.concern_rate, args.seconds)
                 flows["steps"] = [step for step in flows["steps"] if step.get("flow")]
-                concern = drive(flows, work)
+                with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                    alongside = pool.submit(drive, flows, work)
+                    civic_rate = wrk.run(civic_url, mix, args.seconds, paced, work, rate=args.rate)
+                    concern = alongside.result()
+                lower = {rate: wrk.run(civic_url, mix, args.seconds, paced, work, rate=rate) for rate in args.also_at}
                 print(f"\nflat out, 32 connections (wrk), {args.seconds:.0f} s, {args.workers} app process(es):")
                 print(line("floor (bare Starlette + Jinja)", floor_max))
                 print(line("civic resident mix", civic_max))
@@ -220,21 +239,26 @@ async def main(args: argparse.Namespace) -> None:
                 print(line("floor", floor_rate))
                 print(line("civic resident mix", civic_rate))
                 print(f"  goal: p99 < 100 ms and zero errors at 300 req/s -> {civic_rate['rps']:.0f} req/s, p99 {civic_rate['p99_ms']} ms, {civic_rate['errors']} errors")
-                print(f"\nwhole concern submissions (8 requests each, Python load generator, {args.concern_rate:.0f}/s):")
+                for rate, figures in lower.items():
+                    print(line(f"civic resident mix, paced at {rate:.0f}/s", figures))
+                print(f"\nwhole concern submissions during the paced mix at {args.rate:.0f}/s (8 requests each, Python load generator, {args.concern_rate:.0f}/s):")
                 print(line("concern submission requests", concern))
                 for sample in concern["error_samples"]:
                     print("  error:", sample)
-                print(f"\nmemory per app process (RSS): civic {memory(civic_process)} MB, floor {memory(floor_process)} MB")
+                print(f"\nmemory per app process (RSS): civic {memory(civic_process)} MB, floor {memory(floor_process)} MB, civic worker {memory(worker_process)} MB")
+                print(f"e-mails received by the SMTP server: {len(mailbox.messages)}")
             finally:
-                for process in (civic_process, floor_process):
+                for process in (civic_process, floor_process, worker_process):
                     process.terminate()
                     process.wait(timeout=20)
+                smtp.stop()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=300)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="app processes (this machine has 2 cores)")
+    parser.add_argument("--also-at", type=lambda text: [float(r) for r in text.split(",") if r], default=[150.0, 200.0, 250.0], help="other paced rates to measure civic at, comma-separated")
     parser.add_argument("--concern-rate", type=float, default=3, help="whole concern submissions a second")
     asyncio.run(main(parser.parse_args()))

@@ -1,8 +1,9 @@
 """Drive a request mix with wrk (Debian package `wrk`), which costs the server's machine far less CPU than a Python client.
 
 A mix is a list of requests with weights; it becomes a Lua script that picks one at random for each
-request. `rate` paces each connection (wrk's delay()) so the whole run aims at that many requests per
-second; without it wrk goes flat out. Returns requests/s, latency percentiles and errors as wrk counted.
+request. `rate` paces each connection (wrk's delay(), a random wait with the right mean, so arrivals
+are not in lockstep) so the whole run aims at that many requests per second; without it wrk goes flat
+out. Returns requests/s, latency percentiles and errors as wrk counted.
 """
 
 from __future__ import annotations
@@ -33,8 +34,13 @@ request = function()
   return wrk.format(chosen.method, chosen.path, chosen.headers, body)
 end
 
+-- Open loop: each connection waits an exponentially distributed time (mean delay_ms) before its next
+-- request, so arrivals are random as people's are. A fixed delay keeps every connection in step and
+-- turns 300 requests a second into a burst of all of them at once, several times a second.
 if delay_ms > 0 then
-  delay = function() return delay_ms end
+  math.randomseed(os.time())
+  -- Capped below uvicorn's 5 s keep-alive timeout: a longer wait finds its connection closed.
+  delay = function() return math.min(4000, math.floor(-math.log(1 - math.random()) * delay_ms)) end
 end
 """
 
@@ -93,5 +99,7 @@ def run(url: str, requests: list[dict], seconds: float, connections: int, work: 
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     figures["errors"] = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(int(x) for x in socket.groups()) if socket else 0)
+    if figures["errors"]:
+        figures["error_detail"] = ((non_2xx.group(0) + "; ") if non_2xx else "") + (socket.group(0) if socket else "")
     figures["requests"] = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     return figures

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from civic import accounts
+from civic.accounts import RoleGrant
 from civic.errors import Forbidden, Invalid
 from tests.factories import create_council_ok, create_user_ok
 
@@ -49,3 +50,19 @@ def test_safe_next_keeps_only_local_paths():
     assert accounts.safe_next("/rounds/3?x=1") == "/rounds/3?x=1"
     for hostile in ("//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)", "", None):
         assert accounts.safe_next(hostile) == "/"
+
+
+async def test_a_session_comes_with_its_users_roles_in_every_council_and_none_revoked(council):
+    other = await create_council_ok()
+    admin = await create_user_ok(council, role="admin")
+    person = await create_user_ok(council)
+    await accounts.assign_role(council, person.email, "officer")
+    await accounts.assign_role(council, person.email, "key-worker")
+    await accounts.assign_role(other, person.email, "admin")
+    token, _ = await accounts.open_session(user=person)
+    assert (await accounts.load_session(token)).roles == {council.id: {"officer", "key-worker"}, other.id: {"admin"}}  # type: ignore[union-attr]
+    grant = await RoleGrant.get(user=person, council=council, role="officer")
+    await accounts.revoke_role(admin, council, grant.id)
+    assert (await accounts.load_session(token)).roles == {council.id: {"key-worker"}, other.id: {"admin"}}  # type: ignore[union-attr]
+    nobody, _ = await accounts.open_session()
+    assert (await accounts.load_session(nobody)).roles == {}  # type: ignore[union-attr]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 
@@ -26,7 +27,7 @@ async def test_a_message_survives_the_relay_being_down(settings, database, mailb
     assert not mailbox.to(address)
 
     await OutgoingEmail.filter(id=row.id).update(next_attempt_at=timezone.now())
-    await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver", 0)])
+    await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver_due", 0)])
     [message] = await mailbox.wait_for(address)
     assert message["Subject"] == "Your shift tomorrow"
     attachment = next(message.iter_attachments())
@@ -41,3 +42,39 @@ async def test_a_message_is_sent_once_even_if_delivered_twice(database, mailbox)
     assert await mail.deliver([row]) == 0
     await mailbox.wait_for(address)
     assert len(mailbox.to(address)) == 1
+
+
+async def test_a_batch_goes_over_one_connection_and_a_refused_message_waits_alone(database, mailbox):
+    tag = uuid.uuid4().hex[:8]
+    addresses = [f"batch-{n}-{tag}@example.test" for n in range(3)]
+    rows = [await mail.queue(a, f"Receipt {n}", "Thank you for voting.") for n, a in enumerate(addresses)]
+    refused = await mail.queue(f"refused-{tag}@example.test", "Receipt", "Thank you for voting.")
+    assert await mail.deliver([rows[0], refused, *rows[1:]]) == 3
+    messages = [(await mailbox.wait_for(a))[0] for a in addresses]
+    assert len({m["X-Test-Connection"] for m in messages}) == 1
+    assert [(await OutgoingEmail.get(id=r.id)).status for r in rows] == ["sent"] * 3
+    waiting = await OutgoingEmail.get(id=refused.id)
+    assert waiting.status == "pending" and waiting.attempts == 1 and "No such mailbox" in waiting.last_error
+
+
+async def test_the_worker_sends_a_backlog_in_batches_each_message_once(database, mailbox):
+    tag = uuid.uuid4().hex[:8]
+    rows = [await mail.queue(f"backlog-{n}-{tag}@example.test", f"Receipt {n}", "Thank you for voting.") for n in range(mail.BATCH + 7)]
+    await OutgoingEmail.filter(id__in=[r.id for r in rows]).update(next_attempt_at=timezone.now())
+    # Three workers at once over overlapping rows: each row is claimed by one of them.
+    counts = await asyncio.gather(mail.deliver(rows[: mail.BATCH]), mail.deliver(rows[5 : mail.BATCH + 7]), mail.deliver(rows[::-1]))
+    assert sum(counts) == len(rows)
+    for n in range(len(rows)):
+        await mailbox.wait_for(f"backlog-{n}-{tag}@example.test")
+    assert all(len(mailbox.to(f"backlog-{n}-{tag}@example.test")) == 1 for n in range(len(rows)))
+    assert {(r.status, r.attempts) for r in await OutgoingEmail.filter(id__in=[r.id for r in rows])} == {("sent", 1)}
+
+
+async def test_one_worker_pass_sends_a_surge_of_receipts_not_just_one_batch(database, mailbox):
+    tag = uuid.uuid4().hex[:8]
+    rows = [await mail.queue(f"surge-{n}-{tag}@example.test", "Your ballot", "Thank you for voting.") for n in range(2 * mail.BATCH + 3)]
+    await OutgoingEmail.filter(id__in=[r.id for r in rows]).update(next_attempt_at=timezone.now())
+    [job] = [job for job in worker.JOBS if job.name == "send e-mail"]
+    await worker.run_once([job])
+    assert {r.status for r in await OutgoingEmail.filter(id__in=[r.id for r in rows])} == {"sent"}
+    await mailbox.wait_for(f"surge-{2 * mail.BATCH + 2}-{tag}@example.test")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from civic import demo
@@ -11,7 +13,7 @@ from civic.schemes import access, directory, moderation, organising, proposals
 from civic.schemes.directory import Filters, Results
 from civic.schemes.models import Report, Scheme
 from civic.schemes.text import one_line, paragraphs, slugify, valid_phone
-from tests.factories import create_council_ok, create_scheme_ok, create_user_ok, scheme_values, ward
+from tests.factories import create_council_ok, create_scheme_ok, create_user_ok, scheme_values, use_settings, ward
 
 
 @pytest.mark.parametrize(
@@ -59,6 +61,39 @@ async def test_search_words_are_matched_literally_not_as_patterns(council):
     await create_scheme_ok(council, name="Ordinary", summary="Coffee")
     assert [s.name for s in (await directory.search(council, Filters(words="%"))).schemes] == ["100% Volunteer Run"]
     assert (await directory.search(council, Filters(words="_"))).total == 0
+
+
+async def test_search_results_are_kept_for_the_configured_time_and_no_longer(council):
+    await create_scheme_ok(council, name="Kept Kettle Club", summary="Tea")
+    with use_settings(public_cache_seconds=0.5):
+        first = await directory.search(council, Filters(words="kettle"))
+        assert [s.name for s in first.schemes] == ["Kept Kettle Club"]
+        await create_scheme_ok(council, name="Kettle Two", summary="Tea")
+        # Within the lifetime the same search is answered from memory; another search is not.
+        assert await directory.search(council, Filters(words="kettle")) is first
+        assert (await directory.search(council, Filters(words="kettle", page=2))).total == 2
+        await asyncio.sleep(0.6)
+        assert [s.name for s in (await directory.search(council, Filters(words="kettle"))).schemes] == ["Kept Kettle Club", "Kettle Two"]
+    with use_settings(public_cache_seconds=0):
+        await create_scheme_ok(council, name="Kettle Three", summary="Tea")
+        assert (await directory.search(council, Filters(words="kettle"))).total == 3
+
+
+async def test_a_scheme_page_is_kept_for_visitors_not_signed_in_and_never_for_signed_in_people(council):
+    officer = await create_user_ok(council, role="officer")
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser=organiser, name="Kept Lunch Club")
+    with use_settings(public_cache_seconds=0.5):
+        seen = await organising.scheme_page(None, council, scheme.slug)
+        await moderation.hide_scheme(officer, council, scheme.slug, "Misleading claims about funding")
+        # Anonymous visitors may see the page they were shown for the lifetime; signed-in people never do.
+        assert await organising.scheme_page(None, council, scheme.slug) is seen
+        assert (await organising.scheme_page(organiser, council, scheme.slug)).scheme.hidden
+        with pytest.raises(NotFound):
+            await organising.scheme_page(await create_user_ok(council), council, scheme.slug)
+        await asyncio.sleep(0.6)
+        with pytest.raises(NotFound):
+            await organising.scheme_page(None, council, scheme.slug)
 
 
 async def test_near_reads_neighbours_both_ways(council):

@@ -13,7 +13,7 @@ from pabutools.election.pabulib import parse_pabulib_from_string
 from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 
-from civic import voting, worker
+from civic import mail, voting, worker
 from civic.audit import AuditLog
 from civic.db import is_postgres
 from civic.errors import Conflict, Forbidden, Invalid
@@ -217,6 +217,7 @@ async def test_a_changed_ballot_replaces_the_first_and_gets_a_new_receipt(counci
     assert ballot.receipt_hash == voting.receipt_hash(round_.id, second.receipt)
     p = await priorities_of(round_)
     assert {a.priority_id: a.shares for a in await Allocation.filter(ballot=ballot)} == {p[1].id: 10, p[2].id: 90}
+    await mail.deliver(list(await mail.OutgoingEmail.filter(to=resident.email, status="pending")))  # as the worker does
     messages = await mailbox.wait_for(resident.email, count=2)
     assert voting.show_code(second.receipt) in mailbox.body(messages[-1])
     assert "changed ballot" in mailbox.body(messages[-1])

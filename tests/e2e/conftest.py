@@ -59,6 +59,7 @@ def live_server(settings, e2e_council, mailbox) -> Iterator[str]:
         # schemathesis sends hundreds of bad keys from 127.0.0.1; the limit has its own test in tests/routes.
         "CIVIC_API_FAILED_KEY_RATE": "100000/minute",
         "_CIVIC_IN_PROCESS_WORKER": "1",
+        "CIVIC_PUBLIC_CACHE_SECONDS": "0",  # journeys search for what they have just approved
         "PYTHONPATH": str(ROOT),
     }
     log = open(Path(settings.data_dir) / f"live-server-{port}.log", "w")

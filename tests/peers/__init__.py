@@ -62,8 +62,16 @@ class _Handler:
     def __init__(self, box: Mailbox):
         self.box = box
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook name
+        if address.startswith("refused-"):  # a mailbox the relay will not take, for tests of one message failing
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.box.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message["X-Test-Connection"] = f"{session.peer[0]}:{session.peer[1]}"  # which SMTP connection brought it
+        self.box.messages.append(message)
         return "250 OK"
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from tests.factories import Browser, create_concern_ok, create_round_ok, create_scheme_ok, create_team_ok, create_user_ok, vote_ok
 
-# Budgets: the most queries each page may make (session, council, roles and the page's own data).
+# Budgets: the most queries each page may make (the session with its user and roles, and the page's own data).
 # Measured when written (home, sign-in and the concern form need none: the council is cached and an
 # anonymous visitor has no session); a page that needs more should say why.
 BUDGET = {
@@ -15,7 +15,7 @@ BUDGET = {
     "sign-in": 1,
     "directory": 8,
     "scheme page": 8,
-    "ballot": 8,
+    "ballot": 3,  # the session with its user and roles, the round, the ballot with its shares (an open round's priorities and wards are kept)
     "concern form": 1,
     "officer home": 15,  # one or two queries for each area's section
     "concern queue": 12,

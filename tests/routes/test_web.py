@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+
+from routes.web import STATIC
 from tests.factories import Browser, create_user_ok, html, text_of
 
 
@@ -29,6 +32,15 @@ async def test_static_files_have_versioned_urls_cached_for_a_year_and_compressed
     assert response.status_code == 200
     assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert response.headers["content-encoding"] == "gzip"
+    # Compressed once at the smallest level, not by the pages' middleware, and the same bytes as on disk.
+    on_disk = (STATIC / css.split("?")[0].removeprefix("/static/")).read_bytes()
+    assert response.content == on_disk and response.headers["content-type"].startswith("text/css")
+    assert response.num_bytes_downloaded == len(gzip.compress(on_disk, compresslevel=9, mtime=0))
+    assert response.headers["vary"] == "Accept-Encoding"
+    plain = await client.get(css, headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == on_disk
+    again = await client.get(css, headers={"accept-encoding": "gzip", "if-none-match": response.headers["etag"]})
+    assert again.status_code == 304
 
 
 async def test_htmx_is_vendored_at_version_2(client):

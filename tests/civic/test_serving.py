@@ -1,0 +1,109 @@
+"""Several app processes on one port: each has its own socket, connections spread, the dead are replaced."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.peers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _serve(app: str, port: int) -> subprocess.Popen:
+    code = f"from civic import serving; raise SystemExit(serving.run({app!r}, host='127.0.0.1', port={port}, workers=2, factory=True, log_level='warning'))"
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _sockets(port: int, state: str) -> set[str]:
+    """Inodes of this machine's TCP sockets on `port` (ours, the server side) in a state: 0A listening, 01 established."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
+                found.add(fields[9])
+    return found
+
+
+def _owners(parent: int, inodes: set[str]) -> dict[int, int]:
+    """{pid: how many of these sockets it holds} among the parent's child processes."""
+    children = [int(p) for p in subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()]
+    owners: dict[int, int] = {}
+    for pid in children:
+        try:
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+        held = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
+        if held:
+            owners[pid] = held
+    return owners
+
+
+def _wait_for(condition, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_each_process_listens_for_itself_connections_spread_and_a_dead_one_is_replaced():
+    port = free_port()
+    server = _serve("tests.bench.floor:app_factory", port)
+    try:
+        listening = _wait_for(lambda: len(owners := _owners(server.pid, _sockets(port, "0A"))) == 2 and owners)
+        assert len(_sockets(port, "0A")) == 2  # two listening sockets, not one shared by both processes
+        _wait_for(lambda: _answers(port))
+
+        # Twenty keep-alive connections opened at once, as a load balancer's pool: both processes serve some.
+        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(20)]
+        try:
+            for client in clients:
+                assert client.get("/").status_code == 200
+            serving = _owners(server.pid, _sockets(port, "01"))
+            assert set(serving) == set(listening) and sum(serving.values()) == 20, serving
+        finally:
+            for client in clients:
+                client.close()
+
+        victim = next(iter(listening))
+        os.kill(victim, signal.SIGKILL)
+        replaced = _wait_for(lambda: len(owners := _owners(server.pid, _sockets(port, "0A"))) == 2 and victim not in owners and owners)
+        assert len(set(replaced) & set(listening)) == 1
+        _wait_for(lambda: _answers(port))
+
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=40) == 0
+        assert not _sockets(port, "0A")
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def test_an_app_that_cannot_start_stops_the_server_with_an_error():
+    server = _serve("tests.bench.floor:no_such_app", free_port())
+    try:
+        assert server.wait(timeout=120) == 3
+        assert "keep exiting at start-up" in server.stdout.read()  # type: ignore[union-attr]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
