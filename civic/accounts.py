@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -11,10 +12,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from tortoise import fields, timezone
-from tortoise.expressions import RawSQL
 from tortoise.models import Model
 
-from civic import audit, config, mail, ratelimit
+from civic import audit, config, db, mail, ratelimit
 from civic.councils import Council, find_ward_for_postcode, normalise_postcode
 from civic.db import in_transaction, is_postgres
 from civic.errors import Forbidden, Invalid, NotFound
@@ -263,19 +263,31 @@ async def open_session(data: dict[str, Any] | None = None, user: User | None = N
     return token, session
 
 
+@functools.cache
+def _session_sql(postgres: bool) -> str:
+    aggregate = "string_agg" if postgres else "group_concat"
+    return (
+        f"SELECT {db.columns(Session, 's', 's_')}, {db.columns(User, 'u', 'u_')},"
+        f" (SELECT {aggregate}(g.council_id || ':' || g.role, ',') FROM role_grant g WHERE g.user_id = s.user_id) AS grants"
+        ' FROM "session" s LEFT JOIN "user" u ON u.id = s.user_id WHERE s.id = ?'
+    )
+
+
 async def load_session(token: str) -> Session | None:
     """The live session for a cookie token, with its user; None if unknown, expired or revoked."""
     if not token or len(token) > 100:
         return None
-    # The user's role grants come in the same query, for the menu and the council's pages.
-    grants = RawSQL(
-        f"(SELECT {'string_agg' if is_postgres() else 'group_concat'}(council_id || ':' || role, ',')"
-        ' FROM role_grant WHERE role_grant.user_id = "session"."user_id")'
-    )
-    session = await Session.filter(id=_hash(token)).select_related("user").annotate(grants=grants).first()
-    if session is None:
+    # One hand-written query (this runs on every request with a session): the session, its user, and
+    # the user's role grants for the menu and the council's pages.
+    rows = await db.select(_session_sql(is_postgres()), _hash(token))
+    if not rows:
         return None
-    session.roles = _parse_grants(getattr(session, "grants", None))
+    session = db.from_row(Session, rows[0], "s_")
+    if rows[0]["u_id"] is not None:
+        session.user = db.from_row(User, rows[0], "u_")
+    else:
+        session.user = None
+    session.roles = _parse_grants(rows[0]["grants"])
     now = timezone.now()
     if session.expires_at <= now or (session.user is not None and session.user.suspended):
         await session.delete()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 
-from civic import audit, config, mail
+from civic import audit, config, db, mail
 from civic.accounts import User, require_role
 from civic.councils import Council, Ward
 from civic.db import in_transaction, is_postgres
@@ -199,15 +199,20 @@ async def ballot_page(actor: User | None, council: Council, round_id: int | str)
     lines: list[dict] = []
     if actor is not None and round_.eligibility != "codes":
         # The ballot and its shares in one query: a row per share, or one row of nulls for no shares.
-        lines = await Ballot.filter(round=round_, voter=actor).values("report_emails", "allocations__priority_id", "allocations__shares")
-    raw = {f"{FIELD_PREFIX}{line['allocations__priority_id']}": str(line["allocations__shares"]) for line in lines if line["allocations__priority_id"] is not None}
+        lines = await db.select(
+            "SELECT b.report_emails, a.priority_id, a.shares FROM voting_ballot b"
+            " LEFT JOIN voting_allocation a ON a.ballot_id = b.id WHERE b.round_id = ? AND b.voter_id = ?",
+            round_.id,
+            actor.id,
+        )
+    raw = {f"{FIELD_PREFIX}{line['priority_id']}": str(line["shares"]) for line in lines if line["priority_id"] is not None}
     return BallotPage(
         round=round_,
         priorities=priorities,
         eligibility=allowed,
         shares=tally(round_, priorities, raw),
         has_ballot=bool(lines),
-        report_emails=lines[0]["report_emails"] if lines else True,
+        report_emails=bool(lines[0]["report_emails"]) if lines else True,
         wards=wards,
     )
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from tortoise import timezone
 from tortoise.expressions import Q
 
-from civic import audit
+from civic import audit, db
 from civic.accounts import User, has_role, require_role
 from civic.councils import Council, Ward
 from civic.db import in_transaction
@@ -55,10 +55,13 @@ async def _round(council: Council, round_id: int | str) -> Round:
         number = int(round_id)
     except (TypeError, ValueError):
         raise NotFound() from None
-    round_ = await Round.get_or_none(id=number, council=council)
-    if round_ is None:
+    if not 0 < number < 2**31:
         raise NotFound()
-    return round_
+    # Hand-written: every ballot view and save reads the round first (civic.db.select).
+    rows = await db.select(f'SELECT {db.columns(Round, "r")} FROM "voting_round" r WHERE r.id = ? AND r.council_id = ?', number, council.id)
+    if not rows:
+        raise NotFound()
+    return db.from_row(Round, rows[0])
 
 
 async def visible_round(actor: User | None, council: Council, round_id: int | str) -> Round:
