@@ -279,7 +279,7 @@ async def load_session(token: str) -> Session | None:
         return None
     # One hand-written query (this runs on every request with a session): the session, its user, and
     # the user's role grants for the menu and the council's pages.
-    rows = await db.select(_session_sql(is_postgres()), _hash(token))
+    rows = await db.rows(_session_sql(is_postgres()), _hash(token))
     if not rows:
         return None
     session = db.from_row(Session, rows[0], "s_")

@@ -28,7 +28,7 @@ MODEL_MODULES = [
     "civic.webhooks.models",
 ]
 
-__all__ = ["in_transaction", "tortoise_config", "start", "stop", "migrate", "TORTOISE_ORM", "select", "columns", "from_row"]
+__all__ = ["in_transaction", "tortoise_config", "start", "stop", "migrate", "TORTOISE_ORM", "rows", "columns", "from_row"]
 
 M = TypeVar("M", bound=Model)
 
@@ -114,7 +114,7 @@ def is_postgres() -> bool:
     return Tortoise.get_connection("default").capabilities.dialect == "postgres"
 
 
-# Hand-written SELECTs, for the few queries every signed-in request runs (the session, the round, the
+# Hand-written statements, for the few queries every signed-in request runs (the session, the round, the
 # ballot). Tortoise builds each query anew through pypika, which costs several times what running it
 # does; these run a fixed SQL text, which asyncpg also prepares once per connection. Everything else
 # goes through the ORM.
@@ -129,8 +129,8 @@ def _placeholders(sql: str, postgres: bool) -> str:
     return re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
 
 
-async def select(sql: str, *values: Any) -> list[dict[str, Any]]:
-    """The rows of a SELECT written with `?` placeholders, inside the current transaction if there is one."""
+async def rows(sql: str, *values: Any) -> list[dict[str, Any]]:
+    """The rows a hand-written statement returns (`?` placeholders), inside the current transaction if there is one."""
     connection = connections.get("default")
     return await connection.execute_query_dict(_placeholders(sql, is_postgres()), list(values))
 

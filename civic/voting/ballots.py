@@ -199,7 +199,7 @@ async def ballot_page(actor: User | None, council: Council, round_id: int | str)
     lines: list[dict] = []
     if actor is not None and round_.eligibility != "codes":
         # The ballot and its shares in one query: a row per share, or one row of nulls for no shares.
-        lines = await db.select(
+        lines = await db.rows(
             "SELECT b.report_emails, a.priority_id, a.shares FROM voting_ballot b"
             " LEFT JOIN voting_allocation a ON a.ballot_id = b.id WHERE b.round_id = ? AND b.voter_id = ?",
             round_.id,
@@ -273,30 +273,77 @@ async def cast_ballot(
         raise Invalid(errors)
     assert actor is not None
     receipt = new_code()
-    digest = receipt_hash(round_.id, receipt)
     async with in_transaction() as connection:
-        await _lock_round_open(connection, round_)
-        ballot = await Ballot.select_for_update().get_or_none(round=round_, voter=actor)
-        changed = ballot is not None
-        if ballot is None:
-            try:
-                async with in_transaction():  # a savepoint: a concurrent first save may win the insert
-                    ballot = await Ballot.create(
-                        council=council, round=round_, voter=actor, ward_id=actor.ward_id, source="online",  # type: ignore[attr-defined]
-                        receipt_hash=digest, report_emails=report_emails,
-                    )
-            except IntegrityError:
-                ballot = await Ballot.select_for_update().get(round=round_, voter=actor)
-                changed = True
-        await _replace_shares(ballot, shares)
-        ballot.receipt_hash = digest
-        ballot.report_emails = report_emails
-        ballot.ward_id = actor.ward_id  # type: ignore[attr-defined]
-        await ballot.save(update_fields=["receipt_hash", "report_emails", "ward_id", "updated_at"])
+        store = _store_on_postgres if is_postgres() else _store
+        ballot, changed = await store(connection, council, round_, actor, shares, receipt_hash(round_.id, receipt), report_emails)
         # The worker sends it within CIVIC_WORKER_INTERVAL, many to a connection: on a round's last
         # evening the save answers without waiting on the mail relay.
         await mail.queue(actor.email, f"Your ballot: {round_.title}", _receipt_email(round_, priorities, shares, receipt, changed))
     return Saved(ballot, receipt, changed)
+
+
+async def _store(
+    connection: object, council: Council, round_: Round, voter: User, shares: Mapping[int, int], digest: str, report_emails: bool
+) -> tuple[Ballot, bool]:
+    """Inside the saving transaction: the voter's ballot created or replaced; whether it replaced one."""
+    await _lock_round_open(connection, round_)
+    ballot = await Ballot.select_for_update().get_or_none(round=round_, voter=voter)
+    changed = ballot is not None
+    if ballot is None:
+        try:
+            async with in_transaction():  # a savepoint: a concurrent first save may win the insert
+                ballot = await Ballot.create(
+                    council=council, round=round_, voter=voter, ward_id=voter.ward_id, source="online",  # type: ignore[attr-defined]
+                    receipt_hash=digest, report_emails=report_emails,
+                )
+        except IntegrityError:
+            ballot = await Ballot.select_for_update().get(round=round_, voter=voter)
+            changed = True
+    await _replace_shares(ballot, shares)
+    ballot.receipt_hash = digest
+    ballot.report_emails = report_emails
+    ballot.ward_id = voter.ward_id  # type: ignore[attr-defined]
+    await ballot.save(update_fields=["receipt_hash", "report_emails", "ward_id", "updated_at"])
+    return ballot, changed
+
+
+# What _store does, in two statements instead of six to nine: a round's last evening is mostly saves.
+# The first locks the round open (FOR SHARE: ballots never wait for each other, but closing the round
+# waits for them) and upserts the ballot, which locks the voter's row; `xmax = 0` tells a new row from
+# a replaced one. The second replaces the shares. It must be a statement of its own: one that waited
+# for the voter's row lock behind a concurrent save of the same ballot would not see the shares that
+# save wrote, since every part of one statement reads the same snapshot.
+_UPSERT_BALLOT = """
+WITH open_round AS (
+    SELECT id FROM voting_round WHERE id = ? AND status = 'open' AND (closes_at IS NULL OR closes_at > ?) FOR SHARE
+)
+INSERT INTO voting_ballot (council_id, round_id, voter_id, ward_id, source, receipt_hash, report_emails, created_at, updated_at)
+SELECT ?, id, ?, ?, 'online', ?, ?, ?, ? FROM open_round
+ON CONFLICT (round_id, voter_id) DO UPDATE SET
+    receipt_hash = EXCLUDED.receipt_hash, report_emails = EXCLUDED.report_emails, ward_id = EXCLUDED.ward_id, updated_at = EXCLUDED.updated_at
+RETURNING *, xmax = 0 AS inserted
+"""
+
+_REPLACE_SHARES = """
+WITH gone AS (DELETE FROM voting_allocation WHERE ballot_id = ? AND priority_id <> ALL(?::int[]))
+INSERT INTO voting_allocation (ballot_id, priority_id, shares)
+SELECT ?, priority_id, shares FROM unnest(?::int[], ?::int[]) AS given(priority_id, shares)
+ON CONFLICT (ballot_id, priority_id) DO UPDATE SET shares = EXCLUDED.shares
+"""
+
+
+async def _store_on_postgres(
+    connection: object, council: Council, round_: Round, voter: User, shares: Mapping[int, int], digest: str, report_emails: bool
+) -> tuple[Ballot, bool]:
+    now = timezone.now()
+    rows = await db.rows(_UPSERT_BALLOT, round_.id, now, council.id, voter.id, voter.ward_id, digest, report_emails, now, now)  # type: ignore[attr-defined]
+    if not rows:
+        await _lock_round_open(connection, round_)  # closed since the page was read: says when
+        raise Conflict("Voting in this round has closed.")
+    ballot = db.from_row(Ballot, rows[0])
+    chosen = list(shares)
+    await db.rows(_REPLACE_SHARES, ballot.id, chosen, ballot.id, chosen, [shares[p] for p in chosen])
+    return ballot, not rows[0]["inserted"]
 
 
 async def _lock_round_open(connection: object, round_: Round) -> None:

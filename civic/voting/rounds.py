@@ -57,8 +57,8 @@ async def _round(council: Council, round_id: int | str) -> Round:
         raise NotFound() from None
     if not 0 < number < 2**31:
         raise NotFound()
-    # Hand-written: every ballot view and save reads the round first (civic.db.select).
-    rows = await db.select(f'SELECT {db.columns(Round, "r")} FROM "voting_round" r WHERE r.id = ? AND r.council_id = ?', number, council.id)
+    # Hand-written: every ballot view and save reads the round first (civic.db.rows).
+    rows = await db.rows(f'SELECT {db.columns(Round, "r")} FROM "voting_round" r WHERE r.id = ? AND r.council_id = ?', number, council.id)
     if not rows:
         raise NotFound()
     return db.from_row(Round, rows[0])

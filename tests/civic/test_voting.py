@@ -15,7 +15,7 @@ from tortoise.exceptions import IntegrityError
 
 from civic import mail, voting, worker
 from civic.audit import AuditLog
-from civic.db import is_postgres
+from civic.db import in_transaction, is_postgres
 from civic.errors import Conflict, Forbidden, Invalid
 from civic.officers import attention
 from civic.voting.models import Allocation, Ballot, Round, VotingCode
@@ -173,6 +173,33 @@ async def test_a_ballot_arriving_after_the_closing_time_is_refused_even_before_t
     await Round.filter(id=round_.id).update(closes_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(Conflict, match="closed"):
         await vote_ok(council, round_, await create_user_ok(council), 50, 50)
+
+
+async def test_a_ballot_saved_while_the_round_is_being_closed_waits_and_is_then_refused(council):
+    need(is_postgres(), "PostgreSQL")
+    round_ = await create_round_ok(council)
+    resident = await create_user_ok(council)
+    locked, release = asyncio.Event(), asyncio.Event()
+
+    async def close_slowly() -> None:  # as close_round does, with time to send a ballot in between
+        async with in_transaction():
+            await Round.select_for_update().get(id=round_.id)
+            locked.set()
+            await release.wait()
+            now = timezone.now()
+            await Round.filter(id=round_.id).update(status="closed", closed_at=now, closes_at=now)
+
+    closing = asyncio.create_task(close_slowly())
+    await locked.wait()
+    saving = asyncio.create_task(vote_ok(council, round_, resident, 50, 50))
+    await asyncio.sleep(0.5)
+    assert not saving.done()  # the save waits for the closing transaction
+    release.set()
+    await closing
+    with pytest.raises(Conflict, match="Voting closed on"):
+        await saving
+    assert not await Ballot.exists(round=round_)
+    assert not await mail.OutgoingEmail.exists(to=resident.email)
 
 
 # Ballots
