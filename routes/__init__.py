@@ -19,7 +19,14 @@ from starlette.types import ASGIApp
 from civic import config, db, worker
 from civic.config import Settings
 from routes import accounts, admin, api, calendars, concerns, errors, events, help_requests, home, moderation, officers, oidc, openreferral, rota, schemes, volunteering, voting, webhooks
-from routes.middleware import CouncilMiddleware, HtmxRedirectMiddleware, MultipartCSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
+from routes.middleware import (
+    CouncilMiddleware,
+    HtmxRedirectMiddleware,
+    AdmissionMiddleware,
+    MultipartCSRFMiddleware,
+    SecurityHeadersMiddleware,
+    SessionMiddleware,
+)
 from routes.web import STATIC, PrecompressedStaticFiles, templates
 
 log = logging.getLogger("civic")
@@ -97,6 +104,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         # (3.0 KB against 3.2 KB). Static assets come compressed at level 9, once (PrecompressedStaticFiles).
         Middleware(GZipMiddleware, minimum_size=500, compresslevel=4),
         Middleware(SecurityHeadersMiddleware, settings=settings),
+        Middleware(AdmissionMiddleware, settings=settings),
         Middleware(MultipartCSRFMiddleware),
         Middleware(csrf_protection, settings=settings),
         Middleware(HtmxRedirectMiddleware),

@@ -1,7 +1,9 @@
-"""ASGI middleware: server-side sessions, the council a request is for, and security headers."""
+"""ASGI middleware: server-side sessions, the council a request is for, security headers, and admission under load."""
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import re
 import secrets
 import time
@@ -14,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civic import accounts
 from civic.config import Settings
 from civic.councils import Council, council_for_host
+from routes.web import static_url, templates
 
 SESSION_COOKIE = "civic_session"
 # Council rows change rarely (an admin edits branding); each process re-reads them this often.
@@ -230,3 +233,89 @@ class MultipartCSRFMiddleware:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
+
+
+class AdmissionMiddleware:
+    """Past capacity, concerns go first and anonymous browsing is turned away.
+
+    When a local story sends a crowd, every request would join one queue per process, and someone
+    telling the council about a child at risk would wait behind hundreds of people reading the
+    directory. So each process works on at most `in_hand` requests at once (CIVIC_MAX_IN_HAND);
+    others wait their turn in order of arrival, except:
+
+    - concerns (`/concerns...`, the form and officers' triage) go straight in, never waiting;
+    - while `shed_at` requests are already waiting (CIVIC_SHED_AT), a page requested by someone not
+      signed in gets a short 503 "very busy" page with Retry-After instead of joining the queue.
+      Forms sent (POST), signing in, signed-in people (voters on a round's last evening, officers)
+      and the API wait their turn rather than being turned away.
+
+    A request holds its place while its body arrives, so a client uploading slowly holds one of the
+    `in_hand` places. CIVIC_MAX_IN_HAND=0 turns all this off.
+    """
+
+    PRIORITY = ("/concerns",)
+    NEVER_WAIT = ("/static/", "/healthz")
+    KEPT_OPEN = ("/signin", "/api/")
+    RETRY_AFTER = "30"
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.in_hand = settings.max_in_hand
+        self.shed_at = settings.shed_at
+        self.working = 0
+        self.waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._page: bytes | None = None
+
+    def _sheddable(self, scope: Scope) -> bool:
+        if scope["method"] not in ("GET", "HEAD") or scope["path"].startswith(self.KEPT_OPEN):
+            return False
+        return SESSION_COOKIE not in _cookies(scope)
+
+    def _busy_page(self) -> bytes:
+        if self._page is None:
+            self._page = templates.env.get_template("errors/busy.html").render(static_url=static_url).encode()
+        return self._page
+
+    async def _turn_away(self, scope: Scope, send: Send) -> None:
+        body = self._busy_page()
+        headers = [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", self.RETRY_AFTER.encode()),
+        ]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.in_hand or scope["path"].startswith(self.NEVER_WAIT + self.PRIORITY):
+            await self.app(scope, receive, send)
+            return
+        if self.working >= self.in_hand or self.waiting:
+            if len(self.waiting) >= self.shed_at and self._sheddable(scope):
+                await self._turn_away(scope, send)
+                return
+            turn = asyncio.get_running_loop().create_future()
+            self.waiting.append(turn)
+            try:
+                await turn  # the finishing request hands its place over: `working` stays counted
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():
+                    self._next()  # given a place just as the client went: pass it on
+                else:
+                    self.waiting.remove(turn)
+                raise
+        else:
+            self.working += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._next()
+
+    def _next(self) -> None:
+        """Give this request's place to the longest waiting, or free it."""
+        while self.waiting:
+            turn = self.waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.working -= 1

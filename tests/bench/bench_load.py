@@ -10,7 +10,9 @@ process (wrk, and tests/bench/loadgen.py for whole concern submissions): directo
 concern submissions (every step) and sign-in link requests. In the same run it serves a bare Starlette
 route rendering a trivial Jinja page, served the same way (civic.serving, uvicorn): the floor. It prints requests/s and
 p50/p95/p99 latency and errors for each, at the fixed rate (open loop) and flat out (closed loop), the
-ratio of civic's throughput to the floor's, and each app process's memory.
+ratio of civic's throughput to the floor's, and each app process's memory. Last comes a surge past
+capacity from many connections, with whole concern submissions alongside: it shows how many anonymous
+page views were turned away (CIVIC_SHED_AT) and how fast concerns, which go first, were still answered.
 
 Goals (performance issue, this 2-core machine): p99 < 100 ms at 300 requests/s, zero errors, throughput
 at least 30% of the floor.
@@ -231,6 +233,12 @@ async def main(args: argparse.Namespace) -> None:
                     civic_rate = wrk.run(civic_url, mix, args.seconds, paced, work, rate=args.rate)
                     concern = alongside.result()
                 lower = {rate: wrk.run(civic_url, mix, args.seconds, paced, work, rate=rate) for rate in args.also_at}
+                # A surge past capacity from many people at once: concerns go first, everything else
+                # waits its turn, and anonymous browsing is turned away (routes.middleware.AdmissionMiddleware).
+                with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                    alongside = pool.submit(drive, flows, work)
+                    surge = wrk.run(civic_url, mix, args.seconds, args.surge_connections, work, rate=args.surge, count_shed=True)
+                    surge_concern = alongside.result()
                 print(f"\nflat out, 32 connections (wrk), {args.seconds:.0f} s, {args.workers} app process(es):")
                 print(line("floor (bare Starlette + Jinja)", floor_max))
                 print(line("civic resident mix", civic_max))
@@ -244,6 +252,14 @@ async def main(args: argparse.Namespace) -> None:
                 print(f"\nwhole concern submissions during the paced mix at {args.rate:.0f}/s (8 requests each, Python load generator, {args.concern_rate:.0f}/s):")
                 print(line("concern submission requests", concern))
                 for sample in concern["error_samples"]:
+                    print("  error:", sample)
+                print(f"\na surge past capacity: paced at {args.surge:.0f} requests/s from {args.surge_connections} connections, {args.seconds:.0f} s, CIVIC_MAX_IN_HAND={env.get('CIVIC_MAX_IN_HAND', 'default')}, CIVIC_SHED_AT={env.get('CIVIC_SHED_AT', 'default')}:")
+                surge["errors"] -= surge.get("shed", 0)
+                if not surge["errors"]:
+                    surge.pop("error_detail", None)
+                print(line("civic resident mix", surge) + f"   turned away (503, very busy) {surge.get('shed', 0)} ({surge.get('shed', 0) / max(surge['requests'], 1):.0%})")
+                print(line("concern submission requests", surge_concern))
+                for sample in surge_concern["error_samples"]:
                     print("  error:", sample)
                 print(f"\nmemory per app process (RSS): civic {memory(civic_process)} MB, floor {memory(floor_process)} MB, civic worker {memory(worker_process)} MB")
                 print(f"e-mails received by the SMTP server: {len(mailbox.messages)}")
@@ -261,4 +277,6 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=2, help="app processes (this machine has 2 cores)")
     parser.add_argument("--also-at", type=lambda text: [float(r) for r in text.split(",") if r], default=[150.0, 200.0, 250.0], help="other paced rates to measure civic at, comma-separated")
     parser.add_argument("--concern-rate", type=float, default=3, help="whole concern submissions a second")
+    parser.add_argument("--surge", type=float, default=1000, help="requests/s for the surge past capacity")
+    parser.add_argument("--surge-connections", type=int, default=400, help="connections (people at once) in the surge")
     asyncio.run(main(parser.parse_args()))

@@ -45,6 +45,20 @@ end
 """
 
 
+# For a surge past capacity: count the "very busy" answers (503, LoadSheddingMiddleware) apart from other errors.
+COUNT_SHED = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) shed = 0 end
+function response(status, headers, body) if status == 503 then shed = shed + 1 end end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("shed") end
+  io.write(string.format("Shed (503): %d\\n", total))
+end
+"""
+
+
 def available() -> bool:
     return shutil.which("wrk") is not None
 
@@ -81,11 +95,11 @@ def _ms(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run(url: str, requests: list[dict], seconds: float, connections: int, work: Path, rate: float = 0) -> dict:
+def run(url: str, requests: list[dict], seconds: float, connections: int, work: Path, rate: float = 0, count_shed: bool = False) -> dict:
     # Each connection waits `delay` and then for its answer, so aim 5% fast to land on the rate.
     delay = round(connections * 1000 / rate * 0.95) if rate else 0
     script = work / f"mix-{abs(hash((url, seconds, connections, rate)))}.lua"
-    script.write_text(LUA % {"mix": _lua_table(requests), "delay": delay})
+    script.write_text(LUA % {"mix": _lua_table(requests), "delay": delay} + (COUNT_SHED if count_shed else ""))
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "--timeout", "10s", "-s", str(script), url],
         capture_output=True,
@@ -101,5 +115,8 @@ def run(url: str, requests: list[dict], seconds: float, connections: int, work: 
     figures["errors"] = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(int(x) for x in socket.groups()) if socket else 0)
     if figures["errors"]:
         figures["error_detail"] = ((non_2xx.group(0) + "; ") if non_2xx else "") + (socket.group(0) if socket else "")
+    shed = re.search(r"Shed \(503\): (\d+)", out)
+    if shed:
+        figures["shed"] = int(shed.group(1))
     figures["requests"] = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     return figures

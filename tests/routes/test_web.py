@@ -159,3 +159,55 @@ async def test_an_unexpected_error_is_a_friendly_500_page(settings, database, co
     assert response.status_code == 500
     assert text_of(response, "h1") == ["Sorry, there is a problem with the service"]
     assert "a bug" not in response.text
+
+
+async def test_past_capacity_concerns_go_first_others_wait_their_turn_and_anonymous_browsing_is_turned_away(settings, council):
+    import asyncio
+    import dataclasses
+
+    from routes import create_app
+    from tests.factories import create_round_ok
+
+    # One request in hand at a time, and anonymous pages turned away once one request is waiting.
+    app = create_app(dataclasses.replace(settings, max_in_hand=1, shed_at=1))
+    round_ = await create_round_ok(council)
+    async with Browser(app, council) as holder, Browser(app, council) as visitor, Browser(app, council) as reporter, Browser(app, council) as voter:
+        await voter.signin_as(await create_user_ok(council))
+        assert (await visitor.get("/schemes")).status_code == 200
+        token = await holder.csrf_token()
+        gate = asyncio.Event()
+
+        async def slow_form():  # a sign-in form whose body is still arriving: the one request in hand
+            yield b"email=slow%40example.test"
+            await gate.wait()
+            yield b"&csrftoken=" + token.encode()
+
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+        held = asyncio.create_task(holder.http.post("/signin", content=slow_form(), headers=headers))
+        await asyncio.sleep(0.1)
+        ballot = asyncio.create_task(voter.get(f"/rounds/{round_.id}/ballot"))
+        await asyncio.sleep(0.1)
+        assert not ballot.done()  # a signed-in voter waits their turn
+
+        busy = await visitor.get("/schemes")  # one is waiting: anonymous browsing is turned away
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "30"
+        assert "Very busy right now" in busy.text and html(busy).css_first("a[href='/concerns']") is not None
+        assert "script-src 'self'" in busy.headers["content-security-policy"]
+        assert (await visitor.get("/")).status_code == 503
+
+        # Telling us about a concern goes straight in, past everyone waiting.
+        assert (await reporter.get("/concerns")).status_code == 200
+        assert (await reporter.get("/concerns/new/about")).status_code == 200
+        assert (await reporter.post("/concerns/new/about", {"about": "neighbour", "subject_name": ""})).status_code == 303
+
+        signin = asyncio.create_task(visitor.get("/signin"))  # kept open: waits, is not turned away
+        gone = asyncio.create_task(voter.get("/schemes"))  # someone who gives up while waiting
+        await asyncio.sleep(0.1)
+        assert not signin.done()
+        gone.cancel()
+        gate.set()
+        assert (await held).status_code == 303
+        assert (await ballot).status_code == 200 and (await signin).status_code == 200
+        # Back under capacity, with no place lost to the one who gave up.
+        for _ in range(3):
+            assert (await asyncio.wait_for(visitor.get("/schemes"), 5)).status_code == 200
