@@ -80,7 +80,7 @@ class Settings:
     trusted_hosts: str = "*"
     worker_interval: float = 2.0
     public_cache_seconds: float = 10.0
-    max_in_hand: int = 24
+    max_in_hand: int = 8
     shed_at: int = 48
     log_level: str = "info"
     allow_private_webhook_urls: bool = False

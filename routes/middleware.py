@@ -244,18 +244,22 @@ class AdmissionMiddleware:
     others wait their turn in order of arrival, except:
 
     - concerns (`/concerns...`, the form and officers' triage) go straight in, never waiting;
+    - signing in goes straight in too: it waits on the mail relay or the identity provider, and a
+      slow one must not hold places that pages need;
     - while `shed_at` requests are already waiting (CIVIC_SHED_AT), a page requested by someone not
       signed in gets a short 503 "very busy" page with Retry-After instead of joining the queue.
-      Forms sent (POST), signing in, signed-in people (voters on a round's last evening, officers)
-      and the API wait their turn rather than being turned away.
+      Forms sent (POST), signed-in people (voters on a round's last evening, officers) and the API
+      wait their turn rather than being turned away.
 
-    A request holds its place while its body arrives, so a client uploading slowly holds one of the
-    `in_hand` places. CIVIC_MAX_IN_HAND=0 turns all this off.
+    Work is CPU-bound once it is in hand (templates, the ORM), so a few places keep the processor
+    as busy as many: more places only make each answer, a concern's included, wait behind more
+    others. A request holds its place while its body arrives, so a client uploading slowly holds
+    one. CIVIC_MAX_IN_HAND=0 turns all this off.
     """
 
     PRIORITY = ("/concerns",)
-    NEVER_WAIT = ("/static/", "/healthz")
-    KEPT_OPEN = ("/signin", "/api/")
+    NEVER_WAIT = ("/static/", "/healthz", "/signin")
+    KEPT_OPEN = ("/api/",)
     RETRY_AFTER = "30"
 
     def __init__(self, app: ASGIApp, settings: Settings):
