@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -62,9 +64,17 @@ def _message(row: OutgoingEmail) -> EmailMessage:
     return message
 
 
-def _client() -> aiosmtplib.SMTP:
+_hello_name: str | None = None
+
+
+async def _client() -> aiosmtplib.SMTP:
+    global _hello_name
+    if _hello_name is None:
+        # What aiosmtplib would look up (in a thread, with DNS) for every connection: once per process.
+        _hello_name = await asyncio.to_thread(socket.getfqdn)
     settings = config.current()
     return aiosmtplib.SMTP(
+        local_hostname=_hello_name,
         hostname=settings.smtp_host,
         port=settings.smtp_port,
         username=settings.smtp_user or None,
@@ -95,7 +105,7 @@ async def deliver(rows: list[OutgoingEmail]) -> int:
         return len(sent)
     marked = 0
     try:
-        async with _client() as smtp:
+        async with await _client() as smtp:
             for row in claimed:
                 try:
                     await smtp.send_message(_message(row))
