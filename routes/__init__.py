@@ -20,9 +20,9 @@ from civic import config, db, worker
 from civic.config import Settings
 from routes import accounts, admin, api, calendars, concerns, errors, events, help_requests, home, moderation, officers, oidc, openreferral, rota, schemes, volunteering, voting, webhooks
 from routes.middleware import (
+    AdmissionMiddleware,
     CouncilMiddleware,
     HtmxRedirectMiddleware,
-    AdmissionMiddleware,
     MultipartCSRFMiddleware,
     SecurityHeadersMiddleware,
     SessionMiddleware,

@@ -257,8 +257,7 @@ class AdmissionMiddleware:
     one. CIVIC_MAX_IN_HAND=0 turns all this off.
     """
 
-    PRIORITY = ("/concerns",)
-    NEVER_WAIT = ("/static/", "/healthz", "/signin")
+    STRAIGHT_IN = ("/concerns", "/signin", "/static/", "/healthz")
     KEPT_OPEN = ("/api/",)
     RETRY_AFTER = "30"
 
@@ -291,7 +290,7 @@ class AdmissionMiddleware:
         await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.in_hand or scope["path"].startswith(self.NEVER_WAIT + self.PRIORITY):
+        if scope["type"] != "http" or not self.in_hand or scope["path"].startswith(self.STRAIGHT_IN):
             await self.app(scope, receive, send)
             return
         if self.working >= self.in_hand or self.waiting:
@@ -305,7 +304,7 @@ class AdmissionMiddleware:
             except asyncio.CancelledError:
                 if turn.done() and not turn.cancelled():
                     self._next()  # given a place just as the client went: pass it on
-                else:
+                elif turn in self.waiting:  # (_next may already have dropped it)
                     self.waiting.remove(turn)
                 raise
         else:
