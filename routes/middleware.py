@@ -11,6 +11,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civic import accounts
@@ -309,8 +310,16 @@ class AdmissionMiddleware:
                 raise
         else:
             self.working += 1
+        async def receive_or_gone() -> Message:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()  # asgi-csrf would fail an assertion on it, as a 500
+            return message
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive_or_gone, send)
+        except ClientDisconnect:
+            pass  # they gave up while waiting their turn: nobody is left to answer
         finally:
             self._next()
 

@@ -215,3 +215,24 @@ async def test_past_capacity_concerns_go_first_others_wait_their_turn_and_anonym
         # Back under capacity, with no place lost to the one who gave up.
         for _ in range(3):
             assert (await asyncio.wait_for(visitor.get("/schemes"), 5)).status_code == 200
+
+
+async def test_a_form_whose_sender_left_before_its_body_arrived_is_dropped_quietly_not_answered_with_a_500(app, council):
+    # Under a surge a form may wait its turn (AdmissionMiddleware) until its sender has given up.
+    sent: list[dict] = []
+    host = council.hostnames.split(",")[0].encode()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/schemes/new", "raw_path": b"/schemes/new", "query_string": b"", "root_path": "",
+        "headers": [(b"host", host), (b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", b"40"), (b"cookie", b"csrftoken=abc")],
+        "client": ("10.0.0.9", 40000), "server": ("civic.test", 80),
+    }
+
+    async def receive() -> dict:
+        return {"type": "http.disconnect"}  # the body never comes: they closed the page
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    assert sent == []
