@@ -221,6 +221,10 @@ async def main(args: argparse.Namespace) -> None:
                 wrk.run(floor_url, floor, 3, 32, work)
                 floor_max = wrk.run(floor_url, floor, args.seconds, 32, work)
                 civic_max = wrk.run(civic_url, mix, args.seconds, 32, work)
+                # A second reference: civic's own stack (uvicorn, every middleware, routing) answering
+                # its health check, which runs one query and renders no template.
+                health = [{"method": "GET", "path": "/healthz", "weight": 1, "headers": {"Host": "127.0.0.1", "Accept-Encoding": "gzip"}}]
+                health_max = wrk.run(civic_url, health, args.seconds, 32, work)
                 paced = 90  # connections: enough that a slow answer barely lowers the rate
                 floor_rate = wrk.run(floor_url, floor, args.seconds, paced, work, rate=args.rate)
                 # Whole concern submissions (eight requests sharing a session) need cookies per flow,
@@ -243,6 +247,8 @@ async def main(args: argparse.Namespace) -> None:
                 print(line("floor (bare Starlette + Jinja)", floor_max))
                 print(line("civic resident mix", civic_max))
                 print(f"  civic / floor throughput: {civic_max['rps'] / floor_max['rps']:.0%}   (goal ≥ 30%)")
+                print(line("civic /healthz (one query, no page)", health_max))
+                print(f"  civic / its own health check: {civic_max['rps'] / health_max['rps']:.0%}")
                 print(f"\npaced at {args.rate:.0f} requests/s (wrk, {paced} connections), {args.seconds:.0f} s:")
                 print(line("floor", floor_rate))
                 print(line("civic resident mix", civic_rate))
