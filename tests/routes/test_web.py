@@ -236,3 +236,22 @@ async def test_a_form_whose_sender_left_before_its_body_arrived_is_dropped_quiet
 
     await app(scope, receive, send)
     assert sent == []
+
+
+def test_routes_of_one_area_never_shadow_anothers(app):
+    # routes/__init__.py orders areas by traffic, which is safe only while no URL is matched by
+    # routes of two areas: then the order cannot change which page answers.
+    import re
+
+    from starlette.routing import Match, Route
+
+    routes = [r for r in app.routes if isinstance(r, Route)]
+    areas = {id(r): ".".join(r.endpoint.__module__.split(".")[:2]) for r in routes}  # routes.concerns.triage -> routes.concerns
+    assert len(set(areas.values())) > 10
+    for route in routes:
+        for sample in ("1", "abc", "new", "check"):
+            path = re.sub(r"\{[^}]+\}", sample, route.path)
+            for method in route.methods or {"GET"}:
+                scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+                matching = {areas[id(r)] for r in routes if r.matches(scope)[0] != Match.NONE}
+                assert len(matching) == 1, f"{method} {path} is matched by routes in {sorted(matching)}"
