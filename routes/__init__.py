@@ -78,12 +78,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
             await db.stop()
 
     # Starlette tries routes in order, one regular expression each: what a surge asks for most
-    # (ballots, concerns, the directory, signing in) comes first. No path is matched by two areas'
-    # routes, so the order changes nothing else (test_routes_of_one_area_never_shadow_another's).
+    # (the directory and scheme pages, ballots, concerns, signing in) comes first. No URL is matched
+    # by two areas' routes, so the order changes nothing else (test_routes_of_one_area_never_shadow_anothers).
     routes = [
+        *schemes.routes,
         *voting.routes,
         *concerns.routes,
-        *schemes.routes,
         *accounts.routes,
         *home.routes,
         *oidc.routes,
