@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civic import accounts
 from civic.config import Settings
 from civic.councils import Council, council_for_host
+from civic.kept import Kept
 from routes.web import static_url, templates
 
 SESSION_COOKIE = "civic_session"
@@ -236,6 +237,11 @@ class MultipartCSRFMiddleware:
         await self.app(scope, replay, send)
 
 
+def busy_page(council: Council | None) -> bytes:
+    """The "very busy" page: no session, user or CSRF token, so one copy serves everyone at a host."""
+    return templates.env.get_template("errors/busy.html").render(council=council, static_url=static_url).encode()
+
+
 class AdmissionMiddleware:
     """Past capacity, concerns go first and anonymous browsing is turned away.
 
@@ -266,22 +272,25 @@ class AdmissionMiddleware:
         self.app = app
         self.in_hand = settings.max_in_hand
         self.shed_at = settings.shed_at
+        self.default_slug = settings.default_council
         self.working = 0
         self.waiting: collections.deque[asyncio.Future[None]] = collections.deque()
-        self._page: bytes | None = None
+        self._pages: Kept[bytes] = Kept(64, lifetime=300)  # per host name: the council's phone numbers
 
     def _sheddable(self, scope: Scope) -> bool:
         if scope["method"] not in ("GET", "HEAD") or scope["path"].startswith(self.KEPT_OPEN):
             return False
         return SESSION_COOKIE not in _cookies(scope)
 
-    def _busy_page(self) -> bytes:
-        if self._page is None:
-            self._page = templates.env.get_template("errors/busy.html").render(static_url=static_url).encode()
-        return self._page
+    async def _busy_page(self, scope: Scope) -> bytes:
+        async def render() -> bytes:
+            return busy_page(await council_for_host(host, self.default_slug))
+
+        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").split(":")[0].lower()
+        return await self._pages.fetch(host, render)
 
     async def _turn_away(self, scope: Scope, send: Send) -> None:
-        body = self._busy_page()
+        body = await self._busy_page(scope)
         headers = [
             (b"content-type", b"text/html; charset=utf-8"),
             (b"content-length", str(len(body)).encode()),

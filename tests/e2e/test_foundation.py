@@ -66,3 +66,18 @@ async def test_officer_and_admin_pages_are_accessible_on_a_phone(phone, live_ser
     await check_accessibility(phone)
     await phone.goto("/account")
     await check_accessibility(phone)
+
+
+async def test_the_very_busy_page_reads_well_on_a_phone(phone, live_server, e2e_council, check_accessibility):
+    # Served only past capacity (AdmissionMiddleware), so the browser is handed the page as the
+    # middleware renders it, at an address on the live server so that its stylesheet loads.
+    from routes.middleware import busy_page
+
+    body = busy_page(e2e_council)
+    await phone.route("**/very-busy-check", lambda route: route.fulfill(status=503, body=body, content_type="text/html; charset=utf-8"))
+    response = await phone.goto("/very-busy-check")
+    assert response.status == 503
+    assert await phone.locator("h1").inner_text() == "Very busy right now"
+    assert await phone.evaluate("getComputedStyle(document.querySelector('h1')).fontWeight") == "700"  # civic.css loaded
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
+    await check_accessibility(phone)

@@ -192,6 +192,9 @@ async def test_past_capacity_concerns_go_first_others_wait_their_turn_and_anonym
         busy = await visitor.get("/schemes")  # one is waiting: anonymous browsing is turned away
         assert busy.status_code == 503 and busy.headers["retry-after"] == "30"
         assert "Very busy right now" in busy.text and html(busy).css_first("a[href='/concerns']") is not None
+        # Who to call if someone is in danger now: this council's numbers, as on the concern form.
+        phones = [a.attributes["href"] for a in html(busy).css("a.app-emergency__number")]
+        assert phones == [f"tel:{council.emergency_phone.replace(' ', '')}", f"tel:{council.childrens_front_door_phone.replace(' ', '')}"]
         assert "script-src 'self'" in busy.headers["content-security-policy"]
         assert (await visitor.get("/")).status_code == 503
 
