@@ -45,7 +45,7 @@ end
 """
 
 
-# For a surge past capacity: count the "very busy" answers (503, LoadSheddingMiddleware) apart from other errors.
+# For a surge past capacity: count the "very busy" answers (503, routes.middleware.AdmissionMiddleware) apart from other errors.
 COUNT_SHED = """
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
