@@ -15,7 +15,7 @@ and after it:
 
     directory search     10.22 -> 9.75 million
     scheme page           7.67 -> 7.45 million
-    ballot view          16.16 -> 9.85 million
+    ballot view          16.16 -> 9.70 million
     ballot submission    13.33 -> 6.74 million
 """
 
