@@ -273,9 +273,9 @@ async def cast_ballot(
         raise Invalid(errors)
     assert actor is not None
     receipt = new_code()
-    async with in_transaction() as connection:
+    async with in_transaction():
         store = _store_on_postgres if is_postgres() else _store
-        ballot, changed = await store(connection, council, round_, actor, shares, receipt_hash(round_.id, receipt), report_emails)
+        ballot, changed = await store(council, round_, actor, shares, receipt_hash(round_.id, receipt), report_emails)
         # The worker sends it within CIVIC_WORKER_INTERVAL, many to a connection: on a round's last
         # evening the save answers without waiting on the mail relay.
         await mail.queue(actor.email, f"Your ballot: {round_.title}", _receipt_email(round_, priorities, shares, receipt, changed))
@@ -283,10 +283,10 @@ async def cast_ballot(
 
 
 async def _store(
-    connection: object, council: Council, round_: Round, voter: User, shares: Mapping[int, int], digest: str, report_emails: bool
+    council: Council, round_: Round, voter: User, shares: Mapping[int, int], digest: str, report_emails: bool
 ) -> tuple[Ballot, bool]:
     """Inside the saving transaction: the voter's ballot created or replaced; whether it replaced one."""
-    await _lock_round_open(connection, round_)
+    await _lock_round_open(round_)
     ballot = await Ballot.select_for_update().get_or_none(round=round_, voter=voter)
     changed = ballot is not None
     if ballot is None:
@@ -333,12 +333,12 @@ ON CONFLICT (ballot_id, priority_id) DO UPDATE SET shares = EXCLUDED.shares
 
 
 async def _store_on_postgres(
-    connection: object, council: Council, round_: Round, voter: User, shares: Mapping[int, int], digest: str, report_emails: bool
+    council: Council, round_: Round, voter: User, shares: Mapping[int, int], digest: str, report_emails: bool
 ) -> tuple[Ballot, bool]:
     now = timezone.now()
     rows = await db.rows(_UPSERT_BALLOT, round_.id, now, council.id, voter.id, voter.ward_id, digest, report_emails, now, now)  # type: ignore[attr-defined]
     if not rows:
-        await _lock_round_open(connection, round_)  # closed since the page was read: says when
+        await _lock_round_open(round_)  # closed since the page was read: says when
         raise Conflict("Voting in this round has closed.")
     ballot = db.from_row(Ballot, rows[0])
     chosen = list(shares)
@@ -346,13 +346,11 @@ async def _store_on_postgres(
     return ballot, not rows[0]["inserted"]
 
 
-async def _lock_round_open(connection: object, round_: Round) -> None:
+async def _lock_round_open(round_: Round) -> None:
     """Inside the saving transaction: the round must still be open, and stays open until commit."""
     if is_postgres():
         # A share lock: ballots never wait for each other, but closing the round waits for them.
-        rows = await connection.execute_query_dict(  # type: ignore[attr-defined]
-            'SELECT "status", "closes_at" FROM "voting_round" WHERE "id" = $1 FOR SHARE', [round_.id]
-        )
+        rows = await db.rows('SELECT status, closes_at FROM voting_round WHERE id = ? FOR SHARE', round_.id)
         status, closes_at = rows[0]["status"], rows[0]["closes_at"]
     else:
         # SQLite runs one writing transaction at a time, so a plain read is enough.
@@ -372,8 +370,8 @@ async def _redeem(
 ) -> Saved:
     """Use a voting code once, for a ballot cast online or entered from paper."""
     receipt = new_code()
-    async with in_transaction() as connection:
-        await _lock_round_open(connection, round_)
+    async with in_transaction():
+        await _lock_round_open(round_)
         voting_code = await VotingCode.select_for_update().get_or_none(code=code, round=round_).prefetch_related("batch")
         if voting_code is None:
             raise Invalid({"code": "That voting code is not recognised for this round. Check it against the letter."})
