@@ -319,6 +319,7 @@ class AdmissionMiddleware:
                 raise
         else:
             self.working += 1
+
         async def receive_or_gone() -> Message:
             message = await receive()
             if message["type"] == "http.disconnect":
