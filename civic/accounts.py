@@ -298,7 +298,9 @@ async def load_session(token: str) -> Session | None:
 
 
 async def save_session_data(session: Session, data: dict[str, Any]) -> None:
-    await Session.filter(id=session.id).update(data=data)
+    # Hand-written too: every saved ballot puts its receipt in the voter's session.
+    stored = Session._meta.fields_map["data"].to_db_value(data, session)
+    await db.rows('UPDATE "session" SET data = ? WHERE id = ?', stored, session.id)
 
 
 async def signin(old_token: str | None, user: User, data: dict[str, Any], user_agent: str = "") -> str:

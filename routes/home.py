@@ -7,9 +7,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from tortoise import Tortoise
 
-from routes.web import current_council, render
+from routes.web import current_council, public_page, render
 
 
+@public_page
 async def home(request: Request) -> Response:
     return render(request, "home.html")
 

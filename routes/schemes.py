@@ -13,7 +13,7 @@ from civic.errors import Invalid, RateLimited
 from civic.schemes import directory, moderation, organising, proposals
 from civic.schemes.models import REPORT_REASONS
 from civic.schemes.taxonomy import audience_choices, category_choices
-from routes.web import current_council, current_user, flash, form_values, is_fragment_request, path_number, redirect, render, require_user
+from routes.web import current_council, current_user, flash, form_values, is_fragment_request, path_number, public_page, redirect, render, require_user
 
 LIST_FIELDS = ("categories", "audiences", "wards")
 
@@ -33,6 +33,7 @@ async def _choices(request: Request) -> dict[str, Any]:
 # The directory and a scheme's page
 
 
+@public_page
 async def scheme_directory(request: Request) -> Response:
     filters = directory.Filters.from_query(request.query_params)
     results = await directory.search(current_council(request), filters)
@@ -40,6 +41,7 @@ async def scheme_directory(request: Request) -> Response:
     return render(request, "schemes/directory.html", context, block="results")
 
 
+@public_page
 async def scheme_page(request: Request) -> Response:
     page = await organising.scheme_page(current_user(request), current_council(request), request.path_params["slug"])
     return render(request, "schemes/scheme.html", {"page": page, "scheme": page.scheme, "who": page.who})

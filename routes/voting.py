@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from markupsafe import Markup, escape
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -11,6 +13,7 @@ from starlette.routing import Route
 
 from civic import voting
 from civic.errors import Conflict, Forbidden, Invalid
+from civic.kept import Kept
 from civic.voting import ballots as ballot_rules
 from civic.voting import rounds as round_rules
 from civic.voting.exchange import MAX_FILE_BYTES
@@ -52,14 +55,36 @@ async def round_page(request: Request) -> Response:
     return render(request, "voting/round.html", {"view": view, "round": view.round})
 
 
+# The ballot's priorities with their − and + controls are most of its page, and the same for every voter
+# of a round once it has opened (its priorities and rules are fixed then, see rounds.FIXED_SECONDS)
+# but for the numbers in the boxes. So each process renders them once per round, with a marker for
+# each number, and fills in the voter's numbers.
+_kept_controls: Kept[Markup] = Kept(64, lifetime=round_rules.FIXED_SECONDS)
+_NUMBER_MARK = re.compile("\x00([a-z0-9-]+)\x00")
+
+
+def share_controls(page: ballot_rules.BallotPage, values: dict[str, str], errors: dict[str, str]) -> Markup:
+    """The share controls as the `share_controls` macro renders them; kept per open round when nothing is in error."""
+    macro = templates.env.get_template("voting/_share_controls.html").module.share_controls  # type: ignore[attr-defined]
+    if errors or page.round.status == "draft":
+        return macro(page, values, errors)
+    marked = _kept_controls.get(page.round.id)
+    if marked is None:
+        marks = {f"{ballot_rules.FIELD_PREFIX}{p.id}": f"\x00{ballot_rules.FIELD_PREFIX}{p.id}\x00" for p in page.priorities}
+        marked = _kept_controls.put(page.round.id, macro(page, marks, {}))
+    return Markup(_NUMBER_MARK.sub(lambda found: str(escape(values.get(found.group(1)) or "0")), marked))
+
+
 def _ballot_context(page: ballot_rules.BallotPage, values: dict[str, str], errors: dict[str, str], notice: str = "") -> dict[str, Any]:
+    values = {**values, **page.shares.values}
     return {
         "page": page,
         "round": page.round,
-        "values": {**values, **page.shares.values},
+        "values": values,
         "errors": errors,
         "notice": notice,
         "report_emails": page.report_emails,
+        "share_controls": lambda: share_controls(page, values, errors),
     }
 
 

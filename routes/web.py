@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from civic import accounts
 from civic.accounts import User
 from civic.councils import Council
 from civic.errors import Forbidden
+from civic.kept import Kept
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -139,6 +142,46 @@ def render(
         response = templates.TemplateResponse(request, name, context or {}, status_code=status_code)
     response.headers["Vary"] = "HX-Request"
     return response
+
+
+# Pages that are the same for everyone not signed in (the directory, a scheme's page) are kept rendered,
+# as their data already is, for CIVIC_PUBLIC_CACHE_SECONDS: in a surge most visitors are anonymous and
+# read the same few pages, and rendering was half the work of each. The one part that is each
+# visitor's own, the CSRF token, is kept as a marker and filled in for every visitor.
+_kept_pages: Kept[tuple[bytes, list[tuple[bytes, bytes]]]] = Kept(300)
+_TOKEN_MARK = b"\x00csrf\x00"
+
+
+def _shared_view(request: Request) -> bool:
+    """This visitor sees the page everyone not signed in sees: no user, nothing in their session."""
+    return request.method in ("GET", "HEAD") and current_user(request) is None and not request.scope.get("session") and request.scope.get("council") is not None
+
+
+def public_page(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """Keep the rendered page for visitors who are not signed in (see `_kept_pages`); others get it afresh.
+
+    Only for a page whose context depends on nothing but the council and the URL (path and query).
+    """
+
+    @functools.wraps(endpoint)
+    async def keep(request: Request) -> Response:
+        token = _csrf_token(request) if _shared_view(request) else ""
+        if not token:
+            return await endpoint(request)
+        key = (current_council(request).id, request.url.path, request.url.query, is_fragment_request(request))
+        kept = _kept_pages.get(key)
+        if kept is not None:
+            body, headers = kept
+            response = Response(body.replace(_TOKEN_MARK, token.encode()))
+            response.raw_headers = [*headers, (b"content-length", response.headers["content-length"].encode())]
+            return response
+        response = await endpoint(request)
+        if response.status_code == 200 and not request.scope.get("session") and b"set-cookie" not in dict(response.raw_headers):
+            headers = [(name, value) for name, value in response.raw_headers if name != b"content-length"]
+            _kept_pages.put(key, (bytes(response.body).replace(token.encode(), _TOKEN_MARK), headers))
+        return response
+
+    return keep
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -403,3 +403,49 @@ async def test_an_upload_without_the_right_csrf_token_is_refused(app, council):
         forged = await browser.http.post("/officer/rounds/import", data={"csrftoken": "forged", "with_ballots": "yes"}, files={"file": ("a.pb", content, "text/plain")})
     assert missing.status_code == 403 and forged.status_code == 403
     assert not await Round.filter(council=council, source="a.pb").exists()
+
+
+async def test_kept_share_controls_are_what_the_macro_renders_with_each_voters_own_numbers(app, council):
+    """An open round's controls are rendered once per process and the voter's numbers filled in
+    (routes.voting.share_controls): the page must not differ by a byte from rendering them afresh."""
+    from civic.voting import rounds
+    from routes import voting as voting_routes
+    from routes.web import templates
+
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, priorities=2, status="draft", officer=officer)
+    await voting.add_priority(officer, council, round_.id, {"title": "Lifts & <ramps>", "description": 'Step-free "access" at the library', "cost": "2500"})
+    await voting.open_round(officer, council, round_.id)
+    first, second = await create_user_ok(council), await create_user_ok(council)
+    await vote_ok(council, round_, first, 60, 40)
+    await vote_ok(council, round_, second, 0, 30, 70)
+    macro = templates.env.get_template("voting/_share_controls.html").module.share_controls
+    p = [x.id for x in await priorities_of(round_)]
+    for voter, values in [
+        (first, {f"shares-{p[0]}": "60", f"shares-{p[1]}": "40"}),
+        (second, {f"shares-{p[1]}": "30", f"shares-{p[2]}": "70"}),
+        (first, {f"shares-{p[0]}": '12"><script>', f"shares-{p[2]}": ""}),  # typed without JavaScript, shown back escaped
+    ]:
+        page = await voting.ballot_page(voter, council, round_.id)
+        assert str(voting_routes.share_controls(page, values, {})) == str(macro(page, values, {}))
+    assert voting_routes._kept_controls.get(round_.id) is not None
+    kept = str(voting_routes.share_controls(page, values, {}))
+    assert '12"><script>' not in kept and "12&#34;&gt;&lt;script&gt;" in kept and "Lifts &amp; &lt;ramps&gt;" in kept
+
+    # Each voter's page shows their own ballot, however many pages came before it.
+    for voter, shares in [(first, ["60", "40", "0"]), (second, ["0", "30", "70"])]:
+        async with Browser(app, council) as browser:
+            await browser.signin_as(voter)
+            page = await browser.get(f"/rounds/{round_.id}/ballot")
+        assert [html(page).css_first(f"#shares-{i}").attributes["value"] for i in p] == shares
+
+    # With errors, the controls are rendered afresh around them; a draft (an officer's preview) is never kept.
+    errors = {f"shares-{p[0]}": "Enter a whole number of shares"}
+    page = await voting.ballot_page(first, council, round_.id)
+    with_errors = str(voting_routes.share_controls(page, {f"shares-{p[0]}": "x"}, errors))
+    assert "Enter a whole number of shares" in with_errors and with_errors == str(macro(page, {f"shares-{p[0]}": "x"}, errors))
+    draft = await create_round_ok(council, priorities=2, status="draft", officer=officer)
+    draft_page = await voting.ballot_page(officer, council, draft.id)
+    assert str(voting_routes.share_controls(draft_page, {}, {})) == str(macro(draft_page, {}, {}))
+    assert voting_routes._kept_controls.get(draft.id) is None
+    assert rounds.FIXED_SECONDS >= 60  # the kept controls live as long as the kept priorities they show
