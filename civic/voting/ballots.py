@@ -17,7 +17,7 @@ from civic.db import in_transaction, is_postgres
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.voting.models import Allocation, Ballot, CodeBatch, Priority, Round, VotingCode
 from civic.voting.parsing import Unreadable, when, whole_number
-from civic.voting.rounds import STAFF, priorities_of, staff_round, visible_round, wards_of
+from civic.voting.rounds import STAFF, accepts_ballots, priorities_of, staff_round, visible_round, wards_of
 
 # Codes people copy from paper: no 0/O or 1/I to misread. 12 characters of 32 kinds is 60 bits.
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -58,11 +58,6 @@ class Eligibility:
     reason: str = ""
     needs_code: bool = False
     needs_signin: bool = False
-
-
-def accepts_ballots(round_: Round) -> bool:
-    """Open, and its closing time (if any) not yet come."""
-    return round_.status == "open" and (round_.closes_at is None or timezone.now() < round_.closes_at)
 
 
 def _not_open_reason(round_: Round) -> str:

@@ -50,23 +50,45 @@ def locked_message(round_: Round) -> str:
 # Reading rounds
 
 
-async def _round(council: Council, round_id: int | str) -> Round:
+def _number(round_id: int | str) -> int:
     try:
         number = int(round_id)
     except (TypeError, ValueError):
         raise NotFound() from None
     if not 0 < number < 2**31:
         raise NotFound()
+    return number
+
+
+async def _round(council: Council, round_id: int | str) -> Round:
     # Hand-written: every ballot view and save reads the round first (civic.db.rows).
-    rows = await db.rows(f'SELECT {db.columns(Round, "r")} FROM "voting_round" r WHERE r.id = ? AND r.council_id = ?', number, council.id)
+    rows = await db.rows(f'SELECT {db.columns(Round, "r")} FROM "voting_round" r WHERE r.id = ? AND r.council_id = ?', _number(round_id), council.id)
     if not rows:
         raise NotFound()
     return db.from_row(Round, rows[0])
 
 
+def accepts_ballots(round_: Round) -> bool:
+    """Open, and its closing time (if any) not yet come."""
+    return round_.status == "open" and (round_.closes_at is None or timezone.now() < round_.closes_at)
+
+
+# On a round's last evening every ballot view and save reads the round. An open round's rules are
+# fixed; only its status and closing time can change, and saving checks both again in the database,
+# under lock (ballots._UPSERT_BALLOT). So each process keeps an open round for
+# CIVIC_PUBLIC_CACHE_SECONDS: a round an officer closes early shows as closed to residents within that
+# time, and a ballot saved meanwhile is refused with a clear message. Officers' pages read it afresh.
+_kept_open: Kept[Round] = Kept(64)
+
+
 async def visible_round(actor: User | None, council: Council, round_id: int | str) -> Round:
     """A round as a visitor may see it: drafts only for the council's officers; moved on if its time has come."""
-    round_ = await advance(await _round(council, round_id))
+    key = (council.id, _number(round_id))
+    round_ = _kept_open.get(key)
+    if round_ is None or not accepts_ballots(round_):
+        round_ = await advance(await _round(council, round_id))
+        if accepts_ballots(round_):
+            _kept_open.put(key, round_)
     if round_.status == "draft" and not await has_role(actor, council, *STAFF):
         raise NotFound()
     return round_

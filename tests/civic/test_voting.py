@@ -20,7 +20,7 @@ from civic.errors import Conflict, Forbidden, Invalid
 from civic.officers import attention
 from civic.voting.models import Allocation, Ballot, Round, VotingCode
 from civic.voting.parsing import datetime_local_value
-from tests.factories import create_council_ok, create_round_ok, create_user_ok, postcode_in, priorities_of, shares_form, vote_ok
+from tests.factories import create_council_ok, create_round_ok, create_user_ok, postcode_in, priorities_of, shares_form, use_settings, vote_ok
 from tests.peers import need
 
 PABULIB = Path(__file__).resolve().parents[1] / "data" / "pabulib"
@@ -509,3 +509,34 @@ async def test_split_summed_by_the_database_equals_split_over_every_ballot(counc
     from_ballots = count((await profile_of(round_)).election(round_), "split")
     assert from_totals == from_ballots
     assert from_totals.voters > 0 and sum(p.money or 0 for p in from_totals.projects) == from_totals.budget
+
+
+async def test_an_open_round_is_kept_briefly_and_a_ballot_saved_after_an_early_close_is_still_refused(council):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer)
+    voter = await create_user_ok(council)
+    with use_settings(public_cache_seconds=30):
+        assert (await voting.ballot_page(voter, council, round_.id)).eligibility.can_vote  # the open round is kept now
+        await voting.close_round(officer, council, round_.id)
+        # This process may still show the round open for the lifetime, but the database refuses the ballot.
+        with pytest.raises(Conflict) as refused:
+            await vote_ok(council, round_, voter, 50, 50)
+        assert "closed" in str(refused.value)
+        assert not await Ballot.filter(round=round_, voter=voter).exists()
+        # Officers' pages always read the round afresh.
+        assert (await voting.staff_round(officer, council, round_.id)).status == "closed"
+    with use_settings(public_cache_seconds=0):
+        page = await voting.ballot_page(voter, council, round_.id)
+        assert not page.eligibility.can_vote and "closed" in page.eligibility.reason
+
+
+async def test_a_kept_open_round_whose_closing_time_passes_is_closed_and_read_afresh(council):
+    round_ = await create_round_ok(council)
+    voter = await create_user_ok(council)
+    await Round.filter(id=round_.id).update(closes_at=timezone.now() + timedelta(seconds=0.5))
+    with use_settings(public_cache_seconds=30):
+        assert (await voting.ballot_page(voter, council, round_.id)).eligibility.can_vote
+        await asyncio.sleep(0.6)
+        page = await voting.ballot_page(voter, council, round_.id)
+        assert not page.eligibility.can_vote and "closed" in page.eligibility.reason
+        assert (await Round.get(id=round_.id)).status == "closed"  # moved on when its time came, as before
