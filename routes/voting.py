@@ -60,7 +60,7 @@ async def round_page(request: Request) -> Response:
 # but for the numbers in the boxes. So each process renders them once per round, with a marker for
 # each number, and fills in the voter's numbers.
 _kept_controls: Kept[Markup] = Kept(64, lifetime=round_rules.FIXED_SECONDS)
-_NUMBER_MARK = re.compile("\x00([a-z0-9-]+)\x00")
+_NUMBER_MARK = re.compile(f"\x00({ballot_rules.FIELD_PREFIX}\\d+)\x00")
 
 
 def share_controls(page: ballot_rules.BallotPage, values: dict[str, str], errors: dict[str, str]) -> Markup:
@@ -71,7 +71,10 @@ def share_controls(page: ballot_rules.BallotPage, values: dict[str, str], errors
     marked = _kept_controls.get(page.round.id)
     if marked is None:
         marks = {f"{ballot_rules.FIELD_PREFIX}{p.id}": f"\x00{ballot_rules.FIELD_PREFIX}{p.id}\x00" for p in page.priorities}
-        marked = _kept_controls.put(page.round.id, macro(page, marks, {}))
+        marked = macro(page, marks, {})
+        if len(_NUMBER_MARK.findall(marked)) != len(marks):  # a marker-like text in a priority: never kept
+            return macro(page, values, errors)
+        _kept_controls.put(page.round.id, marked)
     return Markup(_NUMBER_MARK.sub(lambda found: str(escape(values.get(found.group(1)) or "0")), marked))
 
 

@@ -176,9 +176,10 @@ def public_page(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[
             response.raw_headers = [*headers, (b"content-length", response.headers["content-length"].encode())]
             return response
         response = await endpoint(request)
-        if response.status_code == 200 and not request.scope.get("session") and b"set-cookie" not in dict(response.raw_headers):
+        body = bytes(response.body)
+        if response.status_code == 200 and not request.scope.get("session") and b"set-cookie" not in dict(response.raw_headers) and _TOKEN_MARK not in body:
             headers = [(name, value) for name, value in response.raw_headers if name != b"content-length"]
-            _kept_pages.put(key, (bytes(response.body).replace(token.encode(), _TOKEN_MARK), headers))
+            _kept_pages.put(key, (body.replace(token.encode(), _TOKEN_MARK), headers))
         return response
 
     return keep
