@@ -12,6 +12,7 @@ from typing import Any
 import aiosmtplib
 from tortoise import fields, timezone
 from tortoise.expressions import F
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 from civic import config
@@ -36,16 +37,32 @@ class OutgoingEmail(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(auto_now_add=True)
     last_error = fields.CharField(max_length=300, default="")
+    topic = fields.CharField(
+        max_length=100, default="", db_default="",
+        description="what the message is about, where a newer message on the topic makes an unsent one pointless",
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outgoing_email"
+        indexes = [Index(fields=["topic", "status"])]
 
 
-async def queue(to: str, subject: str, body: str, attachments: list[dict[str, str]] | None = None) -> OutgoingEmail:
+async def queue(
+    to: str, subject: str, body: str, attachments: list[dict[str, str]] | None = None, *, topic: str = ""
+) -> OutgoingEmail:
     """Queue one message; call inside the transaction that causes it, then `deliver` after commit."""
-    return await OutgoingEmail.create(to=to, subject=subject, body=body, attachments=attachments or [])
+    return await OutgoingEmail.create(to=to, subject=subject, body=body, attachments=attachments or [], topic=topic)
+
+
+async def supersede(topic: str) -> int:
+    """Stop unsent messages on this topic going: a newer one takes their place. Returns how many.
+
+    They are kept, marked 'superseded' and emptied, so what happened to them can still be seen. A
+    message the worker has already claimed goes anyway.
+    """
+    return await OutgoingEmail.filter(topic=topic, status="pending").update(status="superseded", body="", attachments=[])
 
 
 def _message(row: OutgoingEmail) -> EmailMessage:

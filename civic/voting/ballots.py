@@ -272,8 +272,12 @@ async def cast_ballot(
         store = _store_on_postgres if is_postgres() else _store
         ballot, changed = await store(council, round_, actor, shares, receipt_hash(round_.id, receipt), report_emails)
         # The worker sends it within CIVIC_WORKER_INTERVAL, many to a connection: on a round's last
-        # evening the save answers without waiting on the mail relay.
-        await mail.queue(actor.email, f"Your ballot: {round_.title}", _receipt_email(round_, priorities, shares, receipt, changed))
+        # evening the save answers without waiting on the mail relay. A receipt for an earlier version
+        # that has not gone yet never will: its code no longer counts, and one e-mail is kinder.
+        topic = f"ballot-receipt:{ballot.id}"
+        if changed:
+            await mail.supersede(topic)
+        await mail.queue(actor.email, f"Your ballot: {round_.title}", _receipt_email(round_, priorities, shares, receipt, changed), topic=topic)
     return Saved(ballot, receipt, changed)
 
 

@@ -175,6 +175,24 @@ async def test_a_ballot_arriving_after_the_closing_time_is_refused_even_before_t
         await vote_ok(council, round_, await create_user_ok(council), 50, 50)
 
 
+async def test_the_close_preview_counts_ballots_for_this_councils_staff_and_only_for_an_open_round(council):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer)
+    await vote_ok(council, round_, await create_user_ok(council), 50, 50)
+    preview = await voting.close_preview(officer, council, round_.id)
+    assert preview.round.id == round_.id and preview.ballots == 1
+    assert (await Round.get(id=round_.id)).status == "open"  # looking changes nothing
+    for outsider in (None, await create_user_ok(council), await create_user_ok(await create_council_ok(), role="officer")):
+        with pytest.raises(Forbidden):
+            await voting.close_preview(outsider, council, round_.id)
+    for status in ("draft", "closed"):
+        with pytest.raises(Conflict, match="Only an open round can be closed"):
+            await voting.close_preview(officer, council, (await create_round_ok(council, officer=officer, status=status)).id)
+    await Round.filter(id=round_.id).update(closes_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(Conflict):  # its closing time came while the officer was deciding
+        await voting.close_preview(officer, council, round_.id)
+
+
 async def test_a_ballot_saved_while_the_round_is_being_closed_waits_and_is_then_refused(council):
     need(is_postgres(), "PostgreSQL")
     round_ = await create_round_ok(council)
@@ -234,20 +252,58 @@ async def test_one_ballot_per_resident_per_round_is_a_database_rule(council):
         await Ballot.create(council=council, round=round_, voter=resident)
 
 
+async def _send_due_receipts(resident) -> None:
+    await mail.deliver(list(await mail.OutgoingEmail.filter(to=resident.email, status="pending")))  # as the worker does
+
+
 async def test_a_changed_ballot_replaces_the_first_and_gets_a_new_receipt(council, mailbox):
     round_ = await create_round_ok(council)
     resident = await create_user_ok(council)
     first = await vote_ok(council, round_, resident, 70, 30)
+    await _send_due_receipts(resident)
     second = await vote_ok(council, round_, resident, 0, 10, 90)
     assert second.changed and second.receipt != first.receipt
     ballot = await Ballot.get(round=round_, voter=resident)
     assert ballot.receipt_hash == voting.receipt_hash(round_.id, second.receipt)
     p = await priorities_of(round_)
     assert {a.priority_id: a.shares for a in await Allocation.filter(ballot=ballot)} == {p[1].id: 10, p[2].id: 90}
-    await mail.deliver(list(await mail.OutgoingEmail.filter(to=resident.email, status="pending")))  # as the worker does
+    await _send_due_receipts(resident)
     messages = await mailbox.wait_for(resident.email, count=2)
+    assert voting.show_code(first.receipt) in mailbox.body(messages[0])
     assert voting.show_code(second.receipt) in mailbox.body(messages[-1])
     assert "changed ballot" in mailbox.body(messages[-1])
+
+
+async def test_changes_made_before_the_receipt_goes_send_one_receipt_with_the_code_that_counts(council, mailbox):
+    round_ = await create_round_ok(council)
+    resident = await create_user_ok(council)
+    saves = [await vote_ok(council, round_, resident, *split) for split in ((70, 30), (50, 50), (0, 10, 90))]
+    await _send_due_receipts(resident)
+    rows = await mail.OutgoingEmail.filter(to=resident.email).order_by("id")
+    assert [row.status for row in rows] == ["superseded", "superseded", "sent"]
+    assert [row.body for row in rows[:2]] == ["", ""]  # a code that no longer counts is not kept
+    await asyncio.sleep(0.3)  # anything wrongly sent has time to arrive
+    [message] = mailbox.to(resident.email)
+    assert voting.show_code(saves[-1].receipt) in mailbox.body(message)
+    assert "90 shares" in mailbox.body(message)
+    assert not any(voting.show_code(s.receipt) in mailbox.body(message) for s in saves[:2])
+
+
+async def test_a_receipt_already_being_sent_still_goes_when_the_ballot_changes(council, mailbox):
+    round_ = await create_round_ok(council)
+    resident, neighbour = await create_user_ok(council), await create_user_ok(council)
+    first = await vote_ok(council, round_, resident, 70, 30)
+    await vote_ok(council, round_, neighbour, 70, 30)
+    # The worker has claimed the first receipt (it is on its way to the relay) when the ballot changes.
+    await mail.OutgoingEmail.filter(to=resident.email).update(status="sending")
+    second = await vote_ok(council, round_, resident, 40, 60)
+    assert await mail.OutgoingEmail.filter(to=resident.email, status="sending").count() == 1
+    await _send_due_receipts(resident)
+    [message] = await mailbox.wait_for(resident.email)
+    assert voting.show_code(second.receipt) in mailbox.body(message)
+    # Another voter's receipt is a topic of its own: untouched.
+    assert await mail.OutgoingEmail.filter(to=neighbour.email, status="pending").count() == 1
+    assert first.receipt != second.receipt
 
 
 async def test_200_concurrent_submissions_by_one_resident_leave_exactly_one_ballot_within_the_allowance(council, mailbox):
