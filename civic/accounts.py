@@ -17,7 +17,7 @@ from tortoise.models import Model
 from civic import audit, config, db, mail, ratelimit
 from civic.councils import Council, find_ward_for_postcode, normalise_postcode
 from civic.db import in_transaction, is_postgres
-from civic.errors import Forbidden, Invalid, NotFound
+from civic.errors import Conflict, Forbidden, Invalid, NotFound
 
 log = logging.getLogger("civic.accounts")
 
@@ -428,3 +428,23 @@ async def suspend(actor: User | None, council: Council, user: User, reason: str)
         await user.save(update_fields=["suspended"])
         await Session.filter(user=user).delete()
         await audit.record(actor, "user.suspended", user, council=council, reason=reason)
+
+
+async def unsuspend(actor: User | None, council: Council, user: User, reason: str) -> None:
+    """An officer lets a suspended user sign in and post again, and tells them by e-mail."""
+    await require_role(actor, council, "officer", "admin")
+    if not reason.strip():
+        raise Invalid({"reason": "Say why, for the audit log"})
+    async with in_transaction():
+        # Conditional update: two officers lifting it at once write one audit entry and send one e-mail.
+        if not await User.filter(id=user.id, suspended=True).update(suspended=False):
+            raise Conflict(f"{user} can already sign in and post.")
+        user.suspended = False
+        await audit.record(actor, "user.unsuspended", user, council=council, reason=reason)
+        queued = await mail.queue(
+            user.email,
+            "You can post again",
+            f"{council.name} has lifted the stop on your account. You can sign in, post news, start schemes "
+            f"and send reports again:\n\n{config.current().base_url.rstrip('/')}/signin\n",
+        )
+    await mail.deliver([queued])

@@ -1,4 +1,4 @@
-"""The officers' moderation queue, and one page for each thing they can do: hide, restore, dismiss, stop posting."""
+"""The officers' moderation queue, who is stopped from posting, and a page for each action: hide, restore, dismiss, stop or let someone post."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from civic.errors import Invalid
 from civic.schemes import moderation
+from routes import times  # noqa: F401 - registers the date filters
 from routes.web import current_council, current_user, flash, form_values, redirect, render
 
 
@@ -20,11 +21,16 @@ async def moderation_queue(request: Request) -> Response:
     return render(request, "moderation/queue.html", {"queue": queue, "report_author": moderation.report_author})
 
 
+async def suspended_people(request: Request) -> Response:
+    people = await moderation.suspended_people(current_user(request), current_council(request))
+    return render(request, "moderation/suspended.html", {"people": people})
+
+
 @dataclass(frozen=True)
 class Action:
     """One moderation action: how its page reads, how to find its target, what to do, where to go after."""
 
-    kind: str  # "scheme", "post" or "report"
+    kind: str  # "scheme", "post", "report" or "user"
     title: str
     explain: str
     button: str
@@ -64,25 +70,37 @@ ACTIONS = {
         "They will be signed out everywhere and will not be able to sign in, post news, start schemes or send reports.",
         "Stop them posting", moderation.officer_report, moderation.suspend_author, "They can no longer post.",
     ),
+    "lift-suspension": Action(
+        "user", "Let this person post again",
+        "They will be able to sign in, post news, start schemes and send reports again. They will be told by e-mail.",
+        "Let them post again", moderation.officer_suspension, moderation.lift_suspension, "They can post again.", warning=False,
+    ),
 }
+
+
+ID_PARAMS = {"post": "post_id", "report": "report_id", "user": "user_id"}
 
 
 def _key(request: Request, action: Action) -> Any:
     if action.kind == "scheme":
         return request.path_params["slug"]
-    raw = request.path_params["post_id" if action.kind == "post" else "report_id"]
+    raw = request.path_params[ID_PARAMS[action.kind]]
     return int(raw) if str(raw).isdigit() else 0
 
 
+def _back(action: Action) -> str:
+    return "/officer/moderation/suspended" if action.kind == "user" else "/officer/moderation"
+
+
 def _after(action: Action, target: Any) -> str:
-    return f"/schemes/{target.slug}" if action.kind == "scheme" else "/officer/moderation"
+    return f"/schemes/{target.slug}" if action.kind == "scheme" else _back(action)
 
 
 async def _page(request: Request, name: str, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
     action = ACTIONS[name]
     target = await action.find(current_user(request), current_council(request), _key(request, action))
     context = {
-        "action": action, "target": target, "values": values, "errors": errors,
+        "action": action, "target": target, "values": values, "errors": errors, "back": _back(action),
         "author": moderation.report_author(target) if action.kind == "report" else None,
     }
     return render(request, "moderation/action.html", context, status_code=status, block="form" if status != 200 else None)
@@ -108,10 +126,12 @@ def _action_routes(path: str, name: str) -> list[Route]:
 
 routes = [
     Route("/officer/moderation", moderation_queue, methods=["GET"], name="moderation_queue"),
+    Route("/officer/moderation/suspended", suspended_people, methods=["GET"], name="suspended_people"),
     *_action_routes("/officer/moderation/schemes/{slug}/hide", "hide-scheme"),
     *_action_routes("/officer/moderation/schemes/{slug}/restore", "restore-scheme"),
     *_action_routes("/officer/moderation/posts/{post_id}/hide", "hide-post"),
     *_action_routes("/officer/moderation/posts/{post_id}/restore", "restore-post"),
     *_action_routes("/officer/moderation/reports/{report_id}/dismiss", "dismiss-report"),
     *_action_routes("/officer/moderation/reports/{report_id}/suspend", "suspend-author"),
+    *_action_routes("/officer/moderation/people/{user_id}/restore", "lift-suspension"),
 ]

@@ -1,13 +1,16 @@
-"""Reporting schemes and news, and the officers' moderation: hide, restore, dismiss, stop someone posting."""
+"""Reporting schemes and news, and the officers' moderation: hide, restore, dismiss, stop someone posting and let them post again."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from tortoise import timezone
+from tortoise.queryset import QuerySet
 
 from civic import accounts, audit, config, mail, ratelimit
 from civic.accounts import User, require_role
+from civic.audit import AuditLog
 from civic.councils import Council
 from civic.db import in_transaction
 from civic.errors import Conflict, Invalid, NotFound
@@ -247,6 +250,55 @@ async def suspend_author(actor: User | None, council: Council, report_id: int, r
         raise Conflict(f"{author} is already stopped from posting.")
     await accounts.suspend(actor, council, author, reason)
     return author
+
+
+@dataclass
+class Suspension:
+    """Someone this council stopped posting, as the audit log recorded it."""
+
+    user: User
+    since: datetime
+    reason: str
+    by: User | None
+
+
+def _suspensions() -> QuerySet[AuditLog]:
+    return AuditLog.filter(action="user.suspended", target_type="User").prefetch_related("actor")
+
+
+async def suspended_people(actor: User | None, council: Council) -> list[Suspension]:
+    """Everyone this council has stopped posting who still cannot post, most recently stopped first."""
+    await require_role(actor, council, *access.STAFF_ROLES)
+    ours = await AuditLog.filter(council=council, action="user.suspended", target_type="User").distinct().values_list("target_id", flat=True)
+    people = {str(u.id): u for u in await User.filter(id__in=[int(i) for i in ours if str(i).isdigit()], suspended=True)}
+    latest: dict[str, AuditLog] = {}
+    for entry in await _suspensions().filter(target_id__in=list(people)):  # newest first
+        latest.setdefault(entry.target_id, entry)
+    # Someone another council has stopped again since is that council's to lift.
+    return [Suspension(people[i], e.created_at, e.reason, e.actor) for i, e in latest.items() if e.council_id == council.id]  # type: ignore[attr-defined]
+
+
+async def officer_suspension(actor: User | None, council: Council, user_id: int) -> Suspension:
+    """A person this council stopped posting and who still cannot post, for its officers."""
+    await require_role(actor, council, *access.STAFF_ROLES)
+    # Only the council that imposed the latest suspension may lift it.
+    entry = await _suspensions().filter(target_id=str(user_id)).first()
+    if entry is None or entry.council_id != council.id:  # type: ignore[attr-defined]
+        raise NotFound()
+    person = await User.get_or_none(id=user_id)
+    if person is None:
+        raise NotFound()
+    if not person.suspended:
+        raise Conflict(f"{person} can already sign in and post.")
+    return Suspension(person, entry.created_at, entry.reason, entry.actor)
+
+
+async def lift_suspension(actor: User | None, council: Council, user_id: int, reason: str) -> User:
+    """An officer lets someone their council stopped posting sign in and post again; they are told by e-mail."""
+    suspension = await officer_suspension(actor, council, user_id)
+    reason = _reason(reason, missing="Say why they can post again, for the audit log")
+    await accounts.unsuspend(actor, council, suspension.user, reason)
+    return suspension.user
 
 
 # Sections of the officer home

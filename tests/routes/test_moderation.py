@@ -1,12 +1,15 @@
-"""Reporting schemes and news, and officers moderating them: hide, restore, dismiss, stop posting."""
+"""Reporting schemes and news, and officers moderating them: hide, restore, dismiss, stop posting, let post again."""
 
 from __future__ import annotations
+
+import re
 
 from civic.accounts import Session, User
 from civic.audit import AuditLog
 from civic.schemes.models import NewsPost, Report, Scheme
 from tests.factories import (
     Browser,
+    create_council_ok,
     create_post_ok,
     create_report_ok,
     create_scheme_ok,
@@ -172,3 +175,110 @@ async def test_the_moderation_queue_lists_reports_proposals_and_hidden_content(a
     assert "Hidden Scheme" in text_of(queue, "#hidden + ul li a")
     assert "Reported Scheme" in text_of(queue, ".app-queue__title a")
     assert proposed.status == "pending"
+
+
+# Letting someone post again
+
+SIGNIN_LINK = re.compile(r"https?://[^/\s]+(/signin/link/[\w\-]+)")
+
+
+async def _signin_link(browser: Browser, email: str, mailbox) -> str:
+    """Ask for a sign-in link as the person would, and return its path from the message that arrives."""
+    before = len(mailbox.to(email))
+    assert (await browser.post("/signin", {"email": email})).status_code == 303
+    arrived = (await mailbox.wait_for(email, count=before + 1))[before:]
+    [link] = [m.group(1) for m in (SIGNIN_LINK.search(mailbox.body(message)) for message in arrived) if m]
+    return link
+
+
+async def _stopped_author(app, council) -> tuple[User, Scheme]:
+    """The author of a reported news post, stopped from posting through the report's page."""
+    author = await create_user_ok(council, display_name="Rhys Morgan")
+    scheme = await create_scheme_ok(council, author)
+    report = await create_report_ok(scheme, post=await create_post_ok(scheme, author), reason="offensive", details="Abuse")
+    async with await _officer(app, council) as office:
+        assert (await office.post(f"/officer/moderation/reports/{report.id}/suspend", {"reason": "Abusive news\n\nThird warning"})).status_code == 303
+    return author, scheme
+
+
+async def test_an_officer_lets_someone_post_again_and_they_are_told_and_can_sign_in(app, council, mailbox):
+    author, scheme = await _stopped_author(app, council)
+    async with Browser(app, council) as authors_phone:
+        assert (await authors_phone.post(await _signin_link(authors_phone, author.email, mailbox))).status_code == 403
+
+    async with await _officer(app, council) as office:
+        queue = await office.get("/officer/moderation")
+        link = html(queue).css_first("#stopped + p a")
+        assert link.attributes["href"] == "/officer/moderation/suspended"
+        listing = await office.get("/officer/moderation/suspended")
+        assert text_of(listing, "h1") == ["People stopped from posting"]
+        item = html(listing).css_first(f"#person-{author.id}")
+        assert " ".join(item.css_first("h2").text().split()) == "Rhys Morgan"
+        assert [" ".join(p.text().split()) for p in item.css("p")][1:] == ["Abusive news", "Third warning"]
+        assert author.email not in listing.text
+        restore = f"/officer/moderation/people/{author.id}/restore"
+        assert item.css_first("a").attributes["href"] == restore
+
+        page = await office.get(restore)
+        assert text_of(page, "h1") == ["Let this person post again"]
+        assert text_of(page, ".govuk-caption-l") == ["Rhys Morgan"]
+        assert "Abusive news" in " ".join(text_of(page, ".govuk-summary-list__value"))
+        assert text_of(page, "form button") == ["Let them post again"]
+        assert html(page).css_first("form").attributes["method"] == "post"
+        assert html(page).css_first("form input[name=csrftoken]") is not None
+
+        no_reason = await office.post(restore, {"reason": "   "})
+        assert no_reason.status_code == 422
+        assert field_error(no_reason, "reason") == "Say why they can post again, for the audit log"
+        fragment = await office.post(restore, {"reason": ""}, headers={"HX-Request": "true"})
+        assert fragment.status_code == 422 and text_of(fragment, "#moderation-form h1") == ["Let this person post again"]
+        assert "Spam" not in fragment.text and "Abusive news" in " ".join(text_of(fragment, ".govuk-summary-list__value"))
+        too_long = "The ban was a mistake. " * 100
+        long_reason = await office.post(restore, {"reason": too_long})
+        assert long_reason.status_code == 422 and field_error(long_reason, "reason") == "The reason must be 2000 characters or fewer"
+        assert html(long_reason).css_first("textarea[name=reason]").text().strip() == too_long.strip()
+        assert (await User.get(id=author.id)).suspended
+
+        lifted = await office.post(restore, {"reason": "The abuse was from a shared account"})
+        assert lifted.status_code == 303 and lifted.headers["location"] == "/officer/moderation/suspended"
+        after = await office.follow(lifted)
+        assert "They can post again." in text_of(after, ".govuk-notification-banner__heading")
+        assert html(after).css_first(f"#person-{author.id}") is None
+        assert (await office.post(restore, {"reason": "Again"})).status_code == 409
+
+    assert not (await User.get(id=author.id)).suspended
+    entry = await AuditLog.get(action="user.unsuspended", target_id=str(author.id))
+    assert (entry.council_id, entry.reason) == (council.id, "The abuse was from a shared account")  # type: ignore[attr-defined]
+    [told] = [message for message in mailbox.to(author.email) if message["Subject"] == "You can post again"]
+    assert "You can sign in, post news, start schemes and send reports again" in mailbox.body(told)
+
+    async with Browser(app, council) as authors_phone:
+        signed_in = await authors_phone.post(await _signin_link(authors_phone, author.email, mailbox))
+        assert signed_in.status_code == 303
+        assert await Session.filter(user=author).exists()
+        posted = await authors_phone.post(f"/schemes/{scheme.slug}/news", {"title": "Back again", "body": "Sorry for the trouble."})
+        assert posted.status_code == 303
+    assert await NewsPost.filter(scheme=scheme, title="Back again").exists()
+
+
+async def test_only_the_council_that_stopped_someone_may_let_them_post_again(app, council):
+    author, _ = await _stopped_author(app, council)
+    restore = f"/officer/moderation/people/{author.id}/restore"
+    other = await create_council_ok()
+    async with Browser(app, other) as elsewhere:
+        await elsewhere.signin_as(await create_user_ok(other, role="officer"))
+        assert (await elsewhere.get(restore)).status_code == 404
+        assert (await elsewhere.post(restore, {"reason": "Not ours"})).status_code == 404
+        assert html(await elsewhere.get("/officer/moderation/suspended")).css_first(f"#person-{author.id}") is None
+    for someone in (await create_user_ok(council), await create_user_ok(other, role="officer")):
+        async with Browser(app, council) as browser:
+            await browser.signin_as(someone)
+            assert (await browser.get("/officer/moderation/suspended")).status_code == 403
+            assert (await browser.get(restore)).status_code == 403
+            assert (await browser.post(restore, {"reason": "Let them back"})).status_code == 403
+    async with await _officer(app, council) as office:
+        never = await create_user_ok(council)
+        assert (await office.get(f"/officer/moderation/people/{never.id}/restore")).status_code == 404
+        assert (await office.get("/officer/moderation/people/nobody/restore")).status_code == 404
+    assert (await User.get(id=author.id)).suspended
+    assert not await AuditLog.filter(action="user.unsuspended", target_id=str(author.id)).exists()
