@@ -15,7 +15,7 @@ from tortoise import fields, timezone
 from tortoise.models import Model
 
 from civic import audit, config, db, mail, ratelimit
-from civic.councils import Council, find_ward_for_postcode, normalise_postcode
+from civic.councils import Council, find_ward_for_postcode, normalise_postcode, site_url
 from civic.db import in_transaction, is_postgres
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -137,15 +137,15 @@ def safe_next(path: str | None) -> str:
 # Sign-in by e-mailed link
 
 
-async def request_signin_link(raw_email: str, ip: str, next_path: str | None = None) -> None:
-    """E-mail a single-use sign-in link valid for 15 minutes; limited per address and per IP."""
+async def request_signin_link(raw_email: str, ip: str, next_path: str | None = None, council: Council | None = None) -> None:
+    """E-mail a single-use sign-in link to this council's site, valid for 15 minutes; limited per address and per IP."""
     email = normalise_email(raw_email)
     settings = config.current()
     polite = "You have asked for several sign-in links in a short time. Please wait a minute and try again."
     await ratelimit.hit(settings.signin_rate_per_ip, "signin-ip", ip, message=polite)
     await ratelimit.hit(settings.signin_rate_per_address, "signin-email", email.lower(), message=polite)
     token = secrets.token_urlsafe(32)
-    link = f"{settings.base_url.rstrip('/')}/signin/link/{quote(token)}"
+    link = f"{site_url(council)}/signin/link/{quote(token)}"
     async with in_transaction():
         await LoginToken.create(
             token_hash=_hash(token),
@@ -445,6 +445,6 @@ async def unsuspend(actor: User | None, council: Council, user: User, reason: st
             user.email,
             "You can post again",
             f"{council.name} has lifted the stop on your account. You can sign in, post news, start schemes "
-            f"and send reports again:\n\n{config.current().base_url.rstrip('/')}/signin\n",
+            f"and send reports again:\n\n{site_url(council)}/signin\n",
         )
     await mail.deliver([queued])

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from urllib.parse import urlsplit
 
 from tortoise import fields
 from tortoise.models import Model
 
+from civic import config
 from civic.errors import Invalid, NotFound
 
 # The full UK postcode grammar (BS 7666), including GIR 0AA; spaces are optional on input.
@@ -77,6 +79,24 @@ def normalise_postcode(raw: str) -> str:
 def postcode_sector(postcode: str) -> str:
     """The sector of a normalised postcode: 'NM1 4AB' -> 'NM1 4'."""
     return postcode[:-2]
+
+
+def site_url(council: Council | None = None) -> str:
+    """The address people use for this council's site, for links in e-mails and feeds.
+
+    CIVIC_BASE_URL, unless the council has host names of its own and that address is not one of
+    them: on a deployment serving a region, a link from one council's site goes back to that site
+    (a sign-in link signs you in there, not on the council whose host is the base address).
+    """
+    settings = config.current()
+    base = settings.base_url.rstrip("/")
+    if council is None:
+        return base
+    hosts = [h.strip() for h in council.hostnames.split(",") if h.strip()]
+    parts = urlsplit(base)
+    if not hosts or parts.hostname in hosts or council.slug == settings.default_council:
+        return base
+    return f"{parts.scheme}://{hosts[0]}"
 
 
 async def council_for_host(host: str, default_slug: str = "") -> Council | None:

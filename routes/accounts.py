@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from civic import accounts, config
 from civic.errors import Forbidden, Invalid, RateLimited
-from routes.web import client_ip, current_user, flash, form_values, redirect, render, require_user
+from routes.web import client_ip, current_council, current_user, flash, form_values, redirect, render, require_user
 
 
 def _providers() -> list[config.OIDCProvider]:
@@ -28,7 +28,7 @@ async def signin_request(request: Request) -> Response:
     form = await request.form()
     values = form_values(form)
     try:
-        await accounts.request_signin_link(values.get("email", ""), client_ip(request), values.get("next"))
+        await accounts.request_signin_link(values.get("email", ""), client_ip(request), values.get("next"), current_council(request))
     except Invalid as error:
         context = {"values": values, "errors": error.errors, "providers": _providers()}
         return render(request, "accounts/signin.html", context, status_code=422, block="form")

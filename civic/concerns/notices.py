@@ -8,13 +8,12 @@ and once a message to the person who raised a concern is sent its address and bo
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from tortoise import timezone
 
-from civic import config, mail
+from civic import mail
 from civic.concerns.models import Concern, ConcernEmail
-from civic.councils import Council
+from civic.councils import Council, site_url
 from civic.mail import OutgoingEmail
 
 SCRUBBED_ADDRESS = "removed@invalid"
@@ -23,25 +22,12 @@ SCRUBBED_BODY = "(Removed after sending: it was to the person who raised a conce
 KEEP_FAILED = timedelta(days=7)
 
 
-def council_url(council: Council | None = None) -> str:
-    """The address people use for this council's site."""
-    settings = config.current()
-    base = settings.base_url.rstrip("/")
-    if council is None:
-        return base
-    hosts = [h.strip() for h in council.hostnames.split(",") if h.strip()]
-    parts = urlsplit(base)
-    if not hosts or parts.hostname in hosts or council.slug == settings.default_council:
-        return base
-    return f"{parts.scheme}://{hosts[0]}"
-
-
 def status_url(reference: str, key: str, council: Council | None = None) -> str:
-    return f"{council_url(council)}/concerns/status/{reference}/{key}"
+    return f"{site_url(council)}/concerns/status/{reference}/{key}"
 
 
 def officer_url(council: Council, reference: str) -> str:
-    return f"{council_url(council)}/officer/concerns/{reference}"
+    return f"{site_url(council)}/officer/concerns/{reference}"
 
 
 async def email_reporter(concern: Concern, council: Council, key: str, subject: str, body: str) -> list[OutgoingEmail]:

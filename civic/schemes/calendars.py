@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from tortoise import timezone
 
-from civic import audit, config
+from civic import audit
 from civic.accounts import User
-from civic.councils import Council
+from civic.councils import Council, site_url
 from civic.db import in_transaction
 from civic.errors import Forbidden, NotFound
 from civic.schemes import access, events, ics, rota
@@ -33,8 +33,8 @@ async def scheme_feed(council: Council, slug: str, now: datetime | None = None) 
     shifts = list(await Shift.filter(scheme=scheme, public=True, home_visit=False))
     for shift in shifts:
         shift.scheme = scheme
-    entries = [slot.entry() for slot in await rota.expand(shifts, now - PAST, now + AHEAD)]
-    entries += [events.entry(e, scheme) for e in await Event.filter(scheme=scheme, ends_at__gt=now - PAST, starts_at__lt=now + AHEAD)]
+    entries = [slot.entry(council) for slot in await rota.expand(shifts, now - PAST, now + AHEAD)]
+    entries += [events.entry(council, e, scheme) for e in await Event.filter(scheme=scheme, ends_at__gt=now - PAST, starts_at__lt=now + AHEAD)]
     return ics.calendar(scheme.name, sorted(entries, key=lambda e: e.starts_at))
 
 
@@ -45,11 +45,11 @@ async def personal_feed(council: Council, token: str, now: datetime | None = Non
         raise NotFound()
     now = utc(now)
     slots = await rota.my_slots(feed.user, council, now, start=now - PAST, end=now + AHEAD)
-    return ics.calendar(f"My shifts – {council.name}", [slot.entry() for slot in slots])
+    return ics.calendar(f"My shifts – {council.name}", [slot.entry(council) for slot in slots])
 
 
-def feed_url(token: str) -> str:
-    return f"{config.current().base_url.rstrip('/')}/calendars/{token}.ics"
+def feed_url(council: Council, token: str) -> str:
+    return f"{site_url(council)}/calendars/{token}.ics"
 
 
 async def current_feed(actor: User | None, council: Council) -> str:
@@ -57,7 +57,7 @@ async def current_feed(actor: User | None, council: Council) -> str:
     if actor is None:
         raise Forbidden("Sign in to continue.")
     feed = await CalendarFeed.get_or_none(user=actor, council=council, revoked_at__isnull=True)
-    return feed_url(feed.token) if feed else ""
+    return feed_url(council, feed.token) if feed else ""
 
 
 async def new_feed(actor: User | None, council: Council) -> str:
@@ -69,7 +69,7 @@ async def new_feed(actor: User | None, council: Council) -> str:
         await CalendarFeed.filter(user=actor, council=council, revoked_at__isnull=True).update(revoked_at=timezone.now())
         await CalendarFeed.create(council=council, user=actor, token_hash=_hash(token), token=token)
         await audit.record(actor, "calendar.created", actor, council=council)
-    return feed_url(token)
+    return feed_url(council, token)
 
 
 async def revoke_feed(actor: User | None, council: Council) -> int:

@@ -22,8 +22,8 @@ from civic.schemes.when import parse_date, parse_time, span, utc, when
 MAX_CAPACITY = 10_000
 
 
-def entry(event: Event, scheme: Scheme) -> ics.Entry:
-    """An event as a calendar entry."""
+def entry(council: Council, event: Event, scheme: Scheme) -> ics.Entry:
+    """An event as a calendar entry, linking to the council's site."""
     return ics.Entry(
         uid=ics.uid("event", event.id),
         summary=f"{event.title} ({scheme.name})",
@@ -31,7 +31,7 @@ def entry(event: Event, scheme: Scheme) -> ics.Entry:
         ends_at=event.ends_at,
         place=event.place,
         description=event.description,
-        url=f"{scheme_url(scheme)}/events/{event.id}",
+        url=f"{scheme_url(council, scheme)}/events/{event.id}",
         cancelled=event.cancelled,
     )
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from tortoise import timezone
 
-from civic import audit, config, mail
+from civic import audit, mail
 from civic.accounts import User
-from civic.councils import Council, normalise_postcode
+from civic.councils import Council, normalise_postcode, site_url
 from civic.db import in_transaction
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.mail import OutgoingEmail
@@ -44,16 +44,16 @@ def first_name(user: User) -> str:
     return name.split()[0] if name else "A volunteer"
 
 
-def _requester_url(request: HelpRequest) -> str:
-    return f"{config.current().base_url.rstrip('/')}/help-requests/{request.id}"
+def _requester_url(council: Council, request: HelpRequest) -> str:
+    return f"{site_url(council)}/help-requests/{request.id}"
 
 
-def _organiser_url(scheme: Scheme, request: HelpRequest) -> str:
-    return f"{scheme_url(scheme)}/requests/{request.id}"
+def _organiser_url(council: Council, scheme: Scheme, request: HelpRequest) -> str:
+    return f"{scheme_url(council, scheme)}/requests/{request.id}"
 
 
-def _job_url(scheme: Scheme, request: HelpRequest) -> str:
-    return f"{scheme_url(scheme)}/jobs/{request.id}"
+def _job_url(council: Council, scheme: Scheme, request: HelpRequest) -> str:
+    return f"{scheme_url(council, scheme)}/jobs/{request.id}"
 
 
 # Asking for help
@@ -115,13 +115,13 @@ async def ask(actor: User | None, council: Council, slug: str, values: dict[str,
                 f"Your request for help from {scheme.name}",
                 f"We have sent your request to the organisers of {scheme.name}. They are local volunteers.\n\n"
                 f"We will email you when they match you with a volunteer. You can see where it has got to, "
-                f"or cancel it, here:\n\n{_requester_url(request)}\n",
+                f"or cancel it, here:\n\n{_requester_url(council, request)}\n",
             ),
             *await tell_organisers(
                 scheme,
                 f"A new request for help to {scheme.name}",
                 f"Someone has asked {scheme.name} for help. See what they need and match a volunteer here:\n\n"
-                f"{_organiser_url(scheme, request)}\n",
+                f"{_organiser_url(council, scheme, request)}\n",
             ),
         ]
     await mail.deliver(queued)
@@ -259,7 +259,7 @@ async def assign(actor: User | None, council: Council, slug: str, request_id: in
                 volunteer.email,
                 f"Can you help? A job from {scheme.name}",
                 f"The organisers of {scheme.name} have asked you to help someone.\n\n"
-                f"See what is needed, and accept or say you cannot, here:\n\n{_job_url(scheme, request)}\n",
+                f"See what is needed, and accept or say you cannot, here:\n\n{_job_url(council, scheme, request)}\n",
             )
             for volunteer in chosen
         ]
@@ -273,7 +273,7 @@ async def assign(actor: User | None, council: Council, slug: str, request_id: in
                     f"{scheme.name} has matched you with a volunteer",
                     f"Good news: {scheme.name} has matched your request with {helpers}. "
                     f"The organisers will be in touch {'by phone' if request.contact_by == 'phone' else 'by email'} to arrange it.\n\n"
-                    f"See your request here:\n\n{_requester_url(request)}\n",
+                    f"See your request here:\n\n{_requester_url(council, request)}\n",
                 )
             )
     await mail.deliver(queued)
@@ -303,7 +303,7 @@ async def _cancel(actor: User | None, council: Council, scheme: Scheme, request:
             await mail.queue(
                 a.volunteer.email,
                 f"A job from {scheme.name} is cancelled",
-                f"The request for help you were matched with has been cancelled, so you are no longer needed for it.\n\n{scheme_url(scheme)}\n",
+                f"The request for help you were matched with has been cancelled, so you are no longer needed for it.\n\n{scheme_url(council, scheme)}\n",
             )
             for a in live
         ]
@@ -314,13 +314,13 @@ async def _cancel(actor: User | None, council: Council, scheme: Scheme, request:
                     requester.email,
                     f"Your request for help from {scheme.name} is cancelled",
                     ("You have cancelled your request. " if by == "requester" else f"The organisers of {scheme.name} have cancelled your request. ")
-                    + f"You can see why here:\n\n{_requester_url(request)}\n",
+                    + f"You can see why here:\n\n{_requester_url(council, request)}\n",
                 )
             )
         if by == "requester":
             queued += await tell_organisers(
                 scheme, f"A request for help to {scheme.name} is cancelled",
-                f"The person who asked for help has cancelled their request:\n\n{_organiser_url(scheme, request)}\n",
+                f"The person who asked for help has cancelled their request:\n\n{_organiser_url(council, scheme, request)}\n",
             )
     await mail.deliver(queued)
     return request
@@ -357,11 +357,11 @@ async def mark_done(actor: User | None, council: Council, slug: str, request_id:
                     requester.email,
                     f"Your request for help from {scheme.name} is done",
                     f"{scheme.name} has marked your request as done. We hope it helped.\n\n"
-                    f"If you need help again, you can ask from the scheme's page:\n\n{scheme_url(scheme)}\n",
+                    f"If you need help again, you can ask from the scheme's page:\n\n{scheme_url(council, scheme)}\n",
                 )
             )
         if not who.is_organiser:
-            queued += await tell_organisers(scheme, f"A job for {scheme.name} is done", f"A volunteer has marked this request done:\n\n{_organiser_url(scheme, request)}\n")
+            queued += await tell_organisers(scheme, f"A job for {scheme.name} is done", f"A volunteer has marked this request done:\n\n{_organiser_url(council, scheme, request)}\n")
     await mail.deliver(queued)
     return await HelpRequest.get(id=request.id)
 
@@ -442,7 +442,7 @@ async def accept_job(actor: User | None, council: Council, slug: str, request_id
             await mine.save(update_fields=["status", "answered_at"])
             await audit.record(actor, "help_request.accepted", request, council=council)
             queued = await tell_organisers(
-                scheme, f"{actor} accepted a job for {scheme.name}", f"{actor} has accepted this request:\n\n{_organiser_url(scheme, request)}\n"
+                scheme, f"{actor} accepted a job for {scheme.name}", f"{actor} has accepted this request:\n\n{_organiser_url(council, scheme, request)}\n"
             )
         await mail.deliver(queued)
     return _job(scheme, request, mine, others)
@@ -456,27 +456,27 @@ async def decline_job(actor: User | None, council: Council, slug: str, request_i
         mine.status, mine.answered_at = "declined", timezone.now()
         await mine.save(update_fields=["status", "answered_at"])
         await audit.record(actor, "help_request.declined_by_volunteer", request, council=council)
-        queued = await _reopen_if_short(scheme, request, f"{actor} cannot help with this request")
+        queued = await _reopen_if_short(council, scheme, request, f"{actor} cannot help with this request")
     await mail.deliver(queued)
 
 
-async def _reopen_if_short(scheme: Scheme, request: HelpRequest, why: str) -> list[OutgoingEmail]:
+async def _reopen_if_short(council: Council, scheme: Scheme, request: HelpRequest, why: str) -> list[OutgoingEmail]:
     """After a volunteer drops out: back to open if the request is now short of volunteers; organisers are told."""
     if request.status != "matched":
         return []
     live = await Assignment.filter(help_request=request, status__in=LIVE).count()
     if live < volunteers_needed(scheme, request):
         await HelpRequest.filter(id=request.id, status="matched").update(status="open", matched_at=None)
-    return await tell_organisers(scheme, f"A request to {scheme.name} needs another volunteer", f"{why}. Match someone else here:\n\n{_organiser_url(scheme, request)}\n")
+    return await tell_organisers(scheme, f"A request to {scheme.name} needs another volunteer", f"{why}. Match someone else here:\n\n{_organiser_url(council, scheme, request)}\n")
 
 
-async def release(scheme: Scheme, user: User) -> list[OutgoingEmail]:
+async def release(council: Council, scheme: Scheme, user: User) -> list[OutgoingEmail]:
     """Someone stops helping the scheme: their live jobs go back to the organisers. Call inside a transaction."""
     queued: list[OutgoingEmail] = []
     for assignment in await Assignment.filter(volunteer=user, help_request__scheme=scheme, help_request__status__in=("open", "matched"), status__in=LIVE).prefetch_related("help_request"):
         assignment.status, assignment.answered_at = "withdrawn", timezone.now()
         await assignment.save(update_fields=["status", "answered_at"])
-        queued += await _reopen_if_short(scheme, assignment.help_request, f"{user} is no longer helping {scheme.name}")
+        queued += await _reopen_if_short(council, scheme, assignment.help_request, f"{user} is no longer helping {scheme.name}")
     return queued
 
 

@@ -96,7 +96,7 @@ async def alert_missed_departures(now: datetime | None = None) -> int:
                     f"Visit: {slot.shift.title}\nWhen: {slot.when}\nWhere: {slot.place}\n{arrival}\n\n"
                     f"It ended more than {config.current().lone_working_grace_minutes} minutes ago. Please try to contact them "
                     f"now, and follow the scheme's lone-working procedure. If you think they are in danger, call 999.\n\n"
-                    f"Their details are on the scheme's people page:\n\n{scheme_url(scheme)}/people\n",
+                    f"Their details are on the scheme's people page:\n\n{scheme_url(scheme.council, scheme)}/people\n",
                 ))
     if queued:
         await mail.deliver(queued)

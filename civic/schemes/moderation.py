@@ -155,7 +155,7 @@ async def restore_scheme(actor: User | None, council: Council, slug: str, reason
         await scheme.save(update_fields=["hidden", "hidden_reason", "updated_at"])
         await audit.record(actor, "scheme.restored", scheme, council=council, reason=reason)
         queued = await tell_organisers(
-            scheme, f"{scheme.name} is visible again", f"{council.name} has restored your scheme, {scheme.name}:\n\n{scheme_url(scheme)}\n"
+            scheme, f"{scheme.name} is visible again", f"{council.name} has restored your scheme, {scheme.name}:\n\n{scheme_url(council, scheme)}\n"
         )
     await mail.deliver(queued)
     return scheme

@@ -67,7 +67,7 @@ async def add_organiser(actor: User | None, council: Council, slug: str, raw_ema
             email,
             f"You are now an organiser of {scheme.name}",
             f"{actor} has made you an organiser of {scheme.name} on {council.name}'s site.\n\n"
-            f"Sign in with this email address to run it:\n\n{scheme_url(scheme)}\n",
+            f"Sign in with this email address to run it:\n\n{scheme_url(council, scheme)}\n",
         )
     await mail.deliver([queued])
     return membership

@@ -8,9 +8,9 @@ from typing import Any
 from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 
-from civic import audit, config, mail
+from civic import audit, mail
 from civic.accounts import User
-from civic.councils import Council, Ward
+from civic.councils import Council, Ward, site_url
 from civic.db import in_transaction
 from civic.errors import Conflict, Forbidden, Invalid
 from civic.mail import OutgoingEmail
@@ -165,8 +165,8 @@ async def update(actor: User | None, council: Council, slug: str, values: dict[s
     return scheme
 
 
-def scheme_url(scheme: Scheme) -> str:
-    return f"{config.current().base_url.rstrip('/')}/schemes/{scheme.slug}"
+def scheme_url(council: Council, scheme: Scheme) -> str:
+    return f"{site_url(council)}/schemes/{scheme.slug}"
 
 
 async def organiser_emails(scheme: Scheme) -> list[str]:
@@ -192,7 +192,7 @@ async def approve(actor: User | None, council: Council, slug: str) -> Scheme:
             scheme,
             f"{scheme.name} is approved",
             f"{council.name} has approved your scheme, {scheme.name}. It is now in the directory for everyone to find:\n\n"
-            f"{scheme_url(scheme)}\n",
+            f"{scheme_url(council, scheme)}\n",
         )
     await mail.deliver(queued)
     return scheme
@@ -216,7 +216,7 @@ async def decline(actor: User | None, council: Council, slug: str, reason: str) 
             scheme,
             f"{scheme.name} was not approved",
             f"{council.name} has not approved your scheme, {scheme.name}, yet. They said:\n\n{reason}\n\n"
-            f"You can change the scheme and send it again from its page:\n\n{scheme_url(scheme)}\n",
+            f"You can change the scheme and send it again from its page:\n\n{scheme_url(council, scheme)}\n",
         )
     await mail.deliver(queued)
     return scheme

@@ -78,8 +78,8 @@ class Slot:
     def signup_of(self, user: User | None) -> SignUp | None:
         return next((s for s in self.signups if user is not None and s.volunteer_id == user.id), None)
 
-    def entry(self) -> ics.Entry:
-        """This shift as a calendar entry."""
+    def entry(self, council: Council) -> ics.Entry:
+        """This shift as a calendar entry, linking to the council's site."""
         scheme = self.shift.scheme
         return ics.Entry(
             uid=ics.uid("shift", self.shift.id, self.on.isoformat()),
@@ -87,7 +87,7 @@ class Slot:
             starts_at=self.starts_at,
             ends_at=self.ends_at,
             place=self.place,
-            url=f"{scheme_url(scheme)}/shifts/{self.shift.id}/{self.on.isoformat()}",
+            url=f"{scheme_url(council, scheme)}/shifts/{self.shift.id}/{self.on.isoformat()}",
             cancelled=self.cancelled,
         )
 
@@ -433,7 +433,7 @@ async def move(actor: User | None, council: Council, slug: str, shift_id: int, o
             moved,
             f"{slot.shift.title} on {day_name(slot.starts_at)} has moved",
             f"The {scheme.name} shift you are on has moved.\n\nWas: {slot.when}, {slot.place}\nNow: {moved.when}, {moved.place}\n\n"
-            f"If you cannot make the new time, withdraw here:\n\n{scheme_url(scheme)}/shifts/{shift_id}/{slot.on.isoformat()}\n",
+            f"If you cannot make the new time, withdraw here:\n\n{scheme_url(council, scheme)}/shifts/{shift_id}/{slot.on.isoformat()}\n",
         )
     await mail.deliver(queued)
     return moved
@@ -515,7 +515,7 @@ async def send_due_reminders(now: datetime | None = None) -> int:
         return 0
     # Left out before the loop, so volunteers already reminded never crowd out those still waiting.
     reminded = set(await ShiftReminder.filter(occurrence_id__in=list(soon)).values_list("occurrence_id", "volunteer_id"))
-    signups = await SignUp.filter(occurrence_id__in=list(soon)).prefetch_related("occurrence__shift__scheme", "occurrence__signups", "volunteer")
+    signups = await SignUp.filter(occurrence_id__in=list(soon)).prefetch_related("occurrence__shift__scheme__council", "occurrence__signups", "volunteer")
     queued = []
     for signup in signups:
         row = signup.occurrence
@@ -531,11 +531,11 @@ async def send_due_reminders(now: datetime | None = None) -> int:
                     f"Reminder: {slot.shift.title}, {clock(slot.starts_at)} {day_name(slot.starts_at)}",
                     f"You are on the {slot.shift.scheme.name} rota:\n\n{slot.shift.title}\n{slot.when}\n{slot.place}\n\n"
                     + ("This is a visit: tap “I’ve arrived” when you get there and “I’ve left” when you go.\n\n" if slot.shift.home_visit else "")
-                    + f"If you cannot make it, withdraw here so someone else can:\n\n{scheme_url(slot.shift.scheme)}/shifts/{slot.shift.id}/{slot.on.isoformat()}\n",
+                    + f"If you cannot make it, withdraw here so someone else can:\n\n{scheme_url(slot.shift.scheme.council, slot.shift.scheme)}/shifts/{slot.shift.id}/{slot.on.isoformat()}\n",
                     attachments=[{
                         "filename": "shift.ics",
                         "content_type": "text/calendar",
-                        "content": ics.calendar(slot.shift.scheme.name, [slot.entry()], method="PUBLISH"),
+                        "content": ics.calendar(slot.shift.scheme.name, [slot.entry(slot.shift.scheme.council)], method="PUBLISH"),
                     }],
                 ))
         except IntegrityError:

@@ -177,7 +177,7 @@ async def remind_lapsing_checks(now: datetime | None = None) -> int:
     latest_certificate = today(now) + REMIND_BEFORE - timedelta(days=valid_days())
     due = await SafeguardingCheck.filter(
         lapse_reminded_at__isnull=True, certificate_date__isnull=False, certificate_date__lte=latest_certificate, membership__status="active"
-    ).exclude(level="none").prefetch_related("scheme", "membership__user").limit(200)
+    ).exclude(level="none").prefetch_related("scheme__council", "membership__user").limit(200)
     queued = []
     for check in due:
         membership = check.membership
@@ -193,7 +193,7 @@ async def remind_lapsing_checks(now: datetime | None = None) -> int:
                 f"{membership.user}'s {level_name(check.level).lower()} DBS check, from {day_name(check.certificate_date)}, "
                 f"{tense} being current on {day_name(lapses)}.\n\n"  # type: ignore[arg-type]
                 f"Until a new certificate is recorded they cannot sign up for shifts that need it. Record it here:\n\n"
-                f"{scheme_url(check.scheme)}/people/{membership.id}\n",
+                f"{scheme_url(check.scheme.council, check.scheme)}/people/{membership.id}\n",
             )
     if queued:
         await mail.deliver(queued)

@@ -101,7 +101,7 @@ async def offer(actor: User | None, council: Council, slug: str, values: dict[st
             scheme,
             f"Someone wants to join {scheme.name}",
             f"{actor} has offered to join {scheme.name} as a {role}. They agreed to share their contact details with you.\n\n"
-            f"Accept or decline them here:\n\n{scheme_url(scheme)}/people\n",
+            f"Accept or decline them here:\n\n{scheme_url(council, scheme)}/people\n",
         )
     await mail.deliver(queued)
     return membership
@@ -131,7 +131,7 @@ async def accept(actor: User | None, council: Council, slug: str, membership_id:
             membership.user.email,
             f"Welcome to {scheme.name}",
             f"The organisers of {scheme.name} have accepted you as a {membership.role}.\n\n"
-            f"See the scheme, its rota and its events here:\n\n{scheme_url(scheme)}\n",
+            f"See the scheme, its rota and its events here:\n\n{scheme_url(council, scheme)}\n",
         )
     await mail.deliver([queued])
     return membership
@@ -154,7 +154,7 @@ async def decline(actor: User | None, council: Council, slug: str, membership_id
             membership.user.email,
             f"Your offer to join {scheme.name}",
             f"Thank you for offering to join {scheme.name}. The organisers cannot take you on at the moment.\n\n{said}"
-            f"You can find other schemes near you here:\n\n{scheme_url(scheme).rsplit('/', 1)[0]}\n",
+            f"You can find other schemes near you here:\n\n{scheme_url(council, scheme).rsplit('/', 1)[0]}\n",
         )
     await mail.deliver([queued])
     return membership
@@ -181,17 +181,17 @@ async def set_role(actor: User | None, council: Council, slug: str, membership_i
         await membership.save(update_fields=["role"])
         if role == "member":
             # Members take no shifts or jobs: hand back what they had.
-            queued = await _stand_down(scheme, membership.user)
+            queued = await _stand_down(council, scheme, membership.user)
         await audit.record(actor, "volunteer.role_changed", scheme, council=council, reason=f"user {membership.user_id}: {role}")  # type: ignore[attr-defined]
     await mail.deliver(queued)
     return membership
 
 
-async def _stand_down(scheme: Scheme, user: User, now: datetime | None = None) -> list[mail.OutgoingEmail]:
+async def _stand_down(council: Council, scheme: Scheme, user: User, now: datetime | None = None) -> list[mail.OutgoingEmail]:
     """Someone stops helping: their coming shifts are freed and their jobs go back to the organisers."""
     now = utc(now)
     await rota.drop_future_signups(scheme, user, now)
-    return await help_requests.release(scheme, user)
+    return await help_requests.release(council, scheme, user)
 
 
 async def remove(actor: User | None, council: Council, slug: str, membership_id: int) -> Membership:
@@ -203,7 +203,7 @@ async def remove(actor: User | None, council: Council, slug: str, membership_id:
         membership.status = "removed"
         await membership.save(update_fields=["status"])
         await ContactConsent.filter(membership=membership, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
-        queued = await _stand_down(scheme, membership.user)
+        queued = await _stand_down(council, scheme, membership.user)
         await audit.record(actor, "volunteer.removed", scheme, council=council, reason=f"user {membership.user_id}")  # type: ignore[attr-defined]
     await mail.deliver(queued)
     return membership
@@ -222,7 +222,7 @@ async def leave(actor: User | None, council: Council, slug: str) -> Membership:
         membership.status = "left"
         await membership.save(update_fields=["status"])
         await ContactConsent.filter(membership=membership, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
-        queued = await _stand_down(scheme, actor)
+        queued = await _stand_down(council, scheme, actor)
         await audit.record(actor, "volunteer.left", scheme, council=council)
     await mail.deliver(queued)
     return membership

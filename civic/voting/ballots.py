@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 
-from civic import audit, config, db, mail
+from civic import audit, db, mail
 from civic.accounts import User, require_role
-from civic.councils import Council, Ward
+from civic.councils import Council, Ward, site_url
 from civic.db import in_transaction, is_postgres
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.voting.models import Allocation, Ballot, CodeBatch, Priority, Round, VotingCode
@@ -277,7 +277,7 @@ async def cast_ballot(
         topic = f"ballot-receipt:{ballot.id}"
         if changed:
             await mail.supersede(topic)
-        await mail.queue(actor.email, f"Your ballot: {round_.title}", _receipt_email(round_, priorities, shares, receipt, changed), topic=topic)
+        await mail.queue(actor.email, f"Your ballot: {round_.title}", _receipt_email(council, round_, priorities, shares, receipt, changed), topic=topic)
     return Saved(ballot, receipt, changed)
 
 
@@ -406,8 +406,8 @@ async def enter_paper_ballot(actor: User | None, council: Council, round_id: int
     return await _redeem(council, round_, priorities, shares, normalised, source="paper", entered_by=actor)
 
 
-def _receipt_email(round_: Round, priorities: list[Priority], shares: Mapping[int, int], receipt: str, changed: bool) -> str:
-    base = config.current().base_url.rstrip("/")
+def _receipt_email(council: Council, round_: Round, priorities: list[Priority], shares: Mapping[int, int], receipt: str, changed: bool) -> str:
+    base = site_url(council)
     lines = [f"  {p.title}: {shares[p.id]} share{'s' if shares[p.id] != 1 else ''}" for p in priorities if shares.get(p.id)]
     until = f" until {when(round_.closes_at)}" if round_.closes_at else " until the round closes"
     return (

@@ -8,7 +8,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from civic import audit, config, mail
 from civic.accounts import User
-from civic.councils import Council
+from civic.councils import Council, site_url
 from civic.db import in_transaction
 from civic.errors import Invalid, NotFound
 from civic.voting.models import PROGRESS, Ballot, Priority, ProgressUpdate, Round
@@ -67,7 +67,7 @@ async def post_progress(actor: User | None, council: Council, round_id: int | st
         errors["note"] = "The note must be 2000 characters or fewer"
     if errors:
         raise Invalid(errors)
-    base = config.current().base_url.rstrip("/")
+    base = site_url(council)
     backers = await Ballot.filter(
         round=round_, voter_id__isnull=False, report_emails=True, allocations__priority=priority, allocations__shares__gt=0
     ).distinct().prefetch_related("voter")

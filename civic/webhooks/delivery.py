@@ -26,7 +26,7 @@ from tortoise.expressions import Q
 
 from civic import audit, config, mail
 from civic.config import retry_schedule
-from civic.councils import Council
+from civic.councils import Council, site_url
 from civic.db import in_transaction, is_postgres
 from civic.webhooks import addresses, signing
 from civic.webhooks.models import PING, KeyWorkerEndpoint, WebhookAttempt, WebhookDelivery
@@ -302,9 +302,7 @@ async def _dead_notice(delivery: WebhookDelivery, endpoint: KeyWorkerEndpoint, o
 
 
 def endpoint_url(council: Council, endpoint_id: int) -> str:
-    from civic.concerns.notices import council_url
-
-    return f"{council_url(council)}/admin/endpoints/{endpoint_id}"
+    return f"{site_url(council)}/admin/endpoints/{endpoint_id}"
 
 
 async def deliver_due(budget: float = RUN_BUDGET) -> int:

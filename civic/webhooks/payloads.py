@@ -12,8 +12,7 @@ from typing import Any
 
 from civic import config
 from civic.concerns.models import Concern, ConcernEvent, Referral, Team
-from civic.concerns.notices import council_url
-from civic.councils import Council, Ward
+from civic.councils import Council, Ward, site_url
 
 SCHEMA = "civic.concern/1"
 PING_SCHEMA = "civic.ping/1"
@@ -60,7 +59,7 @@ async def concern_data(concern: Concern, referral: Referral | None) -> dict[str,
     added = await ConcernEvent.filter(concern=concern, kind="info-added").order_by("created_at", "id")
     return {
         **thin(concern),
-        "council": {"slug": council.slug, "name": council.name, "url": council_url(council)},
+        "council": {"slug": council.slug, "name": council.name, "url": site_url(council)},
         "team": {"id": team.id, "name": team.name} if team else None,
         "referral": {"id": referral.id, "referred_at": iso(referral.created_at), "automatic": referral.automatic, "status": referral.status}
         if referral

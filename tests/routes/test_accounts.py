@@ -8,9 +8,9 @@ from datetime import timedelta
 from tortoise import timezone
 
 from civic.accounts import LoginToken, Session, User
-from tests.factories import Browser, create_user_ok, field_error, html, postcode_in, text_of
+from tests.factories import Browser, create_council_ok, create_user_ok, field_error, html, postcode_in, text_of
 
-LINK = re.compile(r"http://civic\.test(/signin/link/[\w\-]+)")
+LINK = re.compile(r"http://[\w.\-]+(/signin/link/[\w\-]+)")
 
 
 async def _request_link(client: Browser, email: str, mailbox, next_path: str = "/") -> str:
@@ -44,6 +44,19 @@ async def test_resident_signs_in_with_the_link_that_arrived_by_email(client, mai
     assert user.ward.name == "Abbey"
     account = await client.follow(saved)
     assert "Ffion Hughes" in text_of(account, "dd.govuk-summary-list__value")
+
+
+async def test_a_sign_in_link_goes_back_to_the_council_site_it_was_asked_for_on(app, mailbox):
+    # A deployment serving a region: each council at its own host name, CIVIC_BASE_URL (civic.test) another.
+    for council in (await create_council_ok(), await create_council_ok()):
+        email = f"region-{council.slug}@example.test"
+        async with Browser(app, council) as visitor:
+            await visitor.post("/signin", {"email": email, "next": "/account"})
+            body = mailbox.body((await mailbox.wait_for(email))[-1])
+            link = re.search(r"(http://[^/\s]+)(/signin/link/[\w\-]+)", body)
+            assert link and link.group(1) == f"http://{council.hostnames}", body
+            signed_in = await visitor.post(link.group(2))
+            assert signed_in.status_code == 303 and signed_in.headers["location"].startswith("/welcome")
 
 
 async def test_a_link_works_only_once(client, mailbox, council):

@@ -230,9 +230,10 @@ async def test_a_personal_calendar_address_serves_ics_until_it_is_revoked(client
     await client.signin_as(volunteer.user)
     page = await client.follow(await client.post("/volunteering/calendar"))
     url = text_of(page, "#feed-url")[0]
-    feed = await client.get(url.removeprefix("http://civic.test"))
+    assert url.startswith(f"http://{council.hostnames}/calendars/")  # the council's own site, not CIVIC_BASE_URL
+    feed = await client.get(url.removeprefix(f"http://{council.hostnames}"))
     assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
     [event] = icalendar.Calendar.from_ical(feed.text).walk("VEVENT")
     assert str(event["location"]) == "Quay Street"
     await client.post("/volunteering/calendar/revoke")
-    assert (await client.get(url.removeprefix("http://civic.test"))).status_code == 404
+    assert (await client.get(url.removeprefix(f"http://{council.hostnames}"))).status_code == 404

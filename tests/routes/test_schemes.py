@@ -157,7 +157,7 @@ async def test_a_proposed_scheme_is_invisible_to_the_public_until_an_officer_app
         assert approved.status_code == 303
     message = (await mailbox.wait_for(proposer.email))[-1]
     assert message["Subject"] == "Abbey Befriending is approved"
-    assert "http://civic.test/schemes/abbey-befriending" in mailbox.body(message)
+    assert f"http://{council.hostnames}/schemes/abbey-befriending" in mailbox.body(message)  # its own site, not CIVIC_BASE_URL
     async with Browser(app, council) as public:
         assert (await public.get("/schemes/abbey-befriending")).status_code == 200
         assert titles(await public.get("/schemes")) == ["Abbey Befriending"]

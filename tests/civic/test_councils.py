@@ -1,0 +1,20 @@
+"""Councils: the address of each council's own site, used in every e-mailed link and calendar feed."""
+
+from __future__ import annotations
+
+from civic.councils import Council, site_url
+from tests.factories import use_settings
+
+
+def test_a_council_with_a_host_of_its_own_is_linked_at_that_host_with_the_base_addresss_scheme():
+    with use_settings(base_url="https://participate.region.example/", default_council=""):
+        assert site_url(Council(slug="eastbrook", hostnames="civic.eastbrook.example, www.eastbrook.example")) == "https://civic.eastbrook.example"
+
+
+def test_the_base_address_serves_a_council_whose_hosts_include_it_or_that_has_none_or_is_the_default():
+    with use_settings(base_url="http://127.0.0.1:8000/", default_council="northmere"):
+        # The port of the base address is kept: development and single-council sites.
+        assert site_url(Council(slug="a", hostnames="localhost,127.0.0.1")) == "http://127.0.0.1:8000"
+        assert site_url(Council(slug="b", hostnames="")) == "http://127.0.0.1:8000"
+        assert site_url(Council(slug="northmere", hostnames="civic.northmere.example")) == "http://127.0.0.1:8000"
+        assert site_url(None) == "http://127.0.0.1:8000"
