@@ -332,6 +332,11 @@ async def round_open(request: Request) -> Response:
     return redirect(f"/officer/rounds/{_id(request)}")
 
 
+async def round_close_form(request: Request) -> Response:
+    preview = await voting.close_preview(*_actor(request), _id(request))
+    return render(request, "voting/admin/close.html", {"round": preview.round, "ballots": preview.ballots})
+
+
 async def round_close(request: Request) -> Response:
     await voting.close_round(*_actor(request), _id(request))
     flash(request, "Voting has closed. Publish the results when you are ready.")
@@ -490,6 +495,7 @@ routes = [
     Route("/officer/rounds/{round_id}/priorities/{priority_id}/remove", priority_remove, methods=["POST"], name="priority_remove"),
     Route("/officer/rounds/{round_id}/priorities/{priority_id}/progress", progress_create, methods=["POST"], name="progress_create"),
     Route("/officer/rounds/{round_id}/open", round_open, methods=["POST"], name="round_open"),
+    Route("/officer/rounds/{round_id}/close", round_close_form, methods=["GET"], name="round_close_form"),
     Route("/officer/rounds/{round_id}/close", round_close, methods=["POST"], name="round_close"),
     Route("/officer/rounds/{round_id}/publish", round_publish, methods=["POST"], name="round_publish"),
     Route("/officer/rounds/{round_id}/codes", codes_create, methods=["POST"], name="codes_create"),

@@ -29,6 +29,7 @@ from civic.voting.results import (
 from civic.voting.rounds import (
     add_priority,
     advance_rounds,
+    close_preview,
     close_round,
     create_round,
     list_rounds,
@@ -43,7 +44,7 @@ from civic.voting.rounds import (
 
 __all__ = [
     "Allocation", "Ballot", "CodeBatch", "Priority", "ProgressUpdate", "Round", "VotingCode",
-    "add_priority", "advance_rounds", "ballot_list", "ballot_page", "cast_ballot", "close_round", "code_batch",
+    "add_priority", "advance_rounds", "ballot_list", "ballot_page", "cast_ballot", "close_preview", "close_round", "code_batch",
     "code_batches", "count_round", "create_round", "eligibility", "enter_paper_ballot", "export_pabulib",
     "generate_codes", "import_pabulib", "list_rounds", "open_round", "paper_page", "post_progress", "preview", "progress_of",
     "publish_results", "published_results", "receipt_hash", "remove_priority", "results_csv", "show_code",

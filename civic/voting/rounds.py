@@ -15,7 +15,7 @@ from civic.councils import Council, Ward
 from civic.db import in_transaction
 from civic.errors import Conflict, Invalid, NotFound
 from civic.kept import Kept
-from civic.voting.models import ELIGIBILITIES, METHODS, Priority, Round
+from civic.voting.models import ELIGIBILITIES, METHODS, Ballot, Priority, Round
 from civic.voting.parsing import Unreadable, local_time, money, when, whole_number
 
 STAFF = ("officer", "admin")
@@ -384,11 +384,31 @@ async def open_round(actor: User | None, council: Council, round_id: int | str) 
     return await Round.get(id=round_.id)
 
 
+def require_open(round_: Round) -> None:
+    if round_.status != "open":
+        raise Conflict("Only an open round can be closed.")
+
+
+@dataclass
+class ClosePreview:
+    """What closing a round early ends, for the officer to confirm first: it cannot be undone."""
+
+    round: Round
+    ballots: int
+
+
+async def close_preview(actor: User | None, council: Council, round_id: int | str) -> ClosePreview:
+    """An open round and how many ballots it has, for an officer about to close it; refused as close_round refuses."""
+    round_ = await staff_round(actor, council, round_id)
+    require_open(round_)
+    # Only how many ballots, never what they say, before the results are published.
+    return ClosePreview(round_, await Ballot.filter(round=round_).count())
+
+
 async def close_round(actor: User | None, council: Council, round_id: int | str) -> Round:
     """An officer closes an open round now: no more ballots, and they can be counted."""
     round_ = await staff_round(actor, council, round_id)
-    if round_.status != "open":
-        raise Conflict("Only an open round can be closed.")
+    require_open(round_)
     now = timezone.now()
     async with in_transaction():
         # The lock waits for ballots being saved right now (they hold a share lock on the round).
@@ -475,7 +495,6 @@ class RoundView:
 async def round_view(actor: User | None, council: Council, round_id: int | str, *, staff: bool = False) -> RoundView:
     """A round with everything its page shows; `staff=True` for the officers' page (permission checked)."""
     from civic.voting.ballots import code_batches, eligibility
-    from civic.voting.models import Ballot
     from civic.voting.report import backed_priorities, progress_of
 
     round_ = await (staff_round(actor, council, round_id) if staff else visible_round(actor, council, round_id))

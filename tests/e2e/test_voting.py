@@ -7,9 +7,9 @@ import uuid
 from playwright.async_api import expect
 
 from civic import voting
-from civic.voting.models import Allocation, Ballot
+from civic.voting.models import Allocation, Ballot, Round
 from tests.e2e.conftest import signin_in_browser
-from tests.factories import create_round_ok, create_user_ok, priorities_of
+from tests.factories import create_round_ok, create_user_ok, priorities_of, vote_ok
 
 
 async def test_a_resident_spends_shares_saves_changes_and_later_finds_their_ballot_on_a_phone(phone, live_server, e2e_council, check_accessibility):
@@ -121,4 +121,29 @@ async def test_round_admin_pages_are_accessible_on_a_phone(phone, live_server, e
     await phone.goto("/officer/rounds/import")
     await check_accessibility(phone)
     await phone.goto("/officer/rounds/identity")
+    await check_accessibility(phone)
+
+
+async def test_an_officer_confirms_before_closing_voting_early_on_a_phone(phone, live_server, e2e_council, check_accessibility):
+    officer = await create_user_ok(e2e_council, role="officer")
+    round_ = await create_round_ok(e2e_council, officer=officer, title=f"Roads {uuid.uuid4().hex[:6]}", closes_at="2099-05-01T17:00")
+    await vote_ok(e2e_council, round_, await create_user_ok(e2e_council), 70, 30)
+    await signin_in_browser(phone, live_server, officer)
+
+    await phone.goto(f"/officer/rounds/{round_.id}")
+    await phone.get_by_role("button", name="Close voting now").click()
+    await phone.wait_for_url(f"**/officer/rounds/{round_.id}/close")
+    await expect(phone.get_by_role("heading", level=1)).to_have_text(f"Close voting in {round_.title} now?")
+    await expect(phone.locator("#ballot-count")).to_have_text("1 ballot has been cast so far.")
+    await check_accessibility(phone)
+    await phone.get_by_role("link", name="Cancel").click()
+    await phone.wait_for_url(f"**/officer/rounds/{round_.id}")
+    assert (await Round.get(id=round_.id)).status == "open"
+
+    await phone.get_by_role("button", name="Close voting now").click()
+    await phone.wait_for_url(f"**/officer/rounds/{round_.id}/close")
+    await phone.get_by_role("button", name="Close voting now").click()
+    await phone.wait_for_url(f"**/officer/rounds/{round_.id}")
+    await expect(phone.locator(".govuk-notification-banner__heading")).to_have_text("Voting has closed. Publish the results when you are ready.")
+    assert (await Round.get(id=round_.id)).status == "closed"
     await check_accessibility(phone)

@@ -152,7 +152,7 @@ async def test_before_publication_no_page_export_or_api_reveals_totals(app, coun
     officer = await create_user_ok(council, role="officer")
     round_ = await create_round_ok(council, officer=officer, shares_per_resident="1000")
     await vote_ok(council, round_, await create_user_ok(council), 737, 263)  # figures unlike any date, time or count shown
-    pages = [f"/rounds/{round_.id}", f"/rounds/{round_.id}/results", f"/rounds/{round_.id}/ballots", f"/officer/rounds/{round_.id}", "/officer", "/rounds"]
+    pages = [f"/rounds/{round_.id}", f"/rounds/{round_.id}/results", f"/rounds/{round_.id}/ballots", f"/officer/rounds/{round_.id}", f"/officer/rounds/{round_.id}/close", "/officer", "/rounds"]
     downloads = [f"/rounds/{round_.id}/results.csv", f"/rounds/{round_.id}/export.pb", f"/api/v1/rounds/{round_.id}/results"]
 
     async def look_as(who):
@@ -300,6 +300,57 @@ async def test_an_officer_creates_a_round_adds_priorities_and_opens_it(app, coun
     assert refused.status_code == 409 and "can no longer change" in refused.text
     assert [p.title for p in await Priority.filter(round=round_)] == ["Swings", "Trees"]
     assert text_of(admin, "#ballot-count") == ["0 ballots so far. What they say stays hidden until voting closes."]
+
+
+async def test_an_officer_is_asked_to_confirm_before_closing_a_round_early(app, council):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, title="Parks and play", closes_at="2099-05-01T17:00")
+    await vote_ok(council, round_, await create_user_ok(council), 60, 40)
+    await vote_ok(council, round_, await create_user_ok(council), 10, 90)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        admin = await browser.get(f"/officer/rounds/{round_.id}")
+        confirm = await browser.get(f"/officer/rounds/{round_.id}/close")
+        still_open = (await Round.get(id=round_.id)).status
+        closed = await browser.post(html(confirm).css_first("main form").attributes["action"])
+        again = await browser.get(f"/officer/rounds/{round_.id}/close")
+    start = html(admin).css_first("a.govuk-button--warning")
+    assert start.attributes["href"] == f"/officer/rounds/{round_.id}/close" and start.text().strip() == "Close voting now"
+    assert not html(admin).css(f'form[action="/officer/rounds/{round_.id}/close"]')  # one tap no longer closes it
+    assert confirm.status_code == 200 and still_open == "open"
+    assert text_of(confirm, "h1") == ["Close voting in Parks and play now?"]
+    assert text_of(confirm, "#ballot-count") == ["2 ballots have been cast so far."]
+    assert "residents were told it closes on Friday 1 May 2099 at 5:00pm" in text_of(confirm, "#consequences li")[-1]
+    form = html(confirm).css_first("main form")
+    assert form.attributes["method"] == "post" and form.css_first("input[name=csrftoken]") is not None
+    assert " ".join(form.css_first("button.govuk-button--warning").text().split()) == "Close voting now"
+    assert form.css_first("a.govuk-link").attributes["href"] == f"/officer/rounds/{round_.id}" and text_of(confirm, "main form a") == ["Cancel"]
+    assert closed.status_code == 303 and closed.headers["location"] == f"/officer/rounds/{round_.id}"
+    assert (await Round.get(id=round_.id)).status == "closed"
+    assert again.status_code == 409 and "Only an open round can be closed." in text_of(again, "main")[0]
+
+
+async def test_only_this_councils_staff_see_the_close_confirmation_and_never_for_a_draft(app, council):
+    from tests.factories import create_council_ok
+
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer)
+    draft = await create_round_ok(council, officer=officer, status="draft")
+    answers = {}
+    for who in ("resident", "other-officer", "officer"):
+        person = {"resident": await create_user_ok(council), "other-officer": await create_user_ok(await create_council_ok(), role="officer"), "officer": officer}[who]
+        async with Browser(app, council) as browser:
+            await browser.signin_as(person)
+            answers[who] = await browser.get(f"/officer/rounds/{round_.id}/close")
+            if who == "officer":
+                answers["draft"] = await browser.get(f"/officer/rounds/{draft.id}/close")
+    async with Browser(app, council) as browser:
+        answers["anonymous"] = await browser.get(f"/officer/rounds/{round_.id}/close")
+    assert {who: answer.status_code for who, answer in answers.items()} == {"resident": 403, "other-officer": 403, "officer": 200, "draft": 409, "anonymous": 303}
+    assert answers["anonymous"].headers["location"] == f"/signin?next=/officer/rounds/{round_.id}/close"
+    assert "Only an open round can be closed." in text_of(answers["draft"], "main")[0] and not html(answers["draft"]).css("main form")
+    assert "ballot" not in text_of(answers["resident"], "main")[0]
+    assert (await Round.get(id=round_.id)).status == "open" and (await Round.get(id=draft.id)).status == "draft"
 
 
 async def test_an_officer_imports_a_pabulib_file_as_a_draft_round(app, council):
