@@ -269,7 +269,8 @@ def _suspensions() -> QuerySet[AuditLog]:
 async def suspended_people(actor: User | None, council: Council) -> list[Suspension]:
     """Everyone this council has stopped posting who still cannot post, most recently stopped first."""
     await require_role(actor, council, *access.STAFF_ROLES)
-    ours = await AuditLog.filter(council=council, action="user.suspended", target_type="User").distinct().values_list("target_id", flat=True)
+    # A set, not DISTINCT: PostgreSQL refuses DISTINCT beside the audit log's default ordering.
+    ours = set(await AuditLog.filter(council=council, action="user.suspended", target_type="User").values_list("target_id", flat=True))
     people = {str(u.id): u for u in await User.filter(id__in=[int(i) for i in ours if str(i).isdigit()], suspended=True)}
     latest: dict[str, AuditLog] = {}
     for entry in await _suspensions().filter(target_id__in=list(people)):  # newest first
