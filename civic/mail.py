@@ -15,7 +15,7 @@ from tortoise.expressions import F
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from civic import config
+from civic import config, db
 from civic.db import in_transaction
 
 log = logging.getLogger("civic.mail")
@@ -56,13 +56,15 @@ async def queue(
     return await OutgoingEmail.create(to=to, subject=subject, body=body, attachments=attachments or [], topic=topic)
 
 
-async def supersede(topic: str) -> int:
-    """Stop unsent messages on this topic going: a newer one takes their place. Returns how many.
+async def supersede(topic: str) -> None:
+    """Stop unsent messages on this topic going: a newer one takes their place.
 
     They are kept, marked 'superseded' and emptied, so what happened to them can still be seen. A
     message the worker has already claimed goes anyway.
     """
-    return await OutgoingEmail.filter(topic=topic, status="pending").update(status="superseded", body="", attachments=[])
+    # Written by hand: every changed ballot runs it, and Tortoise took 1.3 million instructions to
+    # build this update, a fifth of the whole save.
+    await db.rows("UPDATE outgoing_email SET status = 'superseded', body = '', attachments = '[]' WHERE topic = ? AND status = 'pending'", topic)
 
 
 def _message(row: OutgoingEmail) -> EmailMessage:
