@@ -20,6 +20,9 @@ and after it:
 
 Later that day (kept anonymous pages and share controls, commit 7dca400), the same kinds measured
 10.13, 8.25, 10.81 and 6.94 million before on that machine and 6.71, 7.00, 8.63 and 6.15 million after.
+
+2026-12-01, ballot submission only (every save in the mix changes a ballot, so each supersedes the
+voter's unsent receipt): 5.78 million at bed435a, 5.95 million with the receipt superseded.
 """
 
 from __future__ import annotations
