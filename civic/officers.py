@@ -6,7 +6,7 @@ import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from civic.accounts import User, require_role
+from civic.accounts import User, require_role, roles_of
 from civic.audit import AuditLog
 from civic.councils import Council
 from civic.mail import OutgoingEmail
@@ -43,15 +43,19 @@ async def _recent_activity(council: Council) -> Section:
     return Section("Recent activity", items, empty="No activity yet.", order=95)
 
 
-# Each area adds "module:function" here; the function takes the council and returns a Section.
+STAFF = ("officer", "admin")
+
+# Each area adds ("module:function", roles) here; the function takes the council and returns a Section,
+# shown to those holding one of the roles there. Concerns are special-category data that only officers
+# (and key workers) may read: an administrator is not shown even their references.
 SECTIONS = [
-    "civic.officers:_failed_email",
-    "civic.officers:_recent_activity",
-    "civic.concerns.escalation:officer_section",
-    "civic.schemes.moderation:pending_section",
-    "civic.schemes.moderation:reports_section",
-    "civic.voting.rounds:officer_section",
-    "civic.webhooks.endpoints:officer_section",
+    ("civic.officers:_failed_email", STAFF),
+    ("civic.officers:_recent_activity", STAFF),
+    ("civic.concerns.escalation:officer_section", ("officer",)),
+    ("civic.schemes.moderation:pending_section", STAFF),
+    ("civic.schemes.moderation:reports_section", STAFF),
+    ("civic.voting.rounds:officer_section", STAFF),
+    ("civic.webhooks.endpoints:officer_section", STAFF),
 ]
 
 
@@ -61,6 +65,7 @@ def _load(target: str) -> Callable[[Council], Awaitable[Section]]:
 
 async def attention(user: User | None, council: Council) -> list[Section]:
     """Everything waiting for this council's officers, most important first."""
-    await require_role(user, council, "officer", "admin")
-    sections = [await _load(target)(council) for target in SECTIONS]
+    await require_role(user, council, *STAFF)
+    held = (await roles_of(user)).get(council.id, set())
+    sections = [await _load(target)(council) for target, roles in SECTIONS if held.intersection(roles)]
     return sorted(sections, key=lambda s: s.order)

@@ -164,6 +164,18 @@ async def test_escalation_emails_the_duty_address_once_for_an_unopened_concern_p
     assert not any(opened.reference in item.text for item in concerns.items)
 
 
+async def test_an_administrator_is_not_shown_concerns_on_the_officer_home(council):
+    concern, _ = await create_concern_ok(council)
+    admin, officer = await create_user_ok(council, role="admin"), await create_user_ok(council, role="officer")
+    # Administrators cannot open concerns (special-category data), so their home names none.
+    admins = await attention(admin, council)
+    assert "Concerns" not in [s.title for s in admins]
+    assert not any(concern.reference in item.text for s in admins for item in s.items)
+    assert "Recent activity" in [s.title for s in admins]
+    officers = {s.title: s for s in await attention(officer, council)}
+    assert any("1 new concern" in item.text for item in officers["Concerns"].items)
+
+
 # Routing
 
 
