@@ -419,7 +419,7 @@ async def council_grants(actor: User, council: Council) -> list[RoleGrant]:
 
 
 async def suspend(actor: User | None, council: Council, user: User, reason: str) -> None:
-    """An officer stops a user from posting or signing in."""
+    """An officer stops a user from posting or signing in; they are told why by e-mail."""
     await require_role(actor, council, "officer", "admin")
     if not reason.strip():
         raise Invalid({"reason": "Say why, for the audit log"})
@@ -428,6 +428,16 @@ async def suspend(actor: User | None, council: Council, user: User, reason: str)
         await user.save(update_fields=["suspended"])
         await Session.filter(user=user).delete()
         await audit.record(actor, "user.suspended", user, council=council, reason=reason)
+        # Signed out with no word would look like a fault; as when a scheme or post is hidden, they
+        # are given the reason, and a way to question it.
+        queued = await mail.queue(
+            user.email,
+            "You can no longer post",
+            f"{council.name} has stopped your account from signing in, posting news, starting schemes and "
+            f"sending reports. The reason:\n\n{reason}\n\n"
+            f"If you think this is a mistake, contact {council.name}: {site_url(council)}\n",
+        )
+    await mail.deliver([queued])
 
 
 async def unsuspend(actor: User | None, council: Council, user: User, reason: str) -> None:

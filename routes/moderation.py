@@ -67,7 +67,7 @@ ACTIONS = {
     ),
     "suspend-author": Action(
         "report", "Stop this person posting",
-        "They will be signed out everywhere and will not be able to sign in, post news, start schemes or send reports.",
+        "They will be signed out everywhere and will not be able to sign in, post news, start schemes or send reports. They will be told by e-mail, with your reason.",
         "Stop them posting", moderation.officer_report, moderation.suspend_author, "They can no longer post.",
     ),
     "lift-suspension": Action(

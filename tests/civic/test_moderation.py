@@ -34,8 +34,8 @@ async def test_an_officer_lets_someone_their_council_stopped_post_again_and_they
     assert lifted.id == person.id and not (await User.get(id=person.id)).suspended
     entry = await AuditLog.get(action="user.unsuspended", target_type="User", target_id=str(person.id))
     assert (entry.council_id, entry.actor_id, entry.reason) == (council.id, officer.id, "Stopped by mistake: the adverts were someone else's")  # type: ignore[attr-defined]
-    [told] = await mailbox.wait_for(person.email)
-    assert told["Subject"] == "You can post again"
+    stopped, told = await mailbox.wait_for(person.email, count=2)
+    assert (stopped["Subject"], told["Subject"]) == ("You can no longer post", "You can post again")
     body = mailbox.body(told)
     assert f"{council.name} has lifted the stop on your account" in body
     assert re.search(rf"^http://{re.escape(council.hostnames)}/signin\s*$", body, re.MULTILINE)  # where to sign in again: its own site

@@ -134,7 +134,7 @@ async def test_a_hidden_news_post_vanishes_for_the_public_but_its_organisers_see
     assert [e.action for e in await AuditLog.filter(target_type="NewsPost", target_id=str(post.id)).order_by("id")] == ["news.hidden", "news.restored"]
 
 
-async def test_an_officer_stops_the_author_of_reported_content_from_posting(app, council):
+async def test_an_officer_stops_the_author_of_reported_content_from_posting(app, council, mailbox):
     author = await create_user_ok(council)
     scheme = await create_scheme_ok(council, author)
     post = await create_post_ok(scheme, author)
@@ -151,6 +151,11 @@ async def test_an_officer_stops_the_author_of_reported_content_from_posting(app,
         assert refused.status_code == 403
     assert await NewsPost.filter(scheme=scheme).count() == 1
     assert await AuditLog.filter(action="user.suspended", target_id=str(author.id), reason="Abusive news").exists()
+    [told] = await mailbox.wait_for(author.email)
+    assert told["Subject"] == "You can no longer post"
+    body = mailbox.body(told).replace("\r\n", "\n")
+    assert "The reason:\n\nAbusive news" in body
+    assert f"contact {council.name}: http://{council.hostnames}" in body
 
 
 async def test_council_staff_cannot_be_stopped_from_posting_from_the_queue(app, council):
