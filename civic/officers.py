@@ -6,9 +6,10 @@ import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from civic.accounts import User, require_role, roles_of
+from civic.accounts import User, roles_of
 from civic.audit import AuditLog
 from civic.councils import Council
+from civic.errors import Forbidden
 from civic.mail import OutgoingEmail
 
 
@@ -65,7 +66,9 @@ def _load(target: str) -> Callable[[Council], Awaitable[Section]]:
 
 async def attention(user: User | None, council: Council) -> list[Section]:
     """Everything waiting for this council's officers, most important first."""
-    await require_role(user, council, *STAFF)
-    held = (await roles_of(user)).get(council.id, set())
+    # One read of the grants serves both the permission check and which sections to show.
+    held = (await roles_of(user)).get(council.id, set()) if user is not None and not user.suspended else set()
+    if not held.intersection(STAFF):
+        raise Forbidden()
     sections = [await _load(target)(council) for target, roles in SECTIONS if held.intersection(roles)]
     return sorted(sections, key=lambda s: s.order)
