@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 
-from routes.web import STATIC
+from routes.web import STATIC, templates
 from tests.factories import Browser, create_user_ok, html, text_of
 
 
@@ -258,3 +258,40 @@ def test_routes_of_one_area_never_shadow_anothers(app):
                 scope = {"type": "http", "path": path, "method": method, "root_path": ""}
                 matching = {areas[id(r)] for r in routes if r.matches(scope)[0] != Match.NONE}
                 assert len(matching) == 1, f"{method} {path} is matched by routes in {sorted(matching)}"
+
+
+def _uses_and_imports(template: str) -> tuple[set[str], list[tuple[str, str | None]]]:
+    """The names a template imports outside every block, and each use of an imported name with the
+    innermost block it sits in, paired with whether that block imports the name itself."""
+    from jinja2 import nodes
+
+    tree = templates.env.parse(templates.env.loader.get_source(templates.env, template)[0])
+    top: set[str] = set()
+    uses: list[tuple[str, str | None]] = []
+
+    def walk(node: nodes.Node, block: nodes.Block | None, own: set[str]) -> None:
+        if isinstance(node, nodes.Block):
+            block, own = node, {n.target for n in node.body if isinstance(n, nodes.Import)}
+        elif isinstance(node, nodes.Import) and block is None:
+            top.add(node.target)
+        elif isinstance(node, nodes.Name) and node.ctx == "load":
+            uses.append((node.name, block.name if block is not None and node.name in own else None))
+        for child in node.iter_child_nodes():
+            walk(child, block, own)
+
+    walk(tree, None, set())
+    return top, uses
+
+
+def test_no_page_imports_a_macro_file_twice_on_every_render():
+    """A block that htmx asks for alone (jinja2-fragments) must import its macros itself; an import of the
+    same file outside the blocks as well runs the file again on every full page ("with context" imports
+    are never cached): 5% of a ballot view."""
+    twice = []
+    for template in templates.env.list_templates(extensions=["html"]):
+        top, uses = _uses_and_imports(template)
+        for name in top:
+            used = [block for used_name, block in uses if used_name == name]
+            if used and all(block is not None for block in used):
+                twice.append(f"{template}: {name}")
+    assert not twice, twice
