@@ -25,6 +25,9 @@ BATCH = 50
 MARK_EVERY = 10
 # Attempts spread over roughly a day; after the last one the row stays 'failed' for an officer to see.
 RETRY_DELAYS = [timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600)]
+# Messages hold addresses, ballot receipts (a voter's shares), links and scheme news: once sent,
+# superseded or given up on, they are kept this long (to answer "did my e-mail go?"), then deleted.
+KEEP = timedelta(days=30)
 
 
 class OutgoingEmail(Model):
@@ -197,6 +200,24 @@ async def _retry(row: OutgoingEmail, now: datetime, error: Exception) -> None:
         next_attempt_at=now + (RETRY_DELAYS[-1] if give_up else RETRY_DELAYS[attempts - 1]),
     )
     log.warning("e-mail %s not sent (attempt %s): %s", row.id, attempts, type(error).__name__)
+
+
+async def forget_old(batch: int = 1000, max_batches: int = 20) -> int:
+    """The worker's job: delete messages queued more than KEEP ago that are done with; returns how many.
+
+    A pending message or one being sent is never deleted, however old. A batch at a time, so a
+    backlog (the first run after an upgrade) never holds a long lock.
+    """
+    cutoff = timezone.now() - KEEP
+    forgotten = 0
+    for _ in range(max_batches):
+        ids = list(await OutgoingEmail.filter(status__in=["sent", "superseded", "failed"], created_at__lt=cutoff).limit(batch).values_list("id", flat=True))
+        if not ids:
+            break
+        forgotten += await OutgoingEmail.filter(id__in=ids).delete()
+        if len(ids) < batch:
+            break
+    return forgotten
 
 
 async def recover_stuck(older_than: timedelta = timedelta(minutes=10)) -> int:

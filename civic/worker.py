@@ -23,6 +23,7 @@ class Job:
 JOBS = [
     Job("send e-mail", "civic.mail:deliver_due", 0),
     Job("recover e-mail left mid-send", "civic.mail:recover_stuck", 300),
+    Job("delete e-mail sent more than 30 days ago", "civic.mail:forget_old", 3600),
     Job("purge expired sessions", "civic.accounts:purge_expired_sessions", 3600),
     Job("escalate unopened concerns", "civic.concerns.escalation:escalate_unopened", 60),
     Job("purge closed concerns", "civic.concerns.purge:purge_closed_concerns", 3600),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 
 from tortoise import timezone
 
 from civic import config, mail, worker
+from civic.concerns.models import ConcernEmail
 from civic.mail import OutgoingEmail
 from tests.peers import free_port
 
@@ -78,3 +80,27 @@ async def test_one_worker_pass_sends_a_surge_of_receipts_not_just_one_batch(data
     await worker.run_once([job])
     assert {r.status for r in await OutgoingEmail.filter(id__in=[r.id for r in rows])} == {"sent"}
     await mailbox.wait_for(f"surge-{2 * mail.BATCH + 2}-{tag}@example.test")
+
+
+async def test_e_mail_done_with_is_deleted_after_thirty_days_and_unsent_e_mail_never(database):
+    # Receipts hold a voter's shares and other messages addresses and links: once sent, superseded by
+    # a newer receipt or given up on, they are kept long enough to answer "did it go?", then deleted.
+    tag = uuid.uuid4().hex[:8]
+    old = timezone.now() - mail.KEEP - timedelta(hours=1)
+    recent = timezone.now() - mail.KEEP + timedelta(hours=1)
+    rows = {}
+    for status, created in [("sent", old), ("superseded", old), ("failed", old), ("pending", old), ("sending", old), ("sent", recent), ("failed", recent)]:
+        row = await mail.queue(f"{status}-{tag}@example.test", "Your ballot", "You gave 60 shares to parks.")
+        await OutgoingEmail.filter(id=row.id).update(status=status, created_at=created)
+        rows[(status, created is old)] = row.id
+    # An e-mail to someone who raised a concern is linked to it; the link goes with the message.
+    link = await ConcernEmail.create(concern=None, email_id=rows[("sent", True)])
+
+    forgotten = await mail.forget_old(batch=2)  # two to a batch: the three old ones take two batches
+
+    left = {(r.status, r.created_at < recent) for r in await OutgoingEmail.filter(id__in=list(rows.values()))}
+    assert left == {("pending", True), ("sending", True), ("sent", False), ("failed", False)}
+    assert forgotten >= 3
+    assert not await ConcernEmail.exists(id=link.id)
+    [job] = [job for job in worker.JOBS if job.target == "civic.mail:forget_old"]
+    assert job.every <= 24 * 3600
