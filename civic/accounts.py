@@ -158,6 +158,7 @@ async def request_signin_link(raw_email: str, ip: str, next_path: str | None = N
             "Your link to sign in",
             f"Use this link to sign in:\n\n{link}\n\n"
             "It works once, for 15 minutes. If you did not ask for it, you can ignore this email.\n",
+            council_id=council.id if council else None,
         )
     if not settings.production:
         log.info("sign-in link for %s: %s", email, link)
@@ -436,6 +437,7 @@ async def suspend(actor: User | None, council: Council, user: User, reason: str)
             f"{council.name} has stopped your account from signing in, posting news, starting schemes and "
             f"sending reports. The reason:\n\n{reason}\n\n"
             f"If you think this is a mistake, contact {council.name}: {site_url(council)}\n",
+            council_id=council.id,
         )
     await mail.deliver([queued])
 
@@ -456,5 +458,6 @@ async def unsuspend(actor: User | None, council: Council, user: User, reason: st
             "You can post again",
             f"{council.name} has lifted the stop on your account. You can sign in, post news, start schemes "
             f"and send reports again:\n\n{site_url(council)}/signin\n",
+            council_id=council.id,
         )
     await mail.deliver([queued])

@@ -44,28 +44,36 @@ class OutgoingEmail(Model):
         max_length=100, default="", db_default="",
         description="what the message is about, where a newer message on the topic makes an unsent one pointless",
     )
+    council = fields.ForeignKeyField(
+        "civic.Council", related_name="outgoing_email", null=True, on_delete=fields.SET_NULL,
+        description="the council the message is sent for, whose officers see it if it cannot be sent",
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outgoing_email"
-        indexes = [Index(fields=["topic", "status"])]
+        indexes = [Index(fields=["topic", "status"]), Index(fields=["council_id", "status"])]
 
 
 async def queue(
-    to: str, subject: str, body: str, attachments: list[dict[str, str]] | None = None, *, topic: str = ""
+    to: str, subject: str, body: str, attachments: list[dict[str, str]] | None = None, *, council_id: int | None, topic: str = ""
 ) -> OutgoingEmail:
-    """Queue one message; call inside the transaction that causes it, then `deliver` after commit."""
+    """Queue one message; call inside the transaction that causes it, then `deliver` after commit.
+
+    `council_id` is the council it is sent for: its officers see it if it cannot be sent (None only
+    for a message no council's officers could act on).
+    """
     # Written by hand: every ballot save queues a receipt, and Tortoise's create was a quarter of the save.
     fields_map = OutgoingEmail._meta.fields_map
     now = fields_map["created_at"].to_db_value(timezone.now(), OutgoingEmail)
-    [row] = await db.rows(_INSERT, to, subject, body, fields_map["attachments"].to_db_value(attachments or [], OutgoingEmail), topic, now, now)
+    [row] = await db.rows(_INSERT, to, subject, body, fields_map["attachments"].to_db_value(attachments or [], OutgoingEmail), topic, council_id, now, now)
     return db.from_row(OutgoingEmail, row)
 
 
 _INSERT = (
-    'INSERT INTO outgoing_email ("to", subject, body, attachments, topic, next_attempt_at, created_at, status, attempts, last_error)'
-    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, '') RETURNING *"
+    'INSERT INTO outgoing_email ("to", subject, body, attachments, topic, council_id, next_attempt_at, created_at, status, attempts, last_error)'
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '') RETURNING *"
 )
 
 

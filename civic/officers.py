@@ -6,10 +6,15 @@ import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from civic.accounts import User, roles_of
+from tortoise import timezone
+
+from civic import audit
+from civic.accounts import User, require_role, roles_of
 from civic.audit import AuditLog
+from civic.concerns.notices import SCRUBBED_ADDRESS
 from civic.councils import Council
-from civic.errors import Forbidden
+from civic.db import in_transaction
+from civic.errors import Forbidden, NotFound
 from civic.mail import OutgoingEmail
 
 
@@ -30,9 +35,44 @@ class Section:
 
 
 async def _failed_email(council: Council) -> Section:
-    failed = await OutgoingEmail.filter(status="failed").count()
-    items = [AttentionItem(f"{failed} e-mails could not be sent after every retry", tag="Problem")] if failed else []
-    return Section("E-mail delivery", items, empty="Every e-mail has been sent.", order=90)
+    failed = await OutgoingEmail.filter(council=council, status="failed").count()
+    items = [AttentionItem(f"{failed} e-mails could not be sent after every retry", href="/officer/email", tag="Problem")] if failed else []
+    return Section("E-mail delivery", items, empty="Every e-mail has been sent.", href="/officer/email", order=90)
+
+
+# The e-mails to show an officer: addresses and subjects of messages to people who raised concerns are
+# among them, which is why this is for officers, not administrators.
+FAILED_SHOWN = 200
+
+
+async def failed_email(actor: User | None, council: Council) -> list[OutgoingEmail]:
+    """This council's e-mails given up on after every retry, newest first (kept for mail.KEEP)."""
+    await require_role(actor, council, "officer")
+    return list(await OutgoingEmail.filter(council=council, status="failed").order_by("-created_at", "-id").limit(FAILED_SHOWN))
+
+
+def can_send_again(row: OutgoingEmail) -> bool:
+    """Not one whose address has been removed (to someone who raised a concern, after a week)."""
+    return row.status == "failed" and row.to != SCRUBBED_ADDRESS
+
+
+async def send_again(actor: User | None, council: Council, email_id: int | None = None) -> int:
+    """Put one failed e-mail (or, with no id, all of them) back in the queue, with every retry to come.
+
+    For after the mail relay is mended. Returns how many will go; audited.
+    """
+    await require_role(actor, council, "officer")
+    failed = OutgoingEmail.filter(council=council, status="failed").exclude(to=SCRUBBED_ADDRESS)
+    async with in_transaction():
+        if email_id is not None:
+            if not await OutgoingEmail.exists(id=email_id, council=council):
+                raise NotFound()
+            failed = failed.filter(id=email_id)
+        # Conditional on 'failed': two officers pressing at once put each message back once.
+        count = await failed.update(status="pending", attempts=0, next_attempt_at=timezone.now(), last_error="")
+        if count:
+            await audit.record(actor, "email.sent_again", council=council, reason=f"{count} e-mail{'s' if count != 1 else ''}")
+    return count
 
 
 async def _recent_activity(council: Council) -> Section:
@@ -48,9 +88,10 @@ STAFF = ("officer", "admin")
 
 # Each area adds ("module:function", roles) here; the function takes the council and returns a Section,
 # shown to those holding one of the roles there. Concerns are special-category data that only officers
-# (and key workers) may read: an administrator is not shown even their references.
+# (and key workers) may read: an administrator is not shown even their references, nor the e-mails that
+# failed (some are to people who raised concerns).
 SECTIONS = [
-    ("civic.officers:_failed_email", STAFF),
+    ("civic.officers:_failed_email", ("officer",)),
     ("civic.officers:_recent_activity", STAFF),
     ("civic.concerns.escalation:officer_section", ("officer",)),
     ("civic.schemes.moderation:pending_section", STAFF),

@@ -1,4 +1,4 @@
-"""The officer home: what needs a council officer's attention."""
+"""The officer home: what needs a council officer's attention; and the e-mails that could not be sent."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from civic import officers
-from routes.web import current_council, current_user, render
+from civic import mail, officers
+from routes import times  # noqa: F401 - registers the date filters
+from routes.web import current_council, current_user, flash, redirect, render
 
 
 async def officer_home(request: Request) -> Response:
@@ -15,4 +16,28 @@ async def officer_home(request: Request) -> Response:
     return render(request, "officers/home.html", {"sections": sections})
 
 
-routes = [Route("/officer", officer_home, name="officer_home")]
+async def failed_email(request: Request) -> Response:
+    rows = await officers.failed_email(current_user(request), current_council(request))
+    context = {"rows": rows, "can_send_again": officers.can_send_again, "shown": officers.FAILED_SHOWN, "keep_days": mail.KEEP.days}
+    return render(request, "officers/email.html", context)
+
+
+async def send_again(request: Request) -> Response:
+    form = await request.form()
+    raw = str(form.get("email", ""))
+    one = int(raw) if raw.isdigit() else None
+    if raw and one is None:
+        one = 0  # no row has id 0: a garbled id is "not found", never "all of them"
+    count = await officers.send_again(current_user(request), current_council(request), one)
+    if count:
+        flash(request, f"{count} e-mail{'s' if count != 1 else ''} will be sent again within a minute. If the mail relay still refuses, it will keep trying for a day.")
+    else:
+        flash(request, "Nothing to send again: it is already on its way.", kind="info")
+    return redirect("/officer/email")
+
+
+routes = [
+    Route("/officer", officer_home, name="officer_home"),
+    Route("/officer/email", failed_email, methods=["GET"], name="failed_email"),
+    Route("/officer/email/send-again", send_again, methods=["POST"], name="send_email_again"),
+]

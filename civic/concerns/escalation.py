@@ -47,6 +47,7 @@ async def escalate_unopened() -> int:
                     f"Ward: {concern.ward.name if concern.ward else 'not given'}\n"
                     f"Raised: {concern.created_at:%d %B %Y %H:%M} UTC\n\n"
                     f"Open it: {officer_url(council, concern.reference)}\n",
+                    council_id=council.id,
                 ))
             else:
                 log.warning("concern %s is overdue but %s has no duty address", concern.id, council.slug)

@@ -37,7 +37,7 @@ async def email_reporter(concern: Concern, council: Council, key: str, subject: 
     """
     if concern.contact_by != "email" or not concern.reporter_email:
         return []
-    row = await mail.queue(concern.reporter_email, subject, body.replace("{status_url}", status_url(concern.reference, key, council)))
+    row = await mail.queue(concern.reporter_email, subject, body.replace("{status_url}", status_url(concern.reference, key, council)), council_id=council.id)
     await ConcernEmail.create(concern=concern, email=row)
     return [row]
 

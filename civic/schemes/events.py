@@ -185,6 +185,7 @@ async def cancel_event(actor: User | None, council: Council, slug: str, event_id
                 r.user.email,
                 f"{event.title} is cancelled",
                 f"{scheme.name} has cancelled {event.title} ({when(event.starts_at, event.ends_at)}). They said:\n\n{reason}\n",
+                council_id=council.id,
             )
             for r in replies
         ]

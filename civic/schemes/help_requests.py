@@ -116,6 +116,7 @@ async def ask(actor: User | None, council: Council, slug: str, values: dict[str,
                 f"We have sent your request to the organisers of {scheme.name}. They are local volunteers.\n\n"
                 f"We will email you when they match you with a volunteer. You can see where it has got to, "
                 f"or cancel it, here:\n\n{_requester_url(council, request)}\n",
+                council_id=council.id,
             ),
             *await tell_organisers(
                 scheme,
@@ -260,6 +261,7 @@ async def assign(actor: User | None, council: Council, slug: str, request_id: in
                 f"Can you help? A job from {scheme.name}",
                 f"The organisers of {scheme.name} have asked you to help someone.\n\n"
                 f"See what is needed, and accept or say you cannot, here:\n\n{_job_url(council, scheme, request)}\n",
+                council_id=council.id,
             )
             for volunteer in chosen
         ]
@@ -274,6 +276,7 @@ async def assign(actor: User | None, council: Council, slug: str, request_id: in
                     f"Good news: {scheme.name} has matched your request with {helpers}. "
                     f"The organisers will be in touch {'by phone' if request.contact_by == 'phone' else 'by email'} to arrange it.\n\n"
                     f"See your request here:\n\n{_requester_url(council, request)}\n",
+                    council_id=council.id,
                 )
             )
     await mail.deliver(queued)
@@ -304,6 +307,7 @@ async def _cancel(actor: User | None, council: Council, scheme: Scheme, request:
                 a.volunteer.email,
                 f"A job from {scheme.name} is cancelled",
                 f"The request for help you were matched with has been cancelled, so you are no longer needed for it.\n\n{scheme_url(council, scheme)}\n",
+                council_id=council.id,
             )
             for a in live
         ]
@@ -315,6 +319,7 @@ async def _cancel(actor: User | None, council: Council, scheme: Scheme, request:
                     f"Your request for help from {scheme.name} is cancelled",
                     ("You have cancelled your request. " if by == "requester" else f"The organisers of {scheme.name} have cancelled your request. ")
                     + f"You can see why here:\n\n{_requester_url(council, request)}\n",
+                    council_id=council.id,
                 )
             )
         if by == "requester":
@@ -358,6 +363,7 @@ async def mark_done(actor: User | None, council: Council, slug: str, request_id:
                     f"Your request for help from {scheme.name} is done",
                     f"{scheme.name} has marked your request as done. We hope it helped.\n\n"
                     f"If you need help again, you can ask from the scheme's page:\n\n{scheme_url(council, scheme)}\n",
+                    council_id=council.id,
                 )
             )
         if not who.is_organiser:

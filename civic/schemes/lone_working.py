@@ -97,6 +97,7 @@ async def alert_missed_departures(now: datetime | None = None) -> int:
                     f"It ended more than {config.current().lone_working_grace_minutes} minutes ago. Please try to contact them "
                     f"now, and follow the scheme's lone-working procedure. If you think they are in danger, call 999.\n\n"
                     f"Their details are on the scheme's people page:\n\n{scheme_url(scheme.council, scheme)}/people\n",
+                    council_id=scheme.council_id,
                 ))
     if queued:
         await mail.deliver(queued)

@@ -113,7 +113,7 @@ async def _close_reports(actor: User, council: Council, reports: list[Report], s
         await row.save(update_fields=["status", "outcome", "handled_by_id", "handled_at"])
         await audit.record(actor, f"report.{status}", row, council=council, reason=outcome)
         if row.reporter is not None and not row.reporter.suspended:
-            queued.append(await mail.queue(row.reporter.email, "What happened to your report", f"Thank you for your report about {row.scheme.name}.\n\n{told}\n\nThe officer's note: {outcome}\n"))
+            queued.append(await mail.queue(row.reporter.email, "What happened to your report", f"Thank you for your report about {row.scheme.name}.\n\n{told}\n\nThe officer's note: {outcome}\n", council_id=council.id))
     return queued
 
 
@@ -192,6 +192,7 @@ async def hide_post(actor: User | None, council: Council, post_id: int, reason: 
             queued.append(await mail.queue(
                 post.author.email, f"Your news post on {post.scheme.name} has been hidden",
                 f"{council.name} has hidden your news post ‘{post.title}’. The reason:\n\n{reason}\n",
+                council_id=council.id,
             ))
     await mail.deliver(queued)
     return post

@@ -68,6 +68,7 @@ async def add_organiser(actor: User | None, council: Council, slug: str, raw_ema
             f"You are now an organiser of {scheme.name}",
             f"{actor} has made you an organiser of {scheme.name} on {council.name}'s site.\n\n"
             f"Sign in with this email address to run it:\n\n{scheme_url(council, scheme)}\n",
+            council_id=council.id,
         )
     await mail.deliver([queued])
     return membership

@@ -176,7 +176,7 @@ async def organiser_emails(scheme: Scheme) -> list[str]:
 
 async def tell_organisers(scheme: Scheme, subject: str, body: str) -> list[OutgoingEmail]:
     """Queue one e-mail to each organiser; call inside the transaction of the change."""
-    return [await mail.queue(email, subject, body) for email in await organiser_emails(scheme)]
+    return [await mail.queue(email, subject, body, council_id=scheme.council_id) for email in await organiser_emails(scheme)]
 
 
 async def approve(actor: User | None, council: Council, slug: str) -> Scheme:

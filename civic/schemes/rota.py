@@ -391,7 +391,7 @@ async def drop_future_signups(scheme: Scheme, user: User, now: datetime) -> int:
 
 async def _tell_signed_up(slot: Slot, subject: str, body: str) -> list[OutgoingEmail]:
     users = await User.filter(id__in=[s.volunteer_id for s in slot.signups]) if slot.signups else []
-    return [await mail.queue(u.email, subject, body) for u in users]
+    return [await mail.queue(u.email, subject, body, council_id=slot.shift.council_id) for u in users]
 
 
 async def move(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, values: dict[str, Any], now: datetime | None = None) -> Slot:
@@ -537,6 +537,7 @@ async def send_due_reminders(now: datetime | None = None) -> int:
                         "content_type": "text/calendar",
                         "content": ics.calendar(slot.shift.scheme.name, [slot.entry(slot.shift.scheme.council)], method="PUBLISH"),
                     }],
+                    council_id=slot.shift.council_id,
                 ))
         except IntegrityError:
             continue

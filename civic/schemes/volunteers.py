@@ -132,6 +132,7 @@ async def accept(actor: User | None, council: Council, slug: str, membership_id:
             f"Welcome to {scheme.name}",
             f"The organisers of {scheme.name} have accepted you as a {membership.role}.\n\n"
             f"See the scheme, its rota and its events here:\n\n{scheme_url(council, scheme)}\n",
+            council_id=council.id,
         )
     await mail.deliver([queued])
     return membership
@@ -155,6 +156,7 @@ async def decline(actor: User | None, council: Council, slug: str, membership_id
             f"Your offer to join {scheme.name}",
             f"Thank you for offering to join {scheme.name}. The organisers cannot take you on at the moment.\n\n{said}"
             f"You can find other schemes near you here:\n\n{scheme_url(council, scheme).rsplit('/', 1)[0]}\n",
+            council_id=council.id,
         )
     await mail.deliver([queued])
     return membership

@@ -277,7 +277,7 @@ async def cast_ballot(
         topic = f"ballot-receipt:{ballot.id}"
         if changed:
             await mail.supersede(topic)
-        await mail.queue(actor.email, f"Your ballot: {round_.title}", _receipt_email(council, round_, priorities, shares, receipt, changed), topic=topic)
+        await mail.queue(actor.email, f"Your ballot: {round_.title}", _receipt_email(council, round_, priorities, shares, receipt, changed), topic=topic, council_id=council.id)
     return Saved(ballot, receipt, changed)
 
 

@@ -81,6 +81,7 @@ async def post_progress(actor: User | None, council: Council, round_id: int | st
                 f"Status: {PROGRESS_NAMES[status]}\n\n{note}\n\n"
                 f"Every priority's progress: {base}/rounds/{round_.id}\n\n"
                 f"To stop these e-mails about this round: {base}/rounds/report/stop/{stop_token(ballot.id)}\n",
+                council_id=council.id,
             )
             for ballot in backers
         ]

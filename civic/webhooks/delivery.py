@@ -277,6 +277,7 @@ async def _disable(endpoint: KeyWorkerEndpoint, reason: str) -> list[mail.Outgoi
             f"{waiting} deliveries are waiting and will be sent once an administrator switches it on again "
             f"(which needs a successful test event). Until then, make sure the team knows about new referrals "
             f"some other way.\n\nThe endpoint: {endpoint_url(council, endpoint.id)}\n",
+            council_id=council.id,
         )
     ]
 
@@ -297,6 +298,7 @@ async def _dead_notice(delivery: WebhookDelivery, endpoint: KeyWorkerEndpoint, o
             f"The team's case system does NOT have it. Please make sure the team knows, then replay it "
             f"(it keeps the same webhook-id, so it cannot arrive twice) or mark it as handled:\n"
             f"{endpoint_url(council, endpoint.id)}/deliveries/{delivery.id}\n",
+            council_id=council.id,
         )
     ]
 

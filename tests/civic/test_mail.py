@@ -17,7 +17,7 @@ from tests.peers import free_port
 
 async def test_a_message_survives_the_relay_being_down(settings, database, mailbox):
     address = f"retry-{uuid.uuid4().hex[:8]}@example.test"
-    row = await mail.queue(address, "Your shift tomorrow", "See you at 10.", [{"filename": "shift.ics", "content_type": "text/calendar", "content": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"}])
+    row = await mail.queue(address, "Your shift tomorrow", "See you at 10.", [{"filename": "shift.ics", "content_type": "text/calendar", "content": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"}], council_id=None)
     config.use(replace(settings, smtp_port=free_port()))  # nothing listens there
     try:
         assert await mail.deliver([row]) == 0
@@ -39,7 +39,7 @@ async def test_a_message_survives_the_relay_being_down(settings, database, mailb
 
 async def test_a_message_is_sent_once_even_if_delivered_twice(database, mailbox):
     address = f"once-{uuid.uuid4().hex[:8]}@example.test"
-    row = await mail.queue(address, "Once", "Only once.")
+    row = await mail.queue(address, "Once", "Only once.", council_id=None)
     assert await mail.deliver([row]) == 1
     assert await mail.deliver([row]) == 0
     await mailbox.wait_for(address)
@@ -49,8 +49,8 @@ async def test_a_message_is_sent_once_even_if_delivered_twice(database, mailbox)
 async def test_a_batch_goes_over_one_connection_and_a_refused_message_waits_alone(database, mailbox):
     tag = uuid.uuid4().hex[:8]
     addresses = [f"batch-{n}-{tag}@example.test" for n in range(3)]
-    rows = [await mail.queue(a, f"Receipt {n}", "Thank you for voting.") for n, a in enumerate(addresses)]
-    refused = await mail.queue(f"refused-{tag}@example.test", "Receipt", "Thank you for voting.")
+    rows = [await mail.queue(a, f"Receipt {n}", "Thank you for voting.", council_id=None) for n, a in enumerate(addresses)]
+    refused = await mail.queue(f"refused-{tag}@example.test", "Receipt", "Thank you for voting.", council_id=None)
     assert await mail.deliver([rows[0], refused, *rows[1:]]) == 3
     messages = [(await mailbox.wait_for(a))[0] for a in addresses]
     assert len({m["X-Test-Connection"] for m in messages}) == 1
@@ -61,7 +61,7 @@ async def test_a_batch_goes_over_one_connection_and_a_refused_message_waits_alon
 
 async def test_the_worker_sends_a_backlog_in_batches_each_message_once(database, mailbox):
     tag = uuid.uuid4().hex[:8]
-    rows = [await mail.queue(f"backlog-{n}-{tag}@example.test", f"Receipt {n}", "Thank you for voting.") for n in range(mail.BATCH + 7)]
+    rows = [await mail.queue(f"backlog-{n}-{tag}@example.test", f"Receipt {n}", "Thank you for voting.", council_id=None) for n in range(mail.BATCH + 7)]
     await OutgoingEmail.filter(id__in=[r.id for r in rows]).update(next_attempt_at=timezone.now())
     # Three workers at once over overlapping rows: each row is claimed by one of them.
     counts = await asyncio.gather(mail.deliver(rows[: mail.BATCH]), mail.deliver(rows[5 : mail.BATCH + 7]), mail.deliver(rows[::-1]))
@@ -74,7 +74,7 @@ async def test_the_worker_sends_a_backlog_in_batches_each_message_once(database,
 
 async def test_one_worker_pass_sends_a_surge_of_receipts_not_just_one_batch(database, mailbox):
     tag = uuid.uuid4().hex[:8]
-    rows = [await mail.queue(f"surge-{n}-{tag}@example.test", "Your ballot", "Thank you for voting.") for n in range(2 * mail.BATCH + 3)]
+    rows = [await mail.queue(f"surge-{n}-{tag}@example.test", "Your ballot", "Thank you for voting.", council_id=None) for n in range(2 * mail.BATCH + 3)]
     await OutgoingEmail.filter(id__in=[r.id for r in rows]).update(next_attempt_at=timezone.now())
     [job] = [job for job in worker.JOBS if job.name == "send e-mail"]
     await worker.run_once([job])
@@ -90,7 +90,7 @@ async def test_e_mail_done_with_is_deleted_after_thirty_days_and_unsent_e_mail_n
     recent = timezone.now() - mail.KEEP + timedelta(hours=1)
     rows = {}
     for status, created in [("sent", old), ("superseded", old), ("failed", old), ("pending", old), ("sending", old), ("sent", recent), ("failed", recent)]:
-        row = await mail.queue(f"{status}-{tag}@example.test", "Your ballot", "You gave 60 shares to parks.")
+        row = await mail.queue(f"{status}-{tag}@example.test", "Your ballot", "You gave 60 shares to parks.", council_id=None)
         await OutgoingEmail.filter(id=row.id).update(status=status, created_at=created)
         rows[(status, created is old)] = row.id
     # An e-mail to someone who raised a concern is linked to it; the link goes with the message.

@@ -81,3 +81,32 @@ async def test_the_very_busy_page_reads_well_on_a_phone(phone, live_server, e2e_
     assert await phone.evaluate("getComputedStyle(document.querySelector('h1')).fontWeight") == "700"  # civic.css loaded
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
     await check_accessibility(phone)
+
+
+
+async def test_officer_sends_again_an_e_mail_the_relay_refused(phone, phone_without_js, live_server, e2e_council, check_accessibility, mailbox):
+    from civic import mail
+    from civic.mail import OutgoingEmail
+
+    address = f"volunteer-{uuid.uuid4().hex[:8]}@a-rather-long-domain-name-for-a-small-phone.example.test"
+    row = await mail.queue(address, "Reminder: Tuesday lunch club, 11am tomorrow", "See you at 11.", council_id=e2e_council.id)
+    await OutgoingEmail.filter(id=row.id).update(status="failed", attempts=9, last_error="(421, 'Service not available, closing transmission channel')")
+    officer = await create_user_ok(e2e_council, role="officer")
+    await signin_in_browser(phone, live_server, officer)
+    await phone.goto("/officer")
+    await phone.get_by_role("link", name="E-mail delivery").click()
+    await phone.wait_for_url("**/officer/email")
+    item = phone.locator(f"#email-{row.id}")
+    assert "Service not available" in await item.inner_text()
+    await check_accessibility(phone)
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+    # The button is a plain form: it works with JavaScript off.
+    page = phone_without_js
+    await signin_in_browser(page, live_server, officer)
+    await page.goto("/officer/email")
+    await page.locator(f"#email-{row.id}").get_by_role("button", name="Send again").click()
+    await page.wait_for_url("**/officer/email")
+    assert "1 e-mail will be sent again" in await page.locator(".govuk-notification-banner__heading").inner_text()
+    assert await page.locator(f"#email-{row.id}").count() == 0
+    assert (await mailbox.wait_for(address))[-1]["Subject"] == "Reminder: Tuesday lunch club, 11am tomorrow"

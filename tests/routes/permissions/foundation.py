@@ -1,4 +1,4 @@
-"""Foundation routes: home, sign-in, account, officer home and roles."""
+"""Foundation routes: home, sign-in, account, officer home, failed e-mail and roles."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ CASES = [
     Case("POST", "/signout", everyone(303)),
     Case("POST", "/signout/everywhere", signed_in(303, anonymous=403)),
     Case("GET", "/officer", council_roles(STAFF)),
+    Case("GET", "/officer/email", council_roles({"officer"}), note="some are to people who raised concerns: not for administrators"),
+    Case("POST", "/officer/email/send-again", council_roles({"officer"}, ok=303, anonymous=403)),
     Case("GET", "/admin/roles", council_roles({"admin"})),
     Case("POST", "/admin/roles", council_roles({"admin"}, ok=303, anonymous=403), data={"email": "new-officer@example.test", "role": "officer"}),
     Case("POST", "/admin/roles/{grant_id}/revoke", council_roles({"admin"}, ok=303, anonymous=403), fresh=True),
