@@ -64,7 +64,8 @@ async def queue(
     `council_id` is the council it is sent for: its officers see it if it cannot be sent (None only
     for a message no council's officers could act on).
     """
-    # Written by hand: every ballot save queues a receipt, and Tortoise's create was a quarter of the save.
+    # Written by hand: every ballot save queues a receipt, and Tortoise's create cost 0.34 million
+    # instructions of a 6.16 million save (bench_instructions).
     fields_map = OutgoingEmail._meta.fields_map
     now = fields_map["created_at"].to_db_value(timezone.now(), OutgoingEmail)
     [row] = await db.rows(_INSERT, to, subject, body, fields_map["attachments"].to_db_value(attachments or [], OutgoingEmail), topic, council_id, now, now)

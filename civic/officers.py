@@ -40,8 +40,8 @@ async def _failed_email(council: Council) -> Section:
     return Section("E-mail delivery", items, empty="Every e-mail has been sent.", href="/officer/email", order=90)
 
 
-# The e-mails to show an officer: addresses and subjects of messages to people who raised concerns are
-# among them, which is why this is for officers, not administrators.
+# The most listed at once; "send them all again" sends every one. Addresses and subjects of messages to
+# people who raised concerns are among them, which is why the list is for officers, not administrators.
 FAILED_SHOWN = 200
 
 

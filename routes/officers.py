@@ -24,15 +24,14 @@ async def failed_email(request: Request) -> Response:
 
 async def send_again(request: Request) -> Response:
     form = await request.form()
-    raw = str(form.get("email", ""))
-    one = int(raw) if raw.isdigit() else None
-    if raw and one is None:
-        one = 0  # no row has id 0: a garbled id is "not found", never "all of them"
+    raw = str(form.get("email", "")).strip()
+    # One message by its id, or all of them with none; a garbled id finds nothing, never "all of them".
+    one = (int(raw) if raw.isdigit() and len(raw) < 19 else 0) if raw else None
     count = await officers.send_again(current_user(request), current_council(request), one)
     if count:
         flash(request, f"{count} e-mail{'s' if count != 1 else ''} will be sent again within a minute. If the mail relay still refuses, it will keep trying for a day.")
     else:
-        flash(request, "Nothing to send again: it is already on its way.", kind="info")
+        flash(request, "That e-mail is already on its way." if one is not None else "There is nothing to send again.", kind="info")
     return redirect("/officer/email")
 
 

@@ -74,7 +74,12 @@ async def test_send_them_all_again_puts_back_every_failed_e_mail_of_the_council_
         response = await browser.post("/officer/email/send-again", {})
         assert response.status_code == 303
         again = await browser.post("/officer/email/send-again", {})  # a second press finds nothing left
-        assert "Nothing to send again" in (await browser.follow(again)).text
+        assert "There is nothing to send again" in (await browser.follow(again)).text
+        twice = await browser.post("/officer/email/send-again", {"email": str(first.id)})
+        assert "That e-mail is already on its way" in (await browser.follow(twice)).text
+        # A garbled or enormous id is one message that does not exist, never "all of them".
+        for garbled in ("abc", "9" * 30):
+            assert (await browser.post("/officer/email/send-again", {"email": garbled})).status_code == 404
     statuses = {row.id: row.status for row in await OutgoingEmail.filter(id__in=[first.id, second.id, removed.id, other.id])}
     assert statuses == {first.id: "pending", second.id: "pending", removed.id: "failed", other.id: "failed"}
 
