@@ -68,6 +68,7 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    smtp_timeout: float = 5.0  # seconds to wait on the relay while someone waits for the page; the worker waits 30
     mail_from: str = "civic <no-reply@civic.localhost>"
     rate_limit_storage: str = "memory://"
     signin_rate_per_address: str = "5/minute"

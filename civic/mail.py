@@ -25,6 +25,10 @@ BATCH = 50
 MARK_EVERY = 10
 # Attempts spread over roughly a day; after the last one the row stays 'failed' for an officer to see.
 RETRY_DELAYS = [timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600)]
+# How long the worker waits on each step of talking to the relay. A page that sends straight after its
+# change waits CIVIC_SMTP_TIMEOUT at most: a hung relay must not leave someone staring at a blank page
+# for half a minute, and what it could not send in time the worker sends later.
+WORKER_TIMEOUT = 30.0
 # Messages hold addresses, ballot receipts (a voter's shares), links and scheme news: once sent,
 # superseded or given up on, they are kept this long (to answer "did my e-mail go?"), then deleted.
 KEEP = timedelta(days=30)
@@ -108,7 +112,7 @@ def _message(row: OutgoingEmail) -> EmailMessage:
 _hello_name: str | None = None
 
 
-async def _client() -> aiosmtplib.SMTP:
+async def _client(timeout: float) -> aiosmtplib.SMTP:
     global _hello_name
     if _hello_name is None:
         # What aiosmtplib would look up (in a thread, with DNS) for every connection: once per process.
@@ -121,12 +125,14 @@ async def _client() -> aiosmtplib.SMTP:
         username=settings.smtp_user or None,
         password=settings.smtp_password or None,
         start_tls=settings.smtp_starttls,
-        timeout=30,
+        timeout=timeout,
     )
 
 
-async def deliver(rows: list[OutgoingEmail]) -> int:
+async def deliver(rows: list[OutgoingEmail], *, timeout: float | None = None) -> int:
     """Send these queued rows; failures are retried later. Returns how many were sent.
+
+    Waits at most `timeout` seconds on each step with the relay (CIVIC_SMTP_TIMEOUT unless given).
 
     A batch goes over one SMTP connection, and its rows are claimed and marked sent a few statements at
     a time: the worker clears a surge's receipts without a connection (and TLS handshake) and two
@@ -146,7 +152,7 @@ async def deliver(rows: list[OutgoingEmail]) -> int:
         return len(sent)
     marked = 0
     try:
-        async with await _client() as smtp:
+        async with await _client(config.current().smtp_timeout if timeout is None else timeout) as smtp:
             for row in claimed:
                 try:
                     await smtp.send_message(_message(row))
@@ -177,7 +183,7 @@ async def deliver_due(max_batches: int = 20) -> int:
         rows = list(await OutgoingEmail.filter(status="pending", next_attempt_at__lte=timezone.now()).order_by("id").limit(BATCH))
         if not rows:
             break
-        sent += await deliver(rows)
+        sent += await deliver(rows, timeout=WORKER_TIMEOUT)
         if len(rows) < BATCH:
             break
     return sent

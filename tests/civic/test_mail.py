@@ -104,3 +104,31 @@ async def test_e_mail_done_with_is_deleted_after_thirty_days_and_unsent_e_mail_n
     assert not await ConcernEmail.exists(id=link.id)
     [job] = [job for job in worker.JOBS if job.target == "civic.mail:forget_old"]
     assert job.every <= 24 * 3600
+
+
+async def test_a_hung_relay_holds_a_page_for_at_most_the_smtp_timeout_and_the_worker_sends_later(settings, database, mailbox):
+    # A relay that takes the connection and then says nothing: without a bound, someone asking for a
+    # sign-in link would stare at a blank page for the worker's 30 seconds.
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # never greets; waits for the client to give up
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    address = f"hung-{uuid.uuid4().hex[:8]}@example.test"
+    row = await mail.queue(address, "Your link to sign in", "Use this link.", council_id=None)
+    config.use(replace(settings, smtp_port=port, smtp_timeout=0.5))
+    try:
+        started = asyncio.get_running_loop().time()
+        assert await mail.deliver([row]) == 0
+        waited = asyncio.get_running_loop().time() - started
+    finally:
+        config.use(settings)
+        server.close()
+    assert 0.4 < waited < 3
+    row = await OutgoingEmail.get(id=row.id)
+    assert row.status == "pending" and row.attempts == 1 and "time" in row.last_error.lower()
+
+    await OutgoingEmail.filter(id=row.id).update(next_attempt_at=timezone.now())
+    await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver_due", 0)])
+    assert (await mailbox.wait_for(address))[-1]["Subject"] == "Your link to sign in"
