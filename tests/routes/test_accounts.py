@@ -8,6 +8,7 @@ from datetime import timedelta
 from tortoise import timezone
 
 from civic.accounts import LoginToken, Session, User
+from civic.mail import OutgoingEmail
 from tests.factories import Browser, create_council_ok, create_user_ok, field_error, html, postcode_in, text_of
 
 LINK = re.compile(r"http://[\w.\-]+(/signin/link/[\w\-]+)")
@@ -55,6 +56,8 @@ async def test_a_sign_in_link_goes_back_to_the_council_site_it_was_asked_for_on(
             body = mailbox.body((await mailbox.wait_for(email))[-1])
             link = re.search(r"(http://[^/\s]+)(/signin/link/[\w\-]+)", body)
             assert link and link.group(1) == f"http://{council.hostnames}", body
+            # Sent for this council: its officers, and no other council's, would see it if it failed.
+            assert {row.council_id for row in await OutgoingEmail.filter(to=email)} == {council.id}  # type: ignore[attr-defined]
             signed_in = await visitor.post(link.group(2))
             assert signed_in.status_code == 303 and signed_in.headers["location"].startswith("/welcome")
 
