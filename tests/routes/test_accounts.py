@@ -196,3 +196,68 @@ async def test_suspended_user_cannot_use_a_session(client, council):
     await client.signin_as(user)
     await User.filter(id=user.id).update(suspended=True)
     assert (await client.get("/account")).status_code == 303
+
+
+async def test_the_page_answers_before_the_sign_in_link_is_sent_so_a_slow_relay_never_holds_it(app, council, settings, mailbox):
+    # Driven as the server would drive the app, to see when the answer goes out: an in-process client
+    # waits for the whole call, the e-mail sent after the answer included.
+    import asyncio
+    from dataclasses import replace
+    from urllib.parse import urlencode
+
+    from civic import config, worker
+
+    async with Browser(app, council) as browser:
+        page = await browser.get("/signin")
+        token = html(page).css_first("input[name=csrftoken]").attributes["value"]
+        cookie = browser.http.cookies["csrftoken"]
+    email = f"slow-relay-{council.slug}@example.test"
+    body = urlencode({"csrftoken": token, "email": email}).encode()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/signin", "raw_path": b"/signin", "query_string": b"", "root_path": "",
+        "headers": [(b"host", council.hostnames.split(",")[0].encode()), (b"content-type", b"application/x-www-form-urlencoded"),
+                    (b"content-length", str(len(body)).encode()), (b"cookie", f"csrftoken={cookie}".encode())],
+        "client": ("10.0.0.7", 40000), "server": ("civic.test", 80),
+    }
+    done = asyncio.Event()
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict:
+        if messages:
+            return messages.pop()
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    loop = asyncio.get_running_loop()
+    answered: list[float] = []
+    status: list[int] = []
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+        elif not message.get("more_body"):
+            answered.append(loop.time())
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # a relay that takes the connection and never greets
+        writer.close()
+
+    relay = await asyncio.start_server(silent, "127.0.0.1", 0)
+    config.use(replace(settings, smtp_port=relay.sockets[0].getsockname()[1], smtp_timeout=1.0))
+    try:
+        started = loop.time()
+        await app(scope, receive, send)
+        finished = loop.time()
+    finally:
+        done.set()
+        config.use(settings)
+        relay.close()
+    assert status == [303]
+    # The relay was waited on (1 s), and only after the answer had gone.
+    assert finished - started >= 0.9 and finished - answered[0] >= 0.9
+    row = await OutgoingEmail.get(to=email)
+    assert row.status == "pending" and row.attempts == 1  # not lost: the worker sends it once the relay answers
+    await OutgoingEmail.filter(id=row.id).update(next_attempt_at=timezone.now())
+    await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver_due", 0)])
+    assert LINK.search(mailbox.body((await mailbox.wait_for(email))[-1]))
