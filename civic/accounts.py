@@ -137,12 +137,8 @@ def safe_next(path: str | None) -> str:
 # Sign-in by e-mailed link
 
 
-async def request_signin_link(raw_email: str, ip: str, next_path: str | None = None, council: Council | None = None) -> mail.OutgoingEmail:
-    """Queue a single-use sign-in link to this council's site, valid for 15 minutes; limited per address and per IP.
-
-    Returns the queued e-mail: the caller sends it (`mail.deliver`) once the resident has their answer,
-    so a slow relay never holds the page; if that fails, or the process stops, the worker sends it.
-    """
+async def request_signin_link(raw_email: str, ip: str, next_path: str | None = None, council: Council | None = None) -> None:
+    """E-mail a single-use sign-in link to this council's site, valid for 15 minutes; limited per address and per IP."""
     email = normalise_email(raw_email)
     settings = config.current()
     polite = "You have asked for several sign-in links in a short time. Please wait a minute and try again."
@@ -166,7 +162,7 @@ async def request_signin_link(raw_email: str, ip: str, next_path: str | None = N
         )
     if not settings.production:
         log.info("sign-in link for %s: %s", email, link)
-    return queued
+    await mail.deliver([queued])
 
 
 async def consume_signin_link(token: str) -> tuple[User, str]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 import socket
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -25,9 +28,10 @@ BATCH = 50
 MARK_EVERY = 10
 # Attempts spread over roughly a day; after the last one the row stays 'failed' for an officer to see.
 RETRY_DELAYS = [timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600)]
-# How long the worker waits on each step of talking to the relay. A page that sends straight after its
-# change waits CIVIC_SMTP_TIMEOUT at most: a hung relay must not leave someone staring at a blank page
-# for half a minute, and what it could not send in time the worker sends later.
+# How long the worker waits on each step of talking to the relay. What an app process sends straight
+# after a change (once the page has answered, see `after_answer`) waits CIVIC_SMTP_TIMEOUT at most: a
+# hung relay must not pile up half-minute waits in the app processes, and what does not go in time
+# the worker sends later.
 WORKER_TIMEOUT = 30.0
 # Messages hold addresses, ballot receipts (a voter's shares), links and scheme news: once sent,
 # superseded or given up on, they are kept this long (to answer "did my e-mail go?"), then deleted.
@@ -129,8 +133,31 @@ async def _client(timeout: float) -> aiosmtplib.SMTP:
     )
 
 
+# While a page is being answered, what it sends waits here until the answer has gone (`after_answer`).
+_after_answer: contextvars.ContextVar[list[OutgoingEmail] | None] = contextvars.ContextVar("civic_mail_after_answer", default=None)
+
+
+@contextlib.asynccontextmanager
+async def after_answer() -> AsyncIterator[None]:
+    """Inside, `deliver` only gathers what to send; on leaving, it is sent (routes.middleware.MailAfterAnswerMiddleware).
+
+    So a slow mail relay never holds a page: a sign-in link, a moderation notice or a volunteer's
+    welcome goes once the person has their answer. The rows are already committed: if this process
+    stops first, the worker sends them.
+    """
+    gathered: list[OutgoingEmail] = []
+    token = _after_answer.set(gathered)
+    try:
+        yield
+    finally:
+        _after_answer.reset(token)
+        if gathered:
+            await deliver(gathered)
+
+
 async def deliver(rows: list[OutgoingEmail], *, timeout: float | None = None) -> int:
-    """Send these queued rows; failures are retried later. Returns how many were sent.
+    """Send these queued rows; failures are retried later. Returns how many were sent (0 when put off
+    until a page has answered, see `after_answer`).
 
     Waits at most `timeout` seconds on each step with the relay (CIVIC_SMTP_TIMEOUT unless given).
 
@@ -138,6 +165,10 @@ async def deliver(rows: list[OutgoingEmail], *, timeout: float | None = None) ->
     a time: the worker clears a surge's receipts without a connection (and TLS handshake) and two
     updates for each message.
     """
+    waiting = _after_answer.get()
+    if waiting is not None:
+        waiting.extend(rows)
+        return 0
     now = timezone.now()
     claimed = await _claim(list(rows), now)
     if not claimed:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from civic import accounts, config, mail
+from civic import accounts, config
 from civic.errors import Forbidden, Invalid, RateLimited
 from routes.web import client_ip, current_council, current_user, flash, form_values, redirect, render, require_user
 
@@ -29,7 +28,7 @@ async def signin_request(request: Request) -> Response:
     form = await request.form()
     values = form_values(form)
     try:
-        queued = await accounts.request_signin_link(values.get("email", ""), client_ip(request), values.get("next"), current_council(request))
+        await accounts.request_signin_link(values.get("email", ""), client_ip(request), values.get("next"), current_council(request))
     except Invalid as error:
         context = {"values": values, "errors": error.errors, "providers": _providers()}
         return render(request, "accounts/signin.html", context, status_code=422, block="form")
@@ -37,9 +36,7 @@ async def signin_request(request: Request) -> Response:
         context = {"values": values, "errors": {"email": error.message}, "providers": _providers()}
         return render(request, "accounts/signin.html", context, status_code=429, block="form")
     request.session["signin_email"] = values.get("email", "").strip()
-    response = redirect("/signin/check-email")
-    response.background = BackgroundTask(mail.deliver, [queued])  # once the answer has gone
-    return response
+    return redirect("/signin/check-email")
 
 
 async def check_email(request: Request) -> Response:

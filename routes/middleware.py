@@ -14,7 +14,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from civic import accounts
+from civic import accounts, mail
 from civic.config import Settings
 from civic.councils import Council, council_for_host
 from civic.kept import Kept
@@ -87,6 +87,23 @@ class SessionMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_session)
+
+
+class MailAfterAnswerMiddleware:
+    """E-mail a page sends goes once the page has answered (`civic.mail.after_answer`), not before it.
+
+    Outside the admission queue, so a slow relay holds no place that pages need either.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with mail.after_answer():
+            await self.app(scope, receive, send)
 
 
 class CouncilMiddleware:
