@@ -135,6 +135,11 @@ async def _client(timeout: float) -> aiosmtplib.SMTP:
 
 # While a page is being answered, what it sends waits here until the answer has gone (`after_answer`).
 _after_answer: contextvars.ContextVar[list[OutgoingEmail] | None] = contextvars.ContextVar("civic_mail_after_answer", default=None)
+# At most this many answered pages of one process talk to the relay at once. With the relay hung, a
+# surge of sign-ins would otherwise hold a connection and a coroutine each; past this, the worker
+# sends what they queued (within CIVIC_WORKER_INTERVAL, many to a connection).
+AFTER_ANSWER_AT_ONCE = 16
+_sending_after_answer = 0
 
 
 @contextlib.asynccontextmanager
@@ -145,14 +150,19 @@ async def after_answer() -> AsyncIterator[None]:
     welcome goes once the person has their answer. The rows are already committed: if this process
     stops first, the worker sends them.
     """
+    global _sending_after_answer
     gathered: list[OutgoingEmail] = []
     token = _after_answer.set(gathered)
     try:
         yield
     finally:
         _after_answer.reset(token)
-        if gathered:
-            await deliver(gathered)
+        if gathered and _sending_after_answer < AFTER_ANSWER_AT_ONCE:
+            _sending_after_answer += 1
+            try:
+                await deliver(gathered)
+            finally:
+                _sending_after_answer -= 1
 
 
 async def deliver(rows: list[OutgoingEmail], *, timeout: float | None = None) -> int:

@@ -132,3 +132,33 @@ async def test_a_hung_relay_holds_a_page_for_at_most_the_smtp_timeout_and_the_wo
     await OutgoingEmail.filter(id=row.id).update(next_attempt_at=timezone.now())
     await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver_due", 0)])
     assert (await mailbox.wait_for(address))[-1]["Subject"] == "Your link to sign in"
+
+
+async def test_with_the_relay_hung_only_a_few_answered_pages_wait_on_it_and_the_worker_sends_the_rest(settings, database, mailbox):
+    # A surge of sign-ins while the relay hangs: each answered page would hold a relay connection for
+    # the timeout. Past mail.AFTER_ANSWER_AT_ONCE, a page leaves its e-mail to the worker instead.
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.close()
+
+    relay = await asyncio.start_server(silent, "127.0.0.1", 0)
+    tag = uuid.uuid4().hex[:8]
+    pages = mail.AFTER_ANSWER_AT_ONCE + 3
+    rows = [await mail.queue(f"surge-{n}-{tag}@example.test", "Your link to sign in", "Use this link.", council_id=None) for n in range(pages)]
+
+    async def page(row: OutgoingEmail) -> None:
+        async with mail.after_answer():
+            assert await mail.deliver([row]) == 0  # put off until the page has answered
+
+    config.use(replace(settings, smtp_port=relay.sockets[0].getsockname()[1], smtp_timeout=1.0))
+    try:
+        await asyncio.gather(*(page(row) for row in rows))
+    finally:
+        config.use(settings)
+        relay.close()
+    attempts = sorted([r.attempts for r in await OutgoingEmail.filter(id__in=[r.id for r in rows])])
+    assert attempts == [0] * 3 + [1] * mail.AFTER_ANSWER_AT_ONCE  # three never tried the hung relay
+    await OutgoingEmail.filter(id__in=[r.id for r in rows]).update(next_attempt_at=timezone.now())
+    await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver_due", 0)])
+    for n in range(pages):
+        await mailbox.wait_for(f"surge-{n}-{tag}@example.test")
