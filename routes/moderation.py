@@ -13,7 +13,7 @@ from starlette.routing import Route
 from civic.errors import Invalid
 from civic.schemes import moderation
 from routes import times  # noqa: F401 - registers the date filters
-from routes.web import current_council, current_user, flash, form_values, redirect, render
+from routes.web import as_id, current_council, current_user, flash, form_values, redirect, render
 
 
 async def moderation_queue(request: Request) -> Response:
@@ -84,8 +84,7 @@ ID_PARAMS = {"post": "post_id", "report": "report_id", "user": "user_id"}
 def _key(request: Request, action: Action) -> Any:
     if action.kind == "scheme":
         return request.path_params["slug"]
-    raw = request.path_params[ID_PARAMS[action.kind]]
-    return int(raw) if str(raw).isdigit() else 0
+    return as_id(request.path_params[ID_PARAMS[action.kind]])
 
 
 def _back(action: Action) -> str:

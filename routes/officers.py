@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from civic import mail, officers
 from routes import times  # noqa: F401 - registers the date filters
-from routes.web import current_council, current_user, flash, redirect, render
+from routes.web import BIGINT_ID_MAX, as_id, current_council, current_user, flash, redirect, render
 
 
 async def officer_home(request: Request) -> Response:
@@ -26,7 +26,7 @@ async def send_again(request: Request) -> Response:
     form = await request.form()
     raw = str(form.get("email", "")).strip()
     # One message by its id, or all of them with none; a garbled id finds nothing, never "all of them".
-    one = (int(raw) if raw.isdigit() and len(raw) < 19 else 0) if raw else None
+    one = as_id(raw, BIGINT_ID_MAX) if raw else None
     count = await officers.send_again(current_user(request), current_council(request), one)
     if count:
         flash(request, f"{count} e-mail{'s' if count != 1 else ''} will be sent again within a minute. If the mail relay still refuses, it will keep trying for a day.")

@@ -203,10 +203,20 @@ def form_values(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.items() if k != "csrftoken" and isinstance(v, str)}
 
 
+INT_ID_MAX = 2**31 - 1  # the ids of IntField primary keys
+BIGINT_ID_MAX = 2**63 - 1  # the ids of BigIntField primary keys (outgoing e-mail, webhook deliveries)
+
+
+def as_id(raw: object, largest: int = INT_ID_MAX) -> int:
+    """A row id from a path or a form; anything else, or more than the column holds, is 0, which no row
+    has, so the lookup finds nothing (a 30-digit id was handed to the database, which refused it: a 500)."""
+    text = str(raw)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= largest else 0
+
+
 def path_number(request: Request, name: str) -> int:
-    """A numeric id from the path; anything else is 0, which no row has, so the lookup finds nothing."""
-    raw = str(request.path_params[name])
-    return int(raw) if raw.isdigit() else 0
+    """A numeric id from the path (see `as_id`)."""
+    return as_id(request.path_params[name])
 
 
 def client_ip(request: Request) -> str:
