@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import signal
@@ -74,17 +75,23 @@ def cmd_serve(args: argparse.Namespace) -> None:
         os.environ[IN_PROCESS_WORKER] = "1"
     if args.workers > 1 and settings.sqlite:
         raise CommandError("Several app processes need PostgreSQL: set CIVIC_DATABASE_URL=postgres://...")
-    print(f"civic is running at http://{shown_host}:{args.port}/  (press Ctrl+C to stop)", flush=True)
-    status = serving.run(
-        "routes:app_factory",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        log_level=settings.log_level,
-        server_header=False,
-    )
+    try:
+        status = serving.run(
+            "routes:app_factory",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            # Printed once the port is listening, so whoever reads the address can use it straight away.
+            ready=lambda: print(f"civic is running at http://{shown_host}:{args.port}/  (press Ctrl+C to stop)", flush=True),
+            proxy_headers=True,
+            log_level=settings.log_level,
+            server_header=False,
+        )
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise CommandError(f"port {args.port} is already in use (is civic running already?): stop it, or choose another with --port") from error
+        raise
     if status:
         raise SystemExit(status)
 

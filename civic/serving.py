@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -29,27 +30,37 @@ STOP_TIMEOUT = 30.0
 BACKLOG = 2048  # uvicorn's default
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, *, shared: bool = True) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(BACKLOG)
     return sock
 
 
-def _app_process(app: str, host: str, port: int, options: dict[str, Any]) -> None:
+def _app_process(app: str, host: str, port: int, options: dict[str, Any], listening: Any) -> None:
     sock = _listen(host, port)
+    listening.set()
     uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
 
 
-def run(app: str, *, host: str, port: int, workers: int, **options: Any) -> int:
+def run(app: str, *, host: str, port: int, workers: int, ready: Callable[[], None] = lambda: None, **options: Any) -> int:
     """Serve `app` ("module:attribute") with `workers` processes; returns the exit status.
 
-    `options` are uvicorn.Config's (factory, proxy_headers, log_level...). One process, or a platform
-    without SO_REUSEPORT, is uvicorn's own way.
+    `ready` is called once every process is listening: from then on a connection waits in the
+    socket's queue until the app has started, rather than being refused. `options` are
+    uvicorn.Config's (factory, proxy_headers, log_level...). A platform without SO_REUSEPORT runs
+    uvicorn's own several processes, and calls `ready` before they start.
     """
-    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+    if workers <= 1:
+        sock = _listen(host, port, shared=False)  # a second server on this port fails, as with uvicorn
+        ready()
+        uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+        return 0
+    if not hasattr(socket, "SO_REUSEPORT"):
+        ready()
         uvicorn.run(app, host=host, port=port, workers=workers, **options)
         return 0
     _listen(host, port).close()  # the port is free (or ours to share): fail here, not in every child
@@ -57,17 +68,24 @@ def run(app: str, *, host: str, port: int, workers: int, **options: Any) -> int:
     stopping: list[int] = []
     previous = {sig: signal.signal(sig, lambda signum, frame: stopping.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)}
 
-    def start() -> tuple[multiprocessing.process.BaseProcess, float]:
-        process = context.Process(target=_app_process, args=(app, host, port, options), daemon=False)
+    # One per place, kept here: a child unpickles its event after start() returns, and one already
+    # collected in this process would be gone (FileNotFoundError) before the child could open it.
+    listening = [context.Event() for _ in range(workers)]
+
+    def start(place: int) -> tuple[multiprocessing.process.BaseProcess, float]:
+        process = context.Process(target=_app_process, args=(app, host, port, options, listening[place]), daemon=False)
         process.start()
         return process, time.monotonic()
 
-    processes = [start() for _ in range(workers)]
+    processes = [start(place) for place in range(workers)]
     log.info("serving %s on %s:%s with %s processes: %s", app, host, port, workers, [p.pid for p, _ in processes])
-    quick_failures, status = 0, 0
+    quick_failures, status, announced = 0, 0, False
     try:
         while not stopping:
             time.sleep(0.2)
+            if not announced and all(event.is_set() for event in listening):
+                ready()
+                announced = True
             for index, (process, started) in enumerate(processes):
                 if process.is_alive() or stopping:
                     continue
@@ -78,7 +96,7 @@ def run(app: str, *, host: str, port: int, workers: int, **options: Any) -> int:
                     status = 3
                     break
                 log.warning("app process %s exited with code %s: starting another", process.pid, process.exitcode)
-                processes[index] = start()
+                processes[index] = start(index)
     finally:
         for process, _ in processes:
             if process.is_alive() and process.pid is not None:

@@ -107,3 +107,57 @@ def test_an_app_that_cannot_start_stops_the_server_with_an_error():
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def _address_once_printed(server: subprocess.Popen, timeout: float = 120.0) -> str:
+    """The address in the server's "civic is running at ..." line, read the moment it is printed."""
+    deadline = time.monotonic() + timeout
+    for line in server.stdout:  # type: ignore[union-attr]
+        if "is running at" in line:
+            return line.split("running at ", 1)[1].split()[0]
+        assert time.monotonic() < deadline, "no address printed"
+    raise AssertionError(f"the server stopped without printing its address (exit {server.wait()})")
+
+
+def test_civic_serve_prints_its_address_only_once_a_request_to_it_is_answered(tmp_path):
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CIVIC_DATA_DIR": str(tmp_path), "CIVIC_LOG_LEVEL": "warning"}
+    env.pop("CIVIC_DATABASE_URL", None)
+    command = [sys.executable, "-c", "from civic.cli import main; raise SystemExit(main())", "serve", "--port", str(port), "--no-worker"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        address = _address_once_printed(server)
+        assert address == f"http://127.0.0.1:{port}/"
+        # No retry: a script that reads the line and asks at once gets an answer, not "connection refused".
+        assert httpx.get(address + "healthz", timeout=60).status_code == 200
+        # The port is this server's alone: a second one on it stops with an error instead of sharing it.
+        second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 1 and f"port {port} is already in use" in second.stderr
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_with_several_processes_ready_is_called_once_every_one_is_listening():
+    port = free_port()
+    code = (
+        "from civic import serving; "
+        f"raise SystemExit(serving.run('tests.bench.floor:app_factory', host='127.0.0.1', port={port}, workers=2, factory=True, log_level='warning', "
+        f"ready=lambda: print('floor is running at http://127.0.0.1:{port}/', flush=True)))"
+    )
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        address = _address_once_printed(server)
+        assert len(_sockets(port, "0A")) == 2
+        assert httpx.get(address, timeout=60).status_code == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
