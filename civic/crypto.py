@@ -1,7 +1,10 @@
-"""Encryption at rest: Fernet keys from CIVIC_ENCRYPTION_KEYS, an encrypted model field, and key rotation."""
+"""Encryption at rest: Fernet keys from CIVIC_ENCRYPTION_KEYS, an encrypted model field, keyed digests, and key rotation."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 from typing import Any
 
@@ -13,6 +16,7 @@ from civic import config
 log = logging.getLogger("civic.crypto")
 
 _cache: dict[str, MultiFernet] = {}
+_digest_keys: dict[tuple[str, str], list[bytes]] = {}
 
 
 class UndecryptableValue(Exception):
@@ -49,6 +53,29 @@ def decrypt(token: bytes) -> str:
     except InvalidToken:
         # Never include the value: it is someone's personal data, if only encrypted.
         raise UndecryptableValue("A stored value cannot be decrypted with any key in CIVIC_ENCRYPTION_KEYS.") from None
+
+
+def digests(purpose: str, value: str) -> list[str]:
+    """Keyed digests of a secret value, one under each key, the first key's first.
+
+    A column of these finds a secret someone types in (a voting code) without storing it: whoever
+    has a copy of the database but not the keys can neither read the secret back nor test guesses.
+    Rotating keys (`rotate`) must rewrite the digests too, as the model saving them does.
+    """
+    setting = config.current().encryption_keys
+    keys = _digest_keys.get((setting, purpose))
+    if keys is None:
+        if not keys_from(setting):
+            raise RuntimeError("CIVIC_ENCRYPTION_KEYS is empty: set at least one Fernet key.")
+        # A key of its own for each purpose, derived from the Fernet key, never the Fernet key itself.
+        keys = [hmac.digest(base64.urlsafe_b64decode(key), f"civic digest: {purpose}".encode(), hashlib.sha256) for key in keys_from(setting)]
+        _digest_keys[(setting, purpose)] = keys
+    return [hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest() for key in keys]
+
+
+def digest(purpose: str, value: str) -> str:
+    """The keyed digest to store: the first key's."""
+    return digests(purpose, value)[0]
 
 
 class EncryptedTextField(fields.BinaryField):  # type: ignore[type-arg]

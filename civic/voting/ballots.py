@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 
-from civic import audit, db, mail
+from civic import audit, crypto, db, mail
 from civic.accounts import User, require_role
 from civic.councils import Council, Ward, site_url
 from civic.db import in_transaction, is_postgres
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
-from civic.voting.models import Allocation, Ballot, CodeBatch, Priority, Round, VotingCode
+from civic.voting.models import CODE_DIGEST, Allocation, Ballot, CodeBatch, Priority, Round, VotingCode
 from civic.voting.parsing import Unreadable, when, whole_number
 from civic.voting.rounds import STAFF, accepts_ballots, priorities_of, staff_round, visible_round, wards_of
 
@@ -371,7 +371,8 @@ async def _redeem(
     receipt = new_code()
     async with in_transaction():
         await _lock_round_open(round_)
-        voting_code = await VotingCode.select_for_update().get_or_none(code=code, round=round_).prefetch_related("batch")
+        # Under any configured key: codes printed before a key rotation still work while it runs.
+        voting_code = await VotingCode.select_for_update().get_or_none(digest__in=crypto.digests(CODE_DIGEST, code), round=round_).prefetch_related("batch")
         if voting_code is None:
             raise Invalid({"code": "That voting code is not recognised for this round. Check it against the letter."})
         # Conditional update: two people racing with one code cannot both use it.
@@ -453,7 +454,7 @@ async def generate_codes(actor: User | None, council: Council, round_id: int | s
         codes = {new_code() for _ in range(size)}
         while len(codes) < size:
             codes.add(new_code())
-        await VotingCode.bulk_create([VotingCode(council=council, round=round_, batch=batch, code=c) for c in sorted(codes)], batch_size=500)
+        await VotingCode.bulk_create([VotingCode(council=council, round=round_, batch=batch, code=c, digest=VotingCode.digest_of(c)) for c in sorted(codes)], batch_size=500)
         await audit.record(actor, "round.codes_generated", round_, council=council, reason=f"{size} codes{f' for {ward.name}' if ward else ''}")
     return batch
 

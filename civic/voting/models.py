@@ -7,12 +7,16 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from civic import crypto
+from civic.crypto import EncryptedTextField
+
 STATUSES = ("draft", "open", "closed", "published")
 METHODS = ("split", "equal_shares", "greedy")
 ELIGIBILITIES = ("residents", "verified", "codes")
 VOTE_TYPES = ("cumulative", "approval")
 BALLOT_SOURCES = ("online", "code", "paper", "imported")
 PROGRESS = ("planned", "in_progress", "delivered")
+CODE_DIGEST = "voting code"
 
 
 class Round(Model):
@@ -111,16 +115,30 @@ class CodeBatch(Model):
 
 
 class VotingCode(Model):
+    # A one-time code on a letter. Encrypted, so officers can reprint it, and found by its keyed
+    # digest: a copy of the database without CIVIC_ENCRYPTION_KEYS can neither read codes nor vote.
     id = fields.IntField(primary_key=True)
     council = fields.ForeignKeyField("civic.Council", related_name="voting_codes", on_delete=fields.CASCADE)
     round = fields.ForeignKeyField("civic.Round", related_name="voting_codes", on_delete=fields.CASCADE)
     batch = fields.ForeignKeyField("civic.CodeBatch", related_name="codes", on_delete=fields.CASCADE)
-    code = fields.CharField(max_length=20, unique=True)
+    code = EncryptedTextField(description="the code as printed, normalised (ABCDEFGHJKMN)")
+    digest = fields.CharField(max_length=64, unique=True, description="the code's keyed digest (civic.crypto.digests): how a code typed in is found")
     redeemed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "voting_code"
         ordering = ["id"]
+
+    @staticmethod
+    def digest_of(code: str) -> str:
+        return crypto.digest(CODE_DIGEST, code)
+
+    async def save(self, *args: Any, update_fields: Any = None, **kwargs: Any) -> None:
+        # The digest follows the first key, as the ciphertext does: `civic keys rotate` moves both.
+        self.digest = self.digest_of(self.code)
+        if update_fields is not None and "code" in update_fields:
+            update_fields = [*update_fields, "digest"]
+        await super().save(*args, update_fields=update_fields, **kwargs)
 
 
 class Ballot(Model):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import json
 from collections import Counter
 from datetime import timedelta
@@ -10,14 +12,15 @@ from pathlib import Path
 
 import pytest
 from pabutools.election.pabulib import parse_pabulib_from_string
-from tortoise import timezone
+from tortoise import Tortoise, timezone
 from tortoise.exceptions import IntegrityError
 
-from civic import mail, voting, worker
+from civic import config, crypto, mail, voting, worker
 from civic.audit import AuditLog
 from civic.db import in_transaction, is_postgres
 from civic.errors import Conflict, Forbidden, Invalid
 from civic.officers import attention
+from civic.voting.ballots import normalise_code
 from civic.voting.models import Allocation, Ballot, Round, VotingCode
 from civic.voting.parsing import datetime_local_value
 from tests.factories import create_council_ok, create_round_ok, create_user_ok, postcode_in, priorities_of, shares_form, use_settings, vote_ok
@@ -389,6 +392,46 @@ async def test_a_voting_code_works_once(council):
         await vote_ok(council, round_, None, 10, 90, code="ABCD-EFGH-JKMN")
     assert "not recognised" in unknown.value.errors["code"]
     assert await Ballot.filter(round=round_).count() == 1
+
+
+async def test_a_copy_of_the_code_table_without_the_keys_neither_reads_a_code_nor_votes(council):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, eligibility="codes")
+    batch = await voting.generate_codes(officer, council, round_.id, {"size": "2", "label": "Street A"})
+    connection = Tortoise.get_connection("default")
+    sql = "SELECT code, digest FROM voting_code WHERE batch_id = " + ("$1" if is_postgres() else "?")
+    rows = [dict(row) for row in await connection.execute_query_dict(sql, [batch.id])]
+    codes = [c.code for c in await VotingCode.filter(batch=batch)]  # what the officer's printout shows
+    for row, code in zip(rows, codes):
+        assert code not in bytes(row["code"]).decode("latin-1")
+        assert row["digest"] != hashlib.sha256(code.encode()).hexdigest()  # keyed: guesses cannot be tested
+    ciphertext = normalise_code(bytes(rows[0]["code"]).decode("latin-1"))
+    for stolen in [ciphertext, ciphertext[:12], rows[0]["digest"], rows[0]["digest"][:12]]:
+        with pytest.raises(Invalid) as refused:
+            await vote_ok(council, round_, None, 60, 40, code=stolen)
+        assert refused.value.errors["code"]
+    assert "not recognised" in refused.value.errors["code"]  # the right length, and still no vote
+    assert await Ballot.filter(round=round_).count() == 0
+
+
+async def test_codes_on_letters_still_vote_after_the_keys_are_rotated_and_the_old_key_removed(council, settings):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, eligibility="codes")
+    batch = await voting.generate_codes(officer, council, round_.id, {"size": "2"})
+    first, second = [c.code for c in await VotingCode.filter(batch=batch)]
+    old_key, new_key = crypto.keys_from(settings.encryption_keys)[0], crypto.new_key()
+    try:
+        config.use(dataclasses.replace(settings, encryption_keys=f"{new_key},{old_key}"))
+        await vote_ok(council, round_, None, 60, 40, code=first)  # found under the old key mid-rotation
+        assert (await crypto.rotate())["VotingCode"] >= 2
+        config.use(dataclasses.replace(settings, encryption_keys=new_key))
+        assert (await VotingCode.get(batch=batch, redeemed_at__isnull=True)).code == second
+        saved = await vote_ok(council, round_, None, 10, 90, code=second)
+        assert saved.ballot.source == "code"
+    finally:
+        config.use(dataclasses.replace(settings, encryption_keys=f"{old_key},{new_key}"))
+        await crypto.rotate()
+        config.use(settings)
 
 
 async def test_a_code_from_another_round_is_not_recognised(council):
