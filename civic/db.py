@@ -28,9 +28,32 @@ MODEL_MODULES = [
     "civic.webhooks.models",
 ]
 
-__all__ = ["in_transaction", "tortoise_config", "start", "stop", "migrate", "TORTOISE_ORM", "rows", "columns", "from_row"]
+__all__ = ["in_transaction", "tortoise_config", "start", "stop", "migrate", "TORTOISE_ORM", "rows", "columns", "from_row", "as_id", "page_number"]
 
 M = TypeVar("M", bound=Model)
+
+INT_ID_MAX = 2**31 - 1  # the ids of IntField primary keys
+BIGINT_ID_MAX = 2**63 - 1  # the ids of BigIntField primary keys (outgoing e-mail, webhook deliveries)
+
+
+def as_id(raw: object, largest: int = INT_ID_MAX) -> int:
+    """A row id from a path, a form or a query; anything else, or more than the column holds, is 0.
+
+    No row has id 0, so a lookup finds nothing and a choice is refused as any unknown one is. Handing
+    the database a 30-digit number instead is refused by it (OverflowError on SQLite, out of range on
+    PostgreSQL): a 500.
+    """
+    text = str(raw).strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= largest else 0
+
+
+PAGE_MAX = 100_000  # further than anyone pages, and an offset the database takes
+
+
+def page_number(raw: object) -> int:
+    """A page number from a query; anything else is the first page."""
+    number = as_id(raw)
+    return number if 0 < number <= PAGE_MAX else 1
 
 
 def tortoise_config(database_url: str, pool_size: int | None = None) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from civic.voting.exchange import MAX_FILE_BYTES
 from civic.voting.models import ELIGIBILITIES, METHODS
 from civic.voting.parsing import datetime_local_value, format_money, when
 from civic.voting.report import PROGRESS_NAMES
-from routes.web import current_council, current_user, flash, form_values, redirect, render, templates
+from routes.web import current_council, current_user, flash, form_values, page_number, redirect, render, templates
 
 templates.env.filters.setdefault("money", format_money)
 templates.env.filters.setdefault("when", when)
@@ -168,10 +168,7 @@ async def results_api(request: Request) -> Response:
 
 async def ballot_list(request: Request) -> Response:
     user, council = _actor(request)
-    try:
-        page = int(request.query_params.get("page", "1"))
-    except ValueError:
-        page = 1
+    page = page_number(request.query_params.get("page", "1"))
     try:
         listing = await voting.ballot_list(user, council, _id(request), request.query_params.get("receipt", ""), page)
     except Conflict as error:

@@ -21,6 +21,7 @@ from starlette.types import Scope
 from civic import accounts
 from civic.accounts import User
 from civic.councils import Council
+from civic.db import BIGINT_ID_MAX, INT_ID_MAX, as_id, page_number  # noqa: F401 - routes take ids and pages through here
 from civic.errors import Forbidden
 from civic.kept import Kept
 
@@ -201,17 +202,6 @@ def require_user(request: Request) -> User:
 def form_values(form: FormData) -> dict[str, str]:
     """Single-valued fields, stripped of the CSRF token, to refill a form after an error."""
     return {k: v for k, v in form.items() if k != "csrftoken" and isinstance(v, str)}
-
-
-INT_ID_MAX = 2**31 - 1  # the ids of IntField primary keys
-BIGINT_ID_MAX = 2**63 - 1  # the ids of BigIntField primary keys (outgoing e-mail, webhook deliveries)
-
-
-def as_id(raw: object, largest: int = INT_ID_MAX) -> int:
-    """A row id from a path or a form; anything else, or more than the column holds, is 0, which no row
-    has, so the lookup finds nothing (a 30-digit id was handed to the database, which refused it: a 500)."""
-    text = str(raw)
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= largest else 0
 
 
 def path_number(request: Request, name: str) -> int:

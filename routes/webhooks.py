@@ -11,7 +11,7 @@ from starlette.routing import Route
 from civic.errors import Invalid
 from civic.webhooks import endpoints
 from civic.webhooks.models import DELIVERY_STATUS, EVENT_TYPES, PAYLOAD_STYLES
-from routes.web import current_council, current_user, flash, form_values, redirect, render
+from routes.web import current_council, current_user, flash, form_values, page_number, redirect, render
 
 BASE = "/admin/endpoints"
 REVEAL = "endpoint_reveal"
@@ -149,10 +149,7 @@ async def endpoint_disable(request: Request) -> Response:
 async def delivery_log(request: Request) -> Response:
     status = request.query_params.get("status", "")
     status = status if status in DELIVERY_STATUS else ""
-    try:
-        page = max(int(request.query_params.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    page = page_number(request.query_params.get("page", "1"))
     endpoint, rows, more = await endpoints.deliveries(*_args(request), _id(request), status, page)
     context = {"endpoint": endpoint, "rows": rows, "more": more, "page": page, "status": status, "statuses": DELIVERY_STATUS}
     return render(request, "webhooks/deliveries.html", context)

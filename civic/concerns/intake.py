@@ -30,7 +30,7 @@ from civic.concerns.vocabulary import (
     URGENCY,
 )
 from civic.councils import Council, Ward, normalise_postcode, ward_for_postcode
-from civic.db import in_transaction
+from civic.db import as_id, in_transaction
 from civic.errors import Invalid, NotFound
 
 STEPS = ("about", "category", "details", "where", "urgency", "knows", "contact", "check")
@@ -132,7 +132,7 @@ async def _clean(council: Council, step: str, form: dict[str, str]) -> dict[str,
                 value["postcode"] = normalise_postcode(value["postcode"])
             except Invalid:
                 errors["postcode"] = "Enter a real postcode, like NM1 4AB, or leave it blank"
-        if value["ward"] and not await Ward.filter(id=_int(value["ward"]), council=council).exists():
+        if value["ward"] and not await Ward.filter(id=as_id(value["ward"]), council=council).exists():
             errors["ward"] = "Select a neighbourhood from the list"
         if not errors and value["postcode"] and not value["ward"]:
             ward = await ward_for_postcode(council, value["postcode"])
@@ -165,13 +165,6 @@ async def _clean(council: Council, step: str, form: dict[str, str]) -> dict[str,
     return value
 
 
-def _int(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        return 0
-
-
 def prefill(step: str, answers: dict[str, str], user: User | None) -> dict[str, str]:
     """What the step's form shows: the answers so far, or a signed-in resident's own details."""
     values = dict(answers)
@@ -190,7 +183,7 @@ class Summary:
 
 async def summary(council: Council, answers: dict[str, str]) -> Summary:
     category = next((c.name for c in await routing.categories(council, include_retired=True) if c.slug == answers.get("category")), "")
-    ward = await Ward.get_or_none(id=_int(answers.get("ward", "")), council=council) if answers.get("ward") else None
+    ward = await Ward.get_or_none(id=as_id(answers.get("ward", "")), council=council) if answers.get("ward") else None
     where = ", ".join(p for p in (answers.get("postcode", ""), ward.name if ward else "") if p) or "Not given"
     contact = CONTACT.get(answers.get("contact_by", ""), "")
     if answers.get("contact_by") in ("email", "phone"):
@@ -239,7 +232,7 @@ async def submit(council: Council, draft_id: str | None, user: User | None, ip: 
 
     categories = {c.slug: c for c in await routing.categories(council, include_retired=True)}
     category: Category | None = categories.get(answers["category"])
-    ward = await Ward.get_or_none(id=_int(answers.get("ward", "")), council=council) if answers.get("ward") else None
+    ward = await Ward.get_or_none(id=as_id(answers.get("ward", "")), council=council) if answers.get("ward") else None
     urgency = URGENCY[answers["urgency"]]
     key = secrets.token_urlsafe(18)
     reference = new_reference()

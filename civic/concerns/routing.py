@@ -12,7 +12,7 @@ from civic.accounts import User, normalise_email, require_role
 from civic.concerns.models import Category, RoutingRule, Team, TeamMembership
 from civic.concerns.vocabulary import DEFAULT_CATEGORIES
 from civic.councils import Council, Ward
-from civic.db import in_transaction
+from civic.db import as_id, in_transaction
 from civic.errors import Invalid, NotFound
 
 CONFIGURE_ROLES = ("officer", "admin")
@@ -94,10 +94,7 @@ async def add_team(user: User | None, council: Council, name: str) -> Team:
 
 
 async def _team(council: Council, team_id: int | str | None, field: str = "team") -> Team:
-    try:
-        team = await Team.get_or_none(id=int(team_id or 0), council=council)
-    except ValueError:
-        team = None
+    team = await Team.get_or_none(id=as_id(team_id), council=council)
     if team is None:
         raise Invalid({field: "Choose a team"})
     return team
@@ -134,10 +131,7 @@ async def add_member(user: User | None, council: Council, team_id: int | str, em
 
 async def remove_member(user: User | None, council: Council, membership_id: int | str) -> None:
     await require_role(user, council, *CONFIGURE_ROLES)
-    try:
-        membership = await TeamMembership.get_or_none(id=int(membership_id), team__council=council).prefetch_related("team", "user")
-    except ValueError:
-        membership = None
+    membership = await TeamMembership.get_or_none(id=as_id(membership_id), team__council=council).prefetch_related("team", "user")
     if membership is None:
         raise NotFound()
     async with in_transaction():
@@ -176,10 +170,7 @@ async def add_category(user: User | None, council: Council, name: str, refer_str
 async def update_category(user: User | None, council: Council, category_id: int | str, *, active: bool, refer_straight_away: bool) -> Category:
     """Retire or bring back a category, and say whether it skips triage."""
     await require_role(user, council, *CONFIGURE_ROLES)
-    try:
-        category = await Category.get_or_none(id=int(category_id), council=council)
-    except ValueError:
-        category = None
+    category = await Category.get_or_none(id=as_id(category_id), council=council)
     if category is None:
         raise NotFound()
     async with in_transaction():
@@ -198,17 +189,11 @@ async def add_rule(user: User | None, council: Council, category_id: str, ward_i
     await require_role(user, council, *CONFIGURE_ROLES)
     errors: dict[str, str] = {}
     category = ward = team = None
-    try:
-        category = await Category.get_or_none(id=int(category_id or 0), council=council)
-    except ValueError:
-        pass
+    category = await Category.get_or_none(id=as_id(category_id), council=council)
     if category is None:
         errors["rule_category"] = "Choose a category"
     if ward_id:
-        try:
-            ward = await Ward.get_or_none(id=int(ward_id), council=council)
-        except ValueError:
-            pass
+        ward = await Ward.get_or_none(id=as_id(ward_id), council=council)
         if ward is None:
             errors["rule_ward"] = "Choose a ward, or every ward"
     try:
@@ -228,10 +213,7 @@ async def add_rule(user: User | None, council: Council, category_id: str, ward_i
 
 async def delete_rule(user: User | None, council: Council, rule_id: int | str) -> None:
     await require_role(user, council, *CONFIGURE_ROLES)
-    try:
-        rule = await RoutingRule.get_or_none(id=int(rule_id), council=council)
-    except ValueError:
-        rule = None
+    rule = await RoutingRule.get_or_none(id=as_id(rule_id), council=council)
     if rule is None:
         raise NotFound()
     async with in_transaction():

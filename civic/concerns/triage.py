@@ -20,7 +20,7 @@ from civic.concerns.models import Category, Concern, ConcernEvent, Referral, Tea
 from civic.concerns.notices import email_reporter
 from civic.concerns.vocabulary import NOTE_LIMIT, STATUS, URGENCY
 from civic.councils import Council, Ward
-from civic.db import in_transaction
+from civic.db import as_id, in_transaction, page_number
 from civic.errors import Conflict, Invalid
 
 PAGE_SIZE = 50
@@ -46,10 +46,7 @@ class Filters:
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> Filters:
         status = params.get("status", "waiting")
-        try:
-            page = max(1, int(params.get("page", "1")))
-        except ValueError:
-            page = 1
+        page = page_number(params.get("page", "1"))
         return cls(
             status=status if status in STATUS_FILTERS else "waiting",
             category=params.get("category", "")[:60],
@@ -90,11 +87,11 @@ def _filtered(reader: Viewer, filters: Filters):
     if filters.category:
         query = query.filter(category__slug=filters.category)
     if filters.ward.isdigit():
-        query = query.filter(ward_id=int(filters.ward))
+        query = query.filter(ward_id=as_id(filters.ward))
     if filters.team == "none":
         query = query.filter(team_id__isnull=True)
     elif filters.team.isdigit():
-        query = query.filter(team_id=int(filters.team))
+        query = query.filter(team_id=as_id(filters.team))
     if filters.q:
         query = query.filter(reference=access.normalise_reference(filters.q))
     return query
@@ -230,10 +227,7 @@ def _text(raw: str, field: str, what: str, limit: int = NOTE_LIMIT) -> str:
 async def assign(user: User | None, council: Council, reference: str, team_id: str) -> Concern:
     """Put a team in charge of looking at the concern; its key workers can then see it."""
     reader, concern = await _acting(user, council, reference)
-    try:
-        team = await Team.get_or_none(id=int(team_id or 0), council=council)
-    except ValueError:
-        team = None
+    team = await Team.get_or_none(id=as_id(team_id), council=council)
     if team is None:
         raise Invalid({"team": "Choose a team"})
     async with in_transaction():
@@ -384,10 +378,7 @@ async def refer(user: User | None, council: Council, reference: str, team_id: st
         raise Conflict(f"This concern has already been referred{' to ' + team.name if team else ''}.")
     team = None
     if team_id:
-        try:
-            team = await Team.get_or_none(id=int(team_id), council=council)
-        except ValueError:
-            team = None
+        team = await Team.get_or_none(id=as_id(team_id), council=council)
         if team is None:
             raise Invalid({"refer_team": "Choose a team"})
     else:

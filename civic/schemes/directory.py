@@ -11,6 +11,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from civic.councils import Council, Ward, normalise_postcode, ward_for_postcode
+from civic.db import as_id, page_number
 from civic.errors import Invalid
 from civic.kept import Kept
 from civic.schemes.models import LISTED_STATUSES, Scheme, SchemeAudience, SchemeCategory
@@ -41,9 +42,9 @@ class Filters:
             words=one_line(params.get("q", ""))[:200],
             category=params.get("category", "") if params.get("category", "") in CATEGORIES else "",
             audience=params.get("who", "") if params.get("who", "") in AUDIENCES else "",
-            ward=params.get("ward", "") if params.get("ward", "").isdigit() else "",
+            ward=str(as_id(params.get("ward", ""))) if as_id(params.get("ward", "")) else "",
             postcode=one_line(params.get("postcode", ""))[:10],
-            page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+            page=page_number(page),
         )
 
     @property

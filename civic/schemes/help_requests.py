@@ -10,7 +10,7 @@ from tortoise import timezone
 from civic import audit, mail
 from civic.accounts import User
 from civic.councils import Council, normalise_postcode, site_url
-from civic.db import in_transaction
+from civic.db import as_id, in_transaction
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.mail import OutgoingEmail
 from civic.schemes import access, safeguarding
@@ -229,7 +229,7 @@ async def assign(actor: User | None, council: Council, slug: str, request_id: in
     scheme, request = page.scheme, page.request
     if request.status not in ("open", "matched") or page.still_needed == 0:
         raise Conflict("This request already has the volunteers it needs." if request.status == "matched" else "This request is closed.")
-    wanted = {int(raw) for raw in volunteer_ids if str(raw).isdigit()}
+    wanted = {as_id(raw) for raw in volunteer_ids if str(raw).isdigit()}  # too big to be an id: 0, refused
     candidates = {c.user.id: c for c in page.candidates}
     if wanted - set(candidates):
         raise Invalid({"volunteers": "Choose from the scheme’s volunteers listed"})

@@ -12,7 +12,7 @@ from civic import accounts, audit, config, mail, ratelimit
 from civic.accounts import User, require_role
 from civic.audit import AuditLog
 from civic.councils import Council
-from civic.db import in_transaction
+from civic.db import as_id, in_transaction
 from civic.errors import Conflict, Invalid, NotFound
 from civic.mail import OutgoingEmail
 from civic.officers import AttentionItem, Section
@@ -272,7 +272,7 @@ async def suspended_people(actor: User | None, council: Council) -> list[Suspens
     await require_role(actor, council, *access.STAFF_ROLES)
     # A set, not DISTINCT: PostgreSQL refuses DISTINCT beside the audit log's default ordering.
     ours = set(await AuditLog.filter(council=council, action="user.suspended", target_type="User").values_list("target_id", flat=True))
-    people = {str(u.id): u for u in await User.filter(id__in=[int(i) for i in ours if str(i).isdigit()], suspended=True)}
+    people = {str(u.id): u for u in await User.filter(id__in=[as_id(i) for i in ours], suspended=True)}
     latest: dict[str, AuditLog] = {}
     for entry in await _suspensions().filter(target_id__in=list(people)):  # newest first
         latest.setdefault(entry.target_id, entry)

@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from civic import audit, mail
 from civic.accounts import User
 from civic.councils import Council, Ward, site_url
-from civic.db import in_transaction
+from civic.db import as_id, in_transaction
 from civic.errors import Conflict, Forbidden, Invalid
 from civic.mail import OutgoingEmail
 from civic.schemes import access
@@ -80,7 +80,7 @@ async def check_details(council: Council, values: dict[str, Any]) -> SchemeDetai
     details.audiences = [slug for slug in AUDIENCES if slug in set(_list(values.get("audiences")))]
     if not details.audiences:
         errors["audiences"] = "Choose who the scheme is for"
-    ward_ids = {int(raw) for raw in _list(values.get("wards")) if str(raw).isdigit()}
+    ward_ids = {as_id(raw) for raw in _list(values.get("wards"))} - {0}
     details.wards = list(await Ward.filter(council=council, id__in=ward_ids)) if ward_ids else []
     if not details.wards:
         errors["wards"] = "Choose at least one neighbourhood the scheme serves"

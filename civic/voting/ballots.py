@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from civic import audit, crypto, db, mail
 from civic.accounts import User, require_role
 from civic.councils import Council, Ward, site_url
-from civic.db import in_transaction, is_postgres
+from civic.db import as_id, in_transaction, is_postgres
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.voting.models import CODE_DIGEST, Allocation, Ballot, CodeBatch, Priority, Round, VotingCode
 from civic.voting.parsing import Unreadable, when, whole_number
@@ -444,7 +444,7 @@ async def generate_codes(actor: User | None, council: Council, round_id: int | s
     ward = None
     ward_id = (values.get("batch_ward") or "").strip()
     if ward_id:
-        ward = await Ward.get_or_none(id=int(ward_id), council=council) if ward_id.isdigit() else None
+        ward = await Ward.get_or_none(id=as_id(ward_id), council=council)
         if ward is None or ward.id not in {w.id for w in await wards_of(round_)}:
             errors["batch_ward"] = "Choose one of the round's wards, or none"
     if errors:
@@ -469,7 +469,7 @@ async def code_batches(actor: User | None, council: Council, round_id: int | str
 async def code_batch(actor: User | None, council: Council, round_id: int | str, batch_id: int | str) -> tuple[Round, CodeBatch, list[VotingCode]]:
     """One batch's codes, for its CSV and printable page; each download is in the audit log."""
     round_ = await staff_round(actor, council, round_id)
-    batch = await CodeBatch.get_or_none(id=int(batch_id), round=round_).prefetch_related("ward") if str(batch_id).isdigit() else None
+    batch = await CodeBatch.get_or_none(id=as_id(batch_id), round=round_).prefetch_related("ward")
     if batch is None:
         raise NotFound()
     codes = await VotingCode.filter(batch=batch)

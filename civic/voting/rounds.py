@@ -12,7 +12,7 @@ from tortoise.expressions import Q
 from civic import audit, db
 from civic.accounts import User, has_role, require_role
 from civic.councils import Council, Ward
-from civic.db import in_transaction
+from civic.db import as_id, in_transaction
 from civic.errors import Conflict, Invalid, NotFound
 from civic.kept import Kept
 from civic.voting.models import ELIGIBILITIES, METHODS, Ballot, Priority, Round
@@ -217,7 +217,7 @@ async def _rules(council: Council, values: Mapping[str, str], ward_ids: Iterable
     opens, closes = rules["opens_at"], rules["closes_at"]
     if isinstance(opens, datetime) and isinstance(closes, datetime) and closes <= opens:
         errors["closes_at"] = "The closing time must be after the opening time"
-    wanted = {int(w) for w in ward_ids if str(w).isdigit()}
+    wanted = {as_id(w) for w in ward_ids if str(w).strip().isdigit()}  # too big to be an id: 0, refused
     wards = await Ward.filter(council=council, id__in=wanted) if wanted else []
     if len(wards) != len(wanted):
         errors["wards"] = "Choose wards of this council"
@@ -280,7 +280,7 @@ async def _priority_values(council: Council, round_: Round, values: Mapping[str,
     found["ward"] = None
     ward_id = (values.get("ward") or "").strip()
     if ward_id:
-        ward = await Ward.get_or_none(council=council, id=int(ward_id)) if ward_id.isdigit() else None
+        ward = await Ward.get_or_none(council=council, id=as_id(ward_id))
         if ward is None:
             errors["ward"] = "Choose a ward of this council, or none"
         found["ward"] = ward
@@ -304,11 +304,7 @@ async def add_priority(actor: User | None, council: Council, round_id: int | str
 
 
 async def _priority(round_: Round, priority_id: int | str) -> Priority:
-    try:
-        number = int(priority_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    priority = await Priority.get_or_none(id=number, round=round_).prefetch_related("ward")
+    priority = await Priority.get_or_none(id=as_id(priority_id), round=round_).prefetch_related("ward")
     if priority is None:
         raise NotFound()
     return priority

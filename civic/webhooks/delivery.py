@@ -112,7 +112,8 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return min(timedelta(seconds=int(value)), RETRY_AFTER_CAP)
+        # Past ten digits a timedelta overflows; any such wait is past the cap anyway.
+        return min(timedelta(seconds=int(value)), RETRY_AFTER_CAP) if len(value) <= 10 else RETRY_AFTER_CAP
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

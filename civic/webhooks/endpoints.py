@@ -13,7 +13,7 @@ from civic import audit, crypto
 from civic.accounts import User, require_role
 from civic.concerns.models import Team
 from civic.councils import Council
-from civic.db import in_transaction
+from civic.db import BIGINT_ID_MAX, as_id, in_transaction
 from civic.errors import Conflict, Invalid, NotFound
 from civic.officers import AttentionItem, Section
 from civic.webhooks import addresses, delivery, outbox, signing
@@ -43,11 +43,7 @@ class Credentials:
 
 
 async def _endpoint(council: Council, endpoint_id: int | str) -> KeyWorkerEndpoint:
-    try:
-        number = int(endpoint_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    endpoint = await KeyWorkerEndpoint.get_or_none(id=number, council=council).prefetch_related("team")
+    endpoint = await KeyWorkerEndpoint.get_or_none(id=as_id(endpoint_id), council=council).prefetch_related("team")
     if endpoint is None:
         raise NotFound()
     return endpoint
@@ -91,10 +87,7 @@ async def _clean(council: Council, form: dict[str, Any]) -> dict[str, Any]:
     elif len(name) > NAME_LIMIT:
         errors["name"] = f"The name must be {NAME_LIMIT} characters or fewer"
     team = None
-    try:
-        team = await Team.get_or_none(id=int(form.get("team") or 0), council=council)
-    except ValueError:
-        pass
+    team = await Team.get_or_none(id=as_id(form.get("team")), council=council)
     if team is None:
         errors["team"] = "Choose the team whose system this is"
     url = ""
@@ -231,11 +224,7 @@ async def delivery_detail(user: User | None, council: Council, endpoint_id: int 
 
 
 async def _delivery(endpoint: KeyWorkerEndpoint, delivery_id: int | str) -> WebhookDelivery:
-    try:
-        number = int(delivery_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    row = await WebhookDelivery.get_or_none(id=number, endpoint=endpoint)
+    row = await WebhookDelivery.get_or_none(id=as_id(delivery_id, BIGINT_ID_MAX), endpoint=endpoint)
     if row is None:
         raise NotFound()
     return row

@@ -328,6 +328,7 @@ def test_retry_after_is_read_as_seconds_or_as_a_date():
     assert delivery.parse_retry_after("120", now) == timedelta(seconds=120)
     assert delivery.parse_retry_after("Mon, 23 Nov 2026 12:05:00 GMT", now) == timedelta(minutes=5)
     assert delivery.parse_retry_after("999999999", now) == delivery.RETRY_AFTER_CAP
+    assert delivery.parse_retry_after("9" * 30, now) == delivery.RETRY_AFTER_CAP  # no OverflowError
     assert delivery.parse_retry_after("soon", now) is None
     assert delivery.parse_retry_after(None, now) is None
 

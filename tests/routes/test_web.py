@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 
 from routes.web import STATIC, templates
-from tests.factories import Browser, create_user_ok, html, text_of
+from tests.factories import ROUND_RULES, Browser, create_user_ok, field_error, html, text_of
 
 
 async def test_pages_carry_a_strict_content_security_policy(client):
@@ -304,3 +304,8 @@ async def test_an_id_too_big_for_its_column_is_a_404_not_a_500(app, council):
         for path in ("/officer/moderation/posts/{}/hide", "/officer/moderation/people/{}/restore", "/officer/rounds/{}"):
             for id_ in ("9" * 30, str(2**31), "9" * 5000, "٣"):
                 assert (await browser.get(path.format(id_))).status_code == 404, (path, id_[:12])
+        # A choice too big to be an id is refused like any unknown one, next to its field.
+        form = {**ROUND_RULES, "wards": "9" * 30}
+        page = await browser.post("/officer/rounds", form)
+        assert page.status_code == 422 and "Choose wards of this council" in field_error(page, "wards")
+        assert (await browser.get("/schemes", params={"ward": "9" * 30})).status_code == 200  # the filter is ignored
