@@ -424,6 +424,10 @@ async def suspend(actor: User | None, council: Council, user: User, reason: str)
     await require_role(actor, council, "officer", "admin")
     if not reason.strip():
         raise Invalid({"reason": "Say why, for the audit log"})
+    # A suspension holds in every council and signs the person out of all of them, so no council may
+    # suspend anyone holding a role, its own staff or another council's.
+    if await RoleGrant.filter(user=user).exists():
+        raise Conflict("Council staff cannot be stopped from posting. Ask an administrator of their council to remove their role first.")
     async with in_transaction():
         user.suspended = True
         await user.save(update_fields=["suspended"])

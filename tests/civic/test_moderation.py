@@ -12,7 +12,7 @@ from civic.accounts import User
 from civic.audit import AuditLog
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.schemes import moderation
-from tests.factories import create_council_ok, create_user_ok
+from tests.factories import create_council_ok, create_post_ok, create_report_ok, create_scheme_ok, create_user_ok
 
 
 async def _stopped(council, reason: str = "Posting adverts") -> tuple[User, User]:
@@ -107,3 +107,19 @@ async def test_two_officers_lifting_at_once_let_them_back_once(council):
     assert sorted(outcomes) == ["already", "lifted"]
     assert await AuditLog.filter(action="user.unsuspended", target_id=str(person.id)).count() == 1
 
+
+async def test_an_officer_cannot_suspend_another_councils_staff_who_posted_here(council):
+    # A suspension signs someone out of every council: one council must not lock out another's admin.
+    other = await create_council_ok()
+    other_admin = await create_user_ok(other, role="admin")
+    key_worker = await create_user_ok(other, role="key-worker")
+    officer = await create_user_ok(council, role="officer")
+    scheme = await create_scheme_ok(council, organiser=other_admin)
+    report = await create_report_ok(scheme, post=await create_post_ok(scheme, author=other_admin))
+    with pytest.raises(Conflict) as refused:
+        await moderation.suspend_author(officer, council, report.id, "Rude to residents")
+    assert "remove their role first" in str(refused.value)
+    with pytest.raises(Conflict):
+        await accounts.suspend(officer, council, key_worker, "Rude to residents")
+    assert not (await User.get(id=other_admin.id)).suspended and not (await User.get(id=key_worker.id)).suspended
+    assert not await AuditLog.filter(action="user.suspended", target_id__in=[str(other_admin.id), str(key_worker.id)]).exists()
