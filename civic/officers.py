@@ -11,6 +11,7 @@ from tortoise import timezone
 from civic import audit
 from civic.accounts import User, require_role, roles_of
 from civic.audit import AuditLog
+from civic.concerns.models import ConcernEmail
 from civic.concerns.notices import SCRUBBED_ADDRESS
 from civic.councils import Council
 from civic.db import in_transaction
@@ -46,9 +47,17 @@ FAILED_SHOWN = 200
 
 
 async def failed_email(actor: User | None, council: Council) -> list[OutgoingEmail]:
-    """This council's e-mails given up on after every retry, newest first (kept for mail.KEEP)."""
+    """This council's e-mails given up on after every retry, newest first (kept for mail.KEEP).
+
+    Each has `to_concern_reporter` set: officers never see the address of someone who raised a
+    concern, so the page names them only as that.
+    """
     await require_role(actor, council, "officer")
-    return list(await OutgoingEmail.filter(council=council, status="failed").order_by("-created_at", "-id").limit(FAILED_SHOWN))
+    rows = list(await OutgoingEmail.filter(council=council, status="failed").order_by("-created_at", "-id").limit(FAILED_SHOWN))
+    reporters = set(await ConcernEmail.filter(email_id__in=[row.id for row in rows]).values_list("email_id", flat=True)) if rows else set()
+    for row in rows:
+        row.to_concern_reporter = row.id in reporters or row.to == SCRUBBED_ADDRESS  # type: ignore[attr-defined]
+    return rows
 
 
 def can_send_again(row: OutgoingEmail) -> bool:

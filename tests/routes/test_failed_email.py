@@ -6,9 +6,10 @@ import uuid
 
 from civic import mail, worker
 from civic.audit import AuditLog
+from civic.concerns import triage
 from civic.concerns.notices import SCRUBBED_ADDRESS
 from civic.mail import OutgoingEmail
-from tests.factories import Browser, create_council_ok, create_user_ok, html, text_of
+from tests.factories import Browser, create_concern_ok, create_council_ok, create_user_ok, html, text_of
 
 
 async def _failed(council, subject: str, to: str | None = None, error: str = "(550, 'mailbox unavailable')") -> OutgoingEmail:
@@ -92,3 +93,21 @@ async def test_an_administrator_sees_no_failed_e_mail_some_are_to_people_who_rai
         assert home.status_code == 200 and "E-mail delivery" not in home.text
         assert (await browser.get("/officer/email")).status_code == 403
         assert (await browser.post("/officer/email/send-again", {})).status_code == 403
+
+
+async def test_a_concern_reporters_address_is_never_shown_though_their_e_mail_can_be_sent_again(app, council, mailbox):
+    officer = await create_user_ok(council, role="officer")
+    concern, _ = await create_concern_ok(council)
+    await triage.ask_for_information(officer, council, concern.reference, "Which flat is it?")
+    row = await OutgoingEmail.get(to=concern.reporter_email)
+    await OutgoingEmail.filter(id=row.id).update(status="failed", attempts=len(mail.RETRY_DELAYS) + 1, last_error="(451, 'try later')")
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        page = await browser.get("/officer/email")
+        item = html(page).css_first(f"#email-{row.id}")
+        assert concern.reporter_email not in page.text
+        assert "the person who raised a concern" in item.text()
+        assert item.css_first("button") is not None  # the address is still there to send to
+        assert (await browser.post("/officer/email/send-again", {"email": str(row.id)})).status_code == 303
+    await worker.run_once()
+    assert concern.reporter_email in [message["To"] for message in mailbox.messages]
