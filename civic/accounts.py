@@ -243,11 +243,21 @@ async def complete_profile(user: User, display_name: str, postcode: str) -> User
         errors.update(error.errors)
     if errors:
         raise Invalid(errors)
+    changed = ["display_name", "postcode", "ward_id"]
+    # A check of who someone is was made where they then lived: it does not follow them to another
+    # postcode (another ward, or another council's rounds for checked residents) until checked again.
+    moved = bool(user.postcode) and normalised != user.postcode
+    unverified = moved and user.identity_verified
     user.display_name = name
     user.postcode = normalised
     ward = await find_ward_for_postcode(normalised)
     user.ward_id = ward.id if ward else None  # type: ignore[attr-defined]
-    await user.save(update_fields=["display_name", "postcode", "ward_id"])
+    async with in_transaction():
+        if unverified:
+            user.identity_verified = False
+            changed.append("identity_verified")
+            await audit.record(user, "user.identity_unverified", user, reason="changed their postcode")
+        await user.save(update_fields=changed)
     return user
 
 

@@ -76,12 +76,15 @@ async def welcome_form(request: Request) -> Response:
 async def welcome_save(request: Request) -> Response:
     user = require_user(request)
     values = form_values(await request.form())
+    was_verified = user.identity_verified
     try:
         await accounts.complete_profile(user, values.get("display_name", ""), values.get("postcode", ""))
     except Invalid as error:
         return render(request, "accounts/welcome.html", {"values": values, "errors": error.errors}, status_code=422, block="form")
     await user.fetch_related("ward")
-    if user.ward is None:
+    if was_verified and not user.identity_verified:
+        flash(request, "You have a new postcode, so your identity needs checking again before you vote where a check is needed.", "important")
+    elif user.ward is None:
         flash(request, "Your postcode is outside the areas civic serves, so you can browse but cannot vote.", "important")
     else:
         flash(request, f"Thank you. You are in {user.ward.name} ward.")

@@ -7,9 +7,12 @@ from datetime import timedelta
 
 from tortoise import timezone
 
+from civic import accounts, voting
 from civic.accounts import LoginToken, Session, User
+from civic.audit import AuditLog
 from civic.mail import OutgoingEmail
-from tests.factories import Browser, create_council_ok, create_user_ok, field_error, html, postcode_in, text_of
+from civic.voting.models import Ballot
+from tests.factories import Browser, create_council_ok, create_round_ok, create_user_ok, field_error, html, postcode_in, priorities_of, shares_form, text_of
 
 LINK = re.compile(r"http://[\w.\-]+(/signin/link/[\w\-]+)")
 
@@ -261,3 +264,28 @@ async def test_the_page_answers_before_the_sign_in_link_is_sent_so_a_slow_relay_
     await OutgoingEmail.filter(id=row.id).update(next_attempt_at=timezone.now())
     await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver_due", 0)])
     assert LINK.search(mailbox.body((await mailbox.wait_for(email))[-1]))
+
+
+async def test_a_new_postcode_needs_the_identity_checked_again_before_voting_where_a_check_is_needed(app, council):
+    # Checked by one council, a resident re-declared a postcode in another's area and voted there.
+    other = await create_council_ok()
+    officer = await create_user_ok(council, role="officer")
+    resident = await create_user_ok(council, display_name="Pat")
+    await voting.verify_identity(officer, council, resident.email, "Saw a passport at the library")
+    checked_elsewhere = await create_round_ok(other, eligibility="verified")
+    async with Browser(app, other) as browser:
+        await browser.signin_as(resident)
+        form = await browser.get("/welcome")
+        assert "checked again" in " ".join(text_of(form, ".govuk-hint"))
+        moved = await browser.post("/welcome", {"display_name": "Pat", "postcode": postcode_in(other), "next": "/"})
+        assert moved.status_code == 303
+        assert "needs checking again" in (await browser.follow(moved)).text
+        ballot = await browser.post(f"/rounds/{checked_elsewhere.id}/ballot", shares_form(await priorities_of(checked_elsewhere), 100))
+        assert "identity checked first" in ballot.text
+    assert not await Ballot.filter(round=checked_elsewhere).exists()
+    assert not (await User.get(id=resident.id)).identity_verified
+    assert await AuditLog.filter(action="user.identity_unverified", target_id=str(resident.id)).exists()
+    # Saving the same postcode again (a new name) keeps a check.
+    await voting.verify_identity(await create_user_ok(other, role="officer"), other, resident.email, "Saw a passport")
+    await accounts.complete_profile(await User.get(id=resident.id), "Pat Jones", postcode_in(other))
+    assert (await User.get(id=resident.id)).identity_verified
