@@ -60,12 +60,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from civic import serving
+    from civic import ratelimit, serving
 
     shown_host = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host
     # Links in e-mails point at this server unless a public address is configured.
     os.environ.setdefault("CIVIC_BASE_URL", f"http://{shown_host}:{args.port}")
     settings = _settings()
+    # Refused before the database is touched: nothing is migrated or seeded for a server that will not start.
+    if args.workers > 1 and settings.sqlite:
+        raise CommandError("Several app processes need PostgreSQL: set CIVIC_DATABASE_URL=postgres://...")
+    if args.workers > 1 and ratelimit.kept_per_process(settings.rate_limit_storage):
+        # Each process would count on its own: sign-in and concern limits N times looser with N processes.
+        raise CommandError("Several app processes must share rate limits: set CIVIC_RATE_LIMIT_STORAGE=redis://host:6379/0")
     asyncio.run(db.migrate(settings.database_url))
     if args.demo:
         from civic import demo
@@ -73,8 +79,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print(asyncio.run(_with_db(demo.seed)))
     if args.workers == 1 and not args.no_worker:
         os.environ[IN_PROCESS_WORKER] = "1"
-    if args.workers > 1 and settings.sqlite:
-        raise CommandError("Several app processes need PostgreSQL: set CIVIC_DATABASE_URL=postgres://...")
     try:
         status = serving.run(
             "routes:app_factory",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from tortoise import fields
@@ -99,15 +100,43 @@ def site_url(council: Council | None = None) -> str:
     return f"{parts.scheme}://{hosts[0]}"
 
 
+def _host_name(host: str) -> str:
+    return host.split(":")[0].lower()
+
+
+@dataclass(frozen=True)
+class Hosts:
+    """Which council each host name is for, as read at one moment; any other host is for `fallback`."""
+
+    councils: dict[str, Council]
+    fallback: Council | None
+
+    def knows(self, host: str) -> bool:
+        """Whether the host is one of a council's own host names."""
+        return _host_name(host) in self.councils
+
+    def council_for(self, host: str) -> Council | None:
+        return self.councils.get(_host_name(host), self.fallback)
+
+
+async def read_hosts(default_slug: str = "") -> Hosts:
+    """Every council's host names, and the council for any other host: the default, else the first made."""
+    every = await Council.all()
+    councils: dict[str, Council] = {}
+    for council in every:
+        for host in council.hostnames.split(","):
+            if host.strip():
+                councils.setdefault(host.strip().lower(), council)  # a host two councils claim: the first by name
+    if default_slug:
+        fallback = next((c for c in every if c.slug == default_slug), None)
+    else:
+        fallback = min(every, key=lambda c: c.id, default=None)
+    return Hosts(councils, fallback)
+
+
 async def council_for_host(host: str, default_slug: str = "") -> Council | None:
     """The council a request is for: one whose hostnames include the host, else the default."""
-    host = host.split(":")[0].lower()
-    for council in await Council.all():
-        if host in {h.strip().lower() for h in council.hostnames.split(",") if h.strip()}:
-            return council
-    if default_slug:
-        return await Council.get_or_none(slug=default_slug)
-    return await Council.all().order_by("id").first()
+    return (await read_hosts(default_slug)).council_for(host)
 
 
 async def get_council(slug: str) -> Council:

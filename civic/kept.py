@@ -25,6 +25,9 @@ class Kept(Generic[V]):
         self.lifetime = lifetime
         self._items: dict[Hashable, tuple[float, V]] = {}
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     def _lifetime(self) -> float:
         return self.lifetime if self.lifetime is not None else config.current().public_cache_seconds
 

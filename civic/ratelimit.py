@@ -13,6 +13,11 @@ from civic.errors import RateLimited
 _limiters: dict[str, MovingWindowRateLimiter] = {}
 
 
+def kept_per_process(uri: str) -> bool:
+    """Whether counts in this storage live in one process: with several app processes, each counts alone."""
+    return uri.split("://", 1)[0].removeprefix("async+") == "memory"
+
+
 def _limiter() -> MovingWindowRateLimiter:
     uri = config.current().rate_limit_storage
     if uri not in _limiters:

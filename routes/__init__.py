@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 from civic import config, db, worker
 from civic.config import Settings
 from routes import accounts, admin, api, calendars, concerns, errors, events, help_requests, home, moderation, officers, oidc, openreferral, rota, schemes, volunteering, voting, webhooks
+from routes.access_log import hide_secrets_from
 from routes.middleware import (
     AdmissionMiddleware,
     CouncilMiddleware,
@@ -31,6 +32,9 @@ from routes.middleware import (
 from routes.web import STATIC, PrecompressedStaticFiles, templates
 
 log = logging.getLogger("civic")
+
+# uvicorn writes each request's URL to this log; sign-in links, status keys and voting codes travel in URLs.
+hide_secrets_from(logging.getLogger("uvicorn.access"))
 
 # Paths that take no CSRF token: the JSON API, authenticated by bearer keys and never by cookies.
 CSRF_EXEMPT_PREFIXES = ("/api/",)

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from civic.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from routes.access_log import without_secrets
 from routes.web import redirect, render
 
 log = logging.getLogger("civic.errors")
@@ -66,7 +67,7 @@ async def invalid(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__, exc_info=exc)
+    log.error("unhandled error on %s %s: %s", request.method, without_secrets(request.url.path), type(exc).__name__, exc_info=exc)
     if _wants_json(request):
         return JSONResponse({"error": "Something went wrong on our side."}, status_code=500)
     try:

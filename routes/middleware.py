@@ -16,13 +16,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civic import accounts, mail
 from civic.config import Settings
-from civic.councils import Council, council_for_host
+from civic.councils import Council, Hosts, council_for_host, read_hosts
 from civic.kept import Kept
 from routes.web import static_url, templates
 
 SESSION_COOKIE = "civic_session"
 # Council rows change rarely (an admin edits branding); each process re-reads them this often.
 COUNCIL_CACHE_SECONDS = 10.0
+# Host names that are no council's, remembered per process (a few hundred bytes each).
+OTHER_HOSTS = 256
 
 
 def _cookies(scope: Scope) -> dict[str, str]:
@@ -107,21 +109,31 @@ class MailAfterAnswerMiddleware:
 
 
 class CouncilMiddleware:
-    """Puts the council this request is for into scope['council'], and the user's roles there."""
+    """Puts the council this request is for into scope['council'], and the user's roles there.
+
+    Councils' own host names are read together, at most every COUNCIL_CACHE_SECONDS. Any other Host
+    header (anyone can send any, and CIVIC_TRUSTED_HOSTS allows every one by default) is for the
+    fallback council; the last OTHER_HOSTS of those are remembered, so that a council made a moment
+    ago is found at once, while junk Host headers cannot grow the process without bound.
+    """
 
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app = app
         self.default_slug = settings.default_council
-        self._cache: dict[str, tuple[float, Council | None]] = {}
+        self._hosts: Kept[Hosts] = Kept(1, lifetime=COUNCIL_CACHE_SECONDS)
+        self._other_hosts: Kept[bool] = Kept(OTHER_HOSTS, lifetime=COUNCIL_CACHE_SECONDS)
+
+    async def _read_hosts(self) -> Hosts:
+        return self._hosts.put("hosts", await read_hosts(self.default_slug))
 
     async def _council(self, host: str) -> Council | None:
-        now = time.monotonic()
-        cached = self._cache.get(host)
-        if cached and now - cached[0] < COUNCIL_CACHE_SECONDS:
-            return cached[1]
-        council = await council_for_host(host, self.default_slug)
-        self._cache[host] = (now, council)
-        return council
+        host = host.split(":")[0].lower()
+        hosts = self._hosts.get("hosts")
+        if hosts is None or not (hosts.knows(host) or self._other_hosts.get(host)):
+            hosts = await self._read_hosts()
+            if not hosts.knows(host):
+                self._other_hosts.put(host, True)
+        return hosts.council_for(host)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/static/"):

@@ -71,10 +71,30 @@ def check_form(url: str) -> str:
     return url
 
 
+# RFC 6052's well-known NAT64 prefix: a gateway hands a packet to the IPv4 address in the last 32 bits.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a 6to4 or NAT64 address leads to: somewhere inside our network, it may be."""
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     """Why this address is refused, or '' if it is a public one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return _refused(address.ipv4_mapped)  # a socket to ::ffff:a.b.c.d is one to a.b.c.d
+        carried = _carried_ipv4(address)
+        if carried is not None and (why := _refused(carried)):
+            return why
+        # Deprecated (RFC 3879), yet still routed inside some networks; Python counts it as global.
+        if address.is_site_local:
+            return "a site-local address"
     if address.is_loopback:
         return "a loopback address"
     if address.is_link_local:

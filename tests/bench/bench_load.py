@@ -204,6 +204,8 @@ async def main(args: argparse.Namespace) -> None:
                 "CIVIC_SECRET_KEY": settings.secret_key,
                 "CIVIC_ENCRYPTION_KEYS": settings.encryption_keys,
                 "CIVIC_LOG_LEVEL": "warning",
+                # As in production: several app processes share their rate-limit counts (civic serve insists).
+                "CIVIC_RATE_LIMIT_STORAGE": os.environ.get("CIVIC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
                 # The surge comes from one load generator's address: per-IP limits would refuse it all.
                 "CIVIC_SIGNIN_RATE_PER_IP": "1000000/minute",
                 "CIVIC_SIGNIN_RATE_PER_ADDRESS": "1000000/minute",

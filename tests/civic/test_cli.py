@@ -17,8 +17,8 @@ def run(tmp_path):
     env = {**os.environ, "CIVIC_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     env.pop("CIVIC_DATABASE_URL", None)
 
-    def civic(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "civic.cli", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    def civic(*args: str, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "civic.cli", *args], capture_output=True, text=True, env={**env, **(environ or {})}, cwd=tmp_path, timeout=120)
 
     return civic
 
@@ -52,6 +52,18 @@ def test_user_mistakes_are_one_clear_line(run):
     assert unknown.returncode == 1 and unknown.stderr.strip() == "civic: No council with slug 'atlantis'"
     missing = run("wards", "import", "nowhere.csv", "--council", "atlantis")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr and "No such file" in missing.stderr
+
+
+def test_several_app_processes_refuse_to_start_while_each_would_keep_its_own_rate_limit_counts(run):
+    # Never reached: the refusal comes before the database is touched.
+    postgres = {"CIVIC_DATABASE_URL": "postgres://nobody@127.0.0.1:1/civic", "CIVIC_RATE_LIMIT_STORAGE": "memory://"}
+    refused = run("serve", "--workers", "2", environ=postgres)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == ["civic: Several app processes must share rate limits: set CIVIC_RATE_LIMIT_STORAGE=redis://host:6379/0"]
+    shared = run("serve", "--workers", "2", environ={**postgres, "CIVIC_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/15"})
+    assert "CIVIC_RATE_LIMIT_STORAGE" not in shared.stderr and "connect" in shared.stderr.lower()  # it went on, to the database
+    on_sqlite = run("serve", "--workers", "2", environ={"CIVIC_RATE_LIMIT_STORAGE": "memory://"})
+    assert on_sqlite.stderr.strip().splitlines() == ["civic: Several app processes need PostgreSQL: set CIVIC_DATABASE_URL=postgres://..."]
 
 
 def test_council_wards_and_roles_from_the_command_line(run, tmp_path):

@@ -516,20 +516,6 @@ async def test_officer_sets_up_teams_categories_and_rules(app, council):
     assert "School uniform costs" not in labels and "Something else" in labels  # retired: no longer offered
 
 
-def test_the_access_log_never_keeps_a_status_link_secret():
-    import logging
-
-    from routes.concerns import HideStatusLinkSecrets
-
-    record = logging.LogRecord(
-        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-        ("10.0.0.1:5000", "GET", "/concerns/status/ABCD-2345/s3cr3t-KEY_x?sent=1", "1.1", 200), None,
-    )
-    HideStatusLinkSecrets().filter(record)
-    assert "s3cr3t" not in record.getMessage()
-    assert "/concerns/status/ABCD-2345/[hidden]?sent=1" in record.getMessage()
-
-
 async def test_an_over_long_reference_is_simply_not_found(app, council):
     from tests.factories import Browser, create_user_ok
 

@@ -125,6 +125,31 @@ async def test_trusted_hosts_refuse_other_host_names(settings, database, council
     config.use(settings)
 
 
+async def test_junk_host_names_do_not_grow_the_council_cache_and_each_council_is_still_found_at_its_host(settings, database, council):
+    from routes import create_app
+    from routes.middleware import OTHER_HOSTS, CouncilMiddleware
+    from tests.factories import create_council_ok
+
+    app = create_app(settings)
+    async with Browser(app, council) as browser:
+        assert text_of(await browser.get("/"), ".govuk-header__product-name") == [council.name]
+    layer = app.middleware_stack
+    while not isinstance(layer, CouncilMiddleware):
+        layer = layer.app
+    for n in range(OTHER_HOSTS + 100):
+        async with Browser(app, host=f"x{n}.attacker.example") as junk:
+            assert (await junk.get("/healthz")).status_code == 200
+    kept = sum(len(value) for name, value in vars(layer).items() if name != "app" and not isinstance(value, str) and hasattr(value, "__len__"))
+    assert kept <= OTHER_HOSTS + 1  # the other hosts, and councils' own host names read as one
+    made_since = await create_council_ok()
+    for each in (council, made_since):
+        async with Browser(app, each) as browser:
+            assert text_of(await browser.get("/"), ".govuk-header__product-name") == [each.name]
+    from civic import config
+
+    config.use(settings)
+
+
 async def test_menu_marks_only_the_current_section(app, council):
     async with Browser(app, council) as officer:
         await officer.signin_as(await create_user_ok(council, role="officer"))

@@ -72,6 +72,14 @@ async def test_every_mistake_in_the_form_is_shown_next_to_its_field_and_what_was
         ("https://169.254.169.254/latest/meta-data", "resolves to a link-local address"),
         ("https://[::1]:8443/hooks", "resolves to a loopback address"),
         ("https://[::ffff:192.168.0.1]/hooks", "resolves to a private address"),
+        ("https://[::ffff:127.0.0.1]/hooks", "resolves to a loopback address"),
+        ("https://[fec0::1]/hooks", "resolves to a site-local address"),
+        ("https://[2002:7f00:0001::]/hooks", "resolves to a loopback address"),  # 6to4 around 127.0.0.1
+        ("https://[2002:c0a8:0101::1]/hooks", "resolves to a private address"),  # 6to4 around 192.168.1.1
+        ("https://[2002:a9fe:a9fe::]/hooks", "resolves to a link-local address"),  # 6to4 around 169.254.169.254
+        ("https://[64:ff9b::7f00:1]/hooks", "resolves to a loopback address"),  # NAT64 around 127.0.0.1
+        ("https://[64:ff9b::a01:203]/hooks", "resolves to a private address"),  # NAT64 around 10.1.2.3
+        ("https://[64:ff9b:1::a01:203]/hooks", "webhooks go only to public addresses"),  # NAT64 for local use
         ("https://localhost/hooks", "resolves to a loopback address"),
         ("https://user:pw@cases.example/hooks", "must not contain a user name or password"),
     ],
@@ -82,6 +90,15 @@ async def test_addresses_inside_private_networks_are_refused_unless_configured(a
         response = await admin_browser.post("/admin/endpoints", form(team.id, url))
     assert response.status_code == 422
     assert why in field_error(response, "url")
+
+
+@pytest.mark.parametrize("url", ["https://8.8.8.8/hooks", "https://[::ffff:8.8.8.8]/hooks", "https://[2002:808:808::]/hooks", "https://[2606:4700::1111]/hooks"])
+async def test_public_addresses_are_accepted_also_when_an_ipv6_address_carries_one(admin_browser, council, url):
+    team = await create_team_ok(council)
+    with use_settings(allow_private_webhook_urls=False):
+        response = await admin_browser.post("/admin/endpoints", form(team.id, url))
+    assert response.status_code == 303
+    assert (await KeyWorkerEndpoint.get(council=council)).url == url
 
 
 async def test_in_production_only_https_is_accepted(admin_browser, council):
