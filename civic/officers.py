@@ -85,7 +85,9 @@ async def send_again(actor: User | None, council: Council, email_id: int | None 
 
 
 async def _recent_activity(council: Council) -> Section:
-    entries = await AuditLog.filter(council=council).prefetch_related("actor").limit(8)
+    # Administrators see this too, and what was done with a concern (its team, why it was closed) is
+    # for officers: the concern's own page and access log keep it.
+    entries = await AuditLog.filter(council=council).exclude(action__startswith="concern.").prefetch_related("actor").limit(8)
     items = [
         AttentionItem(f"{entry.created_at:%d %b %H:%M}: {entry.action} by {entry.actor or 'the system'}" + (f" ({entry.reason})" if entry.reason else ""))
         for entry in entries

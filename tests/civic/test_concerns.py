@@ -8,7 +8,7 @@ from datetime import timedelta
 from tortoise import Tortoise, timezone
 
 from civic import config, crypto
-from civic.concerns import escalation, intake, purge, routing
+from civic.concerns import escalation, intake, purge, routing, triage
 from civic.concerns.models import Category, Concern, ConcernAccess, ConcernEvent, ConcernTally, Referral, RoutingRule
 from civic.concerns.triage import open_concern
 from civic.officers import attention
@@ -167,10 +167,13 @@ async def test_escalation_emails_the_duty_address_once_for_an_unopened_concern_p
 async def test_an_administrator_is_not_shown_concerns_on_the_officer_home(council):
     concern, _ = await create_concern_ok(council)
     admin, officer = await create_user_ok(council, role="admin"), await create_user_ok(council, role="officer")
-    # Administrators cannot open concerns (special-category data), so their home names none.
+    duplicate, _ = await create_concern_ok(council)
+    await triage.merge(officer, council, duplicate.reference, concern.reference)  # audited with the reference
+    # Administrators cannot open concerns (special-category data), so their home names none, nor
+    # what was done with one.
     admins = await attention(admin, council)
     assert "Concerns" not in [s.title for s in admins]
-    assert not any(concern.reference in item.text for s in admins for item in s.items)
+    assert not any(c.reference in item.text for c in (concern, duplicate) for s in admins for item in s.items)
     assert "Recent activity" in [s.title for s in admins]
     officers = {s.title: s for s in await attention(officer, council)}
     assert any("1 new concern" in item.text for item in officers["Concerns"].items)
