@@ -18,6 +18,9 @@ from civic.voting.models import Allocation, Ballot, Priority, Round
 from civic.voting.rounds import STAFF
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# What the columns hold: DecimalField(max_digits=16, decimal_places=2) and IntField.
+LARGEST_AMOUNT = Fraction(10**14)
+LARGEST_COUNT = 2**31 - 1
 
 
 def _money(value: Number | None, what: str) -> Decimal | None:
@@ -26,12 +29,18 @@ def _money(value: Number | None, what: str) -> Decimal | None:
     exact = Fraction(value)
     if (exact * 100).denominator != 1:
         raise Invalid({"file": f"The file's {what} ({value}) has more than two decimal places, so it is not an amount of money"})
+    if abs(exact) >= LARGEST_AMOUNT:
+        raise Invalid({"file": f"The file's {what} ({value}) is larger than civic can hold (up to 14 digits of pounds)"})
     return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(Decimal("0.01"))
 
 
 def _whole(meta: dict[str, str], key: str) -> int | None:
     value = meta.get(key, "").strip()
-    return int(value) if value.isdigit() else None
+    if not value.isdigit():
+        return None
+    if int(value) > LARGEST_COUNT:
+        raise Invalid({"file": f"The file's {key} ({value[:20]}) is larger than civic can hold"})
+    return int(value)
 
 
 async def import_pabulib(actor: User | None, council: Council, filename: str, text: str, *, with_ballots: bool = True) -> Round:
@@ -57,6 +66,8 @@ async def import_pabulib(actor: User | None, council: Council, filename: str, te
                 raise Invalid({"file": f"Ballot {number} backs project {project_id}, which the file does not list"})
             if Fraction(points).denominator != 1 or points < 0:
                 raise Invalid({"file": f"Ballot {number} gives {points} points; shares are whole numbers of 0 or more"})
+            if points > LARGEST_COUNT:
+                raise Invalid({"file": f"Ballot {number} gives {points} points, more than civic can hold"})
             if points:
                 whole[project_id] = int(points)
         ballots.append(whole)

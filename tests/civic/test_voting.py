@@ -74,6 +74,17 @@ async def test_every_pabulib_file_imported_as_a_round_counts_as_pabutools_does(n
     assert split.spent == split.budget  # every penny of the budget is shared out
 
 
+async def test_a_pabulib_file_with_numbers_too_big_for_a_round_is_refused_with_a_message(council):
+    officer = await create_user_ok(council, role="officer")
+    text = (PABULIB / "synthetic_cumulative.pb").read_text("utf-8")
+    huge = "9" * 30
+    for changed in (text.replace("budget;400", f"budget;{huge}"), text.replace("p1;94;Project p1", f"p1;{huge};Project p1"), text.replace("vote_type;cumulative", f"vote_type;cumulative\nmax_sum_points;{huge}")):
+        with pytest.raises(Invalid) as refused:
+            await voting.import_pabulib(officer, council, "huge.pb", changed)
+        assert "larger than civic can hold" in refused.value.errors["file"]
+    assert not await Round.filter(council=council, source="huge.pb").exists()
+
+
 @pytest.mark.parametrize("name", FILES)
 async def test_a_published_imported_round_exports_a_pb_file_pabutools_reads_as_the_same_ballots(name):
     round_ = await _imported_round(name)
