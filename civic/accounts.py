@@ -117,11 +117,16 @@ def _hash(token: str) -> str:
 
 
 def normalise_email(raw: str) -> str:
+    """The address as civic stores and finds people by: trimmed and lower-cased, local part too.
+
+    RFC 5321 lets a mail server tell `Pat@` from `pat@`, but no provider people use does, and treating
+    them as two accounts splits one person in two (a role granted to one spelling does not reach them
+    signing in with the other). Every lookup of a person by e-mail goes through here.
+    """
     email = (raw or "").strip()
     if not EMAIL.match(email) or len(email) > 254:
         raise Invalid({"email": "Enter an email address in the correct format, like name@example.com"})
-    local, _, domain = email.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return email.lower()
 
 
 def safe_next(path: str | None) -> str:
@@ -143,7 +148,7 @@ async def request_signin_link(raw_email: str, ip: str, next_path: str | None = N
     settings = config.current()
     polite = "You have asked for several sign-in links in a short time. Please wait a minute and try again."
     await ratelimit.hit(settings.signin_rate_per_ip, "signin-ip", ip, message=polite)
-    await ratelimit.hit(settings.signin_rate_per_address, "signin-email", email.lower(), message=polite)
+    await ratelimit.hit(settings.signin_rate_per_address, "signin-email", email, message=polite)
     token = secrets.token_urlsafe(32)
     link = f"{site_url(council)}/signin/link/{quote(token)}"
     async with in_transaction():
@@ -382,25 +387,40 @@ def _role(role: str) -> str:
     return role
 
 
-async def grant_role(actor: User | None, council: Council, email: str, role: str) -> RoleGrant:
-    """An admin of the council gives someone a role there."""
-    await require_role(actor, council, "admin")
-    return await assign_role(council, email, role, granted_by=actor)
-
-
-async def assign_role(council: Council, email: str, role: str, granted_by: User | None = None) -> RoleGrant:
-    """Give a role with no permission check: for `civic user grant` and the demo, never for a request."""
+def _clean_grant(email: str, role: str, actor: User | None = None) -> str:
+    """The normalised address to give the role to; Invalid with every mistake, including the actor's own address."""
     errors: dict[str, str] = {}
     try:
         email = normalise_email(email)
     except Invalid as error:
         errors.update(error.errors)
+    else:
+        if actor is not None and email == actor.email.strip().lower():
+            errors["email"] = "You cannot give yourself a role. Ask another administrator."
     try:
         _role(role)
     except Invalid as error:
         errors.update(error.errors)
     if errors:
         raise Invalid(errors)
+    return email
+
+
+async def grant_role(actor: User | None, council: Council, email: str, role: str) -> RoleGrant:
+    """An admin of the council gives someone else a role there; only another admin can give one to them."""
+    await require_role(actor, council, "admin")
+    # Officers and key workers read concerns, which administrators do not: a role granted to yourself
+    # would let one person cross that line alone.
+    email = _clean_grant(email, role, actor)
+    return await _give_role(council, email, role, granted_by=actor)
+
+
+async def assign_role(council: Council, email: str, role: str, granted_by: User | None = None) -> RoleGrant:
+    """Give a role with no permission check: for `civic user grant` and the demo, never for a request."""
+    return await _give_role(council, _clean_grant(email, role), role, granted_by=granted_by)
+
+
+async def _give_role(council: Council, email: str, role: str, granted_by: User | None) -> RoleGrant:
     async with in_transaction():
         user, _ = await User.get_or_create(email=email)
         grant, created = await RoleGrant.get_or_create(user=user, council=council, role=role, defaults={"granted_by": granted_by})

@@ -11,7 +11,7 @@ from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 
 from civic import audit, crypto, db, mail
-from civic.accounts import User, require_role
+from civic.accounts import User, normalise_email, require_role
 from civic.councils import Council, Ward, site_url
 from civic.db import as_id, in_transaction, is_postgres
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
@@ -485,12 +485,18 @@ async def verify_identity(actor: User | None, council: Council, email: str, evid
     """An officer records that they checked a resident's identity (for rounds that require it); audited."""
     await require_role(actor, council, *STAFF)
     errors: dict[str, str] = {}
-    address = (email or "").strip()
-    found = await User.get_or_none(email__iexact=address, ward__council=council) if address else None
-    if not address:
+    found = None
+    if not (email or "").strip():
         errors["email"] = "Enter the resident's email address"
-    elif found is None:
-        errors["email"] = "No resident of this council's wards has that email address. They need to sign in and give their postcode first."
+    else:
+        try:
+            address = normalise_email(email)
+        except Invalid:
+            errors["email"] = "Enter their email address in the correct format, like name@example.com"
+        else:
+            found = await User.get_or_none(email=address, ward__council=council)
+            if found is None:
+                errors["email"] = "No resident of this council's wards has that email address. They need to sign in and give their postcode first."
     checked = (evidence or "").strip()
     if not checked:
         errors["evidence"] = "Say how you checked their identity, for the audit log"

@@ -13,7 +13,7 @@ from civic.councils import Council
 from civic.db import in_transaction
 from civic.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
 from civic.webhooks import payloads, signing
-from civic.webhooks.models import KeyWorkerApiCall, KeyWorkerEndpoint, ReferralUpdate
+from civic.webhooks.models import API_KEY_WORKS_WHEN, KeyWorkerApiCall, KeyWorkerEndpoint, ReferralUpdate
 
 # What a team may say about a referral, in order; "allocated" may be said again when the key worker changes.
 STATUSES = ("received", "allocated", "closed")
@@ -46,7 +46,10 @@ async def authenticate(authorization: str | None, ip: str = "") -> KeyWorkerEndp
     """The endpoint whose API key is in the `Authorization: Bearer …` header.
 
     An address that keeps sending keys we do not know is refused for a while, so keys cannot be guessed
-    and failed calls cannot flood the access log.
+    and failed calls cannot flood the access log. The key of an endpoint an administrator has switched
+    off gets the same answer as a key we do not know (whoever holds it may have stolen it, so they are
+    not told why); the key of one civic paused after failed deliveries still works, so a system that
+    was down can post status back when it recovers.
     """
     rate = config.current().api_failed_key_rate
     if not await ratelimit.allowed(rate, "api-failed-key", ip):
@@ -55,7 +58,7 @@ async def authenticate(authorization: str | None, ip: str = "") -> KeyWorkerEndp
     key = key.strip()
     endpoint = None
     if scheme.lower() == "bearer" and key.startswith(signing.API_KEY_PREFIX) and len(key) <= 200:
-        endpoint = await KeyWorkerEndpoint.get_or_none(api_key_hash=signing.hash_api_key(key)).prefetch_related("team", "council")
+        endpoint = await KeyWorkerEndpoint.get_or_none(api_key_hash=signing.hash_api_key(key), status__in=API_KEY_WORKS_WHEN).prefetch_related("team", "council")
     if endpoint is None:
         await ratelimit.hit(rate, "api-failed-key", ip, message="Too many calls with an unknown API key from this address. Wait a minute.")
         if scheme.lower() != "bearer" or not key.startswith(signing.API_KEY_PREFIX):

@@ -10,7 +10,7 @@ from typing import Any
 
 from civic.concerns.vocabulary import ABOUT, KNOWS, STATUS, URGENCY
 from civic.webhooks import callbacks, payloads
-from civic.webhooks.models import EVENT_TYPES, PING
+from civic.webhooks.models import API_KEY_WORKS_WHEN, EVENT_TYPES, PING
 
 API_VERSION = "1.0.0"
 
@@ -108,7 +108,7 @@ SCHEMAS: dict[str, Any] = {
                 {
                     "id": {"type": "integer"},
                     "name": TEXT,
-                    "status": {"type": "string", "enum": ["active", "disabled"]},
+                    "status": {"type": "string", "enum": list(API_KEY_WORKS_WHEN), "description": "paused: civic stopped sending after failed deliveries; the key still works"},
                     "event_types": {"type": "array", "items": {"type": "string", "enum": list(EVENT_TYPES)}},
                     "payload_style": {"type": "string", "enum": ["full", "thin"]},
                 }

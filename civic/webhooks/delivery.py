@@ -232,7 +232,7 @@ async def record(delivery: WebhookDelivery, endpoint: KeyWorkerEndpoint, attempt
                 await mine.update(status="dead", dead_at=now, **common)
             else:
                 await mine.update(status="pending", next_attempt_at=now, **common)
-            queued += await _disable(endpoint, "The receiving system answered 410 Gone: it no longer takes webhooks at this address.")
+            queued += await _pause(endpoint, "The receiving system answered 410 Gone: it no longer takes webhooks at this address.")
         elif delivery.event_type == PING or number - delivery.replay_base >= len(schedule):
             if await mine.update(status="dead", dead_at=now, **common) and delivery.event_type != PING:
                 queued += await _dead_notice(delivery, endpoint, outcome)
@@ -254,30 +254,36 @@ async def _note_failure(endpoint: KeyWorkerEndpoint, now: datetime) -> list[mail
     if fresh.status == "active" and fresh.failing_since is not None and now - fresh.failing_since >= limit:
         days = limit.total_seconds() / 86400
         span = f"{days:g} days" if days >= 1 else f"{limit.total_seconds():g} seconds"
-        return await _disable(fresh, f"Every delivery has failed for {span}, since {fresh.failing_since:%d %B %Y %H:%M} UTC.")
+        return await _pause(fresh, f"Every delivery has failed for {span}, since {fresh.failing_since:%d %B %Y %H:%M} UTC.")
     return []
 
 
-async def _disable(endpoint: KeyWorkerEndpoint, reason: str) -> list[mail.OutgoingEmail]:
-    """Stop delivering to the endpoint (its rows wait) and tell the duty address, once."""
+async def _pause(endpoint: KeyWorkerEndpoint, reason: str) -> list[mail.OutgoingEmail]:
+    """Stop delivering to the endpoint (its rows wait) and tell the duty address, once.
+
+    Paused, not switched off: its API key keeps working, so the system can still post status back
+    when it recovers. Only an administrator switching it off stops the key.
+    """
     now = timezone.now()
-    changed = await KeyWorkerEndpoint.filter(id=endpoint.id, status="active").update(status="disabled", disabled_reason=reason[:300], disabled_at=now)
+    changed = await KeyWorkerEndpoint.filter(id=endpoint.id, status="active").update(status="paused", disabled_reason=reason[:300], disabled_at=now)
     if not changed:
         return []
     council = await Council.get(id=endpoint.council_id)
-    await audit.record(None, "endpoint.disabled", endpoint, council=council, reason=reason[:300])
+    await audit.record(None, "endpoint.paused", endpoint, council=council, reason=reason[:300])
     if not council.duty_email:
         return []
     waiting = await WebhookDelivery.filter(endpoint_id=endpoint.id, status__in=["pending", "delivering"]).count()
     return [
         await mail.queue(
             council.duty_email,
-            f"Webhooks to {endpoint.name} are switched off",
+            f"Webhooks to {endpoint.name} are paused",
             f"civic has stopped sending to {endpoint.name}, the case system of one of your early help teams.\n\n"
             f"Why: {reason}\n\n"
             f"{waiting} deliveries are waiting and will be sent once an administrator switches it on again "
             f"(which needs a successful test event). Until then, make sure the team knows about new referrals "
-            f"some other way.\n\nThe endpoint: {endpoint_url(council, endpoint.id)}\n",
+            f"some other way. Its API key still works, so the system can post status back when it recovers; "
+            f"if the system itself is the problem, switch it off on its page, which stops the key too.\n\n"
+            f"The endpoint: {endpoint_url(council, endpoint.id)}\n",
             council_id=council.id,
         )
     ]

@@ -176,7 +176,7 @@ async def send_ping(user: User | None, council: Council, endpoint_id: int | str)
 
 
 async def enable(user: User | None, council: Council, endpoint_id: int | str) -> delivery.Outcome:
-    """Switch a disabled endpoint on again, only if a test event gets a 2xx answer first."""
+    """Switch a paused or switched-off endpoint on again (its API key works again), only if a test event gets a 2xx answer first."""
     outcome = await send_ping(user, council, endpoint_id)
     endpoint = await _endpoint(council, endpoint_id)
     if not outcome.succeeded:
@@ -189,7 +189,10 @@ async def enable(user: User | None, council: Council, endpoint_id: int | str) ->
 
 
 async def disable(user: User | None, council: Council, endpoint_id: int | str, reason: str) -> KeyWorkerEndpoint:
-    """Stop sending to an endpoint; deliveries wait until it is switched on again."""
+    """Stop sending to an endpoint and stop its API key; deliveries wait until it is switched on again.
+
+    A paused endpoint can be switched off too: its key works while paused, and may be what went wrong.
+    """
     await require_role(user, council, *ADMIN)
     endpoint = await _endpoint(council, endpoint_id)
     reason = (reason or "").strip()
@@ -197,7 +200,7 @@ async def disable(user: User | None, council: Council, endpoint_id: int | str, r
         raise Invalid({"reason": "Say why you are switching it off"})
     if len(reason) > REASON_LIMIT:
         raise Invalid({"reason": f"The reason must be {REASON_LIMIT} characters or fewer"})
-    if not endpoint.active:
+    if endpoint.switched_off:
         raise Conflict("It is already switched off.")
     async with in_transaction():
         await KeyWorkerEndpoint.filter(id=endpoint.id).update(status="disabled", disabled_reason=f"Switched off by {user}: {reason}"[:REASON_LIMIT], disabled_at=timezone.now())
@@ -280,7 +283,7 @@ async def cancel(user: User | None, council: Council, endpoint_id: int | str, de
 
 
 async def officer_section(council: Council) -> Section:
-    """For the officer home: deliveries that failed after every retry, and endpoints switched off."""
+    """For the officer home: deliveries that failed after every retry, and endpoints paused or switched off."""
     items = []
     dead = Counter(
         await WebhookDelivery.filter(council=council, status="dead").exclude(event_type="ping").values_list("endpoint_id", flat=True)
@@ -291,8 +294,10 @@ async def officer_section(council: Council) -> Section:
         noun = "delivery" if count == 1 else "deliveries"
         items.append(AttentionItem(f"{count} {noun} to {endpoint.name} failed after every retry", href=f"/admin/endpoints/{endpoint_id}/deliveries?status=dead", tag="Not delivered"))
     for endpoint in endpoints.values():
-        if not endpoint.active:
+        if endpoint.switched_off:
             items.append(AttentionItem(f"{endpoint.name} is switched off: {endpoint.disabled_reason}", href=f"/admin/endpoints/{endpoint.id}", tag="Switched off"))
+        elif not endpoint.active:
+            items.append(AttentionItem(f"{endpoint.name} is paused: {endpoint.disabled_reason}", href=f"/admin/endpoints/{endpoint.id}", tag="Paused"))
     return Section("Referrals to key workers' systems", items, empty="Every referral has reached its team's system.", href="/admin/endpoints", order=20)
 
 

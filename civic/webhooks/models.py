@@ -26,6 +26,16 @@ DELIVERY_STATUS = {
     "dead": "Failed after every retry",
     "cancelled": "Cancelled",
 }
+# An endpoint is paused by civic when deliveries keep failing, and switched off by an administrator.
+# Only switching off stops the API key: a paused system that recovers must still be able to post
+# status back, but an administrator switches one off because something is wrong with it (a stolen
+# laptop, a supplier leaving), so its key must stop too.
+ENDPOINT_STATUS = {
+    "active": "On",
+    "paused": "Paused: deliveries kept failing",
+    "disabled": "Switched off",
+}
+API_KEY_WORKS_WHEN = ("active", "paused")
 
 
 class KeyWorkerEndpoint(Model):
@@ -42,6 +52,8 @@ class KeyWorkerEndpoint(Model):
     secret_rotated_at = fields.DatetimeField(null=True)
     api_key_hash = fields.CharField(max_length=64, unique=True, description="SHA-256 of the API key")
     api_key_hint = fields.CharField(max_length=16, description="the first characters of the key, to recognise it")
+    # One of ENDPOINT_STATUS. The description (a column comment) predates "paused" and is left alone: an
+    # AlterField on SQLite drops the table's indexes for the sake of a comment.
     status = fields.CharField(max_length=10, default="active", db_index=True, description="active or disabled")
     disabled_reason = fields.CharField(max_length=300, default="")
     disabled_at = fields.DatetimeField(null=True)
@@ -64,6 +76,14 @@ class KeyWorkerEndpoint(Model):
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+    @property
+    def switched_off(self) -> bool:
+        return self.status == "disabled"
+
+    @property
+    def status_name(self) -> str:
+        return ENDPOINT_STATUS.get(self.status, self.status)
 
 
 class WebhookDelivery(Model):

@@ -20,6 +20,14 @@ async def test_an_unverified_email_from_a_provider_is_refused_unless_the_provide
     assert user.email == claims["email"] and user.email_verified
 
 
+async def test_an_address_from_a_sign_in_service_finds_the_account_whatever_its_capitals(council):
+    await accounts.assign_role(council, "Sam.Lee@Example.test", "key-worker")
+    claims = {"sub": uuid.uuid4().hex, "email": "SAM.LEE@example.test", "email_verified": True}
+    user = await accounts.signin_with_oidc("residents", claims)
+    assert user.email == "sam.lee@example.test"
+    assert await accounts.has_role(user, council, "key-worker")
+
+
 async def test_granting_a_role_needs_an_admin_of_that_council(council):
     other = await create_council_ok()
     officer = await create_user_ok(council, role="officer")
@@ -28,6 +36,19 @@ async def test_granting_a_role_needs_an_admin_of_that_council(council):
         with pytest.raises(Forbidden):
             await accounts.grant_role(actor, council, "someone@example.test", "admin")
     assert not await accounts.RoleGrant.filter(council=council, user__email="someone@example.test").exists()
+
+
+async def test_an_admin_cannot_give_themselves_a_role_but_another_admin_can(council):
+    admin = await create_user_ok(council, role="admin")
+    for role in ("officer", "key-worker", "admin"):
+        for spelling in (admin.email, f"  {admin.email.upper()} "):
+            with pytest.raises(Invalid) as refused:
+                await accounts.grant_role(admin, council, spelling, role)
+            assert refused.value.errors == {"email": "You cannot give yourself a role. Ask another administrator."}
+    assert await accounts.roles_of(admin) == {council.id: {"admin"}}
+    colleague = await create_user_ok(council, role="admin")
+    await accounts.grant_role(colleague, council, admin.email, "officer")
+    assert await accounts.has_role(admin, council, "officer")
 
 
 async def test_suspending_someone_ends_their_sessions_and_is_audited(council):

@@ -78,3 +78,17 @@ def test_council_wards_and_roles_from_the_command_line(run, tmp_path):
     assert "line 3" in bad.stderr and "line 4" in bad.stderr
     granted = run("user", "create", "--email", "chief@westvale.test", "--role", "admin", "--council", "westvale")
     assert granted.returncode == 0 and "admin of Westvale Council" in granted.stdout
+
+
+def test_the_operator_can_give_an_administrator_another_role_from_the_command_line(run, tmp_path):
+    import sqlite3
+
+    # An administrator cannot give themselves a role on the site; whoever runs the server can.
+    assert run("council", "create", "--slug", "eastmoor", "--name", "Eastmoor Council", "--hosts", "eastmoor.test").returncode == 0
+    assert run("user", "create", "--email", "chief@eastmoor.test", "--role", "admin", "--council", "eastmoor").returncode == 0
+    granted = run("user", "grant", "--email", "Chief@Eastmoor.test", "--role", "officer", "--council", "eastmoor")
+    assert granted.returncode == 0, granted.stderr
+    assert "officer of Eastmoor Council" in granted.stdout
+    with sqlite3.connect(tmp_path / "civic.sqlite3") as db:
+        grants = db.execute('select u.email, g.role from role_grant g join "user" u on u.id = g.user_id order by g.role').fetchall()
+    assert grants == [("chief@eastmoor.test", "admin"), ("chief@eastmoor.test", "officer")]

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import uuid
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +16,8 @@ from pabutools.election.pabulib import parse_pabulib_from_string
 from tortoise import Tortoise, timezone
 from tortoise.exceptions import IntegrityError
 
-from civic import config, crypto, mail, voting, worker
+from civic import accounts, config, crypto, mail, voting, worker
+from civic.accounts import User
 from civic.audit import AuditLog
 from civic.db import in_transaction, is_postgres
 from civic.errors import Conflict, Forbidden, Invalid
@@ -374,6 +376,20 @@ async def test_a_round_needing_checked_identity_lets_a_resident_vote_once_an_off
     assert (await AuditLog.get(action="user.identity_verified", target_id=str(resident.id))).reason == "Passport seen at the hub"
     await resident.refresh_from_db()
     await vote_ok(council, round_, resident, 50, 50)
+
+
+async def test_an_officer_checks_the_identity_of_the_one_account_an_address_has_in_any_capitals(council):
+    officer = await create_user_ok(council, role="officer")
+    resident = await create_user_ok(council)
+    # The resident also signs in with a service that sends their address in capitals.
+    claims = {"sub": uuid.uuid4().hex, "email": resident.email.upper(), "email_verified": True}
+    assert (await accounts.signin_with_oidc("residents", claims)).id == resident.id
+    checked = await voting.verify_identity(officer, council, f" {resident.email.upper()} ", "Passport seen at the hub")
+    assert checked.id == resident.id
+    assert (await User.get(id=resident.id)).identity_verified
+    with pytest.raises(Invalid) as refused:
+        await voting.verify_identity(officer, council, "not an address", "Passport seen at the hub")
+    assert refused.value.errors == {"email": "Enter their email address in the correct format, like name@example.com"}
 
 
 async def test_an_officer_cannot_check_the_identity_of_another_councils_resident(council):

@@ -133,7 +133,7 @@ async def test_a_429_with_retry_after_is_not_retried_before_it_says(council, sec
     assert second.attempted_at - first.attempted_at >= timedelta(seconds=2)
 
 
-async def test_a_410_switches_the_endpoint_off_and_its_deliveries_wait_for_a_successful_ping(council, secret, mailbox):
+async def test_a_410_pauses_the_endpoint_and_its_deliveries_wait_for_a_successful_ping(council, secret, mailbox):
     team = await create_team_ok(council)
     admin = await create_user_ok(council, role="admin")
     with Receiver([secret], script={"responses": [{"status": 410}]}) as receiver, use_settings(webhook_retry_schedule=FAST):
@@ -142,7 +142,7 @@ async def test_a_410_switches_the_endpoint_off_and_its_deliveries_wait_for_a_suc
         row = await WebhookDelivery.get(reference=concern.reference)
         await delivery.deliver_due()
         await endpoint.refresh_from_db()
-        assert endpoint.status == "disabled" and "410" in endpoint.disabled_reason
+        assert endpoint.status == "paused" and "410" in endpoint.disabled_reason
         message = (await mailbox.wait_for(council.duty_email))[-1]
         assert endpoint.name in message["Subject"] and "1 deliveries are waiting" in mailbox.body(message)
         await delivery.deliver_due()
@@ -152,7 +152,7 @@ async def test_a_410_switches_the_endpoint_off_and_its_deliveries_wait_for_a_suc
         failed = await endpoints.enable(admin, council, endpoint.id)
         assert failed.status_code == 500
         await endpoint.refresh_from_db()
-        assert endpoint.status == "disabled"  # a failed ping leaves it off
+        assert endpoint.status == "paused"  # a failed ping leaves it off
 
         switched_on = await endpoints.enable(admin, council, endpoint.id)
         assert switched_on.succeeded
@@ -235,7 +235,7 @@ async def test_the_delivery_row_commits_or_rolls_back_with_its_referral(council)
     assert not await WebhookDelivery.filter(reference=concern.reference).exists()
 
 
-async def test_an_endpoint_failing_longer_than_allowed_is_switched_off_with_notice(council, mailbox):
+async def test_an_endpoint_failing_longer_than_allowed_is_paused_with_notice(council, mailbox):
     team = await create_team_ok(council)
     port = free_port()
     # Attempts keep failing for longer than the 0.3 s allowed, before their retries run out.
@@ -245,12 +245,12 @@ async def test_an_endpoint_failing_longer_than_allowed_is_switched_off_with_noti
         await run_worker_until(lambda: _endpoint_off(endpoint))
     assert "Every delivery has failed for 0.3 seconds" in endpoint.disabled_reason
     message = (await mailbox.wait_for(council.duty_email))[-1]
-    assert message["Subject"] == f"Webhooks to {endpoint.name} are switched off"
+    assert message["Subject"] == f"Webhooks to {endpoint.name} are paused"
 
 
 async def _endpoint_off(endpoint: KeyWorkerEndpoint) -> bool:
     await endpoint.refresh_from_db()
-    return endpoint.status == "disabled"
+    return endpoint.status == "paused"
 
 
 async def test_an_address_that_resolves_to_a_private_network_is_refused_at_delivery_time(council):

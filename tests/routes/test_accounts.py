@@ -65,6 +65,18 @@ async def test_a_sign_in_link_goes_back_to_the_council_site_it_was_asked_for_on(
             assert signed_in.status_code == 303 and signed_in.headers["location"].startswith("/welcome")
 
 
+async def test_a_role_given_to_an_address_reaches_whoever_signs_in_with_it_in_other_capitals(app, client, mailbox, council):
+    async with Browser(app, council) as admin:
+        await admin.signin_as(await create_user_ok(council, role="admin"))
+        granted = await admin.post("/admin/roles", {"email": f"Officer.Name@{council.slug}.Example.test", "role": "officer"})
+        assert granted.status_code == 303
+    email = f"officer.name@{council.slug}.example.test"
+    signed_in = await client.post(await _request_link(client, email, mailbox))
+    assert signed_in.status_code == 303
+    assert await User.filter(email__iexact=email).count() == 1
+    assert (await client.get("/officer")).status_code == 200
+
+
 async def test_a_link_works_only_once(client, mailbox, council):
     email = f"once-{council.slug}@example.test"
     link = await _request_link(client, email, mailbox)

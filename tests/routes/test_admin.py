@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from civic.accounts import RoleGrant, User
 from civic.audit import AuditLog
-from tests.factories import Browser, create_user_ok, field_error, text_of
+from tests.factories import Browser, create_user_ok, field_error, html, text_of
 
 
 async def test_admin_grants_a_role_and_it_is_audited(app, council):
@@ -15,7 +15,7 @@ async def test_admin_grants_a_role_and_it_is_audited(app, council):
         assert response.status_code == 303
         page = await browser.follow(response)
     assert any("new.officer@example.test" in t.lower() for t in text_of(page, "td"))
-    user = await User.get(email="New.Officer@example.test")
+    user = await User.get(email="new.officer@example.test")
     assert await RoleGrant.filter(user=user, council=council, role="officer").exists()
     entry = await AuditLog.filter(council=council, action="role.granted").first()
     assert entry is not None and entry.actor_id == admin.id and entry.reason == "officer"  # type: ignore[attr-defined]
@@ -27,6 +27,17 @@ async def test_grant_form_reports_every_mistake_at_once(app, council):
         response = await browser.post("/admin/roles", {"email": "nope", "role": "king"})
     assert response.status_code == 422
     assert field_error(response, "email") and field_error(response, "role")
+
+
+async def test_an_admin_asking_for_a_role_for_themselves_is_told_next_to_the_address(app, council):
+    admin = await create_user_ok(council, role="admin")
+    async with Browser(app, council) as browser:
+        await browser.signin_as(admin)
+        response = await browser.post("/admin/roles", {"email": admin.email, "role": "officer"})
+    assert response.status_code == 422
+    assert field_error(response, "email") == "You cannot give yourself a role. Ask another administrator."
+    assert html(response).css_first("#email").attributes["value"] == admin.email
+    assert not await RoleGrant.filter(user=admin, council=council, role="officer").exists()
 
 
 async def test_admin_revokes_a_role_with_audit(app, council):

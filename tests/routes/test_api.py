@@ -6,9 +6,10 @@ import jsonschema
 import pytest
 
 from civic.concerns.models import ConcernAccess, ConcernEvent, Referral
-from civic.webhooks import contract
+from civic.webhooks import contract, delivery, endpoints, signing
 from civic.webhooks.models import KeyWorkerApiCall, ReferralUpdate
-from tests.factories import Browser, create_endpoint_ok, create_team_ok, refer_ok, text_of
+from tests.factories import Browser, create_endpoint_ok, create_team_ok, create_user_ok, refer_ok, text_of
+from tests.peers.webhook_receiver import Receiver
 
 
 def schema(name: str) -> dict:
@@ -218,3 +219,55 @@ async def test_an_address_guessing_api_keys_is_refused_for_a_while(app, council)
         ]
     assert answers[:20] == [401] * 20
     assert answers[20] == 429
+
+
+async def test_the_key_of_an_endpoint_an_administrator_switched_off_is_refused_like_a_wrong_one_until_it_is_switched_on(app, council):
+    admin = await create_user_ok(council, role="admin")
+    team = await create_team_ok(council)
+    secret = signing.new_secret()
+    with Receiver([secret]) as receiver:
+        endpoint, _, api_key = await create_endpoint_ok(council, team, url=receiver.url, secret=secret)
+        concern, _, referral = await refer_ok(council, team)
+        await endpoints.disable(admin, council, endpoint.id, "The supplier's laptop was stolen")
+        async with Browser(app, council) as thief:
+            thief.http.headers["authorization"] = f"Bearer {api_key}"
+            answers = [
+                await thief.get("/api/v1/me"),
+                await thief.get(f"/api/v1/concerns/{concern.reference}"),
+                await post_status(thief, concern.reference, {"status": "received"}),
+            ]
+            assert [a.status_code for a in answers] == [401, 401, 401]
+            assert {a.json()["error"] for a in answers} == {"That API key is not recognised. An administrator can issue a new one."}
+            assert not await ConcernAccess.filter(concern_id=concern.id).exists()
+            assert (await Referral.get(id=referral.id)).status == "sent"
+
+            assert (await endpoints.enable(admin, council, endpoint.id)).succeeded
+            assert (await thief.get(f"/api/v1/concerns/{concern.reference}")).status_code == 200
+
+
+async def test_an_endpoint_paused_after_its_deliveries_failed_can_still_post_status_back(app, council):
+    team = await create_team_ok(council)
+    secret = signing.new_secret()
+    with Receiver([secret], script={"responses": [{"status": 410}]}) as receiver:
+        endpoint, _, api_key = await create_endpoint_ok(council, team, url=receiver.url, secret=secret)
+        concern, _, referral = await refer_ok(council, team)
+        await delivery.deliver_due()
+    await endpoint.refresh_from_db()
+    assert endpoint.status == "paused"
+    async with Browser(app, council) as recovered:
+        recovered.http.headers["authorization"] = f"Bearer {api_key}"
+        me = await recovered.get("/api/v1/me")
+        answer = await post_status(recovered, concern.reference, {"status": "received"})
+    assert me.status_code == 200 and me.json()["endpoint"]["status"] == "paused"
+    jsonschema.validate(me.json(), schema("Whoami"))
+    assert answer.status_code == 200
+    assert (await Referral.get(id=referral.id)).status == "received"
+
+
+async def test_switching_off_a_paused_endpoint_stops_its_key_too(app, council):
+    admin = await create_user_ok(council, role="admin")
+    endpoint, _, api_key = await create_endpoint_ok(council, status="paused", disabled_reason="The receiving system answered 410 Gone.")
+    await endpoints.disable(admin, council, endpoint.id, "Their contract has ended")
+    async with Browser(app, council) as former:
+        answer = await former.get("/api/v1/me", headers={"authorization": f"Bearer {api_key}"})
+    assert answer.status_code == 401

@@ -131,6 +131,18 @@ async def test_a_failed_test_event_is_reported_and_not_retried(admin_browser, co
     assert row.status == "dead" and row.attempts == 1
 
 
+async def test_a_paused_endpoint_says_its_key_still_works_and_can_be_switched_off(admin_browser, council):
+    endpoint, _, _ = await create_endpoint_ok(council, status="paused", disabled_reason="The receiving system answered 410 Gone.")
+    page = await admin_browser.get(f"/admin/endpoints/{endpoint.id}")
+    assert text_of(page, "#endpoint-status") == ["Paused: deliveries kept failing"]
+    assert "Its API key still works" in text_of(page, ".govuk-warning-text__text")[0]
+    off = await admin_browser.post(f"/admin/endpoints/{endpoint.id}/disable", {"reason": "Their supplier has gone bust"})
+    assert off.status_code == 303
+    page = await admin_browser.follow(off)
+    assert text_of(page, "#endpoint-status") == ["Switched off"]
+    assert "its API key does not work" in text_of(page, ".govuk-warning-text__text")[0]
+
+
 async def test_switching_off_needs_a_reason_and_switching_on_needs_a_ping_that_works(admin_browser, council):
     secret = signing.new_secret()
     port = free_port()
