@@ -15,9 +15,10 @@ from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.schemes import access, ics
 from civic.schemes.models import Scheme
 from civic.schemes.proposals import require_poster, scheme_url
+from civic.schemes.rota import FURTHEST_START
 from civic.schemes.running import Event, EventReply
-from civic.schemes.text import one_line, paragraphs
-from civic.schemes.when import parse_date, parse_time, span, utc, when
+from civic.schemes.text import number_up_to, one_line, paragraphs
+from civic.schemes.when import parse_date, parse_time, span, today, utc, when
 
 MAX_CAPACITY = 10_000
 
@@ -56,6 +57,8 @@ def check_event(values: dict[str, Any], now: datetime) -> dict[str, Any]:
     day = parse_date(values.get("date"))
     if day is None:
         errors["date"] = "Enter the date, like 14/03/2025"
+    elif day > today(now) + FURTHEST_START:
+        errors["date"] = "The date must be within the next year"
     start, end = parse_time(values.get("start_time")), parse_time(values.get("end_time"))
     if start is None:
         errors["start_time"] = "Enter the start time, like 10:00 or 2pm"
@@ -64,12 +67,9 @@ def check_event(values: dict[str, Any], now: datetime) -> dict[str, Any]:
     elif start is not None and start == end:
         errors["end_time"] = "The end time must be different from the start time"
     raw = (values.get("capacity") or "").strip()
-    checked["capacity"] = None
-    if raw:
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_CAPACITY:
-            errors["capacity"] = "Enter how many people can come, as a number, or leave it blank if there is no limit"
-        else:
-            checked["capacity"] = int(raw)
+    checked["capacity"] = number_up_to(raw, MAX_CAPACITY) if raw else None
+    if raw and (checked["capacity"] is None or checked["capacity"] < 1):
+        errors["capacity"] = f"Enter how many people can come, from 1 to {MAX_CAPACITY:,}, or leave it blank if there is no limit"
     if errors:
         raise Invalid(errors)
     checked["starts_at"], checked["ends_at"] = span(day, start, end)  # type: ignore[arg-type]

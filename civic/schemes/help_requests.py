@@ -229,7 +229,7 @@ async def assign(actor: User | None, council: Council, slug: str, request_id: in
     scheme, request = page.scheme, page.request
     if request.status not in ("open", "matched") or page.still_needed == 0:
         raise Conflict("This request already has the volunteers it needs." if request.status == "matched" else "This request is closed.")
-    wanted = {as_id(raw) for raw in volunteer_ids if str(raw).isdigit()}  # too big to be an id: 0, refused
+    wanted = {as_id(raw) for raw in volunteer_ids if str(raw).isascii() and str(raw).isdigit()}  # too big to be an id: 0, refused
     candidates = {c.user.id: c for c in page.candidates}
     if wanted - set(candidates):
         raise Invalid({"volunteers": "Choose from the scheme’s volunteers listed"})
@@ -284,13 +284,14 @@ async def assign(actor: User | None, council: Council, slug: str, request_id: in
 
 
 async def _cancel(actor: User | None, council: Council, scheme: Scheme, request: HelpRequest, reason: str, by: str) -> HelpRequest:
+    # The state first: a request that is done has no cancel form, so asking for a reason would make no sense.
+    if request.status not in ("open", "matched"):
+        raise Conflict(f"This request is {STATUS_NAMES[request.status].lower()}, so it cannot be cancelled.")
     reason = paragraphs(reason)
     if not reason:
         raise Invalid({"reason": "Say why you are cancelling" if by == "requester" else "Say why, so the person who asked knows"})
     if len(reason) > 1000:
         raise Invalid({"reason": "The reason must be 1000 characters or fewer"})
-    if request.status not in ("open", "matched"):
-        raise Conflict(f"This request is {STATUS_NAMES[request.status].lower()}, so it cannot be cancelled.")
     now = timezone.now()
     async with in_transaction():
         if not await HelpRequest.filter(id=request.id, status__in=("open", "matched")).update(status="cancelled", cancelled_at=now, cancelled_by=by):

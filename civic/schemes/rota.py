@@ -20,12 +20,13 @@ from civic.schemes import access, ics, safeguarding
 from civic.schemes.models import Membership, Scheme
 from civic.schemes.proposals import scheme_url
 from civic.schemes.running import SafeguardingCheck, Shift, ShiftOccurrence, ShiftReminder, SignUp
-from civic.schemes.text import one_line, paragraphs
-from civic.schemes.when import at, clock, day_name, local, parse_date, parse_time, span, today, utc, when
+from civic.schemes.text import number_up_to, one_line, paragraphs
+from civic.schemes.when import at, clock, day_name, local, parse_date, parse_time, span, times, today, utc, when
 
 REPEATS = {"once": "Once", "weekly": "Every week"}
 MAX_CAPACITY = 200
-# How far ahead the rota shows, and how far ahead a weekly shift may be created.
+# How far ahead the rota shows (and so how far ahead anyone may sign up: a sign-up further
+# ahead would be on no one's rota or roster), and how far ahead a shift, a moved date or an event may be.
 ROTA_WEEKS = 4
 FURTHEST_START = timedelta(days=366)
 # Reminders go out once a shift is this close (the worker runs every minute).
@@ -54,6 +55,10 @@ class Slot:
     @property
     def when(self) -> str:
         return when(self.starts_at, self.ends_at)
+
+    @property
+    def times(self) -> str:
+        return times(self.starts_at, self.ends_at)
 
     @property
     def day(self) -> date:
@@ -146,7 +151,8 @@ async def _shift(scheme: Scheme, shift_id: int) -> Shift:
 async def find_slot(scheme: Scheme, shift_id: int, on: date | None) -> Slot:
     """One date of a shift; NotFound when the shift has no date then."""
     shift = await _shift(scheme, shift_id)
-    if on is None or not shift.falls_on(on):
+    # The calendar's last day is no date of any shift: a night shift then would end on a day that does not exist.
+    if on is None or on >= date.max or not shift.falls_on(on):
         raise NotFound()
     row = await ShiftOccurrence.get_or_none(shift=shift, on=on).prefetch_related("signups")
     return slot_from(shift, on, row)
@@ -213,9 +219,8 @@ def check_shift(values: dict[str, Any], now: datetime) -> dict[str, Any]:
             errors["repeat_until"] = "Enter the last date, like 14/07/2025, or leave it blank"
         elif checked["starts_on"] and checked["repeat_until"] < checked["starts_on"]:
             errors["repeat_until"] = "The last date must be on or after the first"
-    raw_capacity = (values.get("capacity") or "").strip()
-    checked["capacity"] = int(raw_capacity) if raw_capacity.isdigit() else None
-    if checked["capacity"] is None or not 1 <= checked["capacity"] <= MAX_CAPACITY:
+    checked["capacity"] = number_up_to(values.get("capacity"), MAX_CAPACITY)
+    if checked["capacity"] is None or checked["capacity"] < 1:
         errors["capacity"] = f"Enter how many volunteers the shift needs, from 1 to {MAX_CAPACITY}"
     checked["needs_dbs"] = values.get("needs_dbs", "none") or "none"
     if checked["needs_dbs"] not in safeguarding.DBS_LEVELS:
@@ -267,6 +272,14 @@ async def require_helper(actor: User | None, council: Council, slug: str) -> tup
     if not who.is_helper:
         raise Forbidden("Only the scheme’s volunteers and organisers can see its rota.")
     return scheme, who
+
+
+def _not_open_yet(slot: Slot, now: datetime) -> str:
+    """Why a date is too far ahead to sign up for, or '' once the rota shows it."""
+    opens = slot.starts_at - timedelta(weeks=ROTA_WEEKS)
+    if opens < now:
+        return ""
+    return f"Sign-up for this date opens on {day_name(opens)}, {ROTA_WEEKS} weeks before, when it comes onto the rota."
 
 
 async def _refusals(scheme: Scheme, user: User, slots: list[Slot]) -> dict[str, str]:
@@ -330,10 +343,11 @@ class SlotPage:
 async def slot_page(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime | None = None) -> SlotPage:
     """One date of a shift: for volunteers, whether they can take it; for organisers, who is on it."""
     scheme, who = await require_helper(actor, council, slug)
+    now = utc(now)
     slot = await find_slot(scheme, shift_id, on)
-    refusals = await _refusals(scheme, actor, [slot])  # type: ignore[arg-type]
+    refusal = _not_open_yet(slot, now) or (await _refusals(scheme, actor, [slot])).get(slot.path, "")  # type: ignore[arg-type]
     names = await _names([slot]) if who.is_organiser else {}
-    return SlotPage(scheme, who, slot, refusals.get(slot.path, ""), names, utc(now))
+    return SlotPage(scheme, who, slot, refusal, names, now)
 
 
 # Signing up and withdrawing
@@ -345,7 +359,7 @@ async def sign_up(actor: User | None, council: Council, slug: str, shift_id: int
     assert actor is not None
     now = utc(now)
     slot = await find_slot(scheme, shift_id, on)
-    reason = (await _refusals(scheme, actor, [slot])).get(slot.path)
+    reason = _not_open_yet(slot, now) or (await _refusals(scheme, actor, [slot])).get(slot.path)
     if reason:
         raise Conflict(reason)
     occurrence = await materialise(slot.shift, slot.on)
@@ -405,6 +419,8 @@ async def move(actor: User | None, council: Council, slug: str, shift_id: int, o
     day = parse_date(values.get("date"))
     if day is None:
         errors["date"] = "Enter the new date, like 14/03/2025"
+    elif day > today(now) + FURTHEST_START:
+        errors["date"] = "The new date must be within the next year"
     start, end = parse_time(values.get("start_time")), parse_time(values.get("end_time"))
     if start is None:
         errors["start_time"] = "Enter the start time, like 10:00 or 2pm"

@@ -30,6 +30,16 @@ def slugify(name: str, max_length: int = 60) -> str:
     return slug[:max_length].rstrip("-")
 
 
+def number_up_to(raw: str | None, largest: int) -> int | None:
+    """A whole number typed in ASCII digits, like '12'; None for anything else ('²', '1.5') or above largest."""
+    text = (raw or "").strip()
+    # Checked by length first: int() of thousands of digits is slow, then refused (a 500).
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(largest)):
+        return None
+    value = int(text)
+    return value if value <= largest else None
+
+
 def valid_phone(raw: str) -> bool:
     digits = sum(ch.isdigit() for ch in raw)
     return bool(PHONE.match(raw)) and 10 <= digits <= 13

@@ -80,9 +80,15 @@ def day_name(day: date | datetime) -> str:
     return f"{value:%A} {value.day} {value:%B %Y}"
 
 
+def times(starts_at: datetime, ends_at: datetime) -> str:
+    """'10am to midday'; '10pm to 3am (next day)' for a night shift (an end at midnight needs no saying)."""
+    next_day = today(ends_at) > today(starts_at) and local(ends_at).time() != time(0, 0)
+    return f"{clock(starts_at)} to {clock(ends_at)}{' (next day)' if next_day else ''}"
+
+
 def when(starts_at: datetime, ends_at: datetime) -> str:
     """'Tuesday 4 March 2025, 10am to midday'."""
-    return f"{day_name(starts_at)}, {clock(starts_at)} to {clock(ends_at)}"
+    return f"{day_name(starts_at)}, {times(starts_at, ends_at)}"
 
 
 def utc(now: datetime | None = None) -> datetime:

@@ -36,7 +36,7 @@ def _money(value: Number | None, what: str) -> Decimal | None:
 
 def _whole(meta: dict[str, str], key: str) -> int | None:
     value = meta.get(key, "").strip()
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         return None
     if int(value) > LARGEST_COUNT:
         raise Invalid({"file": f"The file's {key} ({value[:20]}) is larger than civic can hold"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -35,21 +35,27 @@ def whole_number(raw: str, *, label: str, minimum: int | None = None, maximum: i
     return value
 
 
+# A round's budget and a priority's cost are DecimalField(max_digits=16, decimal_places=2): below this.
+MONEY_LIMIT = Decimal("100000000000000")
+_AMOUNT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+
 def money(raw: str, *, label: str) -> Decimal:
-    """An amount like '£1,250,000' or '99.50'; never negative, at most pence."""
+    """An amount like '£1,250,000' or '99.50'; never negative, at most pence, and small enough to store."""
     text = re.sub(r"[£€$,\s]", "", raw or "")
     if not text:
         raise Unreadable(f"Enter {label}")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise Unreadable(f"Enter {label} in pounds, like 250000 or 99.50") from None
-    if not value.is_finite() or value < 0:
+    # Digits and a point only: Decimal would also read '1e999', 'Infinity' and 'NaN'.
+    if not _AMOUNT.fullmatch(text):
+        raise Unreadable(f"Enter {label} in pounds, like 250000 or 99.50")
+    value = Decimal(text)
+    if value < 0:
         raise Unreadable(f"{label[0].upper()}{label[1:]} must be £0 or more")
+    # Before rounding to pence: quantize refuses a number with more digits than Decimal's precision.
+    if value >= MONEY_LIMIT:
+        raise Unreadable(f"{label[0].upper()}{label[1:]} must be less than {format_money(MONEY_LIMIT)}")
     if value != value.quantize(Decimal("0.01")):
         raise Unreadable(f"{label[0].upper()}{label[1:]} can have at most two decimal places (pence)")
-    if value >= Decimal("1e14"):
-        raise Unreadable(f"{label[0].upper()}{label[1:]} is too large")
     return value.quantize(Decimal("0.01"))
 
 

@@ -217,7 +217,7 @@ async def _rules(council: Council, values: Mapping[str, str], ward_ids: Iterable
     opens, closes = rules["opens_at"], rules["closes_at"]
     if isinstance(opens, datetime) and isinstance(closes, datetime) and closes <= opens:
         errors["closes_at"] = "The closing time must be after the opening time"
-    wanted = {as_id(w) for w in ward_ids if str(w).strip().isdigit()}  # too big to be an id: 0, refused
+    wanted = {as_id(w) for w in ward_ids if str(w).strip()}  # not an id (too big, '²'): 0, refused
     wards = await Ward.filter(council=council, id__in=wanted) if wanted else []
     if len(wards) != len(wanted):
         errors["wards"] = "Choose wards of this council"

@@ -21,6 +21,9 @@ LONDON = ZoneInfo("Europe/London")
 UTC = timezone.utc
 
 
+SHIFT_VALUES = {"title": "Pantry", "place": "The hall", "starts_on": "2031-05-06", "start_time": "10:00", "end_time": "12:00", "repeat": "once"}
+
+
 def london(*args: int) -> datetime:
     return datetime(*args, tzinfo=LONDON)
 
@@ -49,6 +52,17 @@ async def test_a_night_shift_ends_the_next_morning(council):
     shift = await create_shift_ok(scheme, date(2031, 6, 6), now=london(2031, 6, 1), start_time="22:00", end_time="03:00")
     [slot] = await rota.expand([shift], london(2031, 6, 1), london(2031, 6, 10))
     assert slot.ends_at.astimezone(LONDON) == london(2031, 6, 7, 3)
+
+
+async def test_a_night_shift_says_it_ends_the_next_day_and_one_ending_at_midnight_need_not(council):
+    scheme = await _scheme(council)
+    now = london(2031, 6, 1)
+    night = await create_shift_ok(scheme, date(2031, 6, 6), now=now, start_time="22:00", end_time="03:00")
+    evening = await create_shift_ok(scheme, date(2031, 6, 6), now=now, start_time="20:00", end_time="00:00")
+    slots = {s.shift.id: s for s in await rota.expand([night, evening], now, london(2031, 6, 10))}
+    assert slots[night.id].when == "Friday 6 June 2031, 10pm to 3am (next day)"
+    assert slots[night.id].times == "10pm to 3am (next day)"
+    assert slots[evening.id].when == "Friday 6 June 2031, 8pm to midnight"
 
 
 async def test_moving_or_cancelling_one_date_leaves_the_rest_of_the_series_alone(council, mailbox):
@@ -85,6 +99,57 @@ async def test_a_date_that_is_not_in_the_series_cannot_be_signed_up_for(council)
 
     with pytest.raises(NotFound):
         await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 7), now=now)
+
+
+async def test_a_date_beyond_the_weeks_the_rota_shows_cannot_be_signed_up_for_yet(council):
+    scheme = await _scheme(council)
+    volunteer = await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 2), now=now, repeat="weekly")  # Fridays
+    shown = [s.on for s in (await rota.rota_page(volunteer.user, council, scheme.slug, now=now)).slots]
+    assert shown[-1] == date(2031, 5, 23)
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 23), now=now)
+    for later in (date(2031, 5, 30), date(9999, 12, 24)):
+        with pytest.raises(Conflict, match="Sign-up for this date opens on"):
+            await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, later, now=now)
+        page = await rota.slot_page(volunteer.user, council, scheme.slug, shift.id, later, now=now)
+        assert page.refusal.startswith("Sign-up for this date opens on")
+    assert (await rota.slot_page(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 30), now=now)).refusal == (
+        "Sign-up for this date opens on Friday 2 May 2031, 4 weeks before, when it comes onto the rota."
+    )
+    assert await ShiftOccurrence.filter(shift=shift).values_list("on", flat=True) == [date(2031, 5, 23)]
+    assert [s.on for s in await rota.my_slots(volunteer.user, council, now=now)] == [date(2031, 5, 23)]
+
+
+async def test_the_last_day_of_the_calendar_is_no_date_of_a_shift(council):
+    from civic.errors import NotFound
+
+    scheme = await _scheme(council)
+    volunteer = await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1, 9)
+    # 31 December 9999 is a Friday: a night shift on it would end on a day Python's calendar does not have.
+    shift = await create_shift_ok(scheme, date(2031, 5, 2), now=now, repeat="weekly", start_time="22:00", end_time="03:00")
+    with pytest.raises(NotFound):
+        await rota.slot_page(volunteer.user, council, scheme.slug, shift.id, date(9999, 12, 31), now=now)
+    with pytest.raises(NotFound):
+        await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(9999, 12, 31), now=now)
+
+
+async def test_a_date_can_be_moved_no_further_ahead_than_a_shift_can_start(council):
+    scheme = await _scheme(council)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now)
+    with pytest.raises(Invalid) as refused:
+        await rota.move(await organiser_of(scheme), council, scheme.slug, shift.id, date(2031, 5, 6),
+                        {"date": "9999-12-31", "start_time": "22:00", "end_time": "03:00"}, now=now)
+    assert refused.value.errors == {"date": "The new date must be within the next year"}
+
+
+@pytest.mark.parametrize("capacity", ["0", "201", "²", "9" * 30, "9" * 5000, "1.5", "-1", ""])
+async def test_a_capacity_that_is_not_a_number_from_1_to_200_gets_the_capacity_message(council, capacity):
+    with pytest.raises(Invalid) as refused:
+        rota.check_shift({**SHIFT_VALUES, "capacity": capacity}, london(2031, 5, 1))
+    assert refused.value.errors == {"capacity": "Enter how many volunteers the shift needs, from 1 to 200"}
 
 
 async def test_stopping_a_weekly_shift_cancels_later_dates_and_tells_those_on_them(council, mailbox):

@@ -284,6 +284,33 @@ async def test_an_event_takes_replies_up_to_its_capacity(council):
     assert (await events.event_page(second, council, scheme.slug, event.id)).names == []  # only organisers see who
 
 
+EVENT = {"title": "Coffee morning", "place": "The hall", "start_time": "10:00", "end_time": "11:30"}
+
+
+async def test_an_event_more_than_a_year_ahead_is_refused_like_a_shift(council):
+    now = datetime(2031, 5, 1, 9, tzinfo=LONDON)
+    for far in ("2032-05-02", "2999-01-01", "9999-12-31"):
+        with pytest.raises(Invalid) as refused:
+            events.check_event({**EVENT, "date": far, "end_time": "09:00"}, now)
+        assert refused.value.errors == {"date": "The date must be within the next year"}
+    assert events.check_event({**EVENT, "date": "2032-05-01"}, now)["starts_at"].year == 2032
+
+
+@pytest.mark.parametrize("capacity", ["0", "10001", "²", "9" * 30, "9" * 5000, "1.5"])
+async def test_an_event_capacity_that_is_not_a_number_from_1_to_10000_gets_the_capacity_message(capacity):
+    with pytest.raises(Invalid) as refused:
+        events.check_event({**EVENT, "date": "2031-05-06", "capacity": capacity}, datetime(2031, 5, 1, tzinfo=LONDON))
+    assert refused.value.errors == {"capacity": "Enter how many people can come, from 1 to 10,000, or leave it blank if there is no limit"}
+
+
+async def test_an_event_ending_before_its_start_time_ends_the_next_day_and_says_so(council):
+    scheme = await create_scheme_ok(council)
+    day = (datetime.now(timezone.utc) + timedelta(days=5)).astimezone(LONDON).date()
+    event = await events.create_event(await organiser_of(scheme), council, scheme.slug, {**EVENT, "date": day.isoformat(), "start_time": "11:00", "end_time": "10:00"})
+    assert event.ends_at - event.starts_at == timedelta(hours=23)
+    assert (await events.event_page(None, council, scheme.slug, event.id)).when.endswith(", 11am to 10am (next day)")
+
+
 # Demo data
 
 

@@ -145,6 +145,28 @@ async def test_a_round_counted_by_equal_shares_cannot_open_until_every_priority_
     assert (await Round.get(id=round_.id)).status == "draft"
 
 
+@pytest.mark.parametrize(("typed", "message"), [
+    ("1e999", "Enter the budget in pounds, like 250000 or 99.50"),
+    ("Infinity", "Enter the budget in pounds, like 250000 or 99.50"),
+    ("-inf", "Enter the budget in pounds, like 250000 or 99.50"),
+    ("NaN", "Enter the budget in pounds, like 250000 or 99.50"),
+    ("9" * 30, "The budget must be less than £100,000,000,000,000"),
+    ("£100,000,000,000,000", "The budget must be less than £100,000,000,000,000"),
+    ("-5", "The budget must be £0 or more"),
+])
+async def test_a_budget_that_is_not_an_amount_a_round_can_hold_gets_a_message_saying_what_to_type(council, typed, message):
+    officer = await create_user_ok(council, role="officer")
+    with pytest.raises(Invalid) as refused:
+        await voting.create_round(officer, council, {"title": "T", "method": "greedy", "eligibility": "residents", "shares_per_resident": "100", "minimum_priorities": "1", "budget": typed})
+    assert refused.value.errors == {"budget": message}
+
+
+async def test_the_largest_budget_the_column_holds_is_kept_to_the_penny(council):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await voting.create_round(officer, council, {"title": "T", "method": "greedy", "eligibility": "residents", "shares_per_resident": "100", "minimum_priorities": "1", "budget": "£99,999,999,999,999.99"})
+    assert str((await Round.get(id=round_.id)).budget) == "99999999999999.99"
+
+
 async def test_a_budget_is_required_for_methods_that_buy_whole_priorities(council):
     officer = await create_user_ok(council, role="officer")
     with pytest.raises(Invalid) as refused:

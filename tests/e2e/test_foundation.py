@@ -68,6 +68,27 @@ async def test_officer_and_admin_pages_are_accessible_on_a_phone(phone, live_ser
     await check_accessibility(phone)
 
 
+async def test_the_roles_and_concern_counts_tables_fit_a_phone(phone, live_server, e2e_council, check_accessibility):
+    from tests.factories import create_concern_ok, ward
+
+    admin = await create_user_ok(e2e_council, role="admin", display_name="Ada Admin")
+    await create_user_ok(e2e_council, role="key-worker", email=f"keyworker-{uuid.uuid4().hex[:8]}@a-rather-long-domain-name.example.test")
+    for category in ("leaving-home", "caring", "isolation"):
+        await create_concern_ok(e2e_council, category=category, ward=await ward(e2e_council, "Harbourside"))
+    await signin_in_browser(phone, live_server, admin)
+    await phone.goto("/admin/roles")
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
+    await check_accessibility(phone)
+    # Each Remove button sits under the role it removes, inside the screen.
+    button = phone.get_by_role("button", name=f"Remove administrator role from {admin.email}")
+    box = await button.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360
+
+    await phone.goto("/officer/concerns/counts")
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
+    await check_accessibility(phone)
+
+
 async def test_the_very_busy_page_reads_well_on_a_phone(phone, live_server, e2e_council, check_accessibility):
     # Served only past capacity (AdmissionMiddleware), so the browser is handed the page as the
     # middleware renders it, at an address on the live server so that its stylesheet loads.

@@ -8,7 +8,7 @@ import icalendar
 
 from civic.schemes import help_requests, rota
 from civic.schemes.models import Membership
-from civic.schemes.running import ContactConsent, SignUp
+from civic.schemes.running import ContactConsent, HelpRequest, SignUp
 from civic.schemes.when import LONDON, today
 from tests.factories import (
     Browser,
@@ -186,6 +186,31 @@ async def test_sign_up_is_refused_with_the_reason_and_allowed_with_a_current_che
     assert await SignUp.filter(occurrence__shift=shift).values_list("volunteer_id", flat=True) == [checked.user.id]
 
 
+async def test_a_date_beyond_the_rota_says_when_sign_up_opens_and_signs_no_one_up(client, council):
+    scheme = await create_scheme_ok(council)
+    far = date(9999, 12, 24)
+    first = _next_week() + timedelta(days=(far.weekday() - _next_week().weekday()) % 7)
+    shift = await create_shift_ok(scheme, first, repeat="weekly")
+    await client.signin_as((await create_volunteer_ok(scheme)).user)
+    for day in (first + timedelta(weeks=5), far):
+        path = f"/schemes/{scheme.slug}/shifts/{shift.id}/{day.isoformat()}"
+        page = await client.get(path)
+        assert "Sign-up for this date opens on" in text_of(page, "#refused")[0]
+        assert html(page).css_first(f"form[action='{path}/signup']") is None
+        refused = await client.post(path + "/signup")
+        assert refused.status_code == 409 and "4 weeks before, when it comes onto the rota" in text_of(refused, "#refused")[0]
+    assert not await SignUp.filter(occurrence__shift=shift).exists()
+
+
+async def test_a_night_shift_on_the_roster_says_it_ends_the_next_day(client, council):
+    scheme = await create_scheme_ok(council)
+    shift = await create_shift_ok(scheme, _next_week(), start_time="22:00", end_time="03:00")
+    await client.signin_as(await organiser_of(scheme))
+    roster = await client.get(f"/schemes/{scheme.slug}/roster")
+    card = html(roster).css_first(f"#slot-{shift.id}-{_next_week().isoformat()}")
+    assert card.css_first("p").text().startswith("10pm to 3am (next day), ")
+
+
 async def test_the_roster_shows_who_is_on_each_shift_and_the_gaps(client, council):
     scheme = await create_scheme_ok(council)
     shift = await create_shift_ok(scheme, _next_week(), repeat="weekly", capacity=3, title="Pantry")
@@ -219,7 +244,32 @@ async def test_a_volunteer_on_a_visit_taps_arrived_and_left(client, council):
     assert "You left at" in text_of(page, "#lone-working")[0]
 
 
+async def test_a_request_that_is_done_cannot_be_cancelled_whatever_the_reason_says(client, council):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    request = await create_help_request_ok(scheme)
+    await help_requests.assign(organiser, council, scheme.slug, request.id, [str(volunteer.user.id)])
+    await help_requests.mark_done(organiser, council, scheme.slug, request.id)
+    await client.signin_as(organiser)
+    for reason in ("", "Asked twice"):
+        refused = await client.post(f"/schemes/{scheme.slug}/requests/{request.id}/cancel", {"reason": reason})
+        assert refused.status_code == 409
+        assert "This request is done, so it cannot be cancelled." in text_of(refused, "main p")
+    assert (await HelpRequest.get(id=request.id)).status == "done"
+
+
 # Calendars
+
+
+async def test_the_events_page_offers_the_calendar_feed_only_once_the_scheme_is_public(client, council):
+    pending = await create_scheme_ok(council, status="pending")
+    public = await create_scheme_ok(council)
+    for scheme in (pending, public):
+        await client.signin_as(await organiser_of(scheme))
+        links = [a.attributes["href"] for a in html(await client.get(f"/schemes/{scheme.slug}/events")).css("main a")]
+        feed = await client.get(f"/schemes/{scheme.slug}/calendar.ics")
+        assert (f"/schemes/{scheme.slug}/calendar.ics" in links) == (feed.status_code == 200) == (scheme is public)
 
 
 async def test_a_personal_calendar_address_serves_ics_until_it_is_revoked(client, council):

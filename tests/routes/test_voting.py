@@ -274,6 +274,24 @@ async def test_the_exported_pb_file_has_the_anonymised_ballots(client, council):
 # Officers
 
 
+async def test_a_budget_or_cost_too_large_to_read_is_a_message_by_the_field_keeping_what_was_typed(app, council):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, status="draft", priorities=1)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        for typed, message in {"1e999": "Enter {} in pounds, like 250000 or 99.50", "9" * 30: "{} must be less than £100,000,000,000,000"}.items():
+            bad = await browser.post("/officer/rounds", {"title": "Parks", "method": "split", "eligibility": "residents", "shares_per_resident": "100", "minimum_priorities": "1", "budget": typed})
+            assert bad.status_code == 422
+            assert field_error(bad, "budget").lower() == message.format("the budget").lower()
+            assert html(bad).css_first("input[name=budget]").attributes["value"] == typed
+            cost = await browser.post(f"/officer/rounds/{round_.id}/priorities", {"title": "Swings", "cost": typed})
+            assert cost.status_code == 422
+            assert field_error(cost, "cost").lower() == message.format("the cost").lower()
+            assert html(cost).css_first("input[name=cost]").attributes["value"] == typed
+    assert not await Round.filter(council=council, title="Parks").exists()
+    assert await Priority.filter(round=round_).count() == 1
+
+
 async def test_an_officer_creates_a_round_adds_priorities_and_opens_it(app, council):
     officer = await create_user_ok(council, role="officer")
     async with Browser(app, council) as browser:
