@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from tortoise import timezone
@@ -31,6 +32,7 @@ STATUS_TEXT = {
 }
 LIVE = ("asked", "accepted")  # assignments still counting towards the job
 CONTACT_CHOICES = {"email": "By email", "phone": "By phone"}
+SAME_REQUEST_WITHIN = timedelta(minutes=10)  # an identical request sooner than this is the same one sent twice
 LIMITS = {"first_name": 40, "what": 2000, "when_needed": 200, "house": 80, "street": 120}
 
 
@@ -107,6 +109,13 @@ async def ask(actor: User | None, council: Council, slug: str, values: dict[str,
     if scheme.status != "active":
         raise Conflict("This scheme is not taking requests for help at the moment.")
     async with in_transaction():
+        # The same request again within minutes is a second press of the button (or a page sent
+        # twice on a poor signal): it is the one already made, not a second for the organisers.
+        await User.select_for_update().get(id=actor.id)  # PostgreSQL: two at once take turns here
+        recent = await HelpRequest.filter(scheme=scheme, requester=actor, status="open", created_at__gte=timezone.now() - SAME_REQUEST_WITHIN)
+        same = next((r for r in recent if all(getattr(r, name) == value for name, value in checked.items())), None)
+        if same is not None:
+            return same
         request = await HelpRequest.create(council=council, scheme=scheme, requester=actor, **checked)
         await audit.record(actor, "help_request.created", request, council=council)
         queued = [

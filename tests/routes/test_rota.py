@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import icalendar
 
+from civic.mail import OutgoingEmail
 from civic.schemes import help_requests, rota
 from civic.schemes.models import Membership
 from civic.schemes.running import ContactConsent, HelpRequest, SignUp
@@ -135,6 +136,21 @@ async def test_asking_for_help_leads_to_a_page_only_the_requester_sees(app, clie
     async with Browser(app, council) as stranger:
         await stranger.signin_as(await create_user_ok(council))
         assert (await stranger.get(response.headers["location"])).status_code == 404
+
+
+async def test_the_same_request_sent_twice_is_one_request_and_one_set_of_e_mails(client, council):
+    scheme = await create_scheme_ok(council)
+    await client.signin_as(await create_user_ok(council, display_name="Maud Jenkins"))
+    form = {"what": "A lift to the surgery", "when_needed": "Tuesday", "home_visit": "no", "first_name": "Maud", "house": "14",
+            "street": "Mill Lane", "postcode": postcode_in(council), "contact_by": "email"}
+    first = await client.post(f"/schemes/{scheme.slug}/ask", form)
+    again = await client.post(f"/schemes/{scheme.slug}/ask", form)  # a second press, or a resend on a poor signal
+    assert first.status_code == again.status_code == 303 and first.headers["location"] == again.headers["location"]
+    assert await HelpRequest.filter(scheme=scheme).count() == 1
+    assert await OutgoingEmail.filter(subject=f"Your request for help from {scheme.name}").count() == 1
+    different = await client.post(f"/schemes/{scheme.slug}/ask", {**form, "what": "A lift home afterwards"})
+    assert different.headers["location"] != first.headers["location"]
+    assert await HelpRequest.filter(scheme=scheme).count() == 2
 
 
 async def test_a_matched_volunteer_sees_the_address_only_after_accepting(client, council):
