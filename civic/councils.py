@@ -100,8 +100,12 @@ def site_url(council: Council | None = None) -> str:
     return f"{parts.scheme}://{hosts[0]}"
 
 
-def _host_name(host: str) -> str:
-    return host.split(":")[0].lower()
+def host_name(host: str) -> str:
+    """A Host header without its port, in lower case: 'Civic.Example:443' -> 'civic.example', '[::1]:8000' -> '[::1]'."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.split(":", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,10 @@ class Hosts:
 
     def knows(self, host: str) -> bool:
         """Whether the host is one of a council's own host names."""
-        return _host_name(host) in self.councils
+        return host_name(host) in self.councils
 
     def council_for(self, host: str) -> Council | None:
-        return self.councils.get(_host_name(host), self.fallback)
+        return self.councils.get(host_name(host), self.fallback)
 
 
 async def read_hosts(default_slug: str = "") -> Hosts:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civic import accounts, mail
 from civic.config import Settings
-from civic.councils import Council, Hosts, council_for_host, read_hosts
+from civic.councils import Council, Hosts, council_for_host, host_name, read_hosts
 from civic.kept import Kept
 from routes.web import static_url, templates
 
@@ -127,7 +127,7 @@ class CouncilMiddleware:
         return self._hosts.put("hosts", await read_hosts(self.default_slug))
 
     async def _council(self, host: str) -> Council | None:
-        host = host.split(":")[0].lower()
+        host = host_name(host)
         hosts = self._hosts.get("hosts")
         if hosts is None or not (hosts.knows(host) or self._other_hosts.get(host)):
             hosts = await self._read_hosts()
@@ -315,7 +315,7 @@ class AdmissionMiddleware:
         async def render() -> bytes:
             return busy_page(await council_for_host(host, self.default_slug))
 
-        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").split(":")[0].lower()
+        host = host_name(dict(scope["headers"]).get(b"host", b"").decode("latin-1"))
         return await self._pages.fetch(host, render)
 
     async def _turn_away(self, scope: Scope, send: Send) -> None:

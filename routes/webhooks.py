@@ -132,7 +132,7 @@ async def endpoint_enable(request: Request) -> Response:
     if outcome.succeeded:
         flash(request, "Switched on: the test event was delivered. Waiting deliveries are being sent.")
     else:
-        flash(request, f"Still switched off: the test event was not delivered ({outcome.describe()}).", "important")
+        flash(request, f"Not switched on: the test event was not delivered ({outcome.describe()}).", "important")
     return redirect(f"{BASE}/{_id(request)}")
 
 

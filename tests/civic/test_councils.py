@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from civic.councils import Council, site_url
+from civic.councils import Council, host_name, site_url
 from tests.factories import use_settings
 
 
@@ -18,3 +18,10 @@ def test_the_base_address_serves_a_council_whose_hosts_include_it_or_that_has_no
         assert site_url(Council(slug="b", hostnames="")) == "http://127.0.0.1:8000"
         assert site_url(Council(slug="northmere", hostnames="civic.northmere.example")) == "http://127.0.0.1:8000"
         assert site_url(None) == "http://127.0.0.1:8000"
+
+
+def test_a_host_header_is_read_without_its_port_whatever_its_capitals_and_an_ipv6_address_survives():
+    assert host_name("Civic.Example:443") == "civic.example"
+    assert host_name("civic.example") == "civic.example"
+    assert host_name("[::1]:8000") == "[::1]"  # split at the first colon it was "["
+    assert host_name("[2001:DB8::1]") == "[2001:db8::1]"

@@ -157,7 +157,7 @@ async def test_switching_off_needs_a_reason_and_switching_on_needs_a_ping_that_w
 
     still_off = await admin_browser.follow(await admin_browser.post(f"/admin/endpoints/{endpoint.id}/enable"))
     assert text_of(still_off, "#endpoint-status") == ["Switched off"]
-    assert "Still switched off" in text_of(still_off, ".govuk-notification-banner__heading")[0]
+    assert "Not switched on" in text_of(still_off, ".govuk-notification-banner__heading")[0]
     with Receiver([secret], port=port):
         on = await admin_browser.follow(await admin_browser.post(f"/admin/endpoints/{endpoint.id}/enable"))
     assert text_of(on, "#endpoint-status") == ["On"]
