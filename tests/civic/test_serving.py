@@ -109,6 +109,16 @@ def test_an_app_that_cannot_start_stops_the_server_with_an_error():
             server.wait()
 
 
+def _stop(server: subprocess.Popen, signum: int, timeout: float = 40.0) -> None:
+    """Ask the server to stop as Ctrl+C or a service manager would, and make sure it has."""
+    server.send_signal(signum)
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def _address_once_printed(server: subprocess.Popen, timeout: float = 120.0) -> str:
     """The address in the server's "civic is running at ..." line, read the moment it is printed."""
     deadline = time.monotonic() + timeout
@@ -134,12 +144,7 @@ def test_civic_serve_prints_its_address_only_once_a_request_to_it_is_answered(tm
         second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         assert second.returncode == 1 and f"port {port} is already in use" in second.stderr
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server, signal.SIGINT)
 
 
 def test_with_several_processes_ready_is_called_once_every_one_is_listening():
@@ -155,9 +160,4 @@ def test_with_several_processes_ready_is_called_once_every_one_is_listening():
         assert len(_sockets(port, "0A")) == 2
         assert httpx.get(address, timeout=60).status_code == 200
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server, signal.SIGTERM)
