@@ -18,6 +18,7 @@ from civic import accounts, mail
 from civic.config import Settings
 from civic.councils import Council, Hosts, council_for_host, host_name, read_hosts
 from civic.kept import Kept
+from civic.schemes.text import typable
 from routes.web import static_url, templates
 
 SESSION_COOKIE = "civic_session"
@@ -89,6 +90,30 @@ class SessionMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_session)
+
+
+# Percent-encoded characters no one types (as civic.schemes.text.typable), in a query string.
+_UNTYPABLE_ESCAPE = re.compile(rb"%(?:0[0-8bcef]|1[0-9a-f]|7f)", re.IGNORECASE)
+
+
+class TypableURLMiddleware:
+    """Drops characters no one types (NUL and the other control characters) from the path and query.
+
+    No page has one in its address, and a NUL that reached PostgreSQL (in a scheme's slug, or the
+    officer's concern search) was refused there: a 500. What is left is an address anyone could have
+    typed, and is answered as that (usually a 404).
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path, query = scope["path"], scope.get("query_string", b"")
+            clean_path, clean_query = typable(path), _UNTYPABLE_ESCAPE.sub(b"", query)
+            if clean_path != path or clean_query != query:
+                scope = {**scope, "path": clean_path, "query_string": clean_query}
+        await self.app(scope, receive, send)
 
 
 class MailAfterAnswerMiddleware:

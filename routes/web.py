@@ -23,6 +23,7 @@ from civic.accounts import User
 from civic.councils import Council
 from civic.db import BIGINT_ID_MAX, INT_ID_MAX, as_id, page_number  # noqa: F401 - routes take ids and pages through here
 from civic.errors import Forbidden
+from civic.schemes.text import typable
 from civic.kept import Kept
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,8 +201,12 @@ def require_user(request: Request) -> User:
 
 
 def form_values(form: FormData) -> dict[str, str]:
-    """Single-valued fields, stripped of the CSRF token, to refill a form after an error."""
-    return {k: v for k, v in form.items() if k != "csrftoken" and isinstance(v, str)}
+    """Single-valued fields, stripped of the CSRF token, to refill a form after an error.
+
+    Characters no one types are dropped from every field (`typable`): a NUL in any field that reached
+    PostgreSQL was a 500.
+    """
+    return {k: typable(v) for k, v in form.items() if k != "csrftoken" and isinstance(v, str)}
 
 
 def path_number(request: Request, name: str) -> int:

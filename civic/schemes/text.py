@@ -12,15 +12,21 @@ _LATIN = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "
 PHONE = re.compile(r"^\+?[0-9 ()\-]{10,20}$")
 
 
+def typable(raw: str) -> str:
+    """The text without characters no one types: NUL (which PostgreSQL refuses in text), the other
+    control characters but tab and line breaks, and DEL."""
+    return _CONTROL.sub("", raw)
+
+
 def one_line(raw: str | None) -> str:
     """A name or title: whitespace (newlines too) collapsed to single spaces."""
-    return " ".join(_CONTROL.sub("", raw or "").split())
+    return " ".join(typable(raw or "").split())
 
 
 def paragraphs(raw: str | None) -> str:
     """Longer text: line breaks kept (as \\n), control characters and outer whitespace dropped."""
     text = (raw or "").replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text).strip()
+    return typable(text).strip()
 
 
 def slugify(name: str, max_length: int = 60) -> str:

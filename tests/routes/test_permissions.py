@@ -77,14 +77,63 @@ async def test_no_route_answers_500_to_an_id_too_big_for_its_column(app, council
                     path += ("&" if "?" in path else "?") + f"page={TOO_BIG}"
                 elif path == case.path.format(**values) and data == {k: str(v).format(role=role, **values) for k, v in case.data.items()}:
                     continue  # no id to swap: the matrix already tries it
-                try:
-                    response = await (browser.get(path) if case.method == "GET" else browser.post(path, data))
-                    status = response.status_code
-                except Exception as error:  # noqa: BLE001 - a 500 arrives as the app's exception
-                    status = f"{type(error).__name__}: {error}"[:160]
-                if status == 500 or not isinstance(status, int):
-                    failures.append(f"{case.method} {path[:90]} as {role}: {status}")
+                failures += await _unless_answered(browser, case.method, path, data, role)
     assert not failures, "\n".join(failures)
+
+
+# What people paste, mistype or send on purpose. A browser cannot send a lone surrogate, so none here.
+ODD_TEXT = ["\x00", "a\x00b", "²", "9" * 30, "x" * 10_000, " ", "-1", "1e999", "😀" * 50, "\u202e"]
+
+
+@pytest.mark.parametrize("area", AREAS)
+async def test_no_form_answers_500_to_odd_text_in_any_field(app, council, area):
+    """Each field of each form, in turn, as someone the form is for: NUL, '²', 30 digits, 10,000 characters..."""
+    module = importlib.import_module(f"tests.routes.permissions.{area}")
+    world = await _world(council)
+    failures = []
+    for case in module.CASES:
+        role = next((r for r in ROLES if r != "anonymous" and case.expect[r] in (200, 303)), None)
+        if case.method != "POST" or not case.data or role is None:
+            continue
+        values = await module.setup(world)
+        async with Browser(app, council) as browser:
+            await browser.signin_as(world.people[role])
+            path = case.path.format(**values)
+            form = {k: str(v).format(role=role, **values) for k, v in case.data.items()}
+            for field in form:
+                for odd in ODD_TEXT:
+                    failures += await _unless_answered(browser, "POST", path, {**form, field: odd}, role)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("area", AREAS)
+async def test_no_address_answers_500_to_a_nul_in_its_path_or_query(app, council, area):
+    module = importlib.import_module(f"tests.routes.permissions.{area}")
+    world = await _world(council)
+    values = await module.setup(world)
+    odd = {key: "a%00b" for key in values}
+    query = "&".join(f"{name}=%00" for name in ("q", "ward", "category", "status", "team", "who", "postcode", "receipt", "next", "page"))
+    failures = []
+    for role in ("officer", "resident"):
+        async with Browser(app, council) as browser:
+            await browser.signin_as(world.people[role])
+            for case in module.CASES:
+                path = case.path.format(**odd)
+                if case.method == "GET":
+                    path += ("&" if "?" in path else "?") + query
+                failures += await _unless_answered(browser, case.method, path, {k: str(v).format(role=role, **values) for k, v in case.data.items()}, role)
+    assert not failures, "\n".join(failures)
+
+
+async def _unless_answered(browser, method: str, path: str, data: dict, role: str) -> list[str]:
+    """[] if the app answered, else what went wrong (a 500 arrives in-process as the app's exception)."""
+    try:
+        status = (await (browser.get(path) if method == "GET" else browser.post(path, data))).status_code
+    except Exception as error:  # noqa: BLE001
+        status = f"{type(error).__name__}: {error}"[:160]  # type: ignore[assignment]
+    if status == 500 or not isinstance(status, int):
+        return [f"{method} {path[:90]} {str(data)[:60]} as {role}: {status}"]
+    return []
 
 
 def _inline_script_or_style(text: str) -> str:
