@@ -12,6 +12,7 @@ from civic.concerns.models import Concern, ConcernEvent, Referral
 from civic.councils import Council
 from civic.db import in_transaction
 from civic.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
+from civic.schemes.text import typable
 from civic.webhooks import payloads, signing
 from civic.webhooks.models import API_KEY_WORKS_WHEN, KeyWorkerApiCall, KeyWorkerEndpoint, ReferralUpdate
 
@@ -123,10 +124,11 @@ def _clean(body: Any) -> dict[str, str]:
             errors["key_worker"] = "key_worker is an object with an optional role and first_name"
         else:
             role, first_name = worker.get("role") or "", worker.get("first_name") or ""
-            if not isinstance(role, str) or len(role) > ROLE_LIMIT:
-                errors["key_worker.role"] = f"role is text of {ROLE_LIMIT} characters or fewer"
-            if not isinstance(first_name, str) or len(first_name) > FIRST_NAME_LIMIT:
-                errors["key_worker.first_name"] = f"first_name is text of {FIRST_NAME_LIMIT} characters or fewer"
+            # Control characters (a NUL, which PostgreSQL refuses) are refused too: a reporter reads these.
+            if not isinstance(role, str) or len(role) > ROLE_LIMIT or typable(role) != role:
+                errors["key_worker.role"] = f"role is text of {ROLE_LIMIT} characters or fewer, with no control characters"
+            if not isinstance(first_name, str) or len(first_name) > FIRST_NAME_LIMIT or typable(first_name) != first_name:
+                errors["key_worker.first_name"] = f"first_name is text of {FIRST_NAME_LIMIT} characters or fewer, with no control characters"
         if status != "allocated" and "key_worker" not in errors:
             errors["key_worker"] = "key_worker goes only with status allocated"
     outcome = body.get("outcome")

@@ -271,3 +271,13 @@ async def test_switching_off_a_paused_endpoint_stops_its_key_too(app, council):
     async with Browser(app, council) as former:
         answer = await former.get("/api/v1/me", headers={"authorization": f"Bearer {api_key}"})
     assert answer.status_code == 401
+
+
+async def test_a_key_workers_name_or_role_with_a_control_character_is_refused_with_a_message(council, system):
+    # A NUL reached PostgreSQL, which refused it: a 500 the receiving system could not act on.
+    concern, _, referral = await refer_ok(council, system.team)
+    for worker in ({"role": "Family\x00support", "first_name": "Sam"}, {"role": "Family support", "first_name": "S\x00m"}):
+        refused = await post_status(system, concern.reference, {"status": "allocated", "key_worker": worker})
+        assert refused.status_code == 422
+        assert any("no control characters" in message for message in refused.json()["errors"].values())
+    assert not await ReferralUpdate.filter(referral=referral).exists()
