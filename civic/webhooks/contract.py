@@ -29,6 +29,8 @@ def _object(properties: dict[str, Any], required: list[str] | None = None, **ext
 
 TIME = {"type": "string", "format": "date-time"}
 TEXT = {"type": "string"}
+# As civic.schemes.text.typable: no NUL or other control characters but tab and line breaks, no DEL.
+NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
 
 SCHEMAS: dict[str, Any] = {
     "ConcernLink": _object(
@@ -84,8 +86,8 @@ SCHEMAS: dict[str, Any] = {
     ),
     "KeyWorker": _object(
         {
-            "role": {"type": "string", "maxLength": callbacks.ROLE_LIMIT, "description": "like Family support worker"},
-            "first_name": {"type": "string", "maxLength": callbacks.FIRST_NAME_LIMIT},
+            "role": {"type": "string", "maxLength": callbacks.ROLE_LIMIT, "pattern": NO_CONTROL_CHARACTERS, "description": "like Family support worker"},
+            "first_name": {"type": "string", "maxLength": callbacks.FIRST_NAME_LIMIT, "pattern": NO_CONTROL_CHARACTERS},
         },
         required=[],
         additionalProperties=False,
