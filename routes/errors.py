@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from civic import config
+from civic.councils import council_for_host
 from civic.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from routes.access_log import without_secrets
 from routes.web import redirect, render
@@ -86,18 +89,31 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 async def csrf_failed(scope, send, message_id) -> None:
-    body = (
-        "<!DOCTYPE html><html lang=en><meta charset=utf-8><title>Form expired</title>"
-        "<h1>This form has expired</h1><p>For your security, go back, reload the page and try again.</p>"
-    ).encode()
-    await send(
+    """A form sent without its security token, or with an old one: said in the site's own page, with a way back.
+
+    It runs outside the middleware that finds the council and the session, so it finds the council itself.
+    """
+    headers = Headers(scope=scope)
+    council = await council_for_host(headers.get("host", ""), config.current().default_council)
+    page = {**scope, "council": council, "user": None, "roles": set(), "session": {}}
+    referer = urlsplit(headers.get("referer", ""))
+    back = referer.path + (f"?{referer.query}" if referer.query else "") if referer.netloc == headers.get("host") and referer.path.startswith("/") else ""
+    response = render(
+        Request(page),
+        "errors/error.html",
         {
-            "type": "http.response.start",
             "status": 403,
-            "headers": [[b"content-type", b"text/html; charset=utf-8"], [b"cache-control", b"no-store"]],
-        }
+            "title": "This form has expired",
+            "message": "For your security, a form works for a limited time. Go back to it, reload the page and send it again.",
+            "back": back,
+        },
+        status_code=403,
     )
-    await send({"type": "http.response.body", "body": body})
+    await response(page, _nothing_to_read, send)
+
+
+async def _nothing_to_read() -> dict:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 handlers = {

@@ -31,7 +31,9 @@ STATIC = ROOT / "static"
 TEMPLATES = ROOT / "templates"
 
 # htmx 2 does not swap 4xx answers by default; our forms answer 422 (or 429 when rate-limited) with
-# the form and its errors, which must replace the form. It must never inject inline styles either, which our CSP forbids.
+# the form and its errors, which must replace the form. Any other error (an expired form's 403, a 404,
+# a 409, a 500) is a whole error page: its main content replaces the page's, and its title the title,
+# where before nothing on screen changed. htmx must never inject inline styles either, which our CSP forbids.
 HTMX_CONFIG = json.dumps(
     {
         "includeIndicatorStyles": False,
@@ -41,7 +43,7 @@ HTMX_CONFIG = json.dumps(
             {"code": "[23]..", "swap": True},
             {"code": "422", "swap": True},
             {"code": "429", "swap": True},
-            {"code": "[45]..", "swap": False, "error": True},
+            {"code": "[45]..", "swap": True, "error": True, "target": "#main-content", "select": "#main-content", "swapOverride": "outerHTML"},
         ],
     }
 )

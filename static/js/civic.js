@@ -12,6 +12,23 @@
     }
   });
 
+  // (a2) A form swapped back with its errors: as when the whole page reloads, the title starts
+  // "Error: " and focus moves to the error summary, so a screen reader hears what went wrong
+  // (the button that had focus was replaced). A page swapped in with its own title keeps it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var summary = document.querySelector(".govuk-error-summary");
+    if (!summary || !event.detail.xhr || event.detail.xhr.status !== 422) {
+      return;
+    }
+    if (document.title.indexOf("Error: ") !== 0) {
+      document.title = "Error: " + document.title;
+    }
+    if (!summary.hasAttribute("tabindex")) {
+      summary.setAttribute("tabindex", "-1");
+    }
+    summary.focus();
+  });
+
   // (b) Share controls: [−] [number] [+]. Without JavaScript the buttons
   // submit name="step" value="<priority_id>:+1" and the server adjusts;
   // with it, adjust the number here and let the page react to the events.

@@ -34,6 +34,9 @@ async def test_resident_flags_a_concern_and_an_officer_refers_it_on_a_phone(phon
     await phone.wait_for_url("**/concerns/new/about")
     await phone.get_by_role("button", name="Continue").click()  # nothing chosen: htmx swaps in the errors
     await phone.locator(".govuk-error-summary").wait_for()
+    # As after a full reload: the title says so, and focus is on the summary, not lost with the button.
+    assert (await phone.title()).startswith("Error: ")
+    assert await phone.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
     await check_accessibility(phone)
     await phone.get_by_label("A child I know").check()
     await _continue(phone, "category")
@@ -106,6 +109,18 @@ async def test_resident_flags_a_concern_and_an_officer_refers_it_on_a_phone(phon
     assert referral.team.id == team.id
     await phone.goto(status_url)
     assert await phone.locator("#concern-status").inner_text() == "Passed to the early help team"
+    await check_accessibility(phone)
+
+
+async def test_a_form_sent_after_its_token_expired_says_so_with_javascript_on(phone, live_server, e2e_council, check_accessibility):
+    # htmx did not swap the 403: the button did nothing, and the report looked lost.
+    await phone.goto("/concerns/new/about")
+    await phone.context.clear_cookies()  # as when a phone's browser drops them
+    await phone.get_by_label("Myself").check()
+    await phone.get_by_role("button", name="Continue").click()
+    await phone.get_by_role("heading", level=1, name="This form has expired").wait_for()
+    assert (await phone.title()).startswith("This form has expired")
+    assert await phone.get_by_role("link", name="Go back to the form").get_attribute("href") == "/concerns/new/about"
     await check_accessibility(phone)
 
 
