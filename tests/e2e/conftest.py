@@ -165,6 +165,10 @@ def check_accessibility(axe_source: str):
             for v in result["violations"]
         ]
         assert not violations, f"axe-core found on {page.url}:\n" + "\n".join(violations)
+        # WCAG reflow: on a phone the page never scrolls sideways.
+        # (Against the screen's width: a mobile browser widens window.innerWidth to fit what overflows.)
+        width, screen = await page.evaluate("document.documentElement.scrollWidth"), page.viewport_size["width"]
+        assert width <= screen, f"{page.url} is {width} px wide on a {screen} px screen: it scrolls sideways"
         return None
 
     return check
