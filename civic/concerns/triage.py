@@ -29,6 +29,7 @@ STATUS_FILTERS = {
     "new": ("New", ["new"]),
     "open": ("Being looked at", ["open"]),
     "referred": ("Referred to early help", ["referred"]),
+    "current": ("New, being looked at or referred", ["new", "open", "referred"]),
     "closed": ("Closed", ["closed"]),
     "all": ("All", ["new", "open", "referred", "closed"]),
 }
@@ -45,10 +46,10 @@ class Filters:
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> Filters:
-        status = params.get("status", "waiting")
+        status = params.get("status", "")
         page = page_number(params.get("page", "1"))
         return cls(
-            status=status if status in STATUS_FILTERS else "waiting",
+            status=status if status in STATUS_FILTERS else "",  # "": what this reader starts with (see _filtered)
             category=params.get("category", "")[:60],
             ward=params.get("ward", "")[:12],
             team=params.get("team", "")[:12],
@@ -83,6 +84,9 @@ class Queue:
 
 
 def _filtered(reader: Viewer, filters: Filters):
+    # Officers start with what is waiting for triage; a key worker with their team's work, which is
+    # mostly what was referred to it (only "waiting" hid every referral from them).
+    filters.status = filters.status or ("waiting" if reader.is_officer else "current")
     query = reader.concerns().filter(status__in=STATUS_FILTERS[filters.status][1])
     if filters.category:
         query = query.filter(category__slug=filters.category)
@@ -118,7 +122,8 @@ async def queue(user: User | None, council: Council, filters: Filters) -> Queue:
         pages=pages,
         categories=await routing.categories(council, include_retired=True),
         wards=await Ward.filter(council=council).order_by("name"),
-        teams=await Team.filter(council=council).order_by("name"),
+        # A key worker sees only their own teams' concerns, so only those teams are worth choosing.
+        teams=await Team.filter(council=council, **({} if reader.is_officer else {"id__in": reader.team_ids})).order_by("name"),
         viewer=reader,
     )
 

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 
-from civic.concerns.models import Concern, ConcernAccess, ConcernDraft, ConcernEvent, Referral
+from civic.concerns.models import Concern, ConcernAccess, ConcernDraft, ConcernEvent, Referral, TeamMembership
 from civic.mail import OutgoingEmail
 from tests.factories import (
     Browser,
@@ -16,6 +16,7 @@ from tests.factories import (
     field_error,
     html,
     postcode_in,
+    refer_ok,
     text_of,
     ward,
 )
@@ -268,6 +269,23 @@ async def test_queue_puts_the_most_urgent_first_then_the_oldest(app, council):
     assert page.status_code == 200
     references = [t.split(":")[0] for t in text_of(page, ".app-queue__title")]
     assert references == [day_old.reference, day_new.reference, old_week.reference, later.reference]
+
+
+async def test_a_key_worker_starts_with_their_teams_work_including_what_was_referred_to_it(app, council):
+    # Only "waiting" (new or being looked at) was shown first: every referral to the team was hidden.
+    team, other_team = await create_team_ok(council, "Family Support North"), await create_team_ok(council, "Young People's Team")
+    key_worker = await create_user_ok(council, role="key-worker")
+    await TeamMembership.create(team=team, user=key_worker)
+    assigned, _ = await create_concern_ok(council, team=team)
+    referred, _, _ = await refer_ok(council, team)
+    closed, _, _ = await refer_ok(council, team)
+    await Concern.filter(id=closed.id).update(status="closed")
+    async with Browser(app, council) as browser:
+        await browser.signin_as(key_worker)
+        page = await browser.get("/officer/concerns")
+    assert {t.split(":")[0] for t in text_of(page, ".app-queue__title")} == {assigned.reference, referred.reference}
+    teams = text_of(page, "#team option")
+    assert "Family Support North" in teams and "Young People's Team" not in teams  # theirs only: the others always show none
 
 
 async def test_queue_filters_by_status_category_ward_and_team(app, council):
