@@ -330,7 +330,9 @@ async def reporter_view(council: Council, reference: str, key: str) -> ReporterV
     if concern.merged_into_id:
         # A duplicate follows the concern it was merged into, so nobody is told "closed" while it is being handled.
         shown = await Concern.get_or_none(id=concern.merged_into_id) or concern
-    questions = await ConcernEvent.filter(concern=concern, kind="info-requested").order_by("created_at")
+    # The council's questions, and when the reporter added something: not what they added, which,
+    # like their concern, is not shown to whoever holds the link (it may be the person it is about).
+    questions = await ConcernEvent.filter(concern=concern, kind__in=["info-requested", "info-added"]).order_by("created_at", "id")
     status_text, next_text = await reporter_wording(shown)
     return ReporterView(
         reference=concern.reference,

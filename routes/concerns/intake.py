@@ -32,13 +32,16 @@ async def start(request: Request) -> Response:
 
 async def _step_context(request: Request, step: str, values: dict[str, str], errors: dict[str, str]) -> dict:
     council = current_council(request)
+    change = request.query_params.get("change") == "1" or values.get("change") == "1"
+    previous = "/concerns" if step == "about" else f"/concerns/new/{intake.STEPS[intake.STEPS.index(step) - 1]}"
     context = {
         "step": step,
         "titles": TITLES,
         "number": intake.STEPS.index(step) + 1,
         "count": len(intake.STEPS),
-        "back": "/concerns" if step == "about" else f"/concerns/new/{intake.STEPS[intake.STEPS.index(step) - 1]}",
-        "change": request.query_params.get("change") == "1" or values.get("change") == "1",
+        # Changing one answer from "Check your answers": back is where they came from.
+        "back": "/concerns/new/check" if change else previous,
+        "change": change,
         "values": values,
         "errors": errors,
         "about_options": list(ABOUT.items()),

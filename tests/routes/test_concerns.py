@@ -152,6 +152,9 @@ async def test_change_from_the_check_page_comes_back_to_it(client, council):
     await fill_in(client)
     page = await client.get("/concerns/new/urgency?change=1")
     assert html(page).css_first('input[name="change"]').attributes["value"] == "1"
+    assert html(page).css_first(".govuk-back-link").attributes["href"] == "/concerns/new/check"  # not the step before
+    unchanged = await client.post("/concerns/new/urgency", {"urgency": "", "change": "1"})
+    assert unchanged.status_code == 422 and html(unchanged).css_first(".govuk-back-link").attributes["href"] == "/concerns/new/check"
     assert "checked" in html(page).css_first('input[name="urgency"][value="day"]').attributes
     response = await client.post("/concerns/new/urgency", {"urgency": "week", "change": "1"})
     assert response.headers["location"] == "/concerns/new/check"
@@ -240,6 +243,10 @@ async def test_reporter_adds_information_that_officers_see(app, client, council)
     assert response.status_code == 303
     event = await ConcernEvent.get(concern=concern, kind="info-added")
     assert event.text == "It happened again last night."
+    # The page says it was added (a question answered looked unanswered), never what: the link may be shared.
+    page = await client.follow(response)
+    assert text_of(page, ".app-added")[0].startswith("You added to your concern on")
+    assert "It happened again" not in page.text
     empty = await client.post(f"/concerns/status/{concern.reference}/{key}", {"information": ""})
     assert empty.status_code == 422 and field_error(empty, "information")
 
