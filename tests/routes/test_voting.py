@@ -137,6 +137,8 @@ async def test_a_voting_code_works_once_online_without_signing_in(client, counci
     p = await priorities_of(round_)
     form = await client.get(f"/rounds/{round_.id}/ballot?code={code}")
     assert html(form).css_first("#code").attributes["value"] == code
+    # It said "You can change your ballot until voting closes", which a code cannot.
+    assert "cannot be changed afterwards" in form.text and "You can change your ballot" not in form.text
     first = await client.post(f"/rounds/{round_.id}/ballot", {**shares_form(p, 50, 50), "code": code})
     assert first.status_code == 303
     second = await client.post(f"/rounds/{round_.id}/ballot", {**shares_form(p, 100), "code": code})
