@@ -32,13 +32,19 @@ def _page(request: Request, status: int, title: str, message: str) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return _page(request, 404, "Page not found", "If you typed the web address, check it is correct.")
+        return await not_found(request, exc)
     if exc.status_code == 405:
-        return _page(request, 405, "That did not work", "This page cannot be used that way.")
+        message = f"This address does not take {request.method}." if _wants_json(request) else "This page cannot be used that way."
+        response = _page(request, 405, "That did not work", message)
+        if exc.headers and "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]  # which methods it does take
+        return response
     return _page(request, exc.status_code, "Something went wrong", str(exc.detail))
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": "Nothing is at this address, or this key may not see it."}, status_code=404)
     return _page(request, 404, "Page not found", "If you typed the web address, check it is correct.")
 
 

@@ -281,3 +281,12 @@ async def test_a_key_workers_name_or_role_with_a_control_character_is_refused_wi
         assert refused.status_code == 422
         assert any("no control characters" in message for message in refused.json()["errors"].values())
     assert not await ReferralUpdate.filter(referral=referral).exists()
+
+
+async def test_a_wrong_method_or_address_gets_an_answer_written_for_a_program(council, system):
+    concern, _, _ = await refer_ok(council, system.team)
+    wrong_method = await system.http.get(f"/api/v1/concerns/{concern.reference}/status")
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
+    assert wrong_method.json() == {"error": "This address does not take GET."}
+    nowhere = await system.http.get("/api/v1/nope")
+    assert nowhere.status_code == 404 and "web address" not in nowhere.json()["error"]  # it read as a web page's advice
