@@ -249,12 +249,16 @@ def results_csv(published: Published) -> str:
     results = published.results
     currency = results["currency"]
     wards = results["wards"]
+    unplaced = results.get("no_ward_ballots", 0) > 0
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     money_column = "Money" if results["method"] == "split" else "Funded"
     writer.writerow(
         ["Priority", "Ward", "Cost", "Shares", "Share of total (%)", "Backers", money_column, "Why not funded"]
         + [f"Shares from {w['name']}" for w in wards]
+        # Ballots from codes without a ward, or from voters whose postcode is in no ward: what the ward
+        # columns do not add up to.
+        + (["Shares from ward not known"] if unplaced else [])
     )
     for p in results["priorities"]:
         if results["method"] == "split":
@@ -273,6 +277,7 @@ def results_csv(published: Published) -> str:
                 p["reason"] if not p["selected"] else "",
             ]
             + [w["priorities"].get(p["key"], {}).get("shares", 0) for w in wards]
+            + ([p["shares"] - sum(w["priorities"].get(p["key"], {}).get("shares", 0) for w in wards)] if unplaced else [])
         )
     return out.getvalue()
 

@@ -235,6 +235,22 @@ async def test_the_results_csv_has_a_row_per_priority_and_a_column_per_ward(clie
     assert rows[0]["Shares from Abbey"] == "120" and rows[0]["Shares from Harbourside"] == "0"
 
 
+async def test_the_results_csv_counts_shares_from_ballots_with_no_ward_in_a_column_of_their_own(client, council):
+    # Ballots from codes with no ward: every ward column said 0, and nothing added up to the total.
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, priorities=2, eligibility="codes")
+    batch = await voting.generate_codes(officer, council, round_.id, {"size": "2"})
+    for code, shares in zip([c.code for c in await VotingCode.filter(batch=batch)], ((70, 30), (20, 80))):
+        await vote_ok(council, round_, None, *shares, code=code)
+    await voting.close_round(officer, council, round_.id)
+    await voting.publish_results(officer, council, round_.id)
+    rows = list(csv.DictReader(io.StringIO((await client.get(f"/rounds/{round_.id}/results.csv")).text)))
+    assert {r["Priority"]: (r["Shares"], r["Shares from ward not known"]) for r in rows} == {"Priority 1": ("90", "90"), "Priority 2": ("110", "110")}
+    assert {r["Shares from Abbey"] for r in rows} == {"0"}
+    published, _, _ = await _published(council)  # every ballot from a ward: no such column
+    assert "Shares from ward not known" not in (await client.get(f"/rounds/{published.id}/results.csv")).text
+
+
 async def test_a_voter_finds_their_receipt_in_the_published_ballot_list(client, council):
     round_, receipts, _ = await _published(council)
     mine = receipts[1]
