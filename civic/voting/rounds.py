@@ -51,12 +51,9 @@ def locked_message(round_: Round) -> str:
 
 
 def _number(round_id: int | str) -> int:
-    try:
-        number = int(round_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not 0 < number < 2**31:
-        raise NotFound()
+    number = as_id(round_id)
+    if not number:
+        raise NotFound()  # before the kept rounds are looked in
     return number
 
 
