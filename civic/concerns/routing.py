@@ -188,7 +188,7 @@ async def add_rule(user: User | None, council: Council, category_id: str, ward_i
     """Concerns in this category (and ward, if one is chosen) go to this team."""
     await require_role(user, council, *CONFIGURE_ROLES)
     errors: dict[str, str] = {}
-    category = ward = team = None
+    ward = team = None
     category = await Category.get_or_none(id=as_id(category_id), council=council)
     if category is None:
         errors["rule_category"] = "Choose a category"

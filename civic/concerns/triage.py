@@ -381,7 +381,6 @@ async def refer(user: User | None, council: Council, reference: str, team_id: st
     if concern.status == "referred":
         team = await Team.get_or_none(id=concern.team_id) if concern.team_id else None
         raise Conflict(f"This concern has already been referred{' to ' + team.name if team else ''}.")
-    team = None
     if team_id:
         team = await Team.get_or_none(id=as_id(team_id), council=council)
         if team is None:

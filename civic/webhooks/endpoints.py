@@ -86,7 +86,6 @@ async def _clean(council: Council, form: dict[str, Any]) -> dict[str, Any]:
         errors["name"] = "Enter a name for the case system, like Early help case system"
     elif len(name) > NAME_LIMIT:
         errors["name"] = f"The name must be {NAME_LIMIT} characters or fewer"
-    team = None
     team = await Team.get_or_none(id=as_id(form.get("team")), council=council)
     if team is None:
         errors["team"] = "Choose the team whose system this is"
