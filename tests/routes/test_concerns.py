@@ -251,6 +251,16 @@ async def test_reporter_adds_information_that_officers_see(app, client, council)
     assert empty.status_code == 422 and field_error(empty, "information")
 
 
+async def test_a_closed_concern_says_how_to_raise_a_new_one_also_to_a_late_addition(client, council):
+    concern, key = await create_concern_ok(council, status="closed")
+    page = await client.get(f"/concerns/status/{concern.reference}/{key}")
+    assert html(page).css_first("#still-worried a").attributes["href"] == "/concerns"
+    late = await client.post(f"/concerns/status/{concern.reference}/{key}", {"information": "It is happening again."})
+    assert late.status_code == 422 and "This concern is closed" in late.text
+    assert html(late).css_first("#still-worried a").attributes["href"] == "/concerns"  # not a dead end
+    assert not await ConcernEvent.filter(concern=concern, kind="info-added").exists()
+
+
 # Triage
 
 
