@@ -83,6 +83,15 @@ def first_unanswered(answers: dict[str, str]) -> str:
     return "check"
 
 
+def resume_at(answers: dict[str, str]) -> str:
+    """Where someone who left part-way picks up: the first step they have not been through, optional ones
+    included ("where" has no required answer, but they have not seen it)."""
+    for step in STEPS[:-1]:
+        if any(name not in answers for name in STEP_FIELDS[step]):
+            return step
+    return first_unanswered(answers)
+
+
 def may_visit(step: str, answers: dict[str, str]) -> bool:
     return STEPS.index(step) <= STEPS.index(first_unanswered(answers))
 

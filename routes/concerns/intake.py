@@ -27,7 +27,10 @@ TITLES = {
 
 async def start(request: Request) -> Response:
     purge_months = max(1, round(config.current().concern_purge_days / 30.4))
-    return render(request, "concerns/start.html", {"urgency": URGENCY, "purge_months": purge_months})
+    # Someone who left part-way through is offered the step where they stopped.
+    answers = await intake.load_draft(current_council(request), request.session.get(DRAFT)) if request.session.get(DRAFT) else {}
+    resume = f"/concerns/new/{intake.resume_at(answers)}" if answers else ""
+    return render(request, "concerns/start.html", {"urgency": URGENCY, "purge_months": purge_months, "resume": resume})
 
 
 async def _step_context(request: Request, step: str, values: dict[str, str], errors: dict[str, str]) -> dict:

@@ -139,6 +139,17 @@ async def test_a_postcode_places_the_concern_in_its_ward(client, council):
     assert concern.postcode == postcode_in(council, "Harbourside")
 
 
+async def test_someone_who_left_part_way_is_offered_the_step_where_they_stopped(client, council):
+    first = await client.get("/concerns")
+    assert html(first).css_first("#resume") is None  # nothing started: only "Start now"
+    for step, answers in ANSWERS[:3]:  # about, category, details
+        await client.post(f"/concerns/new/{step}", answers)
+    back = await client.get("/concerns")
+    assert html(back).css_first("#resume a").attributes["href"] == "/concerns/new/where"
+    await send(client)
+    assert html(await client.get("/concerns")).css_first("#resume") is None  # sent: nothing to continue
+
+
 async def test_steps_cannot_be_skipped(client, council):
     response = await client.get("/concerns/new/urgency")
     assert response.status_code == 303 and response.headers["location"] == "/concerns/new/about"
