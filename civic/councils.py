@@ -115,12 +115,12 @@ class Hosts:
     councils: dict[str, Council]
     fallback: Council | None
 
-    def knows(self, host: str) -> bool:
-        """Whether the host is one of a council's own host names."""
-        return host_name(host) in self.councils
+    def knows(self, name: str) -> bool:
+        """Whether this host name (as `host_name` gives it) is one of a council's own."""
+        return name in self.councils
 
-    def council_for(self, host: str) -> Council | None:
-        return self.councils.get(host_name(host), self.fallback)
+    def council_for(self, name: str) -> Council | None:
+        return self.councils.get(name, self.fallback)
 
 
 async def read_hosts(default_slug: str = "") -> Hosts:
@@ -140,7 +140,7 @@ async def read_hosts(default_slug: str = "") -> Hosts:
 
 async def council_for_host(host: str, default_slug: str = "") -> Council | None:
     """The council a request is for: one whose hostnames include the host, else the default."""
-    return (await read_hosts(default_slug)).council_for(host)
+    return (await read_hosts(default_slug)).council_for(host_name(host))
 
 
 async def get_council(slug: str) -> Council:

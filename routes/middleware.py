@@ -152,7 +152,7 @@ class CouncilMiddleware:
         return self._hosts.put("hosts", await read_hosts(self.default_slug))
 
     async def _council(self, host: str) -> Council | None:
-        host = host_name(host)
+        host = host_name(host)  # once: Hosts takes names as this gives them
         hosts = self._hosts.get("hosts")
         if hosts is None or not (hosts.knows(host) or self._other_hosts.get(host)):
             hosts = await self._read_hosts()

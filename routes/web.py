@@ -23,8 +23,8 @@ from civic.accounts import User
 from civic.councils import Council
 from civic.db import BIGINT_ID_MAX, INT_ID_MAX, as_id, page_number  # noqa: F401 - routes take ids and pages through here
 from civic.errors import Forbidden
-from civic.schemes.text import typable
 from civic.kept import Kept
+from civic.schemes.text import typable
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
