@@ -42,7 +42,7 @@ class Filters:
             words=one_line(params.get("q", ""))[:200],
             category=params.get("category", "") if params.get("category", "") in CATEGORIES else "",
             audience=params.get("who", "") if params.get("who", "") in AUDIENCES else "",
-            ward=str(as_id(params.get("ward", ""))) if as_id(params.get("ward", "")) else "",
+            ward=str(as_id(params.get("ward", "")) or ""),  # no id (0) is any ward
             postcode=one_line(params.get("postcode", ""))[:10],
             page=page_number(page),
         )
