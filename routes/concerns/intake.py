@@ -28,7 +28,7 @@ TITLES = {
 async def start(request: Request) -> Response:
     purge_months = max(1, round(config.current().concern_purge_days / 30.4))
     # Someone who left part-way through is offered the step where they stopped.
-    answers = await intake.load_draft(current_council(request), request.session.get(DRAFT)) if request.session.get(DRAFT) else {}
+    answers = await intake.load_draft(current_council(request), request.session.get(DRAFT))
     resume = f"/concerns/new/{intake.resume_at(answers)}" if answers else ""
     return render(request, "concerns/start.html", {"urgency": URGENCY, "purge_months": purge_months, "resume": resume})
 
