@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 import secrets
+import warnings
 from typing import Any
 
 import httpx
-from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
+from authlib.deprecate import AuthlibDeprecationWarning
+
+# Authlib 1.9 warns on import that its httpx integration wants httpx2. civic uses httpx (DESIGN.md),
+# so the warning would only be noise at the top of every `civic serve`. Authlib turns its own
+# warnings to "always" when authlib.deprecate is imported, so this filter has to come after that.
+warnings.filterwarnings("ignore", message="The httpx module is deprecated", category=AuthlibDeprecationWarning)
+
+from authlib.integrations.base_client import MismatchingStateError, OAuthError  # noqa: E402
+from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App  # noqa: E402
 from joserfc.errors import JoseError
 from starlette.requests import Request
 from starlette.responses import Response

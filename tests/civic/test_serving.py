@@ -161,3 +161,10 @@ def test_with_several_processes_ready_is_called_once_every_one_is_listening():
         assert httpx.get(address, timeout=60).status_code == 200
     finally:
         _stop(server, signal.SIGTERM)
+
+
+def test_starting_civic_prints_no_library_warnings():
+    # Authlib 1.9 warned about httpx2 at the top of every `civic serve`: noise an operator would chase.
+    started = subprocess.run([sys.executable, "-c", "import routes; routes.app_factory()"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0, started.stderr
+    assert "Warning" not in started.stderr, started.stderr
