@@ -15,8 +15,8 @@ from authlib.deprecate import AuthlibDeprecationWarning
 # warnings to "always" when authlib.deprecate is imported, so this filter has to come after that.
 warnings.filterwarnings("ignore", message="The httpx module is deprecated", category=AuthlibDeprecationWarning)
 
-from authlib.integrations.base_client import MismatchingStateError, OAuthError  # noqa: E402
-from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App  # noqa: E402
+from authlib.integrations.base_client import MismatchingStateError, OAuthError
+from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
 from joserfc.errors import JoseError
 from starlette.requests import Request
 from starlette.responses import Response
