@@ -109,7 +109,16 @@ async def ballot_save(request: Request) -> Response:
         page.report_emails = report_emails
         return render(request, "voting/ballot.html", _ballot_context(page, values, {}, "Not saved yet: choose Save my ballot when you are ready."), block="form")
     try:
-        saved = await voting.cast_ballot(user, council, _id(request), values, code=values.get("code"), report_emails=report_emails)
+        saved = await voting.cast_ballot(
+            user, council, _id(request), values, code=values.get("code"), report_emails=report_emails,
+            ask_if_shares_left=values.get("shares_left") != "yes",
+        )
+    except voting.SharesLeft as left:
+        page = await voting.preview(user, council, _id(request), values)
+        page.report_emails = report_emails
+        context = _ballot_context(page, values, {})
+        context["shares_left"] = left.left
+        return render(request, "voting/ballot.html", context, block="form")
     except Invalid as error:
         page = await voting.preview(user, council, _id(request), values)
         page.report_emails = report_emails
@@ -131,7 +140,7 @@ async def ballot_receipt(request: Request) -> Response:
     receipt = request.session.get("receipts", {}).get(str(round_.id))
     if not receipt:
         return redirect(f"/rounds/{round_.id}/ballot")
-    context = {"round": round_, "receipt": receipt, "digest": voting.receipt_hash(round_.id, receipt)}
+    context = {"round": round_, "receipt": receipt, "digest": voting.receipt_hash(round_.id, receipt), "shares": await voting.receipt_shares(round_, receipt)}
     return render(request, "voting/receipt.html", context)
 
 

@@ -1,6 +1,7 @@
 """Shareholder voting on service priorities: rounds, ballots, results and the shareholder report."""
 
 from civic.voting.ballots import (
+    SharesLeft,
     ballot_page,
     cast_ballot,
     code_batch,
@@ -11,6 +12,7 @@ from civic.voting.ballots import (
     paper_page,
     preview,
     receipt_hash,
+    receipt_shares,
     show_code,
     verify_identity,
 )
@@ -43,11 +45,11 @@ from civic.voting.rounds import (
 )
 
 __all__ = [
-    "Allocation", "Ballot", "CodeBatch", "Priority", "ProgressUpdate", "Round", "VotingCode",
+    "Allocation", "Ballot", "CodeBatch", "Priority", "ProgressUpdate", "Round", "SharesLeft", "VotingCode",
     "add_priority", "advance_rounds", "ballot_list", "ballot_page", "cast_ballot", "close_preview", "close_round", "code_batch",
     "code_batches", "count_round", "create_round", "eligibility", "enter_paper_ballot", "export_pabulib",
     "generate_codes", "import_pabulib", "list_rounds", "open_round", "paper_page", "post_progress", "preview", "progress_of",
-    "publish_results", "published_results", "receipt_hash", "remove_priority", "results_csv", "show_code",
+    "publish_results", "published_results", "receipt_hash", "receipt_shares", "remove_priority", "results_csv", "show_code",
     "staff_priority", "staff_round", "stop_page", "stop_report_emails", "tabulate", "update_priority",
     "update_round", "verify_identity", "visible_round",
 ]

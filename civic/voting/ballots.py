@@ -14,7 +14,7 @@ from civic import audit, crypto, db, mail
 from civic.accounts import User, normalise_email, require_role
 from civic.councils import Council, Ward, site_url
 from civic.db import as_id, in_transaction, is_postgres
-from civic.errors import Conflict, Forbidden, Invalid, NotFound
+from civic.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from civic.voting.models import CODE_DIGEST, Allocation, Ballot, CodeBatch, Priority, Round, VotingCode
 from civic.voting.parsing import Unreadable, when, whole_number
 from civic.voting.rounds import STAFF, accepts_ballots, priorities_of, staff_round, visible_round, wards_of
@@ -45,6 +45,19 @@ def receipt_hash(round_id: int, receipt: str) -> str:
     return hashlib.sha256(f"civic-receipt:{round_id}:{normalise_code(receipt)}".encode()).hexdigest()
 
 
+class SharesLeft(DomainError):
+    """A ballot that is valid but leaves shares that could have been given: the voter is asked first."""
+
+    def __init__(self, left: int):
+        super().__init__(f"{left} share{'' if left == 1 else 's'} left")
+        self.left = left
+
+
+def usable_shares(round_: Round, priorities: list[Priority]) -> int:
+    """How many shares a voter can give at most: their allowance, unless the cap per priority stops them sooner."""
+    return min(round_.allowance, round_.cap * len(priorities))
+
+
 def field_name(priority: Priority) -> str:
     return f"{FIELD_PREFIX}{priority.id}"
 
@@ -58,6 +71,7 @@ class Eligibility:
     reason: str = ""
     needs_code: bool = False
     needs_signin: bool = False
+    needs_postcode: bool = False  # a postcode (new or corrected) in their account could let them vote
 
 
 def _not_open_reason(round_: Round) -> str:
@@ -79,10 +93,12 @@ async def eligibility(actor: User | None, round_: Round, wards: list[Ward] | Non
         return Eligibility(False, "Sign in to vote. This round is for residents of the participating wards.", needs_signin=True)
     wards = wards if wards is not None else await wards_of(round_)
     names = ", ".join(w.name for w in wards)
+    if actor.ward_id is None and actor.postcode:  # type: ignore[attr-defined]
+        return Eligibility(False, f"This round is for residents of {names}. Your postcode, {actor.postcode}, is not in the council's area.", needs_postcode=True)
     if actor.ward_id is None:  # type: ignore[attr-defined]
-        return Eligibility(False, f"We do not know which ward you live in. Add your postcode to your account: this round is for residents of {names}.")
+        return Eligibility(False, f"This round is for residents of {names}. Add your postcode to your account so we know which ward you live in.", needs_postcode=True)
     if actor.ward_id not in {w.id for w in wards}:  # type: ignore[attr-defined]
-        return Eligibility(False, f"This round is for residents of {names}, and your postcode is in another area.")
+        return Eligibility(False, f"This round is for residents of {names}, and your postcode, {actor.postcode}, is in another ward.", needs_postcode=True)
     if round_.eligibility == "verified" and not actor.identity_verified:
         return Eligibility(
             False,
@@ -241,8 +257,12 @@ async def cast_ballot(
     *,
     code: str | None = None,
     report_emails: bool = True,
+    ask_if_shares_left: bool = False,
 ) -> Saved:
     """Save a resident's ballot, replacing their earlier one; or redeem a voting code once.
+
+    With `ask_if_shares_left`, a ballot that gives fewer shares than the voter could is not saved:
+    SharesLeft says how many are left, so the voter can use them or say they mean it.
 
     Safe when one person submits many times at once: the database allows one ballot per voter per
     round, and the voter's ballot row is locked while its shares are replaced.
@@ -252,6 +272,7 @@ async def cast_ballot(
         raise Conflict(_not_open_reason(round_))
     priorities = await priorities_of(round_)
     shares, errors = check_shares(round_, priorities, raw)
+    left = usable_shares(round_, priorities) - sum(shares.values())
     if round_.eligibility == "codes":
         normalised = normalise_code(code or "")
         if not normalised:
@@ -260,12 +281,16 @@ async def cast_ballot(
             errors["code"] = f"A voting code has {CODE_LENGTH} letters and numbers, like ABCD-EFGH-JKMN"
         if errors:
             raise Invalid(errors)
+        if ask_if_shares_left and left > 0:
+            raise SharesLeft(left)
         return await _redeem(council, round_, priorities, shares, normalised, source="code", entered_by=None)
     allowed = await eligibility(actor, round_)
     if not allowed.can_vote:
         raise Forbidden(allowed.reason)
     if errors:
         raise Invalid(errors)
+    if ask_if_shares_left and left > 0:
+        raise SharesLeft(left)
     assert actor is not None
     receipt = new_code()
     async with in_transaction():
@@ -279,6 +304,15 @@ async def cast_ballot(
             await mail.supersede(topic)
         await mail.queue(actor.email, f"Your ballot: {round_.title}", _receipt_email(council, round_, priorities, shares, receipt, changed), topic=topic, council_id=council.id)
     return Saved(ballot, receipt, changed)
+
+
+async def receipt_shares(round_: Round, receipt: str) -> list[tuple[Priority, int]]:
+    """What the ballot with this receipt gives each priority, for the voter who holds the receipt."""
+    ballot = await Ballot.get_or_none(round=round_, receipt_hash=receipt_hash(round_.id, receipt))
+    if ballot is None:
+        return []
+    given = dict(await Allocation.filter(ballot=ballot, shares__gt=0).values_list("priority_id", "shares"))
+    return [(p, given[p.id]) for p in await priorities_of(round_) if p.id in given]
 
 
 async def _store(

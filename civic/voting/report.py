@@ -98,11 +98,11 @@ async def progress_of(round_: Round) -> dict[int, list[ProgressUpdate]]:
     return found
 
 
-async def backed_priorities(actor: User | None, round_: Round) -> set[int]:
-    """The priorities this person gave shares to, to mark them on the report."""
+async def backed_priorities(actor: User | None, round_: Round, ballot: Ballot | None = None) -> set[int]:
+    """The priorities this person gave shares to, to mark them on the report (`ballot`: theirs, if already read)."""
     if actor is None:
         return set()
-    ballot = await Ballot.get_or_none(round=round_, voter=actor)
+    ballot = ballot or await Ballot.get_or_none(round=round_, voter=actor)
     if ballot is None:
         return set()
     return set(await Priority.filter(allocations__ballot=ballot, allocations__shares__gt=0).values_list("id", flat=True))

@@ -140,6 +140,7 @@ class RoundList:
     closed: list[Round]
     published: list[Round]
     drafts: list[Round]
+    voted: set[int]  # the open rounds this person has a ballot in
 
 
 async def list_rounds(actor: User | None, council: Council) -> RoundList:
@@ -148,7 +149,10 @@ async def list_rounds(actor: User | None, council: Council) -> RoundList:
     rounds = await Round.filter(council=council)
     staff = await has_role(actor, council, *STAFF)
     by = {status: [r for r in rounds if r.status == status] for status in ("open", "closed", "published", "draft")}
-    return RoundList(by["open"], by["closed"], by["published"], by["draft"] if staff else [])
+    voted: set[int] = set()
+    if actor is not None and by["open"]:
+        voted = set(await Ballot.filter(voter=actor, round_id__in=[r.id for r in by["open"]]).values_list("round_id", flat=True))
+    return RoundList(by["open"], by["closed"], by["published"], by["draft"] if staff else [], voted)
 
 
 # Rules
@@ -483,6 +487,7 @@ class RoundView:
     backed: set[int]
     batches: list
     eligibility: object = None
+    voted_at: datetime | None = None  # when this person last saved their ballot in the round
 
 
 async def round_view(actor: User | None, council: Council, round_id: int | str, *, staff: bool = False) -> RoundView:
@@ -491,6 +496,7 @@ async def round_view(actor: User | None, council: Council, round_id: int | str, 
     from civic.voting.report import backed_priorities, progress_of
 
     round_ = await (staff_round(actor, council, round_id) if staff else visible_round(actor, council, round_id))
+    ballot = await Ballot.get_or_none(round=round_, voter=actor) if actor is not None and not staff else None
     return RoundView(
         round=round_,
         priorities=await priorities_of(round_),
@@ -500,7 +506,8 @@ async def round_view(actor: User | None, council: Council, round_id: int | str, 
         # Only how many ballots, never what they say, before the results are published.
         ballots=await Ballot.filter(round=round_).count() if staff else 0,
         progress=await progress_of(round_),
-        backed=await backed_priorities(actor, round_),
+        backed=await backed_priorities(actor, round_, ballot) if ballot else set(),
         batches=await code_batches(actor, council, round_.id) if staff and round_.eligibility == "codes" else [],
         eligibility=None if staff else await eligibility(actor, round_),
+        voted_at=ballot.updated_at if ballot else None,
     )

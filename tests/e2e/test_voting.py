@@ -54,6 +54,10 @@ async def test_a_resident_spends_shares_saves_changes_and_later_finds_their_ball
     await phone.get_by_label("Priority 2").fill("8")
     await expect(left).to_have_text("50 shares left of 100")
     await phone.get_by_role("button", name="Save my ballot").first.click()
+    # Shares left over are not counted: the voter is asked before the ballot is saved.
+    await expect(phone.locator("#shares-unused")).to_contain_text("you have 50 shares left")
+    await check_accessibility(phone)
+    await phone.get_by_role("button", name="Save with 50 shares unused").click()
     await phone.wait_for_url("**/ballot/receipt")
     receipt = await phone.locator(".app-receipt-code").inner_text()
     assert receipt != first_receipt
@@ -86,6 +90,11 @@ async def test_the_same_ballot_works_with_javascript_off(phone_without_js, live_
     assert not await Ballot.filter(round=round_).exists()
     await page.get_by_label("Priority 2").fill("60")
     await page.get_by_label("Priority 2").press("Enter")  # Enter presses the first submit button: Save, not −
+    await expect(page.locator("#shares-unused")).to_contain_text("you have 39 shares left")
+    await page.get_by_label("Priority 2").press("Enter")  # still Save: it asks again rather than saving shares unused
+    await expect(page.locator("#shares-unused")).to_contain_text("you have 39 shares left")
+    assert not await Ballot.filter(round=round_).exists()
+    await page.get_by_role("button", name="Save with 39 shares unused").click()
     await page.wait_for_url("**/ballot/receipt")
     ballot = await Ballot.get(round=round_, voter=resident)
     p = await priorities_of(round_)

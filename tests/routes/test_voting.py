@@ -63,6 +63,82 @@ async def test_a_resident_saves_a_ballot_and_gets_a_receipt_on_screen_and_by_ema
     assert "already voted" in again.text
 
 
+async def test_a_ballot_with_shares_left_is_not_saved_until_the_voter_says_they_mean_it(app, council):
+    round_ = await create_round_ok(council)
+    resident, browser = await _resident(app, council)
+    p = await priorities_of(round_)
+    async with browser:
+        asked = await browser.post(f"/rounds/{round_.id}/ballot", shares_form(p, 10, 5))
+        assert asked.status_code == 200 and not await Ballot.exists(round=round_, voter=resident)
+        warning = " ".join(text_of(asked, "#shares-unused .govuk-warning-text__text")[0].split())
+        assert warning == "Warning" + "Not saved yet: you have 85 shares left. Shares you do not give are not counted, so your ballot would have less say than other people's."
+        # What they typed stays in the boxes, and the button saves it as it is.
+        assert html(asked).css_first(f"#shares-{p[0].id}").attributes["value"] == "10"
+        button = html(asked).css_first("#shares-unused button")
+        assert (button.attributes["name"], button.attributes["value"], " ".join(button.text().split())) == ("shares_left", "yes", "Save with 85 shares unused")
+        # Save my ballot is still the form's first button, which Enter in a box presses: it asks again.
+        assert " ".join(html(asked).css_first("form.app-ballot button[type=submit]").text().split()) == "Save my ballot"
+        saved = await browser.post(f"/rounds/{round_.id}/ballot", {**shares_form(p, 10, 5), "shares_left": "yes"})
+        assert saved.status_code == 303
+        receipt = await browser.follow(saved)
+        assert [(row.css_first("dt").text(), row.css_first("dd").text()) for row in html(receipt).css("#your-shares .govuk-summary-list__row")] == [("Priority 1", "10 shares"), ("Priority 2", "5 shares")]
+        assert "85 of your 100 shares are not given to any priority." in receipt.text
+        assert sorted(await voting.Allocation.filter(ballot__voter=resident).values_list("shares", flat=True)) == [5, 10]
+        # A ballot that gives every share is saved at once, as before.
+        full = await browser.post(f"/rounds/{round_.id}/ballot", shares_form(p, 60, 40))
+        assert full.status_code == 303
+
+
+async def test_shares_that_a_cap_per_priority_makes_impossible_to_give_are_not_asked_about(app, council):
+    round_ = await create_round_ok(council, priorities=2, max_shares_per_priority=30)
+    resident, browser = await _resident(app, council)
+    p = await priorities_of(round_)
+    async with browser:
+        short = await browser.post(f"/rounds/{round_.id}/ballot", shares_form(p, 30, 20))
+        assert short.status_code == 200 and "you have 10 shares left" in short.text
+        # 2 priorities of at most 30 shares each: 60 is all anyone can give of 100.
+        saved = await browser.post(f"/rounds/{round_.id}/ballot", shares_form(p, 30, 30))
+    assert saved.status_code == 303 and await Ballot.exists(round=round_, voter=resident)
+
+
+async def test_after_voting_the_round_pages_say_so_and_offer_a_change_instead_of_vote_now(app, council):
+    round_ = await create_round_ok(council)
+    other = await create_round_ok(council, title="Parks and open spaces")
+    resident, browser = await _resident(app, council)
+    p = await priorities_of(round_)
+    async with browser:
+        before = await browser.get(f"/rounds/{round_.id}")
+        assert "Vote now" in before.text and not html(before).css_first("#voted")
+        assert (await browser.post(f"/rounds/{round_.id}/ballot", shares_form(p, 60, 40))).status_code == 303
+        after = await browser.get(f"/rounds/{round_.id}")
+        listing = await browser.get("/rounds")
+        other_page = await browser.get(f"/rounds/{other.id}")
+    voted = " ".join(text_of(after, "#voted")[0].split())
+    assert voted.startswith("You voted on ") and "Only your last ballot counts. You can change it until" in voted
+    assert "Vote now" not in after.text and "Change your ballot" in after.text
+    tagged = [" ".join(item.text().split()) for item in html(listing).css(".app-card-list__item h3")]
+    assert f"{round_.title} You voted" in tagged and other.title in tagged and f"{other.title} You voted" not in tagged
+    assert "Vote now" in other_page.text and not html(other_page).css_first("#voted")
+
+
+async def test_someone_who_cannot_vote_for_their_postcode_is_told_which_and_can_change_it(app, council):
+    round_ = await create_round_ok(council)
+    outside = await create_user_ok(council, postcode="SW1A 1AA", display_name="Olu")
+    no_postcode = await create_user_ok(council, postcode="", display_name="Nell")
+    pages = {}
+    for person in (outside, no_postcode):
+        browser = Browser(app, council)
+        await browser.signin_as(person)
+        async with browser:
+            pages[person.id] = await browser.get(f"/rounds/{round_.id}")
+    outside_text = " ".join(text_of(pages[outside.id], ".govuk-inset-text")[0].split())
+    # It said "We do not know which ward you live in. Add your postcode", to someone who had given one.
+    assert outside_text.startswith("This round is for residents of ") and "Your postcode, SW1A 1AA, is not in the council's area. Change your postcode" in outside_text
+    assert "Add your postcode to your account so we know which ward you live in. Add your postcode" in " ".join(text_of(pages[no_postcode.id], ".govuk-inset-text")[0].split())
+    for page in pages.values():
+        assert html(page).css_first(".govuk-inset-text a").attributes["href"] == f"/welcome?next=/rounds/{round_.id}"
+
+
 async def test_without_javascript_plus_and_minus_adjust_the_form_without_saving(app, council):
     round_ = await create_round_ok(council)
     _, browser = await _resident(app, council)
