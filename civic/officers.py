@@ -53,7 +53,13 @@ async def failed_email(actor: User | None, council: Council) -> list[OutgoingEma
     concern, so the page names them only as that.
     """
     await require_role(actor, council, "officer")
-    rows = list(await OutgoingEmail.filter(council=council, status="failed").order_by("-created_at", "-id").limit(FAILED_SHOWN))
+    # Not the bodies and attachments: the page does not show them, and they would each be decrypted.
+    rows = list(
+        await OutgoingEmail.filter(council=council, status="failed")
+        .order_by("-created_at", "-id")
+        .limit(FAILED_SHOWN)
+        .only("id", "to", "subject", "status", "attempts", "last_error", "created_at")
+    )
     reporters = set(await ConcernEmail.filter(email_id__in=[row.id for row in rows]).values_list("email_id", flat=True)) if rows else set()
     for row in rows:
         row.to_concern_reporter = row.id in reporters or row.to == SCRUBBED_ADDRESS  # type: ignore[attr-defined]
