@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import logging
 from typing import Any
 
@@ -17,6 +18,7 @@ log = logging.getLogger("civic.crypto")
 
 _cache: dict[str, MultiFernet] = {}
 _digest_keys: dict[tuple[str, str], list[bytes]] = {}
+_constants: dict[tuple[str, str], bytes] = {}
 
 
 class UndecryptableValue(Exception):
@@ -45,6 +47,20 @@ def new_key() -> str:
 
 def encrypt(text: str) -> bytes:
     return _fernet().encrypt(text.encode("utf-8"))
+
+
+def encrypt_constant(text: str) -> bytes:
+    """`encrypt(text)` for a value that is no secret (an emptied e-mail's '' and '[]'), made once per key.
+
+    Every row holding it then has the same bytes. That tells a reader of the database only what the
+    row's status or the ciphertext's length already tells, and a ballot saved (whose receipt has no
+    attachments, and which empties the voter's unsent receipt) does not pay for encrypting nothing.
+    """
+    setting = config.current().encryption_keys
+    token = _constants.get((setting, text))
+    if token is None:
+        token = _constants[(setting, text)] = encrypt(text)
+    return token
 
 
 def decrypt(token: bytes) -> str:
@@ -110,6 +126,22 @@ class EncryptedTextField(fields.BinaryField):  # type: ignore[type-arg]
         description = super().describe(serializable)
         description["field_type"] = "BinaryField" if serializable else fields.BinaryField
         return description
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """A list or dict kept as encrypted JSON text: the program sees the value, the column holds bytes."""
+
+    def to_db_value(self, value: Any, instance: Any) -> bytes | None:
+        if value is None or isinstance(value, (bytes, memoryview)):
+            return super().to_db_value(value, instance)
+        return encrypt(json.dumps(value))
+
+    def to_python_value(self, value: Any) -> Any:
+        if isinstance(value, (bytes, memoryview)):
+            return json.loads(decrypt(bytes(value)))
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
 
 
 def encrypted_fields() -> list[tuple[type, list[str]]]:

@@ -18,7 +18,8 @@ from tortoise.expressions import F
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from civic import config, db
+from civic import config, crypto, db
+from civic.crypto import EncryptedJSONField, EncryptedTextField
 from civic.db import in_transaction
 
 log = logging.getLogger("civic.mail")
@@ -42,8 +43,10 @@ class OutgoingEmail(Model):
     id = fields.BigIntField(primary_key=True)
     to = fields.CharField(max_length=254)
     subject = fields.CharField(max_length=250)
-    body = fields.TextField()
-    attachments: Any = fields.JSONField(default=list, description="[{filename, content_type, content}]")
+    # Encrypted: bodies hold sign-in links, ballot receipts and messages to people who raised
+    # concerns, which a copy of the database (a backup) must not give away.
+    body = EncryptedTextField()
+    attachments: Any = EncryptedJSONField(default=list, description="[{filename, content_type, content}]")
     status = fields.CharField(max_length=10, default="pending", db_index=True)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(auto_now_add=True)
@@ -76,8 +79,10 @@ async def queue(
     # instructions of a 6.16 million save (bench_instructions).
     fields_map = OutgoingEmail._meta.fields_map
     now = fields_map["created_at"].to_db_value(timezone.now(), OutgoingEmail)
-    [row] = await db.rows(_INSERT, to, subject, body, fields_map["attachments"].to_db_value(attachments or [], OutgoingEmail), topic, council_id, now, now)
-    return db.from_row(OutgoingEmail, row)
+    encrypted = fields_map["attachments"].to_db_value(attachments, OutgoingEmail) if attachments else crypto.encrypt_constant("[]")
+    [row] = await db.rows(_INSERT, to, subject, crypto.encrypt(body), encrypted, topic, council_id, now, now)
+    # The row as written, but with what was just encrypted rather than decrypting it again.
+    return db.from_row(OutgoingEmail, {**row, "body": body, "attachments": attachments or []})
 
 
 _INSERT = (
@@ -94,7 +99,10 @@ async def supersede(topic: str) -> None:
     """
     # Written by hand: every changed ballot runs it, and Tortoise took 1.3 million instructions to
     # build this update, a fifth of the whole save.
-    await db.rows("UPDATE outgoing_email SET status = 'superseded', body = '', attachments = '[]' WHERE topic = ? AND status = 'pending'", topic)
+    await db.rows(_SUPERSEDE, crypto.encrypt_constant(""), crypto.encrypt_constant("[]"), topic)
+
+
+_SUPERSEDE = "UPDATE outgoing_email SET status = 'superseded', body = ?, attachments = ? WHERE topic = ? AND status = 'pending'"
 
 
 def _message(row: OutgoingEmail) -> EmailMessage:

@@ -133,6 +133,14 @@ def field_error(response: httpx.Response, field: str) -> str:
     return " ".join(node.text().split()).removeprefix("Error: ") if node else ""
 
 
+async def stored_row(table: str, row_id: int) -> dict[str, str]:
+    """A row as the database holds it, each value as text (bytes as Latin-1): what a copy of the database shows."""
+    from tortoise import Tortoise
+
+    [row] = await Tortoise.get_connection("default").execute_query_dict(f'SELECT * FROM "{table}" WHERE id = {int(row_id)}')
+    return {column: bytes(value).decode("latin-1") if isinstance(value, (bytes, memoryview)) else str(value) for column, value in row.items()}
+
+
 # Concerns
 
 

@@ -1,8 +1,9 @@
 """E-mail about concerns: to the person who raised one (their address never shown to staff) and to the duty address.
 
-E-mails wait in the shared outgoing queue, which is not encrypted, so what goes into them is kept
-to a minimum: never the concern's text, never an officer's question (the status page shows that),
-and once a message to the person who raised a concern is sent its address and body are scrubbed.
+E-mails leave civic for mail relays and inboxes it does not control, so what goes into them is kept
+to a minimum: never the concern's text, never an officer's question (the status page shows that).
+In the outgoing queue bodies are encrypted but addresses are not, so once a message to the person
+who raised a concern is sent its address and body are scrubbed.
 """
 
 from __future__ import annotations

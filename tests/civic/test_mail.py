@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from dataclasses import replace
 from datetime import timedelta
 
 from tortoise import timezone
 
-from civic import config, mail, worker
+from civic import accounts, config, crypto, mail, worker
 from civic.concerns.models import ConcernEmail
 from civic.mail import OutgoingEmail
+from tests.factories import stored_row
 from tests.peers import free_port
+
+SHIFT_ICS = {"filename": "shift.ics", "content_type": "text/calendar", "content": "BEGIN:VCALENDAR\r\nSUMMARY:Lifts to the Orchard Lane surgery\r\nEND:VCALENDAR\r\n"}
 
 
 async def test_a_message_survives_the_relay_being_down(settings, database, mailbox):
@@ -35,6 +39,58 @@ async def test_a_message_survives_the_relay_being_down(settings, database, mailb
     attachment = next(message.iter_attachments())
     assert attachment.get_filename() == "shift.ics" and "BEGIN:VCALENDAR" in attachment.get_content()
     assert (await OutgoingEmail.get(id=row.id)).status == "sent"
+
+
+async def test_a_copy_of_the_database_shows_no_body_or_attachment_and_the_worker_still_sends_them(database, mailbox):
+    address = f"at-rest-{uuid.uuid4().hex[:8]}@example.test"
+    row = await mail.queue(address, "Your shift tomorrow", "Meet Zofia at the library at 10.", [SHIFT_ICS], council_id=None)
+    stored = await stored_row("outgoing_email", row.id)
+    assert stored["body"].startswith("gAAAAA") and stored["attachments"].startswith("gAAAAA")  # Fernet tokens
+    everything = " ".join(stored.values())
+    for secret in ("Meet Zofia", "library at 10", "VCALENDAR", "Orchard Lane", "shift.ics", "text/calendar"):
+        assert secret not in everything, secret
+    again = await OutgoingEmail.get(id=row.id)
+    assert again.body == "Meet Zofia at the library at 10." and again.attachments == [SHIFT_ICS]
+
+    await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver_due", 0)])
+    [message] = await mailbox.wait_for(address)
+    assert mailbox.body(message).strip() == "Meet Zofia at the library at 10."
+    attachment = next(message.iter_attachments())
+    assert attachment.get_filename() == "shift.ics" and "SUMMARY:Lifts to the Orchard Lane surgery" in attachment.get_content()
+
+
+async def test_a_copy_of_the_database_cannot_sign_anyone_in(council, mailbox):
+    address = f"link-{uuid.uuid4().hex[:8]}@example.test"
+    await accounts.request_signin_link(address, f"192.0.2.{uuid.uuid4().int % 250 + 1}", council=council)
+    [message] = await mailbox.wait_for(address)
+    token = re.search(r"/signin/link/(\S+)", mailbox.body(message)).group(1)  # type: ignore[union-attr]
+    row = await OutgoingEmail.get(to=address)
+    everything = " ".join((await stored_row("outgoing_email", row.id)).values())
+    assert token not in everything and "/signin/link/" not in everything
+    assert token in row.body
+
+
+async def test_rotating_keys_reencrypts_outgoing_email_and_it_still_goes_without_the_old_key(settings, database, mailbox):
+    address = f"rotate-{uuid.uuid4().hex[:8]}@example.test"
+    row = await mail.queue(address, "Your shift tomorrow", "Meet Zofia at the library at 10.", [SHIFT_ICS], council_id=None)
+    before = await stored_row("outgoing_email", row.id)
+    old_key = crypto.keys_from(settings.encryption_keys)[0]
+    new_key = crypto.new_key()
+    try:
+        config.use(replace(settings, encryption_keys=f"{new_key},{old_key}"))
+        assert (await crypto.rotate())["OutgoingEmail"] >= 1
+        after = await stored_row("outgoing_email", row.id)
+        assert after["body"] != before["body"] and after["attachments"] != before["attachments"]
+        config.use(replace(settings, encryption_keys=new_key))
+        await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver_due", 0)])
+        [message] = await mailbox.wait_for(address)
+        assert mailbox.body(message).strip() == "Meet Zofia at the library at 10."
+        assert next(message.iter_attachments()).get_filename() == "shift.ics"
+    finally:
+        # Every row back under the test run's key, so other tests read them.
+        config.use(replace(settings, encryption_keys=f"{old_key},{new_key}"))
+        await crypto.rotate()
+        config.use(settings)
 
 
 async def test_a_message_is_sent_once_even_if_delivered_twice(database, mailbox):

@@ -156,7 +156,7 @@ async def _codes_across_0010(url: str) -> dict:
             duplicate_refused = True
         return {
             "duplicate_refused": duplicate_refused,
-            "raw": [bytes(row["code"]) for row in rows],
+            "raw": [bytes(row["code"]).hex() for row in rows],
             "digests": [row["digest"] for row in rows],
             "decrypted": [crypto.decrypt(bytes(row["code"])) for row in rows],
             "expected_digests": [crypto.digest("voting code", code) for code in CODES_BEFORE_0010],
@@ -167,12 +167,17 @@ async def _codes_across_0010(url: str) -> dict:
         await db.stop()
 
 
-def test_codes_printed_before_0010_are_encrypted_and_still_vote_once(tmp_path):
+def _across(scenario: str, tmp_path: Path) -> dict:
+    """Run a scenario below in a process of its own (see `_main`), on SQLite or CIVIC_TEST_DATABASE_URL's server; what it found."""
     env = {**os.environ, "CIVIC_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     env.pop("CIVIC_DATABASE_URL", None)
-    result = subprocess.run([sys.executable, "-m", "tests.civic.test_migrations", str(tmp_path)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "tests.civic.test_migrations", scenario, str(tmp_path)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_codes_printed_before_0010_are_encrypted_and_still_vote_once(tmp_path):
+    found = _across("codes", tmp_path)
     assert found["decrypted"] == CODES_BEFORE_0010
     assert not any(code.encode().hex() in raw for code in CODES_BEFORE_0010 for raw in found["raw"])  # nothing readable left
     assert found["digests"] == found["expected_digests"]
@@ -180,8 +185,113 @@ def test_codes_printed_before_0010_are_encrypted_and_still_vote_once(tmp_path):
     assert "already been used" in found["again"]
 
 
-def _main(data_dir: str) -> None:
-    """Run by the test above in a process of its own, on SQLite or on a PostgreSQL database made for it."""
+# E-mail queued or kept before 0013 was stored as written: sign-in links, receipts, messages to people who
+# raised concerns. The migration encrypts it in place; what was waiting must still go, and on SQLite the
+# table must keep its indexes and the concern_email rows that cascade from it.
+SIGNIN_TOKEN = "Zq3xK9wPpT0vYb7LmN2cR5sD8fG1hJ4kA6eU0iO3yQ"
+SHIFT_ICS = {"filename": "shift.ics", "content_type": "text/calendar", "content": "BEGIN:VCALENDAR\r\nSUMMARY:Lifts to the Orchard Lane surgery\r\nEND:VCALENDAR\r\n"}
+EMAIL_BEFORE_0013 = [
+    # to, subject, body, attachments, status, topic
+    ("pat@example.test", "Your link to sign in", f"Use this link to sign in:\n\nhttp://c.test/signin/link/{SIGNIN_TOKEN}\n", [], "pending", ""),
+    ("sam@example.test", "Your shift tomorrow", "Meet Zofia at the library at 10.\n", [SHIFT_ICS], "pending", ""),
+    ("lee@example.test", "Your ballot", "You gave 60 shares to Parks.\nYour receipt code: ABCD-EFGH-JKMN\n", [], "sent", "receipt 1 1"),
+    ("lee@example.test", "Your ballot", "", [], "superseded", "receipt 1 1"),
+    ("reporter@example.test", "Your concern", "Follow it at http://c.test/concerns/status/ABC-123/kept-secret-status-key\n", [], "pending", ""),
+]
+SECRETS_BEFORE_0013 = [SIGNIN_TOKEN, "Meet Zofia", "VCALENDAR", "Orchard Lane", "60 shares", "ABCD-EFGH-JKMN", "kept-secret-status-key"]
+
+
+async def _email_across_0013(url: str) -> dict:
+    import dataclasses
+
+    from tortoise import Tortoise, timezone
+    from tortoise.migrations.api import migrate
+
+    from civic import config, db, mail
+    from civic.concerns.models import ConcernEmail
+    from civic.mail import OutgoingEmail
+    from tests.factories import create_concern_ok, create_council_ok
+    from tests.peers import start_smtp_server
+
+    async def indexes() -> list[str]:
+        if db.is_postgres():
+            found = await db.rows("SELECT indexdef AS sql FROM pg_indexes WHERE tablename = 'outgoing_email'")
+        else:
+            found = await db.rows("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outgoing_email'")
+        return sorted(str(row["sql"]) for row in found)
+
+    await migrate(config=db.tortoise_config(url), target="civic.0012_endpoints_paused_after_failures")
+    await db.start(url)  # today's models: only outgoing_email differs from the tables at 0012
+    council = await create_council_ok()
+    concern, _ = await create_concern_ok(council)
+    now = OutgoingEmail._meta.fields_map["created_at"].to_db_value(timezone.now(), OutgoingEmail)
+    ids = []
+    for to, subject, body, attachments, status, topic in EMAIL_BEFORE_0013:
+        [row] = await db.rows(
+            'INSERT INTO outgoing_email ("to", subject, body, attachments, status, topic, council_id, attempts, last_error, next_attempt_at, created_at)'
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 0, '', ?, ?) RETURNING id",
+            to, subject, body, json.dumps(attachments), status, topic, council.id, now, now,
+        )
+        ids.append(row["id"])
+    await ConcernEmail.create(concern=concern, email_id=ids[-1])
+    indexes_before = await indexes()
+    await db.stop()
+
+    await db.migrate(url)
+    await db.start(url)
+    try:
+        _, stored = await Tortoise.get_connection("default").execute_query(f"SELECT body, attachments FROM outgoing_email WHERE id IN ({', '.join(map(str, ids))}) ORDER BY id")
+        rows = await OutgoingEmail.filter(id__in=ids).order_by("id")
+        found = {
+            "stored": [[bytes(row[column]).decode("latin-1") for column in ("body", "attachments")] for row in stored],
+            "bodies": [row.body for row in rows],
+            "attachments": [row.attachments for row in rows],
+            "indexes_before": indexes_before,
+            "indexes_after": await indexes(),
+            "concern_link_kept": await ConcernEmail.filter(concern=concern, email_id=ids[-1]).exists(),
+        }
+        box, controller = start_smtp_server()  # a real relay for what was waiting to go
+        try:
+            config.use(dataclasses.replace(config.current(), smtp_host="127.0.0.1", smtp_port=box.port))
+            found["sent"] = await mail.deliver_due()
+        finally:
+            controller.stop()
+        found["delivered"] = {
+            str(message["To"]): [box.body(message), [[a.get_filename(), a.get_content()] for a in message.iter_attachments()]] for message in box.messages
+        }
+        found["statuses"] = [row.status for row in await OutgoingEmail.filter(id__in=ids).order_by("id")]
+        await OutgoingEmail.filter(id=ids[-1]).delete()  # the foreign key still cascades
+        found["concern_link_after_delete"] = await ConcernEmail.filter(email_id=ids[-1]).exists()
+        return found
+    finally:
+        await db.stop()
+
+
+def test_e_mail_queued_before_0013_is_encrypted_still_goes_and_keeps_its_indexes_and_concern_links(tmp_path):
+    found = _across("email", tmp_path)
+    for body, attachments in found["stored"]:
+        assert body.startswith("gAAAAA") and attachments.startswith("gAAAAA")  # Fernet tokens
+    everything = " ".join(value for row in found["stored"] for value in row)
+    for secret in SECRETS_BEFORE_0013:
+        assert secret not in everything, secret
+    assert found["bodies"] == [body for _, _, body, _, _, _ in EMAIL_BEFORE_0013]
+    assert found["attachments"] == [attachments for _, _, _, attachments, _, _ in EMAIL_BEFORE_0013]
+    assert found["indexes_after"] == found["indexes_before"] and len(found["indexes_after"]) >= 3
+    assert found["concern_link_kept"] and not found["concern_link_after_delete"]
+    # What was waiting went, once; what had gone or been superseded did not go again.
+    assert found["sent"] == 3 and found["statuses"] == ["sent", "sent", "sent", "superseded", "sent"]
+    delivered = found["delivered"]
+    assert set(delivered) == {"pat@example.test", "sam@example.test", "reporter@example.test"}
+    assert f"/signin/link/{SIGNIN_TOKEN}" in delivered["pat@example.test"][0]
+    assert delivered["sam@example.test"][1] == [["shift.ics", SHIFT_ICS["content"]]]
+    assert "kept-secret-status-key" in delivered["reporter@example.test"][0]
+
+
+SCENARIOS = {"codes": _codes_across_0010, "email": _email_across_0013}
+
+
+def _main(scenario: str, data_dir: str) -> None:
+    """Run by `_across` in a process of its own, on SQLite or on a PostgreSQL database made for it."""
     import asyncio
     import uuid
 
@@ -191,7 +301,7 @@ def _main(data_dir: str) -> None:
 
     server = os.environ.get("CIVIC_TEST_DATABASE_URL", "").replace("postgresql://", "postgres://")
     name = f"civic_migration_{uuid.uuid4().hex[:10]}"
-    url = server.rsplit("/", 1)[0] + "/" + name if server else f"sqlite://{data_dir}/before-0010.sqlite3"
+    url = server.rsplit("/", 1)[0] + "/" + name if server else f"sqlite://{data_dir}/{scenario}.sqlite3"
     config.use(config.load({"CIVIC_ENV": "test", "CIVIC_DATABASE_URL": url, "CIVIC_DATA_DIR": data_dir}, env_file=Path(data_dir) / "none.env"))
 
     async def admin(sql: str) -> None:
@@ -205,14 +315,13 @@ def _main(data_dir: str) -> None:
         if server:
             await admin(f'CREATE DATABASE "{name}"')
         try:
-            found = await _codes_across_0010(url)
+            return await SCENARIOS[scenario](url)
         finally:
             if server:
                 await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        return {key: [value.hex() if isinstance(value, bytes) else value for value in values] if isinstance(values, list) and key == "raw" else values for key, values in found.items()}
 
     print(json.dumps(asyncio.run(run())))
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1])
+    _main(sys.argv[1], sys.argv[2])

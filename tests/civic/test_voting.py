@@ -25,7 +25,7 @@ from civic.officers import attention
 from civic.voting.ballots import normalise_code
 from civic.voting.models import Allocation, Ballot, Round, VotingCode
 from civic.voting.parsing import datetime_local_value
-from tests.factories import create_council_ok, create_round_ok, create_user_ok, postcode_in, priorities_of, shares_form, use_settings, vote_ok
+from tests.factories import create_council_ok, create_round_ok, create_user_ok, postcode_in, priorities_of, shares_form, stored_row, use_settings, vote_ok
 from tests.peers import need
 
 PABULIB = Path(__file__).resolve().parents[1] / "data" / "pabulib"
@@ -325,6 +325,25 @@ async def test_changes_made_before_the_receipt_goes_send_one_receipt_with_the_co
     assert voting.show_code(saves[-1].receipt) in mailbox.body(message)
     assert "90 shares" in mailbox.body(message)
     assert not any(voting.show_code(s.receipt) in mailbox.body(message) for s in saves[:2])
+
+
+async def test_a_copy_of_the_database_shows_no_receipt_code_or_shares(council, mailbox):
+    round_ = await create_round_ok(council)
+    resident = await create_user_ok(council)
+    first = await vote_ok(council, round_, resident, 70, 30)
+    second = await vote_ok(council, round_, resident, 10, 90)  # before the first receipt went: it is emptied
+    superseded, waiting = await mail.OutgoingEmail.filter(to=resident.email).order_by("id")
+    for row in (superseded, waiting):
+        stored = await stored_row("outgoing_email", row.id)
+        assert stored["body"].startswith("gAAAAA") and stored["attachments"].startswith("gAAAAA")
+        everything = " ".join(stored.values())
+        for secret in (voting.show_code(first.receipt), voting.show_code(second.receipt), "70 shares", "90 shares", "receipt code"):
+            assert secret not in everything, secret
+    assert (superseded.status, superseded.body, superseded.attachments) == ("superseded", "", [])
+    assert voting.show_code(second.receipt) in waiting.body
+    await _send_due_receipts(resident)
+    [message] = await mailbox.wait_for(resident.email)
+    assert voting.show_code(second.receipt) in mailbox.body(message) and "90 shares" in mailbox.body(message)
 
 
 async def test_a_receipt_already_being_sent_still_goes_when_the_ballot_changes(council, mailbox):

@@ -17,6 +17,7 @@ from tests.factories import (
     html,
     postcode_in,
     refer_ok,
+    stored_row,
     text_of,
     ward,
 )
@@ -421,15 +422,18 @@ async def test_asking_for_information_emails_the_reporter_without_showing_the_of
 
 
 async def test_sent_email_to_the_reporter_is_scrubbed(app, council, mailbox):
-    from civic.concerns.notices import SCRUBBED_ADDRESS, scrub_sent_reporter_email
+    from civic.concerns.notices import SCRUBBED_ADDRESS, SCRUBBED_BODY, scrub_sent_reporter_email
 
     concern, _ = await create_concern_ok(council)
     async with await _officer(app, council) as officer:
         await officer.post(f"/officer/concerns/{concern.reference}/ask", {"question": "When did this start?"})
     await mailbox.wait_for(concern.reporter_email)
+    [sent] = await OutgoingEmail.filter(to=concern.reporter_email)
     assert await scrub_sent_reporter_email() >= 1
     assert not await OutgoingEmail.filter(to=concern.reporter_email).exists()
-    assert await OutgoingEmail.filter(to=SCRUBBED_ADDRESS).exists()
+    scrubbed = await OutgoingEmail.get(id=sent.id)
+    assert (scrubbed.to, scrubbed.body) == (SCRUBBED_ADDRESS, SCRUBBED_BODY)
+    assert (await stored_row("outgoing_email", sent.id))["body"].startswith("gAAAAA")  # written encrypted too
 
 
 async def test_showing_contact_details_is_logged(app, council):
