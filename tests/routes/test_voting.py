@@ -299,6 +299,11 @@ async def test_greedy_results_say_which_priorities_were_funded_and_why_not(clien
     # 120 shares, then a tie at 90 broken by id: Priority 2 fits the £5,000 left, then Priority 3 (£6,000) does not.
     assert rows == {"Priority 1": "Funded", "Priority 2": "Funded", "Priority 3": "Not funded"}
     assert text_of(page, ".app-results-reason") == ["Not funded: not enough money left when its turn came"]
+    # The chart agrees with the tags: funded bars keep the council's colour and the others are grey
+    # (funded bars were near-black and the others in the council's green, which read backwards).
+    bars = [bar.attributes["class"] for bar in html(page).css("rect.app-bar-chart__bar")]
+    assert bars == ["app-bar-chart__bar", "app-bar-chart__bar", "app-bar-chart__bar app-bar-chart__bar--unfunded"]
+    assert "Priority 3: " in text_of(page, "#chart-desc")[0] and text_of(page, "#chart-desc")[0].count(", not funded") == 1
 
 
 async def test_the_results_csv_has_a_row_per_priority_and_a_column_per_ward(client, council):
