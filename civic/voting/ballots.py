@@ -531,6 +531,9 @@ async def verify_identity(actor: User | None, council: Council, email: str, evid
             found = await User.get_or_none(email=address, ward__council=council)
             if found is None:
                 errors["email"] = "No resident of this council's wards has that email address. They need to sign in and give their postcode first."
+            elif actor is not None and found.id == actor.id:
+                # As with roles: a check is someone else's word that you are who you say.
+                errors["email"] = "You cannot check your own identity. Ask another officer to check it."
     checked = (evidence or "").strip()
     if not checked:
         errors["evidence"] = "Say how you checked their identity, for the audit log"

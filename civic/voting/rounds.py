@@ -16,7 +16,7 @@ from civic.db import as_id, in_transaction
 from civic.errors import Conflict, Invalid, NotFound
 from civic.kept import Kept
 from civic.voting.models import ELIGIBILITIES, METHODS, Ballot, Priority, Round
-from civic.voting.parsing import Unreadable, local_time, money, when, whole_number
+from civic.voting.parsing import Unreadable, format_money, local_time, money, when, whole_number
 
 STAFF = ("officer", "admin")
 MAX_SHARES = 10_000
@@ -353,12 +353,24 @@ async def problems_before_opening(round_: Round) -> list[str]:
         problems.append("Add at least two priorities")
     if round_.minimum_priorities > max(len(priorities), 1):
         problems.append(f"Voters must back at least {round_.minimum_priorities} priorities, but the round has {len(priorities)}")
+    if round_.minimum_priorities > round_.allowance:
+        problems.append(
+            f"Voters hold {round_.allowance} shares, so they cannot back {round_.minimum_priorities} priorities: "
+            "each one they back takes at least one share"
+        )
     if round_.costed:
         if round_.budget is None:
             problems.append("Set a budget: this counting method needs one")
         uncosted = [p.title for p in priorities if p.cost is None]
         if uncosted:
             problems.append("Give every priority a cost: this counting method needs them (no cost for " + ", ".join(uncosted) + ")")
+        if round_.budget is not None:
+            too_dear = [p.title for p in priorities if p.cost is not None and p.cost > round_.budget]
+            if too_dear:
+                problems.append(
+                    f"{', '.join(too_dear)} cost{'s' if len(too_dear) == 1 else ''} more than the whole budget of "
+                    f"{format_money(round_.budget, round_.currency)}, so voters' shares could never fund {'it' if len(too_dear) == 1 else 'them'}"
+                )
     if round_.closes_at is not None and round_.closes_at <= timezone.now():
         problems.append("Set a closing time in the future")
     return problems

@@ -23,7 +23,7 @@ from civic.db import in_transaction, is_postgres
 from civic.errors import Conflict, Forbidden, Invalid
 from civic.officers import attention
 from civic.voting.ballots import normalise_code
-from civic.voting.models import Allocation, Ballot, Round, VotingCode
+from civic.voting.models import Allocation, Ballot, Priority, Round, VotingCode
 from civic.voting.parsing import datetime_local_value
 from tests.factories import create_council_ok, create_round_ok, create_user_ok, postcode_in, priorities_of, shares_form, stored_row, use_settings, vote_ok
 from tests.peers import need
@@ -143,6 +143,24 @@ async def test_a_round_counted_by_equal_shares_cannot_open_until_every_priority_
         await voting.open_round(officer, council, round_.id)
     assert "Give every priority a cost" in refused.value.errors["open"]
     assert (await Round.get(id=round_.id)).status == "draft"
+
+
+async def test_a_round_whose_rules_no_ballot_could_meet_cannot_open(council):
+    officer = await create_user_ok(council, role="officer")
+    # 10 shares each, and at least 12 priorities backed: no ballot could be valid.
+    impossible = await create_round_ok(council, officer=officer, status="draft", priorities=12, shares_per_resident="10", minimum_priorities="12")
+    with pytest.raises(Invalid) as refused:
+        await voting.open_round(officer, council, impossible.id)
+    assert refused.value.errors["open"] == "Voters hold 10 shares, so they cannot back 12 priorities: each one they back takes at least one share."
+    # A priority costing more than the whole budget could never be funded by equal shares.
+    dear = await create_round_ok(council, officer=officer, status="draft", priorities=3, method="equal_shares", budget="50000", costs=[60000, 20000, 50000])
+    with pytest.raises(Invalid) as refused:
+        await voting.open_round(officer, council, dear.id)
+    assert refused.value.errors["open"] == "Priority 1 costs more than the whole budget of £50,000, so voters' shares could never fund it."
+    assert {r.status for r in await Round.filter(id__in=[impossible.id, dear.id])} == {"draft"}
+    # Within the rules, both open.
+    fine = await create_round_ok(council, officer=officer, status="draft", priorities=3, shares_per_resident="10", minimum_priorities="3")
+    assert (await voting.open_round(officer, council, fine.id)).status == "open"
 
 
 @pytest.mark.parametrize(("typed", "message"), [
@@ -433,6 +451,19 @@ async def test_an_officer_checks_the_identity_of_the_one_account_an_address_has_
     assert refused.value.errors == {"email": "Enter their email address in the correct format, like name@example.com"}
 
 
+async def test_an_officer_cannot_check_their_own_identity(council):
+    officer = await create_user_ok(council, role="officer")
+    with pytest.raises(Invalid) as refused:
+        await voting.verify_identity(officer, council, officer.email, "I know who I am")
+    assert refused.value.errors == {"email": "You cannot check your own identity. Ask another officer to check it."}
+    assert not (await User.get(id=officer.id)).identity_verified
+    assert not await AuditLog.exists(action="user.identity_verified", target_id=str(officer.id))
+    # Another officer can.
+    colleague = await create_user_ok(council, role="officer")
+    await voting.verify_identity(colleague, council, officer.email, "Staff pass seen")
+    assert (await User.get(id=officer.id)).identity_verified
+
+
 async def test_an_officer_cannot_check_the_identity_of_another_councils_resident(council):
     officer = await create_user_ok(council, role="officer")
     other = await create_council_ok()
@@ -576,7 +607,10 @@ async def test_split_results_share_out_the_budget_by_ward_with_turnout(council):
 
 async def test_equal_shares_results_say_in_plain_words_why_a_priority_was_not_funded(council):
     officer = await create_user_ok(council, role="officer")
-    round_ = await create_round_ok(council, officer=officer, method="equal_shares", budget="100", priorities=3, costs=[60, 60, 150])
+    round_ = await create_round_ok(council, officer=officer, method="equal_shares", budget="100", priorities=3, costs=[60, 60, 90])
+    # A round can no longer open with a priority dearer than its budget, but one opened before that
+    # rule may hold one, and its results must still say why it was not funded.
+    await Priority.filter(round=round_, title="Priority 3").update(cost=150)
     for _ in range(3):
         await vote_ok(council, round_, await create_user_ok(council), 50, 30, 20)
     await voting.close_round(officer, council, round_.id)
