@@ -349,6 +349,11 @@ async def round_close(request: Request) -> Response:
     return redirect(f"/officer/rounds/{_id(request)}")
 
 
+async def round_publish_form(request: Request) -> Response:
+    round_, ballots = await voting.publish_preview(*_actor(request), _id(request))
+    return render(request, "voting/admin/publish.html", {"round": round_, "ballots": ballots})
+
+
 async def round_publish(request: Request) -> Response:
     await voting.publish_results(*_actor(request), _id(request))
     flash(request, "Results published.")
@@ -503,6 +508,7 @@ routes = [
     Route("/officer/rounds/{round_id}/open", round_open, methods=["POST"], name="round_open"),
     Route("/officer/rounds/{round_id}/close", round_close_form, methods=["GET"], name="round_close_form"),
     Route("/officer/rounds/{round_id}/close", round_close, methods=["POST"], name="round_close"),
+    Route("/officer/rounds/{round_id}/publish", round_publish_form, methods=["GET"], name="round_publish_form"),
     Route("/officer/rounds/{round_id}/publish", round_publish, methods=["POST"], name="round_publish"),
     Route("/officer/rounds/{round_id}/codes", codes_create, methods=["POST"], name="codes_create"),
     Route("/officer/rounds/{round_id}/codes/{batch_id}.csv", codes_csv, methods=["GET"], name="codes_csv"),

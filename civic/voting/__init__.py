@@ -23,6 +23,7 @@ from civic.voting.results import (
     ballot_list,
     count_round,
     export_pabulib,
+    publish_preview,
     publish_results,
     published_results,
     results_csv,
@@ -49,7 +50,7 @@ __all__ = [
     "add_priority", "advance_rounds", "ballot_list", "ballot_page", "cast_ballot", "close_preview", "close_round", "code_batch",
     "code_batches", "count_round", "create_round", "eligibility", "enter_paper_ballot", "export_pabulib",
     "generate_codes", "import_pabulib", "list_rounds", "open_round", "paper_page", "post_progress", "preview", "progress_of",
-    "publish_results", "published_results", "receipt_hash", "receipt_shares", "remove_priority", "results_csv", "show_code",
+    "publish_preview", "publish_results", "published_results", "receipt_hash", "receipt_shares", "remove_priority", "results_csv", "show_code",
     "staff_priority", "staff_round", "stop_page", "stop_report_emails", "tabulate", "update_priority",
     "update_round", "verify_identity", "visible_round",
 ]

@@ -206,13 +206,24 @@ async def tabulate(round_: Round) -> dict[str, Any]:
     }
 
 
-async def publish_results(actor: User | None, council: Council, round_id: int | str) -> Round:
-    """An officer counts a closed round and makes its results public."""
-    round_ = await staff_round(actor, council, round_id)
+def _require_closed(round_: Round) -> None:
     if round_.status == "published":
         raise Conflict("These results are already published.")
     if round_.status != "closed":
         raise Conflict("Results can be published only after voting closes. Close the round first.")
+
+
+async def publish_preview(actor: User | None, council: Council, round_id: int | str) -> tuple[Round, int]:
+    """A closed round and how many ballots it holds, for an officer about to publish; refused as publishing is."""
+    round_ = await staff_round(actor, council, round_id)
+    _require_closed(round_)
+    return round_, await Ballot.filter(round=round_).count()
+
+
+async def publish_results(actor: User | None, council: Council, round_id: int | str) -> Round:
+    """An officer counts a closed round and makes its results public."""
+    round_ = await staff_round(actor, council, round_id)
+    _require_closed(round_)
     results = await tabulate(round_)
     async with in_transaction():
         locked = await Round.select_for_update().get(id=round_.id)

@@ -447,6 +447,35 @@ async def test_an_officer_is_asked_to_confirm_before_closing_a_round_early(app, 
     assert again.status_code == 409 and "Only an open round can be closed." in text_of(again, "main")[0]
 
 
+async def test_an_officer_is_asked_to_confirm_before_publishing_results(app, council):
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, title="Parks and play")
+    await vote_ok(council, round_, await create_user_ok(council), 60, 40)
+    await voting.close_round(officer, council, round_.id)
+    resident = await create_user_ok(council)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(resident)
+        refused = await browser.get(f"/officer/rounds/{round_.id}/publish")
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        admin = await browser.get(f"/officer/rounds/{round_.id}")
+        confirm = await browser.get(f"/officer/rounds/{round_.id}/publish")
+        still_closed = (await Round.get(id=round_.id)).status
+        published = await browser.post(html(confirm).css_first("main form").attributes["action"])
+        again = await browser.get(f"/officer/rounds/{round_.id}/publish")
+    assert refused.status_code == 403
+    start = html(admin).css_first("main a.govuk-button")
+    assert start.attributes["href"] == f"/officer/rounds/{round_.id}/publish" and start.text().strip() == "Publish the results"
+    assert not html(admin).css(f'form[action="/officer/rounds/{round_.id}/publish"]')  # one tap no longer publishes
+    assert confirm.status_code == 200 and still_closed == "closed"
+    assert text_of(confirm, "h1") == ["Publish the results of Parks and play?"]
+    assert text_of(confirm, "#ballot-count")[0].startswith("1 ballot was cast.")
+    assert "the results cannot be changed or taken down" in text_of(confirm, "#consequences li")
+    assert " ".join(html(confirm).css_first("main form button.govuk-button--warning").text().split()) == "Publish the results"
+    assert published.status_code == 303 and (await Round.get(id=round_.id)).status == "published"
+    assert again.status_code == 409 and "already published" in text_of(again, "main")[0]
+
+
 async def test_only_this_councils_staff_see_the_close_confirmation_and_never_for_a_draft(app, council):
     from tests.factories import create_council_ok
 
