@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from civic.errors import Invalid, RateLimited
-from civic.schemes import directory, moderation, organising, proposals
+from civic.schemes import directory, invitations, moderation, organising, proposals
 from civic.schemes.models import REPORT_REASONS
 from civic.schemes.taxonomy import audience_choices, category_choices
 from routes.web import current_council, current_user, flash, form_values, is_fragment_request, path_number, public_page, redirect, render, require_user
@@ -48,8 +48,8 @@ async def scheme_page(request: Request) -> Response:
 
 
 async def my_schemes(request: Request) -> Response:
-    schemes = await organising.my_schemes(require_user(request), current_council(request))
-    return render(request, "schemes/mine.html", {"schemes": schemes})
+    page = await organising.my_schemes_page(require_user(request), current_council(request))
+    return render(request, "schemes/mine.html", {"schemes": page.schemes, "invitations": page.invitations})
 
 
 # Starting and editing a scheme
@@ -136,15 +136,40 @@ async def organisers_page(request: Request) -> Response:
     return await _organisers(request, {}, {})
 
 
-async def organiser_add(request: Request) -> Response:
+async def organiser_invite(request: Request) -> Response:
     values = form_values(await request.form())
     slug = request.path_params["slug"]
     try:
-        await organising.add_organiser(current_user(request), current_council(request), slug, values.get("email", ""))
+        invitation = await invitations.invite(current_user(request), current_council(request), slug, values.get("email", ""))
     except Invalid as error:
         return await _organisers(request, values, error.errors, status=422)
-    flash(request, f"{values['email'].strip()} is now an organiser. We have emailed them.")
+    flash(request, f"We have emailed {invitation.email} an invitation. They will become an organiser when they sign in with that address and accept it.")
     return redirect(f"/schemes/{slug}/organisers")
+
+
+async def invitation_withdraw(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    invitation = await invitations.withdraw(current_user(request), current_council(request), slug, path_number(request, "invitation_id"))
+    flash(request, f"The invitation to {invitation.email} is withdrawn. Its link no longer works.")
+    return redirect(f"/schemes/{slug}/organisers")
+
+
+async def invitation_page(request: Request) -> Response:
+    page = await invitations.invitation_page(require_user(request), current_council(request), request.path_params["slug"])
+    return render(request, "schemes/invitation.html", {"page": page, "scheme": page.scheme, "invitation": page.invitation})
+
+
+async def invitation_accept(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    await invitations.accept(current_user(request), current_council(request), slug)
+    flash(request, "You are now an organiser of this scheme.")
+    return redirect(f"/schemes/{slug}")
+
+
+async def invitation_decline(request: Request) -> Response:
+    await invitations.decline(current_user(request), current_council(request), request.path_params["slug"])
+    flash(request, "You have declined the invitation. The organiser who sent it has been told.")
+    return redirect("/schemes/mine")
 
 
 async def organiser_remove(request: Request) -> Response:
@@ -251,7 +276,11 @@ routes = [
     Route("/schemes/{slug}/decline", decline_form, methods=["GET"], name="decline_form"),
     Route("/schemes/{slug}/decline", scheme_decline, methods=["POST"], name="scheme_decline"),
     Route("/schemes/{slug}/organisers", organisers_page, methods=["GET"], name="organisers_page"),
-    Route("/schemes/{slug}/organisers", organiser_add, methods=["POST"], name="organiser_add"),
+    Route("/schemes/{slug}/organisers", organiser_invite, methods=["POST"], name="organiser_invite"),
+    Route("/schemes/{slug}/organisers/invitations/{invitation_id}/withdraw", invitation_withdraw, methods=["POST"], name="invitation_withdraw"),
+    Route("/schemes/{slug}/invitation", invitation_page, methods=["GET"], name="invitation_page"),
+    Route("/schemes/{slug}/invitation/accept", invitation_accept, methods=["POST"], name="invitation_accept"),
+    Route("/schemes/{slug}/invitation/decline", invitation_decline, methods=["POST"], name="invitation_decline"),
     Route("/schemes/{slug}/organisers/{membership_id}/remove", organiser_remove, methods=["POST"], name="organiser_remove"),
     Route("/schemes/{slug}/news", news_page, methods=["GET"], name="news_page"),
     Route("/schemes/{slug}/news", news_create, methods=["POST"], name="news_create"),

@@ -1,4 +1,4 @@
-"""Scheme models: schemes, the people in them, their news, and reports about either."""
+"""Scheme models: schemes, the people in them and those invited to organise, their news, and reports about either."""
 
 from __future__ import annotations
 
@@ -140,6 +140,26 @@ class Membership(Model):
         table = "membership"
         unique_together = (("scheme", "user"),)
         indexes = (("user_id",),)  # "your schemes"
+
+
+class OrganiserInvitation(Model):
+    # An organiser asks someone, by e-mail address, to help run the scheme. They become an organiser
+    # only when they accept while signed in with that address. Status: pending, accepted, declined, withdrawn.
+    id = fields.IntField(primary_key=True)
+    council: fields.ForeignKeyRelation = fields.ForeignKeyField("civic.Council", related_name="organiser_invitations", on_delete=fields.CASCADE)
+    scheme: fields.ForeignKeyRelation[Scheme] = fields.ForeignKeyField("civic.Scheme", related_name="invitations", on_delete=fields.CASCADE)
+    email = fields.CharField(max_length=254, description="the address invited, in lower case")
+    invited_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "civic.User", related_name="organiser_invitations_sent", null=True, on_delete=fields.SET_NULL
+    )
+    status = fields.CharField(max_length=10, default="pending")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    answered_at = fields.DatetimeField(null=True, description="when it was accepted or declined or withdrawn")
+
+    class Meta:
+        table = "organiser_invitation"
+        ordering = ["created_at", "id"]
+        indexes = (("email", "status"), ("scheme_id", "status"))  # your invitations, and a scheme's
 
 
 class NewsPost(Model):

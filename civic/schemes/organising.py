@@ -1,19 +1,19 @@
-"""Running a scheme: pausing and closing it, co-organisers, news posts and messages to the organisers."""
+"""Running a scheme: pausing and closing it, co-organisers (invited in invitations.py), news posts and messages to the organisers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from civic import audit, config, mail, ratelimit
-from civic.accounts import User, normalise_email
+from civic.accounts import User
 from civic.councils import Council
 from civic.db import in_transaction
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.kept import Kept
-from civic.schemes import access
-from civic.schemes.models import Membership, NewsPost, Scheme
-from civic.schemes.proposals import LINE_FIELDS, TEXT_FIELDS, require_poster, scheme_url, tell_organisers
+from civic.schemes import access, invitations
+from civic.schemes.models import Membership, NewsPost, OrganiserInvitation, Scheme
+from civic.schemes.proposals import LINE_FIELDS, TEXT_FIELDS, require_poster, tell_organisers
 from civic.schemes.text import one_line, paragraphs
 
 # From -> to, for the organisers' own buttons.
@@ -43,35 +43,6 @@ async def change_status(actor: User | None, council: Council, slug: str, action:
 
 async def organisers(scheme: Scheme) -> list[Membership]:
     return list(await Membership.filter(scheme=scheme, role="organiser", status="active").prefetch_related("user").order_by("created_at", "id"))
-
-
-async def add_organiser(actor: User | None, council: Council, slug: str, raw_email: str) -> Membership:
-    """An organiser adds a co-organiser by e-mail address; they are told by e-mail and can sign in with it."""
-    require_poster(actor)
-    scheme, _ = await access.find_for_organiser(actor, council, slug)
-    try:
-        email = normalise_email(raw_email)
-    except Invalid:
-        raise Invalid({"email": "Enter their email address, like name@example.com"}) from None
-    async with in_transaction():
-        user, _ = await User.get_or_create(email=email)
-        if user.suspended:
-            raise Invalid({"email": "That person cannot be an organiser. Contact the council if you think this is a mistake."})
-        membership, created = await Membership.get_or_create(scheme=scheme, user=user, defaults={"role": "organiser", "added_by": actor})
-        if not created and membership.role == "organiser" and membership.status == "active":
-            raise Invalid({"email": f"{email} is already an organiser"})
-        membership.role, membership.status, membership.added_by = "organiser", "active", actor
-        await membership.save()
-        await audit.record(actor, "scheme.organiser_added", scheme, council=council, reason=f"user {user.id}")
-        queued = await mail.queue(
-            email,
-            f"You are now an organiser of {scheme.name}",
-            f"{actor} has made you an organiser of {scheme.name} on {council.name}'s site.\n\n"
-            f"Sign in with this email address to run it:\n\n{scheme_url(council, scheme)}\n",
-            council_id=council.id,
-        )
-    await mail.deliver([queued])
-    return membership
 
 
 async def remove_organiser(actor: User | None, council: Council, slug: str, membership_id: int) -> Membership:
@@ -159,6 +130,19 @@ async def message_organisers(actor: User | None, council: Council, slug: str, te
     await mail.deliver(queued)
 
 
+@dataclass
+class MySchemes:
+    """The schemes someone organises, and those they are invited to organise."""
+
+    schemes: list[Scheme]
+    invitations: list[OrganiserInvitation]
+
+
+async def my_schemes_page(actor: User | None, council: Council) -> MySchemes:
+    """The signed-in person's schemes and their invitations to organise others."""
+    return MySchemes(await my_schemes(actor, council), await invitations.mine(actor, council))
+
+
 async def my_schemes(actor: User | None, council: Council) -> list[Scheme]:
     """The schemes of this council that this person organises, whatever their status."""
     if actor is None:
@@ -175,6 +159,7 @@ class SchemePage:
     who: access.Viewer
     news: list[NewsPost]
     organisers: list[Membership]
+    invitations: list[OrganiserInvitation] = field(default_factory=list)  # waiting for an answer, for organisers
 
 
 # A scheme's page as visitors who are not signed in see it (the same for all of them) is kept for
@@ -210,7 +195,7 @@ async def news_page(actor: User | None, council: Council, slug: str) -> SchemePa
 async def organisers_page(actor: User | None, council: Council, slug: str) -> SchemePage:
     """The organisers of a scheme, for its organisers to manage."""
     scheme, who = await access.find_for_organiser(actor, council, slug)
-    return SchemePage(scheme=scheme, who=who, news=[], organisers=await organisers(scheme))
+    return SchemePage(scheme=scheme, who=who, news=[], organisers=await organisers(scheme), invitations=await invitations.pending(scheme))
 
 
 async def form_values(actor: User | None, council: Council, slug: str) -> tuple[Scheme, dict[str, Any]]:

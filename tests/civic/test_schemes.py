@@ -9,7 +9,7 @@ import pytest
 from civic import demo
 from civic.councils import Council, Ward
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
-from civic.schemes import access, directory, moderation, organising, proposals
+from civic.schemes import access, directory, invitations, moderation, organising, proposals
 from civic.schemes.directory import Filters, Results
 from civic.schemes.models import Report, Scheme
 from civic.schemes.text import one_line, paragraphs, slugify, valid_phone
@@ -141,7 +141,10 @@ async def test_only_a_pending_scheme_can_be_approved_or_declined(council):
 async def test_a_removed_organiser_loses_the_scheme(council):
     organiser, helper = await create_user_ok(council), await create_user_ok(council)
     scheme = await create_scheme_ok(council, organiser, status="pending")
-    membership = await organising.add_organiser(organiser, council, scheme.slug, helper.email)
+    await invitations.invite(organiser, council, scheme.slug, helper.email)
+    with pytest.raises(NotFound):  # invited to a pending scheme, but not yet an organiser of it
+        await access.find(helper, council, scheme.slug)
+    membership = await invitations.accept(helper, council, scheme.slug)
     assert (await access.find(helper, council, scheme.slug))[1].is_organiser
     await organising.remove_organiser(organiser, council, scheme.slug, membership.id)
     with pytest.raises(NotFound):  # pending, and no longer theirs

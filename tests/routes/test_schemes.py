@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from civic.accounts import User
 from civic.audit import AuditLog
-from civic.schemes.models import Membership, NewsPost, Scheme
+from civic.schemes import access
+from civic.schemes.models import Membership, NewsPost, OrganiserInvitation, Scheme
 from tests.factories import (
     Browser,
     create_council_ok,
+    create_help_request_ok,
     create_post_ok,
     create_scheme_ok,
     create_user_ok,
@@ -241,28 +244,91 @@ async def test_a_resident_cannot_change_someone_elses_scheme(client, council):
 # Running a scheme
 
 
-async def test_an_organiser_adds_a_co_organiser_who_is_told_and_can_then_post_news(app, client, council, mailbox):
+async def test_an_organiser_invites_a_co_organiser_who_becomes_one_only_when_they_accept(app, client, council, mailbox):
     organiser = await create_user_ok(council)
     scheme = await create_scheme_ok(council, organiser, name="Street Pastors")
+    await create_help_request_ok(scheme)
     await client.signin_as(organiser)
     helper_email = f"helper-{council.slug}@example.test"
     assert (await client.post(f"/schemes/{scheme.slug}/organisers", {"email": "nope"})).status_code == 422
-    added = await client.post(f"/schemes/{scheme.slug}/organisers", {"email": helper_email})
-    assert added.status_code == 303
-    assert "Sign in with this email address" in mailbox.body((await mailbox.wait_for(helper_email))[-1])
+    invited = await client.post(f"/schemes/{scheme.slug}/organisers", {"email": helper_email})
+    assert invited.status_code == 303
+    assert f"/schemes/{scheme.slug}/invitation" in mailbox.body((await mailbox.wait_for(helper_email))[-1])
     again = await client.post(f"/schemes/{scheme.slug}/organisers", {"email": helper_email})
-    assert "already an organiser" in field_error(again, "email")
+    assert "already invited" in field_error(again, "email")
+    assert text_of(await client.get(f"/schemes/{scheme.slug}/organisers"), "#invitations td:first-child")[0].startswith(helper_email)
+    # Typing an address makes nobody an organiser, nor an account for it.
+    assert not await User.filter(email=helper_email).exists()
 
-    from civic.accounts import User
-
-    helper = await User.get(email=helper_email)
+    helper = await create_user_ok(council, email=helper_email)
     async with Browser(app, council) as other:
         await other.signin_as(helper)
+        for private in ("organisers", "people", "requests", "roster", "edit"):
+            assert (await other.get(f"/schemes/{scheme.slug}/{private}")).status_code == 403, private
+        assert text_of(await other.get("/schemes/mine"), "#invitations a") == ["Street Pastors"]
+        page = await other.get(f"/schemes/{scheme.slug}/invitation")
+        assert text_of(page, "h1") == ["You have been invited to be an organiser"]
+        accepted = await other.post(f"/schemes/{scheme.slug}/invitation/accept")
+        assert accepted.status_code == 303
+        assert (await other.get(f"/schemes/{scheme.slug}/requests")).status_code == 200
         posted = await other.post(f"/schemes/{scheme.slug}/news", {"title": "Out on Saturday", "body": "We meet at 10pm.\nBring a coat."})
         assert posted.status_code == 303
+        assert (await other.post(f"/schemes/{scheme.slug}/invitation/accept")).status_code == 404
+    assert "has accepted your invitation" in mailbox.body((await mailbox.wait_for(organiser.email))[-1])
     page = await client.get(f"/schemes/{scheme.slug}")
     assert text_of(page, "article h3") == ["Out on Saturday"]
     assert html(page).css_first("article p.govuk-body").html.count("<br>") == 1
+    actions = [entry.action for entry in await AuditLog.filter(target_type="Scheme", target_id=str(scheme.id)).order_by("id")]
+    assert actions[-2:] == ["scheme.organiser_invited", "scheme.organiser_added"]
+
+
+async def test_an_invitation_is_only_for_the_address_it_went_to(app, client, council):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser)
+    await client.signin_as(organiser)
+    await client.post(f"/schemes/{scheme.slug}/organisers", {"email": f"someone-{council.slug}@example.test"})
+    async with Browser(app, council) as stranger:
+        await stranger.signin_as(await create_user_ok(council))
+        assert (await stranger.get(f"/schemes/{scheme.slug}/invitation")).status_code == 404
+        assert (await stranger.post(f"/schemes/{scheme.slug}/invitation/accept")).status_code == 404
+    assert not await access.is_organiser(await User.get_or_none(email=f"someone-{council.slug}@example.test"), scheme)
+    assert await Membership.filter(scheme=scheme, role="organiser").count() == 1
+
+
+async def test_an_organiser_withdraws_an_invitation_and_it_can_no_longer_be_accepted(app, client, council):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser)
+    invitee = await create_user_ok(council)
+    await client.signin_as(organiser)
+    await client.post(f"/schemes/{scheme.slug}/organisers", {"email": invitee.email.upper()})
+    invitation = await OrganiserInvitation.get(scheme=scheme)
+    assert invitation.email == invitee.email
+    withdrawn = await client.post(f"/schemes/{scheme.slug}/organisers/invitations/{invitation.id}/withdraw")
+    assert withdrawn.status_code == 303
+    assert not html(await client.get(f"/schemes/{scheme.slug}/organisers")).css("#invitations")
+    assert (await client.post(f"/schemes/{scheme.slug}/organisers/invitations/{invitation.id}/withdraw")).status_code == 409
+    async with Browser(app, council) as other:
+        await other.signin_as(invitee)
+        assert (await other.get(f"/schemes/{scheme.slug}/invitation")).status_code == 404
+        assert (await other.post(f"/schemes/{scheme.slug}/invitation/accept")).status_code == 404
+    assert not await access.is_organiser(invitee, scheme)
+    assert await AuditLog.filter(action="scheme.organiser_invitation_withdrawn", target_id=str(scheme.id)).exists()
+
+
+async def test_someone_invited_can_decline_and_the_organiser_is_told(app, client, council, mailbox):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser, name="Lifts to Clinics")
+    invitee = await create_user_ok(council)
+    await client.signin_as(organiser)
+    await client.post(f"/schemes/{scheme.slug}/organisers", {"email": invitee.email})
+    async with Browser(app, council) as other:
+        await other.signin_as(invitee)
+        declined = await other.post(f"/schemes/{scheme.slug}/invitation/decline")
+        assert declined.status_code == 303
+        assert not html(await other.get("/schemes/mine")).css("#invitations")
+    assert "has declined your invitation" in mailbox.body((await mailbox.wait_for(organiser.email))[-1])
+    assert not await access.is_organiser(invitee, scheme)
+    assert (await OrganiserInvitation.get(scheme=scheme)).status == "declined"
 
 
 async def test_the_last_organiser_cannot_step_down(client, council):

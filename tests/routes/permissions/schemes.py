@@ -22,6 +22,11 @@ def organisers_only(anonymous: int = SIGN_IN) -> dict[str, int]:
     return {**everyone(403), "anonymous": anonymous}
 
 
+def invited_only(ok: int, anonymous: int = SIGN_IN) -> dict[str, int]:
+    """The resident is invited to organise the scheme; nobody else may know the invitation exists."""
+    return {**everyone(HIDDEN), "resident": ok, "anonymous": anonymous}
+
+
 def pending(ok: int) -> dict[str, int]:
     """A pending scheme: the council's officers may act; everyone else is told it does not exist."""
     return staff_only(ok=ok, others=HIDDEN, anonymous=HIDDEN)
@@ -51,6 +56,11 @@ CASES = [
     Case("GET", "/schemes/{slug}/organisers", organisers_only()),
     Case("POST", "/schemes/{slug}/organisers", organisers_only(anonymous=403), data={"email": "helper-{role}@example.test"}),
     Case("POST", "/schemes/{slug}/organisers/{membership_id}/remove", organisers_only(anonymous=403)),
+    Case("POST", "/schemes/{slug}/organisers/invitations/{invitation_id}/withdraw", organisers_only(anonymous=403)),
+    # An invitation to organise: only the person invited (the resident) sees it or answers it
+    Case("GET", "/schemes/{slug}/invitation", invited_only(200)),
+    Case("POST", "/schemes/{slug}/invitation/accept", invited_only(303, anonymous=403), fresh=True),
+    Case("POST", "/schemes/{slug}/invitation/decline", invited_only(303, anonymous=403), fresh=True),
     Case("POST", "/schemes/{slug}/news", organisers_only(anonymous=403), data={"title": "Hello", "body": "News"}),
     Case("GET", "/schemes/{pending_slug}/edit", {**pending(403), "anonymous": HIDDEN}, note="officers see it but cannot edit it"),
     # Officers decide on proposals
@@ -93,7 +103,7 @@ CASES = [
 
 
 async def setup(world: World) -> dict[str, str]:
-    from civic.schemes.models import Membership, Scheme
+    from civic.schemes.models import Membership, OrganiserInvitation, Scheme
 
     council = world.council
     organiser, helper = await create_user_ok(council), await create_user_ok(council)
@@ -104,6 +114,7 @@ async def setup(world: World) -> dict[str, str]:
     await Scheme.filter(id=hidden.id).update(hidden=True, hidden_reason="Spam")
     post = await create_post_ok(scheme, organiser)
     report = await create_report_ok(scheme, reporter=helper)
+    invitation = await OrganiserInvitation.create(council=council, scheme=scheme, email=world.people["resident"].email, invited_by=organiser)
     return {
         "slug": scheme.slug,
         "pending_slug": proposed.slug,
@@ -113,5 +124,6 @@ async def setup(world: World) -> dict[str, str]:
         "post_id": str(post.id),
         "report_id": str(report.id),
         "membership_id": str(co_organiser.id),
+        "invitation_id": str(invitation.id),
         "ward_id": str((await ward(council, "Abbey")).id),
     }

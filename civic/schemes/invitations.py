@@ -1,0 +1,159 @@
+"""Invitations to organise a scheme: sent by e-mail, seen when signed in with that address, and accepted or declined.
+
+Organisers see volunteers' and requesters' contact details, so nobody becomes one just because an address
+was typed: a typo must not hand a stranger safeguarding data. The invited person has to sign in with the
+address and accept; until then they see only the scheme's name and who asked them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise import timezone
+
+from civic import audit, mail
+from civic.accounts import User, normalise_email
+from civic.councils import Council
+from civic.db import in_transaction
+from civic.errors import Conflict, Forbidden, Invalid, NotFound
+from civic.schemes import access
+from civic.schemes.models import Membership, OrganiserInvitation, Scheme
+from civic.schemes.proposals import require_poster, scheme_url
+
+
+async def pending(scheme: Scheme) -> list[OrganiserInvitation]:
+    """The scheme's invitations nobody has answered yet, oldest first."""
+    return list(await OrganiserInvitation.filter(scheme=scheme, status="pending").prefetch_related("invited_by"))
+
+
+async def invite(actor: User | None, council: Council, slug: str, raw_email: str) -> OrganiserInvitation:
+    """An organiser invites someone by e-mail address to be a co-organiser; they are emailed a link to accept."""
+    inviter = require_poster(actor)
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    try:
+        email = normalise_email(raw_email)
+    except Invalid:
+        raise Invalid({"email": "Enter their email address, like name@example.com"}) from None
+    if scheme.status == "closed":
+        raise Conflict("This scheme has closed, so it cannot take on new organisers.")
+    async with in_transaction():
+        person = await User.get_or_none(email=email)
+        if person is not None and person.suspended:
+            raise Invalid({"email": "That person cannot be an organiser. Contact the council if you think this is a mistake."})
+        if person is not None and await access.is_organiser(person, scheme):
+            raise Invalid({"email": f"{email} is already an organiser"})
+        if await OrganiserInvitation.filter(scheme=scheme, email=email, status="pending").exists():
+            raise Invalid({"email": f"You have already invited {email}. They have not answered yet."})
+        invitation = await OrganiserInvitation.create(council=council, scheme=scheme, email=email, invited_by=inviter)
+        await audit.record(inviter, "scheme.organiser_invited", scheme, council=council, reason=f"invitation {invitation.id}")
+        queued = await mail.queue(
+            email,
+            f"{inviter} has invited you to help organise {scheme.name}",
+            f"{inviter} has invited you to be an organiser of {scheme.name} on {council.name}'s site.\n\n"
+            "Organisers run the scheme. They can see the names, phone numbers and email addresses of its volunteers, "
+            "and the addresses of people who ask it for help. Only accept if you know who invited you and you mean to help.\n\n"
+            f"To accept or decline, sign in with this email address and go to:\n\n{scheme_url(council, scheme)}/invitation\n\n"
+            "If you were not expecting this, you can ignore this email. Nothing changes unless you accept.\n",
+            council_id=council.id,
+        )
+    await mail.deliver([queued])
+    return invitation
+
+
+async def withdraw(actor: User | None, council: Council, slug: str, invitation_id: int) -> OrganiserInvitation:
+    """An organiser withdraws an invitation nobody has answered; its link stops working."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    async with in_transaction():
+        invitation = await OrganiserInvitation.select_for_update().get_or_none(id=invitation_id, scheme=scheme)
+        if invitation is None:
+            raise NotFound()
+        if invitation.status != "pending":
+            raise Conflict(f"This invitation has already been {invitation.status}.")
+        invitation.status, invitation.answered_at = "withdrawn", timezone.now()
+        await invitation.save(update_fields=["status", "answered_at"])
+        await audit.record(actor, "scheme.organiser_invitation_withdrawn", scheme, council=council, reason=f"invitation {invitation.id}")
+    return invitation
+
+
+@dataclass
+class InvitationPage:
+    """What the invited person sees before they answer: the scheme's name and who asked, nothing private."""
+
+    scheme: Scheme
+    invitation: OrganiserInvitation
+
+
+async def _mine(actor: User | None, council: Council, slug: str) -> tuple[User, Scheme, OrganiserInvitation]:
+    """The pending invitation to this scheme for the address the actor signed in with; NotFound if there is none."""
+    person = require_poster(actor)
+    # The scheme need not be public: someone may be invited to help with one still waiting for approval.
+    scheme = await Scheme.get_or_none(council=council, slug=slug)
+    if scheme is None or not person.email_verified:
+        raise NotFound()
+    invitation = await OrganiserInvitation.filter(scheme=scheme, email=person.email, status="pending").prefetch_related("invited_by").first()
+    if invitation is None:
+        raise NotFound()
+    return person, scheme, invitation
+
+
+async def invitation_page(actor: User | None, council: Council, slug: str) -> InvitationPage:
+    """The invitation to this scheme for the signed-in person, if they have one."""
+    _, scheme, invitation = await _mine(actor, council, slug)
+    return InvitationPage(scheme, invitation)
+
+
+async def mine(actor: User | None, council: Council) -> list[OrganiserInvitation]:
+    """The invitations to organise this council's schemes that wait for the signed-in person's answer."""
+    if actor is None:
+        raise Forbidden("Sign in to continue.")
+    if not actor.email_verified or actor.suspended:
+        return []
+    return list(await OrganiserInvitation.filter(council=council, email=actor.email, status="pending").prefetch_related("scheme"))
+
+
+async def _answer(invitation: OrganiserInvitation, status: str) -> None:
+    locked = await OrganiserInvitation.select_for_update().get(id=invitation.id)
+    if locked.status != "pending":
+        raise Conflict(f"This invitation has already been {locked.status}.")
+    invitation.status, invitation.answered_at = status, timezone.now()
+    await invitation.save(update_fields=["status", "answered_at"])
+
+
+async def _tell_inviter(council: Council, invitation: OrganiserInvitation, subject: str, body: str) -> list[mail.OutgoingEmail]:
+    inviter = invitation.invited_by
+    if inviter is None or inviter.suspended:
+        return []
+    return [await mail.queue(inviter.email, subject, body, council_id=council.id)]
+
+
+async def accept(actor: User | None, council: Council, slug: str) -> Membership:
+    """The invited person accepts and becomes an organiser; whoever invited them is told."""
+    person, scheme, invitation = await _mine(actor, council, slug)
+    if scheme.status == "closed":
+        raise Conflict("This scheme has closed, so it no longer needs organisers.")
+    async with in_transaction():
+        await _answer(invitation, "accepted")
+        membership, _ = await Membership.get_or_create(scheme=scheme, user=person, defaults={"role": "organiser", "added_by": invitation.invited_by})
+        membership.role, membership.status, membership.added_by = "organiser", "active", invitation.invited_by
+        await membership.save()
+        await audit.record(person, "scheme.organiser_added", scheme, council=council, reason=f"user {person.id} accepted invitation {invitation.id}")
+        queued = await _tell_inviter(
+            council, invitation, f"{person} is now an organiser of {scheme.name}",
+            f"{person} ({person.email}) has accepted your invitation and is now an organiser of {scheme.name}.\n\n{scheme_url(council, scheme)}/organisers\n",
+        )
+    await mail.deliver(queued)
+    return membership
+
+
+async def decline(actor: User | None, council: Council, slug: str) -> OrganiserInvitation:
+    """The invited person says no; whoever invited them is told."""
+    person, scheme, invitation = await _mine(actor, council, slug)
+    async with in_transaction():
+        await _answer(invitation, "declined")
+        await audit.record(person, "scheme.organiser_invitation_declined", scheme, council=council, reason=f"invitation {invitation.id}")
+        queued = await _tell_inviter(
+            council, invitation, f"{invitation.email} will not be an organiser of {scheme.name}",
+            f"{invitation.email} has declined your invitation to be an organiser of {scheme.name}.\n",
+        )
+    await mail.deliver(queued)
+    return invitation
