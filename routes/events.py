@@ -1,4 +1,4 @@
-"""Events: a scheme's coming events, adding one, one event's page, saying you are coming, and cancelling."""
+"""Events: a scheme's coming events, adding and changing one, one event's page, saying you are coming, and cancelling."""
 
 from __future__ import annotations
 
@@ -34,6 +34,27 @@ async def event_create(request: Request) -> Response:
     except Invalid as error:
         return await _form(request, values, error.errors, status=422)
     flash(request, f"{event.title} is on the scheme’s page.")
+    return redirect(f"/schemes/{slug}/events/{event.id}")
+
+
+async def _edit_form(request: Request, values: dict[str, str] | None, errors: dict[str, str], status: int = 200) -> Response:
+    scheme, event = await events.event_for_change(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "event_id"))
+    context = {"scheme": scheme, "event": event, "values": events.form_values_of(event) if values is None else values, "errors": errors}
+    return render(request, "events/form.html", context, status_code=status, block="form" if status == 422 else None)
+
+
+async def event_edit_form(request: Request) -> Response:
+    return await _edit_form(request, None, {})
+
+
+async def event_update(request: Request) -> Response:
+    values = form_values(await request.form())
+    slug = request.path_params["slug"]
+    try:
+        event = await events.update_event(current_user(request), current_council(request), slug, path_number(request, "event_id"), values)
+    except Invalid as error:
+        return await _edit_form(request, values, error.errors, status=422)
+    flash(request, "Your changes are saved. If the date, time or place changed, everyone coming has been emailed.")
     return redirect(f"/schemes/{slug}/events/{event.id}")
 
 
@@ -76,6 +97,8 @@ routes = [
     Route("/schemes/{slug}/events", event_create, methods=["POST"], name="event_create"),
     Route("/schemes/{slug}/events/new", event_form, methods=["GET"], name="event_form"),
     Route("/schemes/{slug}/events/{event_id}", event_page, methods=["GET"], name="event_page"),
+    Route("/schemes/{slug}/events/{event_id}/edit", event_edit_form, methods=["GET"], name="event_edit_form"),
+    Route("/schemes/{slug}/events/{event_id}/edit", event_update, methods=["POST"], name="event_update"),
     Route("/schemes/{slug}/events/{event_id}/reply", reply, methods=["POST"], name="event_reply"),
     Route("/schemes/{slug}/events/{event_id}/reply/cancel", reply_cancel, methods=["POST"], name="event_reply_cancel"),
     Route("/schemes/{slug}/events/{event_id}/cancel", event_cancel, methods=["POST"], name="event_cancel"),

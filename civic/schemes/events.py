@@ -1,4 +1,4 @@
-"""Events: meetings and activities a scheme runs, with replies from people coming, up to a capacity."""
+"""Events: meetings and activities a scheme runs, changed or cancelled by its organisers, with replies from people coming, up to a capacity."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from civic.schemes.proposals import require_poster, scheme_url
 from civic.schemes.rota import FURTHEST_START
 from civic.schemes.running import Event, EventReply
 from civic.schemes.text import number_up_to, one_line, paragraphs
-from civic.schemes.when import parse_date, parse_time, span, today, utc, when
+from civic.schemes.when import local, parse_date, parse_time, span, today, utc, when
 
 MAX_CAPACITY = 10_000
 
@@ -88,6 +88,59 @@ async def create_event(actor: User | None, council: Council, slug: str, values: 
         event = await Event.create(council=council, scheme=scheme, created_by=actor, **checked)
         await audit.record(actor, "event.created", event, council=council)
     return event
+
+
+def form_values_of(event: Event) -> dict[str, str]:
+    """The event as its form shows it, for changing it."""
+    starts, ends = local(event.starts_at), local(event.ends_at)
+    return {
+        "title": event.title, "description": event.description, "place": event.place,
+        "date": f"{starts:%Y-%m-%d}", "start_time": f"{starts:%H:%M}", "end_time": f"{ends:%H:%M}",
+        "capacity": "" if event.capacity is None else str(event.capacity),
+    }
+
+
+async def event_for_change(actor: User | None, council: Council, slug: str, event_id: int, now: datetime | None = None) -> tuple[Scheme, Event]:
+    """An event its organisers may still change: not cancelled, and not over."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    event = await _event(scheme, event_id)
+    if event.cancelled:
+        raise Conflict("This event is cancelled, so it cannot be changed.")
+    if event.ends_at <= utc(now):
+        raise Conflict("This event is over, so it cannot be changed.")
+    return scheme, event
+
+
+async def update_event(actor: User | None, council: Council, slug: str, event_id: int, values: dict[str, Any], now: datetime | None = None) -> Event:
+    """An organiser corrects an event; if its date, time or place changed, everyone coming is told."""
+    scheme, event = await event_for_change(actor, council, slug, event_id, now)
+    checked = check_event(values, utc(now))
+    async with in_transaction():
+        # Locked so that a reply cannot take a place the new capacity no longer has.
+        locked = await Event.select_for_update().get(id=event.id)
+        replies = list(await EventReply.filter(event=locked).prefetch_related("user"))
+        if checked["capacity"] is not None and checked["capacity"] < len(replies):
+            raise Invalid({"capacity": f"{len(replies)} people have said they are coming. Enter {len(replies)} or more, or leave it blank if there is no limit"})
+        was = when(locked.starts_at, locked.ends_at), locked.place
+        moved = (locked.starts_at, locked.ends_at, locked.place) != (checked["starts_at"], checked["ends_at"], checked["place"])
+        for name, value in checked.items():
+            setattr(locked, name, value)
+        await locked.save(update_fields=list(checked))
+        await audit.record(actor, "event.changed", locked, council=council, reason="date, time or place changed" if moved else "")
+        queued = []
+        if moved:
+            for r in replies:
+                queued.append(await mail.queue(
+                    r.user.email,
+                    f"{locked.title} has changed",
+                    f"{scheme.name} has changed an event you said you are coming to.\n\n"
+                    f"Was: {was[0]}, {was[1]}\nNow: {when(locked.starts_at, locked.ends_at)}, {locked.place}\n\n"
+                    f"If you can no longer come, please say so here so someone else can have your place:\n\n"
+                    f"{scheme_url(council, scheme)}/events/{locked.id}\n",
+                    council_id=council.id,
+                ))
+    await mail.deliver(queued)
+    return locked
 
 
 @dataclass

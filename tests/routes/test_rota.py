@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import icalendar
 
+from civic.audit import AuditLog
+from civic.councils import Council
 from civic.mail import OutgoingEmail
 from civic.schemes import help_requests, rota
 from civic.schemes.models import Membership
@@ -303,3 +305,59 @@ async def test_a_personal_calendar_address_serves_ics_until_it_is_revoked(client
     assert str(event["location"]) == "Quay Street"
     await client.post("/volunteering/calendar/revoke")
     assert (await client.get(url.removeprefix(f"http://{council.hostnames}"))).status_code == 404
+
+
+# Events
+
+
+async def _event_with_two_coming(scheme, **overrides):
+    from civic.schemes import events
+
+    council = await Council.get(id=scheme.council_id)
+    values = {"title": "Coffee morning", "place": "The hall", "date": _next_week().isoformat(), "start_time": "10:00", "end_time": "11:30", "capacity": "5", **overrides}
+    event = await events.create_event(await organiser_of(scheme), council, scheme.slug, values)
+    coming = [await create_user_ok(council) for _ in range(2)]
+    for person in coming:
+        await events.reply(person, council, scheme.slug, event.id)
+    return event, coming, values
+
+
+async def test_an_organiser_changes_an_event_and_people_coming_are_told_only_of_a_new_time_or_place(client, council):
+    scheme = await create_scheme_ok(council)
+    event, coming, values = await _event_with_two_coming(scheme)
+    await client.signin_as(await organiser_of(scheme))
+    form = await client.get(f"/schemes/{scheme.slug}/events/{event.id}/edit")
+    assert html(form).css_first("input#place").attributes["value"] == "The hall"
+    assert html(form).css_first("input#date").attributes["value"] == values["date"]
+
+    renamed = await client.post(f"/schemes/{scheme.slug}/events/{event.id}/edit", {**values, "title": "Coffee and cake"})
+    assert renamed.status_code == 303
+    assert text_of(await client.follow(renamed), "h1") == ["Coffee and cake"]
+    assert not await OutgoingEmail.filter(to__in=[p.email for p in coming]).exists()
+
+    moved = await client.post(f"/schemes/{scheme.slug}/events/{event.id}/edit", {**values, "title": "Coffee and cake", "place": "The library", "start_time": "14:00", "end_time": "15:00"})
+    assert moved.status_code == 303
+    for person in coming:
+        [told] = await OutgoingEmail.filter(to=person.email)
+        assert told.subject == "Coffee and cake has changed"
+        assert "Was: " in told.body and "The hall" in told.body and "Now: " in told.body and "2pm to 3pm, The library" in told.body
+
+    too_small = await client.post(f"/schemes/{scheme.slug}/events/{event.id}/edit", {**values, "capacity": "1"})
+    assert too_small.status_code == 422
+    assert field_error(too_small, "capacity").startswith("2 people have said they are coming")
+    assert await AuditLog.filter(action="event.changed", target_id=str(event.id)).count() == 2
+
+
+async def test_only_an_organiser_can_change_an_event_and_not_once_it_is_cancelled(client, council):
+    from civic.schemes import events
+    from civic.schemes.running import Event
+
+    scheme = await create_scheme_ok(council)
+    event, coming, values = await _event_with_two_coming(scheme)
+    await client.signin_as(coming[0])
+    assert (await client.get(f"/schemes/{scheme.slug}/events/{event.id}/edit")).status_code == 403
+    assert (await client.post(f"/schemes/{scheme.slug}/events/{event.id}/edit", {**values, "title": "Mine"})).status_code == 403
+    await events.cancel_event(await organiser_of(scheme), council, scheme.slug, event.id, "Hall flooded")
+    await client.signin_as(await organiser_of(scheme))
+    assert (await client.post(f"/schemes/{scheme.slug}/events/{event.id}/edit", {**values, "title": "Back on"})).status_code == 409
+    assert (await Event.get(id=event.id)).title == "Coffee morning"

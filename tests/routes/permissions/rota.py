@@ -113,6 +113,8 @@ CASES = [
     Case("GET", "/schemes/{slug}/events/{event_id}", everyone()),
     Case("POST", "/schemes/{slug}/events/{event_id}/reply", {**signed_in(303), "requester": 409}, note="the requester is already coming"),
     Case("POST", "/schemes/{slug}/events/{event_id}/reply/cancel", {**signed_in(409), "requester": 303}, fresh=True),
+    Case("GET", "/schemes/{slug}/events/{event_id}/edit", organisers()),
+    Case("POST", "/schemes/{slug}/events/{event_id}/edit", organisers(303), data=EVENT),
     Case("POST", "/schemes/{slug}/events/{event_id}/cancel", organisers(303), data=REASON, fresh=True),
     # Calendars: the scheme's is public; a personal address is its own key, until revoked
     Case("GET", "/schemes/{slug}/calendar.ics", everyone()),
