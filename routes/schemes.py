@@ -206,6 +206,39 @@ async def news_create(request: Request) -> Response:
     return redirect(f"/schemes/{slug}/news#post-{post.id}")
 
 
+async def _news_post_form(request: Request, values: dict[str, str] | None, errors: dict[str, str], status: int = 200) -> Response:
+    scheme, post = await organising.news_post(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "post_id"))
+    context = {"scheme": scheme, "post": post, "values": {"title": post.title, "body": post.body} if values is None else values, "errors": errors}
+    return render(request, "schemes/news_edit.html", context, status_code=status, block="form" if status == 422 else None)
+
+
+async def news_edit_form(request: Request) -> Response:
+    return await _news_post_form(request, None, {})
+
+
+async def news_update(request: Request) -> Response:
+    values = form_values(await request.form())
+    slug = request.path_params["slug"]
+    try:
+        post = await organising.update_news(current_user(request), current_council(request), slug, path_number(request, "post_id"), values.get("title", ""), values.get("body", ""))
+    except Invalid as error:
+        return await _news_post_form(request, values, error.errors, status=422)
+    flash(request, "Your changes to the news are saved.")
+    return redirect(f"/schemes/{slug}/news#post-{post.id}")
+
+
+async def news_delete_form(request: Request) -> Response:
+    scheme, post = await organising.news_post(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "post_id"))
+    return render(request, "schemes/news_delete.html", {"scheme": scheme, "post": post})
+
+
+async def news_delete(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    post = await organising.delete_news(current_user(request), current_council(request), slug, path_number(request, "post_id"))
+    flash(request, f"“{post.title}” is deleted.")
+    return redirect(f"/schemes/{slug}/news")
+
+
 # Messages to the organisers
 
 
@@ -284,6 +317,10 @@ routes = [
     Route("/schemes/{slug}/organisers/{membership_id}/remove", organiser_remove, methods=["POST"], name="organiser_remove"),
     Route("/schemes/{slug}/news", news_page, methods=["GET"], name="news_page"),
     Route("/schemes/{slug}/news", news_create, methods=["POST"], name="news_create"),
+    Route("/schemes/{slug}/news/{post_id}/edit", news_edit_form, methods=["GET"], name="news_edit_form"),
+    Route("/schemes/{slug}/news/{post_id}/edit", news_update, methods=["POST"], name="news_update"),
+    Route("/schemes/{slug}/news/{post_id}/delete", news_delete_form, methods=["GET"], name="news_delete_form"),
+    Route("/schemes/{slug}/news/{post_id}/delete", news_delete, methods=["POST"], name="news_delete"),
     Route("/schemes/{slug}/contact", contact_form, methods=["GET"], name="contact_form"),
     Route("/schemes/{slug}/contact", contact_send, methods=["POST"], name="contact_send"),
     Route("/schemes/{slug}/report", report_form, methods=["GET"], name="report_form"),

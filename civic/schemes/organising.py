@@ -12,7 +12,7 @@ from civic.db import in_transaction
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.kept import Kept
 from civic.schemes import access, invitations
-from civic.schemes.models import Membership, NewsPost, OrganiserInvitation, Scheme
+from civic.schemes.models import Membership, NewsPost, OrganiserInvitation, Report, Scheme
 from civic.schemes.proposals import LINE_FIELDS, TEXT_FIELDS, require_poster, tell_organisers
 from civic.schemes.text import one_line, paragraphs
 
@@ -73,10 +73,8 @@ async def news(scheme: Scheme, who: access.Viewer, limit: int | None = None) -> 
     return list(await query)
 
 
-async def post_news(actor: User | None, council: Council, slug: str, title: str, body: str) -> NewsPost:
-    """An organiser posts news on their scheme's page."""
-    require_poster(actor)
-    scheme, _ = await access.find_for_organiser(actor, council, slug)
+def check_news(title: str, body: str) -> tuple[str, str]:
+    """A news post's title and text, tidied, or Invalid with every problem."""
     title, body = one_line(title), paragraphs(body)
     errors = {}
     if not title:
@@ -89,11 +87,51 @@ async def post_news(actor: User | None, council: Council, slug: str, title: str,
         errors["body"] = "The news must be 5000 characters or fewer"
     if errors:
         raise Invalid(errors)
+    return title, body
+
+
+async def post_news(actor: User | None, council: Council, slug: str, title: str, body: str) -> NewsPost:
+    """An organiser posts news on their scheme's page."""
+    require_poster(actor)
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    title, body = check_news(title, body)
     if scheme.status == "closed":
         raise Conflict("This scheme has closed, so it cannot post news.")
     async with in_transaction():
         post = await NewsPost.create(council=council, scheme=scheme, author=actor, title=title, body=body)
         await audit.record(actor, "news.posted", post, council=council)
+    return post
+
+
+async def news_post(actor: User | None, council: Council, slug: str, post_id: int) -> tuple[Scheme, NewsPost]:
+    """One of the scheme's news posts, for its organisers to change or delete."""
+    require_poster(actor)
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    post = await NewsPost.get_or_none(id=post_id, scheme=scheme)
+    if post is None:
+        raise NotFound()
+    return scheme, post
+
+
+async def update_news(actor: User | None, council: Council, slug: str, post_id: int, title: str, body: str) -> NewsPost:
+    """An organiser corrects a news post; a post the council hid stays hidden."""
+    _, post = await news_post(actor, council, slug, post_id)
+    post.title, post.body = check_news(title, body)
+    async with in_transaction():
+        await post.save(update_fields=["title", "body"])
+        await audit.record(actor, "news.changed", post, council=council)
+    return post
+
+
+async def delete_news(actor: User | None, council: Council, slug: str, post_id: int) -> NewsPost:
+    """An organiser deletes a news post, unless someone has reported it to the council."""
+    _, post = await news_post(actor, council, slug, post_id)
+    # Deleting a post deletes its reports: the council's record of what it decided must not go with it.
+    if await Report.filter(post=post).exists():
+        raise Conflict("Someone has reported this news to the council, so it cannot be deleted. You can change it instead.")
+    async with in_transaction():
+        await audit.record(actor, "news.deleted", post, council=council, reason=post.title)
+        await post.delete()
     return post
 
 

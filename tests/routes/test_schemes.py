@@ -13,6 +13,7 @@ from tests.factories import (
     create_council_ok,
     create_help_request_ok,
     create_post_ok,
+    create_report_ok,
     create_scheme_ok,
     create_user_ok,
     field_error,
@@ -449,3 +450,53 @@ async def test_an_organiser_can_step_down_when_someone_else_organises_too(client
     assert response.status_code == 303 and response.headers["location"] == f"/schemes/{scheme.slug}"
     assert (await client.get(f"/schemes/{scheme.slug}/edit")).status_code == 403
     assert [m.user_id for m in await Membership.filter(scheme=scheme, status="active")] == [helper.id]
+
+
+# Correcting news
+
+
+async def test_an_organiser_changes_a_news_post_and_it_keeps_its_place(client, council):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser)
+    post = await create_post_ok(scheme, organiser, title="Open on Moday", body="From 10am.")
+    await client.signin_as(organiser)
+    form = await client.get(f"/schemes/{scheme.slug}/news/{post.id}/edit")
+    assert html(form).css_first("input#title").attributes["value"] == "Open on Moday"
+    assert field_error(await client.post(f"/schemes/{scheme.slug}/news/{post.id}/edit", {"title": "", "body": "x"}), "title") == "Enter a title"
+    changed = await client.post(f"/schemes/{scheme.slug}/news/{post.id}/edit", {"title": "Open on Monday", "body": "From 10am to noon."})
+    assert changed.status_code == 303
+    assert text_of(await client.get(f"/schemes/{scheme.slug}"), "article h3") == ["Open on Monday"]
+    news = await client.get(f"/schemes/{scheme.slug}/news")
+    assert text_of(news, "#news-form h2") == ["Post news"]
+    links = [a.attributes["href"] for a in html(news).css(f"#post-{post.id} a")]
+    assert {f"/schemes/{scheme.slug}/news/{post.id}/edit", f"/schemes/{scheme.slug}/news/{post.id}/delete"} <= set(links)
+    saved = await NewsPost.get(id=post.id)
+    assert (saved.body, saved.created_at, saved.author_id) == ("From 10am to noon.", post.created_at, organiser.id)
+    assert await AuditLog.filter(action="news.changed", target_id=str(post.id)).exists()
+
+
+async def test_an_organiser_deletes_news_after_confirming_unless_it_was_reported(client, council):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser)
+    post, reported = await create_post_ok(scheme, organiser, title="Wrong date"), await create_post_ok(scheme, organiser)
+    await create_report_ok(scheme, post=reported)
+    await client.signin_as(organiser)
+    confirm = await client.get(f"/schemes/{scheme.slug}/news/{post.id}/delete")
+    assert text_of(confirm, "h1") == ["Are you sure you want to delete “Wrong date”?"]
+    assert html(confirm).css_first(f"form[action='/schemes/{scheme.slug}/news/{post.id}/delete'] button.govuk-button--warning")
+    assert await NewsPost.filter(id=post.id).exists()  # asking is not deleting
+    deleted = await client.post(f"/schemes/{scheme.slug}/news/{post.id}/delete")
+    assert deleted.status_code == 303
+    assert not await NewsPost.filter(id=post.id).exists()
+    assert (await AuditLog.get(action="news.deleted", target_id=str(post.id))).reason == "Wrong date"
+    assert (await client.post(f"/schemes/{scheme.slug}/news/{reported.id}/delete")).status_code == 409
+    assert await NewsPost.filter(id=reported.id).exists()
+
+
+async def test_only_an_organiser_can_change_or_delete_news(client, council):
+    scheme = await create_scheme_ok(council)
+    post = await create_post_ok(scheme, title="Ours")
+    await client.signin_as(await create_user_ok(council, role="officer"))
+    assert (await client.post(f"/schemes/{scheme.slug}/news/{post.id}/edit", {"title": "Theirs", "body": "x"})).status_code == 403
+    assert (await client.post(f"/schemes/{scheme.slug}/news/{post.id}/delete")).status_code == 403
+    assert (await NewsPost.get(id=post.id)).title == "Ours"

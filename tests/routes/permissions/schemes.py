@@ -62,6 +62,10 @@ CASES = [
     Case("POST", "/schemes/{slug}/invitation/accept", invited_only(303, anonymous=403), fresh=True),
     Case("POST", "/schemes/{slug}/invitation/decline", invited_only(303, anonymous=403), fresh=True),
     Case("POST", "/schemes/{slug}/news", organisers_only(anonymous=403), data={"title": "Hello", "body": "News"}),
+    Case("GET", "/schemes/{slug}/news/{post_id}/edit", organisers_only()),
+    Case("POST", "/schemes/{slug}/news/{post_id}/edit", organisers_only(anonymous=403), data={"title": "Changed by {role}", "body": "News"}),
+    Case("GET", "/schemes/{slug}/news/{post_id}/delete", organisers_only()),
+    Case("POST", "/schemes/{slug}/news/{post_id}/delete", organisers_only(anonymous=403)),
     Case("GET", "/schemes/{pending_slug}/edit", {**pending(403), "anonymous": HIDDEN}, note="officers see it but cannot edit it"),
     # Officers decide on proposals
     Case("POST", "/schemes/{slug}/approve", staff_only(ok=409, anonymous=403), note="an approved scheme cannot be approved again"),
