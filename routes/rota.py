@@ -124,6 +124,11 @@ async def left(request: Request) -> Response:
     return redirect(request.url.path.removesuffix("/left"))
 
 
+async def stop_form(request: Request) -> Response:
+    shift, signed_up = await rota.stop_page(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "shift_id"))
+    return render(request, "rota/stop.html", {"scheme": shift.scheme, "shift": shift, "signed_up": signed_up})
+
+
 async def stop(request: Request) -> Response:
     slug = request.path_params["slug"]
     shift = await rota.stop(current_user(request), current_council(request), slug, path_number(request, "shift_id"))
@@ -138,6 +143,7 @@ routes = [
     Route("/schemes/{slug}/roster", roster_page, methods=["GET"], name="roster_page"),
     Route("/schemes/{slug}/shifts/new", shift_form, methods=["GET"], name="shift_form"),
     Route("/schemes/{slug}/shifts", shift_create, methods=["POST"], name="shift_create"),
+    Route("/schemes/{slug}/shifts/{shift_id}/stop", stop_form, methods=["GET"], name="shift_stop_form"),
     Route("/schemes/{slug}/shifts/{shift_id}/stop", stop, methods=["POST"], name="shift_stop"),
     Route(SLOT, slot_page, methods=["GET"], name="slot_page"),
     Route(SLOT + "/signup", sign_up, methods=["POST"], name="slot_signup"),

@@ -172,6 +172,11 @@ async def invitation_decline(request: Request) -> Response:
     return redirect("/schemes/mine")
 
 
+async def organiser_remove_form(request: Request) -> Response:
+    scheme, membership = await organising.organiser_to_remove(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "membership_id"))
+    return render(request, "schemes/organiser_remove.html", {"scheme": scheme, "membership": membership})
+
+
 async def organiser_remove(request: Request) -> Response:
     slug, user = request.path_params["slug"], current_user(request)
     removed = await organising.remove_organiser(user, current_council(request), slug, path_number(request, "membership_id"))
@@ -314,6 +319,7 @@ routes = [
     Route("/schemes/{slug}/invitation", invitation_page, methods=["GET"], name="invitation_page"),
     Route("/schemes/{slug}/invitation/accept", invitation_accept, methods=["POST"], name="invitation_accept"),
     Route("/schemes/{slug}/invitation/decline", invitation_decline, methods=["POST"], name="invitation_decline"),
+    Route("/schemes/{slug}/organisers/{membership_id}/remove", organiser_remove_form, methods=["GET"], name="organiser_remove_form"),
     Route("/schemes/{slug}/organisers/{membership_id}/remove", organiser_remove, methods=["POST"], name="organiser_remove"),
     Route("/schemes/{slug}/news", news_page, methods=["GET"], name="news_page"),
     Route("/schemes/{slug}/news", news_create, methods=["POST"], name="news_create"),

@@ -99,6 +99,11 @@ async def set_role(request: Request) -> Response:
     return redirect(f"/schemes/{slug}/people/{membership.id}")
 
 
+async def remove_form(request: Request) -> Response:
+    scheme, person, _ = await volunteers.person_page(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "membership_id"))
+    return render(request, "volunteering/remove.html", {"scheme": scheme, "person": person})
+
+
 async def remove(request: Request) -> Response:
     slug = request.path_params["slug"]
     membership = await volunteers.remove(current_user(request), current_council(request), slug, path_number(request, "membership_id"))
@@ -181,6 +186,7 @@ routes = [
     Route("/schemes/{slug}/people/{membership_id}/accept", accept, methods=["POST"], name="person_accept"),
     Route("/schemes/{slug}/people/{membership_id}/decline", decline, methods=["POST"], name="person_decline"),
     Route("/schemes/{slug}/people/{membership_id}/role", set_role, methods=["POST"], name="person_role"),
+    Route("/schemes/{slug}/people/{membership_id}/remove", remove_form, methods=["GET"], name="person_remove_form"),
     Route("/schemes/{slug}/people/{membership_id}/remove", remove, methods=["POST"], name="person_remove"),
     Route("/schemes/{slug}/people/{membership_id}/check", record_check, methods=["POST"], name="person_check"),
     Route("/schemes/{slug}/safeguarding", safeguarding_page, methods=["GET"], name="safeguarding_page"),

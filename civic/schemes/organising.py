@@ -45,6 +45,17 @@ async def organisers(scheme: Scheme) -> list[Membership]:
     return list(await Membership.filter(scheme=scheme, role="organiser", status="active").prefetch_related("user").order_by("created_at", "id"))
 
 
+async def organiser_to_remove(actor: User | None, council: Council, slug: str, membership_id: int) -> tuple[Scheme, Membership]:
+    """A co-organiser (or the actor), for the page asking whether to remove them."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    membership = await Membership.get_or_none(id=membership_id, scheme=scheme, role="organiser", status="active").prefetch_related("user")
+    if membership is None:
+        raise NotFound()
+    if await Membership.filter(scheme=scheme, role="organiser", status="active").count() <= 1:
+        raise Conflict("A scheme needs at least one organiser. Add someone else before you step down.")
+    return scheme, membership
+
+
 async def remove_organiser(actor: User | None, council: Council, slug: str, membership_id: int) -> Membership:
     """An organiser removes a co-organiser (or steps down); the last organiser cannot leave."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)

@@ -479,6 +479,20 @@ async def cancel(actor: User | None, council: Council, slug: str, shift_id: int,
     return await find_slot(scheme, shift_id, slot.on)
 
 
+async def stop_page(actor: User | None, council: Council, slug: str, shift_id: int, now: datetime | None = None) -> tuple[Shift, int]:
+    """A weekly shift its organisers may stop, and how many sign-ups to later dates stopping it cancels."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    shift = await _shift(scheme, shift_id)
+    now = utc(now)
+    last = today(now)
+    if shift.repeat != "weekly":
+        raise Conflict("Only a weekly shift can be stopped. Cancel this date instead.")
+    if shift.repeat_until is not None and (shift.repeat_until <= last or shift.repeat_until < shift.starts_on):
+        raise Conflict("This shift has already stopped.")
+    later = await expand([shift], now, now + FURTHEST_START * 3)
+    return shift, sum(slot.taken for slot in later if slot.on > last and not slot.cancelled)
+
+
 async def stop(actor: User | None, council: Council, slug: str, shift_id: int, now: datetime | None = None) -> Shift:
     """An organiser stops a weekly shift after today; later dates anyone had signed up for are cancelled and they are told."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)

@@ -361,3 +361,38 @@ async def test_only_an_organiser_can_change_an_event_and_not_once_it_is_cancelle
     await client.signin_as(await organiser_of(scheme))
     assert (await client.post(f"/schemes/{scheme.slug}/events/{event.id}/edit", {**values, "title": "Back on"})).status_code == 409
     assert (await Event.get(id=event.id)).title == "Coffee morning"
+
+
+# Asking before what cannot be undone
+
+
+async def test_stopping_a_weekly_shift_asks_first_and_says_how_many_will_be_told(client, council):
+    scheme = await create_scheme_ok(council)
+    volunteer = await create_volunteer_ok(scheme)
+    shift = await create_shift_ok(scheme, _next_week(), repeat="weekly", title="Pantry")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, _next_week())
+    await client.signin_as(await organiser_of(scheme))
+    slot = await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/{_next_week().isoformat()}")
+    assert html(slot).css_first(f"a.govuk-button--warning[href='/schemes/{scheme.slug}/shifts/{shift.id}/stop']")
+    assert not html(slot).css(f"form[action='/schemes/{scheme.slug}/shifts/{shift.id}/stop']")
+    confirm = await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/stop")
+    assert text_of(confirm, "h1") == ["Are you sure you want to stop Pantry?"]
+    assert "1 sign-up to later dates will be cancelled" in text_of(confirm, ".govuk-warning-text__text")[0]
+    assert html(confirm).css_first(f"form[action='/schemes/{scheme.slug}/shifts/{shift.id}/stop'] button.govuk-button--warning")
+    assert (await rota.Shift.get(id=shift.id)).repeat_until is None  # asking is not stopping
+    assert (await client.post(f"/schemes/{scheme.slug}/shifts/{shift.id}/stop")).status_code == 303
+    assert (await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/stop")).status_code == 409
+
+
+async def test_removing_someone_from_a_scheme_asks_first(client, council):
+    scheme = await create_scheme_ok(council)
+    volunteer = await create_volunteer_ok(scheme, await create_user_ok(council, display_name="Dai Morgan"))
+    await client.signin_as(await organiser_of(scheme))
+    person = await client.get(f"/schemes/{scheme.slug}/people/{volunteer.id}")
+    assert not html(person).css(f"form[action='/schemes/{scheme.slug}/people/{volunteer.id}/remove']")
+    confirm = await client.get(f"/schemes/{scheme.slug}/people/{volunteer.id}/remove")
+    assert text_of(confirm, "h1") == ["Are you sure you want to remove Dai Morgan from the scheme?"]
+    assert text_of(confirm, "form button.govuk-button--warning") == ["Remove Dai Morgan"]
+    assert (await Membership.get(id=volunteer.id)).status == "active"
+    assert (await client.post(f"/schemes/{scheme.slug}/people/{volunteer.id}/remove")).status_code == 303
+    assert (await Membership.get(id=volunteer.id)).status == "removed"

@@ -500,3 +500,27 @@ async def test_only_an_organiser_can_change_or_delete_news(client, council):
     assert (await client.post(f"/schemes/{scheme.slug}/news/{post.id}/edit", {"title": "Theirs", "body": "x"})).status_code == 403
     assert (await client.post(f"/schemes/{scheme.slug}/news/{post.id}/delete")).status_code == 403
     assert (await NewsPost.get(id=post.id)).title == "Ours"
+
+
+# Asking before what cannot be undone
+
+
+async def test_stepping_down_or_removing_an_organiser_asks_first(client, council):
+    organiser, helper = await create_user_ok(council), await create_user_ok(council, display_name="Ffion Hughes")
+    scheme = await create_scheme_ok(council, organiser)
+    theirs = await Membership.create(scheme=scheme, user=helper, role="organiser", added_by=organiser)
+    own = await Membership.get(scheme=scheme, user=organiser)
+    await client.signin_as(organiser)
+    page = await client.get(f"/schemes/{scheme.slug}/organisers")
+    assert [a.attributes["href"] for a in html(page).css("main table a.govuk-button")] == [
+        f"/schemes/{scheme.slug}/organisers/{own.id}/remove", f"/schemes/{scheme.slug}/organisers/{theirs.id}/remove",
+    ]
+    step_down = await client.get(f"/schemes/{scheme.slug}/organisers/{own.id}/remove")
+    assert text_of(step_down, "h1") == ["Are you sure you want to step down as an organiser?"]
+    assert text_of(step_down, f"form[action='/schemes/{scheme.slug}/organisers/{own.id}/remove'] button.govuk-button--warning") == ["Step down"]
+    remove = await client.get(f"/schemes/{scheme.slug}/organisers/{theirs.id}/remove")
+    assert text_of(remove, "h1") == ["Are you sure you want to remove Ffion Hughes as an organiser?"]
+    assert (await Membership.get(id=theirs.id)).status == "active"  # asking is not removing
+    assert (await client.post(f"/schemes/{scheme.slug}/organisers/{theirs.id}/remove")).status_code == 303
+    assert (await Membership.get(id=theirs.id)).status == "removed"
+    assert (await client.get(f"/schemes/{scheme.slug}/organisers/{own.id}/remove")).status_code == 409  # the last one

@@ -65,6 +65,7 @@ CASES = [
     Case("POST", "/schemes/{slug}/people/{membership_id}/check", organisers(303),
          data={"level": "enhanced", "certificate_date": "01/02/2025", "checked_by": "Gwen Roberts"}),
     Case("POST", "/schemes/{slug}/people/{membership_id}/role", organisers(303), data={"role": "member"}, fresh=True),
+    Case("GET", "/schemes/{slug}/people/{membership_id}/remove", organisers()),
     Case("POST", "/schemes/{slug}/people/{membership_id}/remove", organisers(303), fresh=True),
     Case("GET", "/schemes/{slug}/safeguarding", organisers()),
     Case("POST", "/schemes/{slug}/safeguarding", organisers(303), data={"safeguarding_lead_email": "lead@example.test", "visit_in_pairs": "yes"}, fresh=True),
@@ -105,6 +106,7 @@ CASES = [
     Case("POST", SLOT + "/left", helpers(409), note="not a visit"),
     Case("POST", SLOT + "/move", organisers(303), data={"date": "{next_week}", "start_time": "11:00", "end_time": "13:00"}),
     Case("POST", SLOT + "/cancel", organisers(303), data=REASON, fresh=True),
+    Case("GET", "/schemes/{slug}/shifts/{shift_id}/stop", organisers()),
     Case("POST", "/schemes/{slug}/shifts/{shift_id}/stop", organisers(303), fresh=True),
     # Events
     Case("GET", "/schemes/{slug}/events", everyone()),

@@ -55,6 +55,7 @@ CASES = [
     Case("POST", "/schemes/{slug}/status", organisers_only(anonymous=403), data={"action": "pause"}),
     Case("GET", "/schemes/{slug}/organisers", organisers_only()),
     Case("POST", "/schemes/{slug}/organisers", organisers_only(anonymous=403), data={"email": "helper-{role}@example.test"}),
+    Case("GET", "/schemes/{slug}/organisers/{membership_id}/remove", organisers_only()),
     Case("POST", "/schemes/{slug}/organisers/{membership_id}/remove", organisers_only(anonymous=403)),
     Case("POST", "/schemes/{slug}/organisers/invitations/{invitation_id}/withdraw", organisers_only(anonymous=403)),
     # An invitation to organise: only the person invited (the resident) sees it or answers it
