@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('civic', '0012_endpoints_paused_after_failures')]
+    dependencies = [('civic', '0013_outgoing_email_encrypted')]
 
     initial = False
 
