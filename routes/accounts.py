@@ -1,4 +1,4 @@
-"""Sign in by e-mailed link, first sign-in details, sign out and sign out everywhere."""
+"""Sign in by e-mailed link, first sign-in details, sign out and sign out everywhere, and deleting your account."""
 
 from __future__ import annotations
 
@@ -8,9 +8,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from civic import accounts, config
-from civic.errors import Forbidden, Invalid, RateLimited
-from routes.web import client_ip, current_council, current_user, flash, form_values, redirect, render, require_user
+from civic import accounts, config, erasure
+from civic.errors import Conflict, Forbidden, Invalid, RateLimited
+from routes.web import (
+    client_ip,
+    current_council,
+    current_user,
+    flash,
+    form_values,
+    redirect,
+    render,
+    require_user,
+)
 
 
 def _providers() -> list[config.OIDCProvider]:
@@ -97,6 +106,29 @@ async def account(request: Request) -> Response:
     return render(request, "accounts/account.html", {"sessions": sessions})
 
 
+async def _delete_page(request: Request, blockers: list[erasure.Blocker], status: int = 200) -> Response:
+    context = {"blockers": blockers, "purge_days": config.current().concern_purge_days}
+    return render(request, "accounts/delete.html", context, status_code=status)
+
+
+async def delete_form(request: Request) -> Response:
+    return await _delete_page(request, await erasure.blockers(require_user(request)))
+
+
+async def account_delete(request: Request) -> Response:
+    user = require_user(request)
+    try:
+        await erasure.delete_account(user)
+    except Conflict:
+        return await _delete_page(request, await erasure.blockers(user), status=409)
+    request.scope["civic.signout"] = True
+    return redirect("/account/deleted")
+
+
+async def deleted(request: Request) -> Response:
+    return render(request, "accounts/deleted.html", {})
+
+
 async def signout(request: Request) -> Response:
     request.scope["civic.signout"] = True
     return redirect("/")
@@ -120,6 +152,9 @@ routes = [
     Route("/welcome", welcome_form, methods=["GET"], name="welcome_form"),
     Route("/welcome", welcome_save, methods=["POST"], name="welcome_save"),
     Route("/account", account, name="account"),
+    Route("/account/delete", delete_form, methods=["GET"], name="delete_form"),
+    Route("/account/delete", account_delete, methods=["POST"], name="account_delete"),
+    Route("/account/deleted", deleted, methods=["GET"], name="deleted"),
     Route("/signout", signout, methods=["POST"], name="signout"),
     Route("/signout/everywhere", signout_everywhere, methods=["POST"], name="signout_everywhere"),
 ]

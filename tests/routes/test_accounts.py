@@ -12,7 +12,21 @@ from civic.accounts import LoginToken, Session, User
 from civic.audit import AuditLog
 from civic.mail import OutgoingEmail
 from civic.voting.models import Ballot
-from tests.factories import Browser, create_council_ok, create_round_ok, create_user_ok, field_error, html, postcode_in, priorities_of, shares_form, text_of
+from tests.factories import (
+    Browser,
+    create_council_ok,
+    create_round_ok,
+    create_scheme_ok,
+    create_user_ok,
+    create_volunteer_ok,
+    field_error,
+    html,
+    organiser_of,
+    postcode_in,
+    priorities_of,
+    shares_form,
+    text_of,
+)
 
 LINK = re.compile(r"http://[\w.\-]+(/signin/link/[\w\-]+)")
 
@@ -301,3 +315,51 @@ async def test_a_new_postcode_needs_the_identity_checked_again_before_voting_whe
     await voting.verify_identity(await create_user_ok(other, role="officer"), other, resident.email, "Saw a passport")
     await accounts.complete_profile(await User.get(id=resident.id), "Pat Jones", postcode_in(other))
     assert (await User.get(id=resident.id)).identity_verified
+
+
+# Deleting your account
+
+
+async def test_a_resident_deletes_their_account_after_reading_what_happens(app, council):
+    resident = await create_user_ok(council)
+    async with Browser(app, council) as browser, Browser(app, council) as phone:
+        await browser.signin_as(resident)
+        await phone.signin_as(resident)
+        account = await browser.get("/account")
+        assert "/account/delete" in [a.attributes.get("href") for a in html(account).css("main a")]
+        confirm = await browser.get("/account/delete")
+        assert text_of(confirm, "h1") == ["Delete your account"]
+        assert "What we keep, without your name" in text_of(confirm, "h2")
+        assert text_of(confirm, "main form button") == ["Delete your account"]
+
+        deleted = await browser.post("/account/delete")
+        assert deleted.status_code == 303 and deleted.headers["location"] == "/account/deleted"
+        page = await browser.follow(deleted)
+        assert text_of(page, "h1") == ["Your account has been deleted"]
+        assert not await User.filter(id=resident.id).exists()
+        for device in (browser, phone):  # signed out everywhere
+            assert (await device.get("/account")).headers["location"].startswith("/signin")
+
+
+async def test_council_staff_are_told_to_have_their_role_removed_before_deleting(app, council):
+    officer = await create_user_ok(council, role="officer")
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        confirm = await browser.get("/account/delete")
+        assert "You cannot delete your account yet" in text_of(confirm, ".govuk-notification-banner__heading")
+        assert not html(confirm).css("main form")
+        refused = await browser.post("/account/delete")
+        assert refused.status_code == 409
+        assert f"An administrator at {council.name} must remove it" in refused.text
+    assert await User.filter(id=officer.id).exists()
+
+
+async def test_the_only_organiser_of_a_scheme_is_shown_where_to_hand_it_over(app, council):
+    scheme = await create_scheme_ok(council)
+    await create_volunteer_ok(scheme)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(await organiser_of(scheme))
+        confirm = await browser.get("/account/delete")
+        links = [a.attributes.get("href", "") for a in html(confirm).css(".govuk-notification-banner a")]
+        assert any(link.endswith(f"/schemes/{scheme.slug}/organisers") for link in links)
+        assert not html(confirm).css("main form")
