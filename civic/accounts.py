@@ -22,6 +22,8 @@ from civic.errors import Conflict, Forbidden, Invalid, NotFound
 log = logging.getLogger("civic.accounts")
 
 LINK_LIFETIME = timedelta(minutes=15)
+# Longer than a sign-in link: the new address may be one the person reads on another device later.
+EMAIL_CHANGE_LIFETIME = timedelta(hours=1)
 SESSION_LIFETIME = timedelta(days=30)
 # A session's last-seen time is written at most this often, so reading pages costs no writes.
 SESSION_TOUCH_EVERY = timedelta(minutes=5)
@@ -98,6 +100,20 @@ class LoginToken(Model):
 
     class Meta:
         table = "login_token"
+
+
+class EmailChange(Model):
+    # A new address waiting for its owner to use the link sent to it; the row holds the link's SHA-256.
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("civic.User", related_name="email_changes", on_delete=fields.CASCADE)
+    new_email = fields.CharField(max_length=254)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "email_change"
 
 
 class OIDCIdentity(Model):
@@ -263,6 +279,89 @@ async def complete_profile(user: User, display_name: str, postcode: str) -> User
             changed.append("identity_verified")
             await audit.record(user, "user.identity_unverified", user, reason="changed their postcode")
         await user.save(update_fields=changed)
+    return user
+
+
+# Changing the e-mail address
+
+
+def _masked(email: str) -> str:
+    """'pat.jones@example.com' -> 'p…@example.com': enough for the owner to recognise, not for anyone to use."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
+async def request_email_change(user: User, raw_email: str, ip: str, council: Council | None = None) -> str:
+    """Send a single-use link to the new address; nothing changes until it is used. Returns the normalised address.
+
+    If another account has the address, its owner is told so instead of being sent a link, and the
+    person asking sees the same answer either way: as at sign-in, nobody learns from civic's pages
+    whether an address has an account.
+    """
+    email = normalise_email(raw_email)
+    if email == user.email:
+        raise Invalid({"email": "That is already your email address. Enter a different one."})
+    settings = config.current()
+    polite = "You have asked for several links in a short time. Please wait a minute and try again."
+    await ratelimit.hit(settings.signin_rate_per_ip, "signin-ip", ip, message=polite)
+    await ratelimit.hit(settings.signin_rate_per_address, "signin-email", email, message=polite)
+    token = secrets.token_urlsafe(32)
+    site = site_url(council)
+    async with in_transaction():
+        if await User.filter(email=email).exists():
+            queued = await mail.queue(
+                email,
+                "Someone tried to use this email address",
+                "Someone asked to move another account on our site to this email address, but this address already "
+                f"has an account of its own, so nothing has changed.\n\nIf it was you, sign in with this address "
+                f"instead: {site}/signin\n\nIf it was not you, you can ignore this email.\n",
+                council_id=council.id if council else None,
+            )
+        else:
+            await EmailChange.filter(user=user, used_at__isnull=True).delete()  # only the newest link works
+            await EmailChange.create(
+                user=user, new_email=email, token_hash=_hash(token), expires_at=timezone.now() + EMAIL_CHANGE_LIFETIME
+            )
+            queued = await mail.queue(
+                email,
+                "Confirm your new email address",
+                f"Use this link to make this your email address for signing in:\n\n{site}/account/email/confirm/{quote(token)}\n\n"
+                "It works once, for an hour. Until you use it, your account keeps its old address. "
+                "If you did not ask for this, you can ignore this email.\n",
+                council_id=council.id if council else None,
+            )
+    await mail.deliver([queued])
+    return email
+
+
+async def confirm_email_change(token: str, council: Council | None = None) -> User:
+    """Use the link sent to the new address: the address changes, and the old one is told."""
+    now = timezone.now()
+    async with in_transaction():
+        row = await EmailChange.get_or_none(token_hash=_hash(token)).prefetch_related("user")
+        if row is None or row.used_at is not None:
+            raise Invalid({"link": "That link is not recognised or has already been used. Ask for a new one from your account page."})
+        if row.expires_at <= now:
+            raise Invalid({"link": "That link has expired: links last an hour. Ask for a new one from your account page."})
+        if not await EmailChange.filter(id=row.id, used_at__isnull=True).update(used_at=now):
+            raise Invalid({"link": "That link is not recognised or has already been used. Ask for a new one from your account page."})
+        user = row.user
+        if await User.filter(email=row.new_email).exists():
+            raise Invalid({"link": "This email address already has an account, so we cannot move yours to it. Sign in with it instead."})
+        old_email = user.email
+        user.email, user.email_verified = row.new_email, True
+        await user.save(update_fields=["email", "email_verified"])
+        await LoginToken.filter(email=old_email, used_at__isnull=True).delete()  # sign-in links to the old address stop working
+        await audit.record(user, "user.email_changed", user)
+        queued = await mail.queue(
+            old_email,
+            "Your email address has been changed",
+            f"The email address for your account was changed to {_masked(row.new_email)}. "
+            "We will not send anything more to this address.\n\n"
+            f"If you did not do this, contact the council straight away: {site_url(council)}\n",
+            council_id=council.id if council else None,
+        )
+    await mail.deliver([queued])
     return user
 
 

@@ -106,6 +106,38 @@ async def account(request: Request) -> Response:
     return render(request, "accounts/account.html", {"sessions": sessions})
 
 
+async def email_form(request: Request) -> Response:
+    require_user(request)
+    return render(request, "accounts/email.html", {"values": {}, "errors": {}})
+
+
+async def email_request(request: Request) -> Response:
+    user = require_user(request)
+    values = form_values(await request.form())
+    try:
+        email = await accounts.request_email_change(user, values.get("email", ""), client_ip(request), current_council(request))
+    except Invalid as error:
+        return render(request, "accounts/email.html", {"values": values, "errors": error.errors}, status_code=422, block="form")
+    except RateLimited as error:
+        return render(request, "accounts/email.html", {"values": values, "errors": {"email": error.message}}, status_code=429, block="form")
+    flash(request, f"We have sent a link to {email}. Your email address changes when you use it, within an hour.")
+    return redirect("/account")
+
+
+async def email_confirm_form(request: Request) -> Response:
+    # A button rather than changing on GET: mail scanners that open links must not use them up.
+    return render(request, "accounts/email_confirm.html", {"token": request.path_params["token"], "errors": {}})
+
+
+async def email_confirm(request: Request) -> Response:
+    try:
+        user = await accounts.confirm_email_change(request.path_params["token"], current_council(request))
+    except Invalid as error:
+        return render(request, "accounts/email_confirm.html", {"token": "", "errors": error.errors}, status_code=400)
+    flash(request, f"Your email address is now {user.email}.")
+    return redirect("/account")
+
+
 async def _delete_page(request: Request, blockers: list[erasure.Blocker], status: int = 200) -> Response:
     context = {"blockers": blockers, "purge_days": config.current().concern_purge_days}
     return render(request, "accounts/delete.html", context, status_code=status)
@@ -152,6 +184,10 @@ routes = [
     Route("/welcome", welcome_form, methods=["GET"], name="welcome_form"),
     Route("/welcome", welcome_save, methods=["POST"], name="welcome_save"),
     Route("/account", account, name="account"),
+    Route("/account/email", email_form, methods=["GET"], name="email_form"),
+    Route("/account/email", email_request, methods=["POST"], name="email_request"),
+    Route("/account/email/confirm/{token}", email_confirm_form, methods=["GET"], name="email_confirm_form"),
+    Route("/account/email/confirm/{token}", email_confirm, methods=["POST"], name="email_confirm"),
     Route("/account/delete", delete_form, methods=["GET"], name="delete_form"),
     Route("/account/delete", account_delete, methods=["POST"], name="account_delete"),
     Route("/account/deleted", deleted, methods=["GET"], name="deleted"),

@@ -363,3 +363,81 @@ async def test_the_only_organiser_of_a_scheme_is_shown_where_to_hand_it_over(app
         links = [a.attributes.get("href", "") for a in html(confirm).css(".govuk-notification-banner a")]
         assert any(link.endswith(f"/schemes/{scheme.slug}/organisers") for link in links)
         assert not html(confirm).css("main form")
+
+
+# Changing the e-mail address
+
+CHANGE_LINK = re.compile(r"http://[\w.\-]+(/account/email/confirm/[\w\-]+)")
+
+
+async def _ask_to_change(browser: Browser, new_email: str, mailbox) -> str:
+    asked = await browser.post("/account/email", {"email": new_email})
+    assert asked.status_code == 303 and asked.headers["location"] == "/account", asked.text
+    match = CHANGE_LINK.search(mailbox.body((await mailbox.wait_for(new_email.strip().lower()))[-1]))
+    assert match
+    return match.group(1)
+
+
+async def test_the_address_changes_only_when_the_link_sent_to_the_new_one_is_used(app, council, mailbox):
+    user = await create_user_ok(council)
+    old_email, new_email = user.email, f"new-{user.id}@example.test"
+    async with Browser(app, council) as browser:
+        await browser.signin_as(user)
+        link = await _ask_to_change(browser, f"  New-{user.id}@Example.TEST ", mailbox)
+        assert (await User.get(id=user.id)).email == old_email  # not yet
+
+        confirm = await browser.get(link)
+        assert text_of(confirm, "main button") == ["Change my email address"]  # GET alone changes nothing
+        assert (await User.get(id=user.id)).email == old_email
+
+        changed = await browser.post(link)
+        assert changed.status_code == 303 and changed.headers["location"] == "/account"
+        account = await browser.follow(changed)
+        assert new_email in text_of(account, "dd.govuk-summary-list__value")
+        assert (await User.get(id=user.id)).email == new_email
+
+        notice = (await mailbox.wait_for(old_email))[-1]
+        assert notice["Subject"] == "Your email address has been changed"
+        assert await AuditLog.filter(action="user.email_changed", target_id=str(user.id)).exists()
+
+        again = await browser.post(link)
+        assert again.status_code == 400
+        assert "already been used" in again.text
+
+
+async def test_an_address_another_account_has_is_refused_without_saying_so_to_the_person_asking(app, council, mailbox):
+    user = await create_user_ok(council)
+    other = await create_user_ok(council)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(user)
+        asked = await browser.post("/account/email", {"email": other.email})
+        assert asked.status_code == 303 and asked.headers["location"] == "/account"
+        flashed = await browser.follow(asked)
+        assert f"We have sent a link to {other.email}" in flashed.text  # the same answer as for a free address
+    told = mailbox.body((await mailbox.wait_for(other.email))[-1])
+    assert "already has an account" in told and "/account/email/confirm/" not in told
+    assert (await User.get(id=user.id)).email != other.email
+
+
+async def test_a_link_to_an_address_taken_since_it_was_sent_does_not_change_it(app, council, mailbox):
+    user = await create_user_ok(council)
+    new_email = f"taken-later-{user.id}@example.test"
+    async with Browser(app, council) as browser:
+        await browser.signin_as(user)
+        link = await _ask_to_change(browser, new_email, mailbox)
+        await create_user_ok(council, email=new_email)
+        refused = await browser.post(link)
+        assert refused.status_code == 400
+        assert "already has an account" in refused.text
+    assert (await User.get(id=user.id)).email != new_email
+
+
+async def test_changing_to_the_same_address_or_nonsense_is_explained_next_to_the_field(app, council):
+    user = await create_user_ok(council)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(user)
+        same = await browser.post("/account/email", {"email": user.email.upper()})
+        assert same.status_code == 422
+        assert field_error(same, "email") == "That is already your email address. Enter a different one."
+        wrong = await browser.post("/account/email", {"email": "not an address"})
+        assert wrong.status_code == 422 and "correct format" in field_error(wrong, "email")

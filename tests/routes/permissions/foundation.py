@@ -28,6 +28,10 @@ CASES = [
     Case("GET", "/admin/roles", council_roles({"admin"})),
     Case("POST", "/admin/roles", council_roles({"admin"}, ok=303, anonymous=403), data={"email": "new-officer@example.test", "role": "officer"}),
     Case("POST", "/admin/roles/{grant_id}/revoke", council_roles({"admin"}, ok=303, anonymous=403), fresh=True),
+    Case("GET", "/account/email", signed_in()),
+    Case("POST", "/account/email", signed_in(303, anonymous=403), data={"email": "new-{role}@example.test"}),
+    Case("GET", "/account/email/confirm/{token}", everyone()),
+    Case("POST", "/account/email/confirm/{token}", everyone(400), note="an unknown token is refused for everyone"),
     Case("GET", "/account/delete", signed_in()),
     Case("GET", "/account/deleted", everyone()),
     # Last, as it deletes the resident. Everyone else holds a council role, which must be removed first.
