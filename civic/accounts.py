@@ -186,13 +186,18 @@ async def request_signin_link(raw_email: str, ip: str, next_path: str | None = N
     await mail.deliver([queued])
 
 
-async def consume_signin_link(token: str) -> tuple[User, str]:
-    """Use a link once: returns the user (created on first sign-in) and where to go next."""
+async def consume_signin_link(token: str, signed_in_as: User | None = None) -> tuple[User, str]:
+    """Use a link once: returns the user (created on first sign-in) and where to go next.
+
+    Someone already signed in with the link's address who taps it again (used or expired) just goes on.
+    """
     now = timezone.now()
     async with in_transaction():
         row = await LoginToken.get_or_none(token_hash=_hash(token))
         if row is None:
             raise Invalid({"link": "That sign-in link is not recognised. Ask for a new one below."})
+        if signed_in_as is not None and signed_in_as.email == row.email and (row.used_at is not None or row.expires_at <= now):
+            return signed_in_as, row.next_path
         if row.used_at is not None:
             raise Invalid({"link": "That sign-in link has already been used. Each link works once: ask for a new one below."})
         if row.expires_at <= now:
@@ -209,6 +214,12 @@ async def consume_signin_link(token: str) -> tuple[User, str]:
     if user.suspended:
         raise Forbidden("This account is suspended. Contact the council if you think this is a mistake.")
     return user, row.next_path
+
+
+async def signin_link_next(token: str) -> str:
+    """Where a link that could not be used was going, so the form offered instead still goes there."""
+    row = await LoginToken.get_or_none(token_hash=_hash(token)).only("id", "next_path")
+    return row.next_path if row else "/"
 
 
 async def signin_with_oidc(

@@ -58,11 +58,16 @@ async def signin_link(request: Request) -> Response:
 
 
 async def signin_link_use(request: Request) -> Response:
+    token = request.path_params["token"]
+    current = current_user(request)
     try:
-        user, next_path = await accounts.consume_signin_link(request.path_params["token"])
+        user, next_path = await accounts.consume_signin_link(token, signed_in_as=current)
     except Invalid as error:
-        context = {"values": {"next": "/"}, "errors": {"email": error.errors["link"]}, "providers": _providers()}
+        values = {"next": await accounts.signin_link_next(token)}
+        context = {"values": values, "errors": {"email": error.errors["link"]}, "providers": _providers()}
         return render(request, "accounts/signin.html", context, status_code=400)
+    if current is not None and user.id == current.id:
+        return redirect(next_path)  # already signed in: a second tap on the link just goes on
     return signed_in(request, user, next_path)
 
 

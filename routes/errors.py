@@ -48,10 +48,24 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return _page(request, 404, "Page not found", "If you typed the web address, check it is correct.")
 
 
+def _same_site_referer(headers: Headers) -> str:
+    """The path (and query) of the page a form was sent from, if it is on this site; else ''."""
+    referer = urlsplit(headers.get("referer", ""))
+    if referer.netloc != headers.get("host") or not referer.path.startswith("/") or referer.path.startswith("//"):
+        return ""
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
 async def forbidden(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Forbidden)
-    if request.scope.get("user") is None and not _wants_json(request) and request.method == "GET":
+    signed_out = request.scope.get("user") is None and not _wants_json(request)
+    if signed_out and request.method == "GET":
         return redirect(f"/signin?next={quote(request.url.path + ('?' + request.url.query if request.url.query else ''))}")
+    if signed_out:
+        # A button pressed after the session ended: its address takes only POST, so after signing in
+        # they go back to the page the button was on, to press it again.
+        context = {"status": 403, "title": "You cannot do that", "message": exc.message, "signin_next": _same_site_referer(request.headers) or "/"}
+        return render(request, "errors/error.html", context, status_code=403)
     return _page(request, 403, "You cannot do that", exc.message)
 
 
@@ -102,8 +116,7 @@ async def csrf_failed(scope, send, message_id) -> None:
     headers = Headers(scope=scope)
     council = await council_for_host(headers.get("host", ""), config.current().default_council)
     page = {**scope, "council": council, "user": None, "roles": set(), "session": {}}
-    referer = urlsplit(headers.get("referer", ""))
-    back = referer.path + (f"?{referer.query}" if referer.query else "") if referer.netloc == headers.get("host") and referer.path.startswith("/") else ""
+    back = _same_site_referer(headers)
     response = render(
         Request(page),
         "errors/error.html",

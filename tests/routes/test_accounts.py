@@ -101,6 +101,25 @@ async def test_a_link_works_only_once(client, mailbox, council):
     assert "already been used" in field_error(again, "email")
 
 
+async def test_tapping_a_used_link_again_while_signed_in_with_it_just_goes_on(client, mailbox, council):
+    email = f"twice-{council.slug}@example.test"
+    await create_user_ok(council, email=email)  # profile complete, so the link goes straight on
+    link = await _request_link(client, email, mailbox, next_path="/schemes")
+    assert (await client.post(link)).headers["location"] == "/schemes"
+    again = await client.post(link)
+    assert again.status_code == 303 and again.headers["location"] == "/schemes"
+
+
+async def test_a_used_or_expired_link_offers_a_form_that_still_goes_where_it_was_going(app, client, mailbox, council):
+    email = f"going-{council.slug}@example.test"
+    link = await _request_link(client, email, mailbox, next_path="/rounds")
+    assert (await client.post(link)).status_code == 303
+    async with Browser(app, council) as other:
+        again = await other.post(link)
+    assert again.status_code == 400
+    assert html(again).css_first("input[name=next]").attributes["value"] == "/rounds"
+
+
 async def test_a_link_older_than_15_minutes_is_refused(client, mailbox, council):
     email = f"late-{council.slug}@example.test"
     link = await _request_link(client, email, mailbox)
@@ -441,3 +460,15 @@ async def test_changing_to_the_same_address_or_nonsense_is_explained_next_to_the
         assert field_error(same, "email") == "That is already your email address. Enter a different one."
         wrong = await browser.post("/account/email", {"email": "not an address"})
         assert wrong.status_code == 422 and "correct format" in field_error(wrong, "email")
+
+
+# Buttons pressed after the session ended
+
+
+async def test_a_button_pressed_after_signing_out_offers_sign_in_back_to_the_page_it_was_on(app, council):
+    async with Browser(app, council) as browser:
+        pressed = await browser.post("/signout/everywhere", headers={"referer": f"http://{browser.host}/schemes/walk-and-talk?tab=rota"})
+        assert pressed.status_code == 403
+        assert "/signin?next=/schemes/walk-and-talk%3Ftab%3Drota" in [a.attributes.get("href") for a in html(pressed).css("main a")]
+        elsewhere = await browser.post("/signout/everywhere", headers={"referer": "https://evil.example/schemes"})
+        assert "/signin?next=/" in [a.attributes.get("href") for a in html(elsewhere).css("main a")]
