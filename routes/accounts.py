@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import re
+from urllib.parse import quote, unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from civic import accounts, config, erasure
+from civic.councils import Council
 from civic.errors import Conflict, Forbidden, Invalid, RateLimited
+from civic.schemes import access
 from routes.web import (
     client_ip,
     current_council,
@@ -26,11 +29,46 @@ def _providers() -> list[config.OIDCProvider]:
     return list(config.current().providers)
 
 
+# What signing in is for, by where it goes next: {name} is the scheme's. The first match wins.
+SIGNIN_REASONS = [
+    (re.compile(r"^/schemes/new\b"), "Sign in to start a scheme"),
+    (re.compile(r"^/schemes/([^/?#]+)/ask\b"), "Sign in to ask {name} for help"),
+    (re.compile(r"^/schemes/([^/?#]+)/join\b"), "Sign in to join {name}"),
+    (re.compile(r"^/schemes/([^/?#]+)/events\b"), "Sign in to reply to an event of {name}"),
+    (re.compile(r"^/schemes/([^/?#]+)/(rota|shifts)\b"), "Sign in to see the rota of {name}"),
+    (re.compile(r"^/schemes/([^/?#]+)/offers\b"), "Sign in to offer help through {name}"),
+    (re.compile(r"^/schemes/([^/?#]+)/contact\b"), "Sign in to send a message to {name}"),
+    (re.compile(r"^/schemes/([^/?#]+)/(news/\d+/)?report\b"), "Sign in to report a problem with {name}"),
+    (re.compile(r"^/rounds/\d+/ballot\b"), "Sign in to vote"),
+    (re.compile(r"^/help-requests\b"), "Sign in to see the help you have asked for"),
+    (re.compile(r"^/account\b"), "Sign in to see your account"),
+]
+
+
+async def _signin_reason(council: Council | None, next_path: str) -> str:
+    """'Sign in to ask Walk and Talk for help', or at least that signing in is needed to go on."""
+    if next_path == "/" or council is None:
+        return ""
+    for pattern, reason in SIGNIN_REASONS:
+        if match := pattern.match(next_path):
+            if "{name}" not in reason:
+                return reason
+            if name := await access.public_name(council, unquote(match.group(1))):
+                return reason.format(name=name)
+            break
+    return "Sign in to continue"
+
+
+async def _signin_page(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200, block: str | None = None) -> Response:
+    reason = await _signin_reason(current_council(request), accounts.safe_next(values.get("next")))
+    context = {"values": values, "errors": errors, "providers": _providers(), "reason": reason}
+    return render(request, "accounts/signin.html", context, status_code=status, block=block)
+
+
 async def signin_form(request: Request) -> Response:
     if current_user(request) is not None:
         return redirect(accounts.safe_next(request.query_params.get("next")))
-    next_path = accounts.safe_next(request.query_params.get("next"))
-    return render(request, "accounts/signin.html", {"values": {"next": next_path}, "errors": {}, "providers": _providers()})
+    return await _signin_page(request, {"next": accounts.safe_next(request.query_params.get("next"))}, {})
 
 
 async def signin_request(request: Request) -> Response:
@@ -39,11 +77,9 @@ async def signin_request(request: Request) -> Response:
     try:
         await accounts.request_signin_link(values.get("email", ""), client_ip(request), values.get("next"), current_council(request))
     except Invalid as error:
-        context = {"values": values, "errors": error.errors, "providers": _providers()}
-        return render(request, "accounts/signin.html", context, status_code=422, block="form")
+        return await _signin_page(request, values, error.errors, status=422, block="form")
     except RateLimited as error:
-        context = {"values": values, "errors": {"email": error.message}, "providers": _providers()}
-        return render(request, "accounts/signin.html", context, status_code=429, block="form")
+        return await _signin_page(request, values, {"email": error.message}, status=429, block="form")
     request.session["signin_email"] = values.get("email", "").strip()
     return redirect("/signin/check-email")
 
@@ -63,9 +99,7 @@ async def signin_link_use(request: Request) -> Response:
     try:
         user, next_path = await accounts.consume_signin_link(token, signed_in_as=current)
     except Invalid as error:
-        values = {"next": await accounts.signin_link_next(token)}
-        context = {"values": values, "errors": {"email": error.errors["link"]}, "providers": _providers()}
-        return render(request, "accounts/signin.html", context, status_code=400)
+        return await _signin_page(request, {"next": await accounts.signin_link_next(token)}, {"email": error.errors["link"]}, status=400)
     if current is not None and user.id == current.id:
         return redirect(next_path)  # already signed in: a second tap on the link just goes on
     return signed_in(request, user, next_path)

@@ -67,6 +67,12 @@ async def find(user: User | None, council: Council, slug: str, joined: tuple[str
     return scheme, who
 
 
+async def public_name(council: Council, slug: str) -> str:
+    """The name of the scheme with this slug if anyone may see it, else '': for pages that say what a link is for."""
+    scheme = await Scheme.get_or_none(council=council, slug=slug).only("id", "name", "status", "hidden")
+    return scheme.name if scheme is not None and scheme.is_public else ""
+
+
 async def find_for_organiser(user: User | None, council: Council, slug: str) -> tuple[Scheme, Viewer]:
     """The scheme, for one of its organisers; others get Forbidden (or NotFound if they cannot see it)."""
     scheme, who = await find(user, council, slug)

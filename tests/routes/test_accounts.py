@@ -472,3 +472,28 @@ async def test_a_button_pressed_after_signing_out_offers_sign_in_back_to_the_pag
         assert "/signin?next=/schemes/walk-and-talk%3Ftab%3Drota" in [a.attributes.get("href") for a in html(pressed).css("main a")]
         elsewhere = await browser.post("/signout/everywhere", headers={"referer": "https://evil.example/schemes"})
         assert "/signin?next=/" in [a.attributes.get("href") for a in html(elsewhere).css("main a")]
+
+
+# What the sign-in page says
+
+
+async def test_the_sign_in_page_says_what_signing_in_is_for(client, council):
+    scheme = await create_scheme_ok(council, name="Walk and Talk")
+    asking = await client.get(f"/signin?next=/schemes/{scheme.slug}/ask")
+    assert text_of(asking, "#signin-reason") == ["Sign in to ask Walk and Talk for help."]
+    voting = await client.get("/signin?next=/rounds/7/ballot")
+    assert text_of(voting, "#signin-reason") == ["Sign in to vote."]
+    elsewhere = await client.get(f"/signin?next=/schemes/{scheme.slug}/people")
+    assert text_of(elsewhere, "#signin-reason") == ["Sign in to continue."]
+    hidden = await create_scheme_ok(council, status="pending")
+    not_public = await client.get(f"/signin?next=/schemes/{hidden.slug}/ask")
+    assert text_of(not_public, "#signin-reason") == ["Sign in to continue."]  # a scheme not yet public is not named
+    assert text_of(await client.get("/signin"), "#signin-reason") == []
+
+
+async def test_the_sign_in_page_says_an_account_is_made_and_what_to_do_without_email(client, council):
+    page = await client.get("/signin")
+    words = " ".join(text_of(page, "main p"))
+    assert "we make an account for you with your email address" in words
+    assert "If you do not have an email address" in text_of(page, "h2")
+    assert "voting code by post" in words and f"contact {council.name}" in words
