@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('civic', '0012_endpoints_paused_after_failures')]
+    dependencies = [('civic', '0014_organiser_invitations')]
 
     initial = False
 
