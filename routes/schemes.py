@@ -93,8 +93,13 @@ async def scheme_update(request: Request) -> Response:
 async def scheme_status(request: Request) -> Response:
     action = (await request.form()).get("action", "")
     scheme = await organising.change_status(current_user(request), current_council(request), request.path_params["slug"], str(action))
-    flash(request, {"paused": "The scheme is paused.", "active": "The scheme is running again.", "closed": "The scheme is closed."}[scheme.status])
+    flash(request, {"paused": "The scheme is paused.", "active": "The scheme is running again.", "closed": "The scheme is closed. We have told everyone with an open request, a shift or an event."}[scheme.status])
     return redirect(f"/schemes/{scheme.slug}")
+
+
+async def close_form(request: Request) -> Response:
+    page = await organising.closing_page(current_user(request), current_council(request), request.path_params["slug"])
+    return render(request, "schemes/close.html", {"page": page})
 
 
 # Officers decide on a proposed scheme
@@ -310,6 +315,7 @@ routes = [
     Route("/schemes/{slug}/edit", scheme_edit_form, methods=["GET"], name="scheme_edit_form"),
     Route("/schemes/{slug}/edit", scheme_update, methods=["POST"], name="scheme_update"),
     Route("/schemes/{slug}/status", scheme_status, methods=["POST"], name="scheme_status"),
+    Route("/schemes/{slug}/close", close_form, methods=["GET"], name="scheme_close_form"),
     Route("/schemes/{slug}/approve", scheme_approve, methods=["POST"], name="scheme_approve"),
     Route("/schemes/{slug}/decline", decline_form, methods=["GET"], name="decline_form"),
     Route("/schemes/{slug}/decline", scheme_decline, methods=["POST"], name="scheme_decline"),

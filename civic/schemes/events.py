@@ -229,18 +229,36 @@ async def cancel_event(actor: User | None, council: Council, slug: str, event_id
     if event.cancelled:
         raise Conflict("This event is already cancelled.")
     async with in_transaction():
-        event.cancelled, event.cancel_reason = True, reason
-        await event.save(update_fields=["cancelled", "cancel_reason"])
+        queued = await _cancel(council, scheme, event, reason)
         await audit.record(actor, "event.cancelled", event, council=council)
-        replies = await EventReply.filter(event=event).prefetch_related("user")
-        queued = [
-            await mail.queue(
-                r.user.email,
-                f"{event.title} is cancelled",
-                f"{scheme.name} has cancelled {event.title} ({when(event.starts_at, event.ends_at)}). They said:\n\n{reason}\n",
-                council_id=council.id,
-            )
-            for r in replies
-        ]
     await mail.deliver(queued)
     return event
+
+
+async def _cancel(council: Council, scheme: Scheme, event: Event, reason: str) -> list[mail.OutgoingEmail]:
+    event.cancelled, event.cancel_reason = True, reason
+    await event.save(update_fields=["cancelled", "cancel_reason"])
+    replies = await EventReply.filter(event=event).prefetch_related("user")
+    return [
+        await mail.queue(
+            r.user.email,
+            f"{event.title} is cancelled",
+            f"{scheme.name} has cancelled {event.title} ({when(event.starts_at, event.ends_at)}). They said:\n\n{reason}\n",
+            council_id=council.id,
+        )
+        for r in replies
+    ]
+
+
+async def upcoming(scheme: Scheme, now: datetime) -> list[Event]:
+    """The scheme's events still to start that are not cancelled."""
+    return list(await Event.filter(scheme=scheme, starts_at__gt=now, cancelled=False))
+
+
+async def end_for_closing(actor: User | None, council: Council, scheme: Scheme, now: datetime) -> list[mail.OutgoingEmail]:
+    """The scheme closes: its events still to come are cancelled and everyone coming is told. Call inside the closing transaction."""
+    queued: list[mail.OutgoingEmail] = []
+    for event in await upcoming(scheme, now):
+        queued += await _cancel(council, scheme, event, f"{scheme.name} has closed, so this event will not go ahead.")
+        await audit.record(actor, "event.cancelled", event, council=council, reason="the scheme closed")
+    return queued

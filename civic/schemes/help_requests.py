@@ -341,6 +341,43 @@ async def _cancel(actor: User | None, council: Council, scheme: Scheme, request:
     return request
 
 
+CLOSED_REASON = "The scheme has closed."
+
+
+async def end_for_closing(actor: User | None, council: Council, scheme: Scheme) -> list[OutgoingEmail]:
+    """The scheme closes: its open and matched requests are cancelled, the people who asked are told
+    where else to look and matched volunteers are stood down. Call inside the closing transaction."""
+    now = timezone.now()
+    queued: list[OutgoingEmail] = []
+    directory = f"{site_url(council)}/schemes"
+    for request in await HelpRequest.filter(scheme=scheme, status__in=("open", "matched")).prefetch_related("requester"):
+        request.status, request.cancelled_at, request.cancelled_by, request.cancel_reason = "cancelled", now, "organiser", CLOSED_REASON
+        await request.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"])
+        for assignment in await Assignment.filter(help_request=request, status__in=LIVE).prefetch_related("volunteer"):
+            assignment.status, assignment.answered_at = "withdrawn", now
+            await assignment.save(update_fields=["status", "answered_at"])
+            queued.append(await mail.queue(
+                assignment.volunteer.email,
+                f"A job from {scheme.name} is cancelled: the scheme has closed",
+                f"The organisers have closed {scheme.name}, so the request for help you were matched with is cancelled "
+                f"and you are no longer needed for it. Thank you for offering your time.\n\n"
+                f"If you would like to keep volunteering, you can find other schemes near you here:\n\n{directory}\n",
+                council_id=council.id,
+            ))
+        if request.requester is not None:
+            queued.append(await mail.queue(
+                request.requester.email,
+                f"{scheme.name} has closed",
+                f"We are sorry: the organisers have closed {scheme.name}, so they can no longer help with the request you made. "
+                f"It has been cancelled.\n\n"
+                f"Other local schemes may be able to help. You can search for them by what you need and where you live here:\n\n{directory}\n\n"
+                f"Your request:\n\n{_requester_url(council, request)}\n",
+                council_id=council.id,
+            ))
+        await audit.record(actor, "help_request.cancelled_by_closing", request, council=council)
+    return queued
+
+
 async def cancel_as_organiser(actor: User | None, council: Council, slug: str, request_id: int, reason: str) -> HelpRequest:
     """An organiser cancels a request, saying why; the requester and any matched volunteers are told."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)

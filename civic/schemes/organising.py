@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from civic import audit, config, mail, ratelimit
@@ -11,10 +12,12 @@ from civic.councils import Council
 from civic.db import in_transaction
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.kept import Kept
-from civic.schemes import access, invitations
+from civic.schemes import access, events, help_requests, invitations, rota
 from civic.schemes.models import Membership, NewsPost, OrganiserInvitation, Report, Scheme
-from civic.schemes.proposals import LINE_FIELDS, TEXT_FIELDS, require_poster, tell_organisers
+from civic.schemes.proposals import LINE_FIELDS, TEXT_FIELDS, require_poster, scheme_url, tell_organisers
+from civic.schemes.running import EventReply, HelpRequest
 from civic.schemes.text import one_line, paragraphs
+from civic.schemes.when import utc
 
 # From -> to, for the organisers' own buttons.
 TRANSITIONS = {"pause": (("active",), "paused"), "resume": (("paused",), "active"), "close": (("active", "paused"), "closed")}
@@ -23,19 +26,65 @@ MESSAGE_LIMIT = 2000
 LATEST_NEWS = 3
 
 
-async def change_status(actor: User | None, council: Council, slug: str, action: str) -> Scheme:
-    """An organiser pauses, resumes or closes an approved scheme."""
+async def change_status(actor: User | None, council: Council, slug: str, action: str, now: datetime | None = None) -> Scheme:
+    """An organiser pauses, resumes or closes an approved scheme.
+
+    Closing ends what is still open: help requests are cancelled (the people who asked are pointed
+    to the directory, matched volunteers stood down) and shifts and events to come are cancelled
+    with notice to everyone on them.
+    """
     scheme, _ = await access.find_for_organiser(actor, council, slug)
     if action not in TRANSITIONS:
         raise NotFound()
     allowed, to = TRANSITIONS[action]
     if scheme.status not in allowed:
         raise Conflict(f"A scheme that is {scheme.status_name.lower()} cannot be {PAST[action]}.")
+    now = utc(now)
+    queued: list[mail.OutgoingEmail] = []
     async with in_transaction():
+        # Locked, so a second organiser pressing "close" at the same moment waits and then is refused.
+        locked = await Scheme.select_for_update().get(id=scheme.id)
+        if locked.status not in allowed:
+            raise Conflict(f"A scheme that is {locked.status_name.lower()} cannot be {PAST[action]}.")
         scheme.status = to
         await scheme.save(update_fields=["status", "updated_at"])
         await audit.record(actor, f"scheme.{PAST[action]}", scheme, council=council)
+        if to == "closed":
+            queued += await help_requests.end_for_closing(actor, council, scheme)
+            queued += await rota.end_for_closing(scheme, now)
+            queued += await events.end_for_closing(actor, council, scheme, now)
+    await mail.deliver(queued)
     return scheme
+
+
+@dataclass
+class Closing:
+    """What closing the scheme would end, for the organiser to confirm."""
+
+    scheme: Scheme
+    help_requests: int
+    shifts: int
+    volunteers_on_shifts: int
+    events: int
+    people_coming: int
+
+
+async def closing_page(actor: User | None, council: Council, slug: str, now: datetime | None = None) -> Closing:
+    """How many open help requests, shifts and events to come closing would end: for the scheme's organisers."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    if scheme.status not in TRANSITIONS["close"][0]:
+        raise Conflict(f"A scheme that is {scheme.status_name.lower()} cannot be closed.")
+    now = utc(now)
+    slots = await rota.upcoming_signed_up(scheme, now)
+    coming = await events.upcoming(scheme, now)
+    return Closing(
+        scheme=scheme,
+        help_requests=await HelpRequest.filter(scheme=scheme, status__in=("open", "matched")).count(),
+        shifts=len(slots),
+        volunteers_on_shifts=len({s.volunteer_id for slot in slots for s in slot.signups}),
+        events=len(coming),
+        people_coming=await EventReply.filter(event_id__in=[e.id for e in coming]).count() if coming else 0,
+    )
 
 
 # Organisers

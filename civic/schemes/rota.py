@@ -357,6 +357,8 @@ async def sign_up(actor: User | None, council: Council, slug: str, shift_id: int
     """A volunteer takes a place on a shift: refused, with the reason, without the check it needs or when it is full."""
     scheme, _ = await require_helper(actor, council, slug)
     assert actor is not None
+    if scheme.status == "closed":
+        raise Conflict("This scheme has closed, so its rota has stopped.")
     now = utc(now)
     slot = await find_slot(scheme, shift_id, on)
     reason = _not_open_yet(slot, now) or (await _refusals(scheme, actor, [slot])).get(slot.path)
@@ -503,19 +505,47 @@ async def stop(actor: User | None, council: Council, slug: str, shift_id: int, n
         raise Conflict("This shift has already stopped.")
     later = await expand([shift], now, now + FURTHEST_START * 3) if shift.repeat == "weekly" else []
     async with in_transaction():
-        shift.repeat_until = max(last, shift.starts_on - timedelta(days=1))
-        await shift.save(update_fields=["repeat_until"])
-        queued = []
-        for slot in later:
-            if slot.on > last and slot.occurrence is not None and not slot.cancelled:
-                await ShiftOccurrence.filter(id=slot.occurrence.id).update(cancelled=True, cancel_reason="The shift has stopped.")
-                queued += await _tell_signed_up(
-                    slot, f"{shift.title} on {day_name(slot.starts_at)} is cancelled",
-                    f"The {scheme.name} shift you were on, {slot.when}, is cancelled: the organisers have stopped it.\n",
-                )
+        queued = await _end_series(scheme, shift, [s for s in later if s.on > last], last, "The shift has stopped.", "the organisers have stopped it")
         await audit.record(actor, "shift.stopped", shift, council=council)
     await mail.deliver(queued)
     return shift
+
+
+async def _end_series(scheme: Scheme, shift: Shift, later: list[Slot], last: date, reason: str, why: str) -> list[OutgoingEmail]:
+    """No dates after `last`; of `later`, those anyone had signed up for are cancelled and they are told."""
+    until = max(last, shift.starts_on - timedelta(days=1))
+    if shift.repeat_until is None or shift.repeat_until > until:  # never brings back dates of a series already stopped
+        shift.repeat_until = until
+        await shift.save(update_fields=["repeat_until"])
+    queued = []
+    for slot in later:
+        if slot.occurrence is not None and not slot.cancelled:
+            await ShiftOccurrence.filter(id=slot.occurrence.id).update(cancelled=True, cancel_reason=reason)
+            queued += await _tell_signed_up(
+                slot, f"{shift.title} on {day_name(slot.starts_at)} is cancelled",
+                f"The {scheme.name} shift you were on, {slot.when}, is cancelled: {why}.\n",
+            )
+    return queued
+
+
+async def upcoming_signed_up(scheme: Scheme, now: datetime) -> list[Slot]:
+    """The dates still to come that someone has signed up for and that are not cancelled."""
+    slots = await _scheme_slots(scheme, now, now + FURTHEST_START * 3)
+    return [s for s in slots if s.starts_at > now and s.signups and not s.cancelled]
+
+
+async def end_for_closing(scheme: Scheme, now: datetime) -> list[OutgoingEmail]:
+    """The scheme closes: every shift stops, and each date still to come that volunteers signed up for
+    is cancelled with notice to them. Call inside the closing transaction."""
+    coming = await upcoming_signed_up(scheme, now)
+    queued: list[OutgoingEmail] = []
+    for shift in await Shift.filter(scheme=scheme):
+        shift.scheme = scheme
+        # Today stays in the series, so a visit under way can still be ended with "I've left";
+        # what starts later today is cancelled with the rest.
+        later = [s for s in coming if s.shift.id == shift.id]
+        queued += await _end_series(scheme, shift, later, today(now), "The scheme has closed.", f"{scheme.name} has closed")
+    return queued
 
 
 # Someone's own shifts

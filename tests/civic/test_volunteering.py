@@ -9,9 +9,9 @@ import pytest
 from tortoise import Tortoise
 
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
-from civic.schemes import events, help_requests, rota, safeguarding, volunteers
+from civic.schemes import events, help_requests, organising, rota, safeguarding, volunteers
 from civic.schemes.models import Membership
-from civic.schemes.running import Assignment, ContactConsent, HelpRequest, SignUp
+from civic.schemes.running import Assignment, ContactConsent, Event, HelpRequest, Shift, ShiftOccurrence, SignUp
 from tests.factories import (
     HELP_REQUEST,
     create_help_request_ok,
@@ -337,3 +337,44 @@ async def test_the_demo_has_volunteers_with_and_without_checks_a_rota_with_gaps_
     counts = (len(shifts), await HelpRequest.filter(scheme=scheme).count(), await ContactConsent.filter(scheme=scheme).count())
     await demo.seed()
     assert (await Shift.filter(scheme=scheme).count(), await HelpRequest.filter(scheme=scheme).count(), await ContactConsent.filter(scheme=scheme).count()) == counts
+
+
+# Closing a scheme
+
+
+async def test_closing_a_scheme_ends_its_requests_shifts_and_events_and_tells_everyone(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer, helper = await create_volunteer_ok(scheme), await create_volunteer_ok(scheme)
+    asker, waiting, guest = await create_user_ok(council), await create_user_ok(council), await create_user_ok(council)
+    matched = await create_help_request_ok(scheme, asker, home_visit="no")
+    await help_requests.assign(organiser, council, scheme.slug, matched.id, [str(volunteer.user.id)])
+    still_open = await create_help_request_ok(scheme, waiting, home_visit="no")
+    day = (datetime.now(LONDON) + timedelta(days=3)).date()
+    shift = await create_shift_ok(scheme, day, repeat="weekly")
+    await rota.sign_up(helper.user, council, scheme.slug, shift.id, day)
+    event = await events.create_event(organiser, council, scheme.slug, {
+        "title": "Coffee morning", "place": "The hall", "date": day.isoformat(), "start_time": "10:00", "end_time": "11:00",
+    })
+    await events.reply(guest, council, scheme.slug, event.id)
+
+    page = await organising.closing_page(organiser, council, scheme.slug)
+    assert (page.help_requests, page.shifts, page.volunteers_on_shifts, page.events, page.people_coming) == (2, 1, 1, 1, 1)
+
+    await organising.change_status(organiser, council, scheme.slug, "close")
+    for request in (matched, still_open):
+        again = await HelpRequest.get(id=request.id)
+        assert (again.status, again.cancel_reason) == ("cancelled", "The scheme has closed.")
+    assert (await Assignment.get(help_request_id=matched.id)).status == "withdrawn"
+    assert (await ShiftOccurrence.get(shift_id=shift.id, on=day)).cancelled
+    assert not (await Shift.get(id=shift.id)).falls_on(day + timedelta(days=7)), "the weekly shift stops"
+    assert (await Event.get(id=event.id)).cancelled
+
+    for person in (asker, waiting):
+        [closed] = [m for m in await mailbox.wait_for(person.email, count=2) if m["Subject"] == f"{scheme.name} has closed"]
+        assert f"{council.hostnames}/schemes\r\n" in mailbox.body(closed), "points to the directory for other help"
+    assert any("the scheme has closed" in m["Subject"] for m in await mailbox.wait_for(volunteer.user.email, count=2))
+    assert any("is cancelled" in m["Subject"] for m in await mailbox.wait_for(helper.user.email))
+    assert any(m["Subject"] == "Coffee morning is cancelled" for m in await mailbox.wait_for(guest.email))
+    with pytest.raises(Conflict, match="has closed"):
+        await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, day)

@@ -396,3 +396,35 @@ async def test_removing_someone_from_a_scheme_asks_first(client, council):
     assert (await Membership.get(id=volunteer.id)).status == "active"
     assert (await client.post(f"/schemes/{scheme.slug}/people/{volunteer.id}/remove")).status_code == 303
     assert (await Membership.get(id=volunteer.id)).status == "removed"
+
+
+# Closing a scheme
+
+
+async def test_closing_warns_what_it_will_end_and_a_closed_scheme_offers_no_rota_or_help(app, council):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    await create_help_request_ok(scheme, home_visit="no")
+    shift = await create_shift_ok(scheme, _next_week())
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, _next_week())
+    async with Browser(app, council) as browser:
+        await browser.signin_as(organiser)
+        page = await browser.get(f"/schemes/{scheme.slug}")
+        assert html(page).css_first(f'a[href="/schemes/{scheme.slug}/close"]') is not None
+        confirm = await browser.get(f"/schemes/{scheme.slug}/close")
+        assert text_of(confirm, "#closing-ends li") == [
+            (
+                "1 open help request will be cancelled. We will email each person who asked to say the scheme has closed "
+                "and where to look for other help, and tell any volunteers matched to them."
+            ),
+            "1 upcoming shift with volunteers signed up will be cancelled, and the rota will stop. We will email the 1 volunteer on them.",
+        ]
+        closed = await browser.post(f"/schemes/{scheme.slug}/status", {"action": "close"})
+        assert closed.status_code == 303
+    async with Browser(app, council) as browser:
+        await browser.signin_as(volunteer.user)
+        page = await browser.get(f"/schemes/{scheme.slug}")
+        links = [a.attributes.get("href") for a in html(page).css("a")]
+        assert f"/schemes/{scheme.slug}/rota" not in links and f"/schemes/{scheme.slug}/ask" not in links
+        assert text_of(page, "#membership") == ["You are a volunteer of this scheme."]

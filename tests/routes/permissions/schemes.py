@@ -53,6 +53,7 @@ CASES = [
     Case("GET", "/schemes/{slug}/edit", organisers_only()),
     Case("POST", "/schemes/{slug}/edit", organisers_only(anonymous=403), data=NEW_SCHEME),
     Case("POST", "/schemes/{slug}/status", organisers_only(anonymous=403), data={"action": "pause"}),
+    Case("GET", "/schemes/{slug}/close", organisers_only()),
     Case("GET", "/schemes/{slug}/organisers", organisers_only()),
     Case("POST", "/schemes/{slug}/organisers", organisers_only(anonymous=403), data={"email": "helper-{role}@example.test"}),
     Case("GET", "/schemes/{slug}/organisers/{membership_id}/remove", organisers_only()),
