@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from civic.errors import Invalid, RateLimited
-from civic.schemes import access, board, help_requests
+from civic.schemes import access, board, help_requests, safeguarding
 from routes import times  # noqa: F401 - registers the date filters
 from routes.web import current_council, current_user, flash, form_values, path_number, redirect, render, require_user
 
@@ -81,7 +81,10 @@ async def scheme_requests(request: Request) -> Response:
 
 async def _request_page(request: Request, values: dict[str, object], errors: dict[str, str], status: int = 200) -> Response:
     page = await help_requests.request_page(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "request_id"))
-    context = {"page": page, "scheme": page.scheme, "help_request": page.request, "values": values, "errors": errors, **_names()}
+    context = {
+        "page": page, "scheme": page.scheme, "help_request": page.request, "values": values, "errors": errors,
+        "needs_phrase": safeguarding.needs_phrase, **_names(),
+    }
     return render(request, "help_requests/request.html", context, status_code=status)
 
 

@@ -129,8 +129,14 @@ async def _rules(request: Request, values: dict[str, str] | None, errors: dict[s
     page = await volunteers.people_page(current_user(request), current_council(request), request.path_params["slug"])
     scheme = page.scheme
     if values is None:
-        values = {"safeguarding_lead_email": scheme.safeguarding_lead_email, "visit_in_pairs": "yes" if scheme.visit_in_pairs else ""}
-    context = {"scheme": scheme, "page": page, "values": values, "errors": errors, "valid_days": safeguarding.valid_days()}
+        values = {
+            "safeguarding_lead_email": scheme.safeguarding_lead_email, "visit_in_pairs": "yes" if scheme.visit_in_pairs else "",
+            "home_visit_dbs": scheme.home_visit_dbs,
+        }
+    context = {
+        "scheme": scheme, "page": page, "values": values, "errors": errors, "valid_days": safeguarding.valid_days(),
+        "level_choices": list(safeguarding.DBS_LEVELS.items()),
+    }
     return render(request, "volunteering/safeguarding.html", context, status_code=status, block="form" if status == 422 else None)
 
 

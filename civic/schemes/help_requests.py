@@ -41,6 +41,11 @@ def volunteers_needed(scheme: Scheme, request: HelpRequest) -> int:
     return 2 if scheme.visit_in_pairs and request.home_visit else 1
 
 
+def dbs_needed(scheme: Scheme, request: HelpRequest) -> str:
+    """The DBS check a volunteer needs for this request: the scheme's level for home visits; none otherwise."""
+    return scheme.home_visit_dbs if request.home_visit else "none"
+
+
 def first_name(user: User) -> str:
     name = str(user.display_name or "").strip()
     return name.split()[0] if name else "A volunteer"
@@ -174,6 +179,7 @@ class Candidate:
     membership: Membership
     check: safeguarding.CheckStatus
     live_jobs: int
+    shortfall: str = ""  # what their check lacks for this job, e.g. "has no DBS check recorded"
 
     @property
     def user(self) -> User:
@@ -187,6 +193,7 @@ class RequestPage:
     assignments: list[Assignment] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
     needed: int = 1
+    needs_dbs: str = "none"  # the check a volunteer needs for this job
 
     @property
     def live(self) -> list[Assignment]:
@@ -224,12 +231,16 @@ async def request_page(actor: User | None, council: Council, slug: str, request_
     for row in await Assignment.filter(help_request__scheme=scheme, help_request__status__in=("open", "matched"), status__in=LIVE).values("volunteer_id"):
         busy[row["volunteer_id"]] = busy.get(row["volunteer_id"], 0) + 1
     taken = {a.volunteer_id for a in assignments if a.status in LIVE}
+    needs = dbs_needed(scheme, request)
     candidates = [
-        Candidate(m, safeguarding.status_of(checks.get(m.user_id), on), busy.get(m.user_id, 0))  # type: ignore[attr-defined]
+        Candidate(
+            m, safeguarding.status_of(checks.get(m.user_id), on), busy.get(m.user_id, 0),  # type: ignore[attr-defined]
+            safeguarding.shortfall(checks.get(m.user_id), needs, on),  # type: ignore[attr-defined]
+        )
         for m in await access.helpers(scheme)
         if m.user_id not in taken  # type: ignore[attr-defined]
     ]
-    return RequestPage(scheme, request, assignments, candidates, volunteers_needed(scheme, request))
+    return RequestPage(scheme, request, assignments, candidates, volunteers_needed(scheme, request), needs)
 
 
 async def assign(actor: User | None, council: Council, slug: str, request_id: int, volunteer_ids: list[str]) -> HelpRequest:
@@ -242,6 +253,11 @@ async def assign(actor: User | None, council: Council, slug: str, request_id: in
     candidates = {c.user.id: c for c in page.candidates}
     if wanted - set(candidates):
         raise Invalid({"volunteers": "Choose from the scheme’s volunteers listed"})
+    # The rota's rule for shifts, applied to visits: nobody goes into someone's home without the check the scheme asks for.
+    lacking = [candidates[user_id] for user_id in sorted(wanted) if candidates[user_id].shortfall]
+    if lacking:
+        who = "; ".join(f"{c.user} {c.shortfall}" for c in lacking)
+        raise Invalid({"volunteers": f"A home visit for this scheme needs {safeguarding.needs_phrase(page.needs_dbs)}. {who}. Choose someone else, or record their certificate first"})
     if len(wanted) != page.still_needed:
         if page.still_needed == 2:
             message = "This scheme visits people at home in pairs: choose two volunteers"

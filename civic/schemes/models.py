@@ -54,6 +54,9 @@ class Scheme(Model):
         max_length=254, default="", db_default="", description="where lone-working alerts go as well as to the organisers"
     )
     visit_in_pairs = fields.BooleanField(default=False, db_default=False, description="home visits need two volunteers")
+    home_visit_dbs = fields.CharField(
+        max_length=20, default="none", db_default="none", description="the lowest DBS check level a volunteer needs to be matched to a home visit"
+    )
     contact_phone = fields.CharField(max_length=30, default="")
     wards: fields.ManyToManyRelation = fields.ManyToManyField("civic.Ward", related_name="schemes", through="scheme_ward")
     status = fields.CharField(max_length=10, default="pending", db_index=True)

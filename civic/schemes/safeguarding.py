@@ -100,6 +100,25 @@ def refusal(check: SafeguardingCheck | None, needs: str, on: date) -> str:
     return ""
 
 
+def shortfall(check: SafeguardingCheck | None, needs: str, on: date) -> str:
+    """What is missing from someone's check for work on this day that needs this level, as organisers read it; '' if nothing."""
+    if RANK.get(needs, 0) == 0:
+        return ""
+    status = status_of(check, on)
+    if status.level == "none" or status.certificate_date is None:
+        return "has no DBS check recorded"
+    if RANK[status.level] < RANK[needs]:
+        return f"has {_article(status.level)} {status.level_name.lower()} check"
+    if not status.current:
+        return f"has {_article(status.level)} {status.level_name.lower()} check that lapsed on {day_name(status.lapses)}"  # type: ignore[arg-type]
+    return ""
+
+
+def needs_phrase(needs: str) -> str:
+    """'an enhanced DBS check or higher, current on the day', for messages and hints."""
+    return f"{_article(needs)} {level_name(needs).lower()} DBS check or higher, current on the day"
+
+
 async def check_for(membership_id: int) -> SafeguardingCheck | None:
     return await SafeguardingCheck.get_or_none(membership_id=membership_id)
 
@@ -155,16 +174,26 @@ async def record_check(actor: User | None, council: Council, slug: str, membersh
 
 
 async def update_rules(actor: User | None, council: Council, slug: str, values: dict[str, Any]) -> Scheme:
-    """An organiser sets the safeguarding lead's e-mail address and whether home visits are in pairs."""
+    """An organiser sets the safeguarding lead's e-mail address, whether home visits are in pairs and the DBS check they need."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)
     email = one_line(values.get("safeguarding_lead_email"))
+    errors: dict[str, str] = {}
     if email and (not EMAIL.match(email) or len(email) > 254):
-        raise Invalid({"safeguarding_lead_email": "Enter an email address in the correct format, like name@example.com, or leave it blank"})
+        errors["safeguarding_lead_email"] = "Enter an email address in the correct format, like name@example.com, or leave it blank"
+    # A page opened before the setting existed sends no level: the scheme keeps what it had.
+    home_visit_dbs = values.get("home_visit_dbs") or scheme.home_visit_dbs
+    if home_visit_dbs not in DBS_LEVELS:
+        errors["home_visit_dbs"] = "Choose the DBS check a volunteer needs for a home visit"
+    if errors:
+        raise Invalid(errors)
     async with in_transaction():
         scheme.safeguarding_lead_email = email
         scheme.visit_in_pairs = values.get("visit_in_pairs") == "yes"
-        await scheme.save(update_fields=["safeguarding_lead_email", "visit_in_pairs", "updated_at"])
-        await audit.record(actor, "scheme.safeguarding_changed", scheme, council=council, reason="visits in pairs" if scheme.visit_in_pairs else "")
+        scheme.home_visit_dbs = home_visit_dbs
+        await scheme.save(update_fields=["safeguarding_lead_email", "visit_in_pairs", "home_visit_dbs", "updated_at"])
+        rules = ["visits in pairs"] if scheme.visit_in_pairs else []
+        rules.append(f"home visits need {home_visit_dbs}")
+        await audit.record(actor, "scheme.safeguarding_changed", scheme, council=council, reason=", ".join(rules))
     return scheme
 
 

@@ -378,3 +378,34 @@ async def test_closing_a_scheme_ends_its_requests_shifts_and_events_and_tells_ev
     assert any(m["Subject"] == "Coffee morning is cancelled" for m in await mailbox.wait_for(guest.email))
     with pytest.raises(Conflict, match="has closed"):
         await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, day)
+
+
+async def test_a_home_visit_is_matched_only_to_volunteers_with_the_check_the_scheme_asks_for(council, settings):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    await safeguarding.update_rules(organiser, council, scheme.slug, {"home_visit_dbs": "enhanced", "visit_in_pairs": ""})
+    unchecked = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Ned Nocheck"))
+    basic = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Bea Basic"), check="basic")
+    lapsed = await create_volunteer_ok(
+        scheme, user=await create_user_ok(council, display_name="Len Lapsed"), check="enhanced",
+        certified=date.today() - timedelta(days=settings.dbs_valid_days + 1),
+    )
+    checked = await create_volunteer_ok(scheme, check="enhanced-barred")
+    visit = await create_help_request_ok(scheme, home_visit="yes")
+
+    page = await help_requests.request_page(organiser, council, scheme.slug, visit.id)
+    assert {c.user.id: c.shortfall for c in page.candidates if c.shortfall and c.user.id != organiser.id} == {
+        unchecked.user.id: "has no DBS check recorded", basic.user.id: "has a basic check",
+        lapsed.user.id: f"has an enhanced check that lapsed on {safeguarding.day_name(date.today() - timedelta(days=1))}",
+    }
+    for one in (unchecked, basic, lapsed):
+        with pytest.raises(Invalid) as error:
+            await help_requests.assign(organiser, council, scheme.slug, visit.id, [str(one.user.id)])
+        message = error.value.errors["volunteers"]
+        assert message.startswith("A home visit for this scheme needs an enhanced DBS check or higher, current on the day.")
+        assert str(one.user) in message
+    assert not await Assignment.filter(help_request_id=visit.id).exists()
+    assert (await help_requests.assign(organiser, council, scheme.slug, visit.id, [str(checked.user.id)])).status == "matched"
+
+    call = await create_help_request_ok(scheme, home_visit="no")
+    assert (await help_requests.assign(organiser, council, scheme.slug, call.id, [str(unchecked.user.id)])).status == "matched"

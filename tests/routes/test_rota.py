@@ -182,6 +182,29 @@ async def test_assigning_fewer_volunteers_than_a_pair_says_why(client, council):
     assert "checked" in html(response).css_first(f"input[name=volunteers][value='{volunteer.user.id}']").attributes
 
 
+async def test_matching_a_home_visit_names_who_lacks_the_check_the_scheme_asks_for(client, council):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    await client.signin_as(organiser)
+    saved = await client.post(f"/schemes/{scheme.slug}/safeguarding", {"safeguarding_lead_email": "", "home_visit_dbs": "enhanced"})
+    assert saved.status_code == 303
+    rules = await client.get(f"/schemes/{scheme.slug}/safeguarding")
+    assert html(rules).css_first("#home_visit_dbs option[selected]").attributes["value"] == "enhanced"
+    unchecked = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Ned Nocheck"))
+    await create_volunteer_ok(scheme, check="enhanced")
+    request = await create_help_request_ok(scheme, home_visit="yes")
+    form = await client.get(f"/schemes/{scheme.slug}/requests/{request.id}")
+    assert "A home visit needs an enhanced DBS check or higher, current on the day." in text_of(form, "#volunteers-hint")[0]
+    assert "Cannot do this visit: Ned Nocheck has no DBS check recorded" in " ".join(text_of(form, ".govuk-checkboxes__hint"))
+    response = await client.post(f"/schemes/{scheme.slug}/requests/{request.id}/assign", [("volunteers", str(unchecked.user.id))])
+    assert response.status_code == 422
+    assert field_error(response, "volunteers") == (
+        "A home visit for this scheme needs an enhanced DBS check or higher, current on the day. "
+        "Ned Nocheck has no DBS check recorded. Choose someone else, or record their certificate first"
+    )
+    assert (await HelpRequest.get(id=request.id)).status == "open"
+
+
 # The rota
 
 
