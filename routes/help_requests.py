@@ -122,6 +122,13 @@ async def organiser_cancel(request: Request) -> Response:
     return redirect(f"/schemes/{slug}/requests/{request_id}")
 
 
+async def take_back(request: Request) -> Response:
+    slug, request_id = request.path_params["slug"], path_number(request, "request_id")
+    assignment = await help_requests.take_back(current_user(request), current_council(request), slug, request_id, path_number(request, "assignment_id"))
+    flash(request, f"You have taken the job back from {assignment.volunteer}. We have emailed them to say they are no longer needed.")
+    return redirect(f"/schemes/{slug}/requests/{request_id}")
+
+
 # A matched volunteer's job
 
 
@@ -195,6 +202,7 @@ routes = [
     Route("/schemes/{slug}/requests/{request_id}/assign", assign, methods=["POST"], name="request_assign"),
     Route("/schemes/{slug}/requests/{request_id}/done", organiser_done, methods=["POST"], name="request_done"),
     Route("/schemes/{slug}/requests/{request_id}/cancel", organiser_cancel, methods=["POST"], name="request_cancel"),
+    Route("/schemes/{slug}/requests/{request_id}/assignments/{assignment_id}/take-back", take_back, methods=["POST"], name="request_take_back"),
     Route("/schemes/{slug}/jobs/{request_id}", job_page, methods=["GET"], name="job_page"),
     Route("/schemes/{slug}/jobs/{request_id}/accept", job_accept, methods=["POST"], name="job_accept"),
     Route("/schemes/{slug}/jobs/{request_id}/decline", job_decline, methods=["POST"], name="job_decline"),

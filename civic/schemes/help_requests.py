@@ -529,6 +529,34 @@ async def decline_job(actor: User | None, council: Council, slug: str, request_i
     await mail.deliver(queued)
 
 
+async def take_back(actor: User | None, council: Council, slug: str, request_id: int, assignment_id: int) -> Assignment:
+    """An organiser takes a job back from a volunteer who has not answered, or who can no longer do it; they are told kindly."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    request = await _request(scheme, request_id)
+    assignment = await Assignment.get_or_none(id=assignment_id, help_request=request).prefetch_related("volunteer")
+    if assignment is None:
+        raise NotFound()
+    if assignment.status not in LIVE or request.status not in ("open", "matched"):
+        raise Conflict(f"{assignment.volunteer} is no longer on this job." if assignment.status not in LIVE else f"This request is {STATUS_NAMES[request.status].lower()}.")
+    async with in_transaction():
+        # Conditional, so the volunteer accepting or declining at this moment is not overwritten twice over.
+        if not await Assignment.filter(id=assignment.id, status__in=LIVE).update(status="withdrawn", answered_at=timezone.now()):
+            raise Conflict(f"{assignment.volunteer} has just answered. Look at the request again.")
+        if await Assignment.filter(help_request=request, status__in=LIVE).count() < volunteers_needed(scheme, request):
+            await HelpRequest.filter(id=request.id, status="matched").update(status="open", matched_at=None)
+        await audit.record(actor, "help_request.taken_back", request, council=council, reason=f"user {assignment.volunteer_id}")
+        queued = [await mail.queue(
+            assignment.volunteer.email,
+            f"You are no longer needed for a job from {scheme.name}",
+            f"The organisers of {scheme.name} have given the request for help you were asked to take to someone else, "
+            f"so you do not need to do anything more about it. Thank you for being ready to help.\n\n"
+            f"If you have any questions, you can message the organisers from the scheme's page:\n\n{scheme_url(council, scheme)}\n",
+            council_id=council.id,
+        )]
+    await mail.deliver(queued)
+    return assignment
+
+
 async def _reopen_if_short(council: Council, scheme: Scheme, request: HelpRequest, why: str) -> list[OutgoingEmail]:
     """After a volunteer drops out: back to open if the request is now short of volunteers; organisers are told."""
     if request.status != "matched":

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from tortoise import Tortoise
 
+from civic.audit import AuditLog
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.schemes import events, help_requests, organising, rota, safeguarding, volunteers
 from civic.schemes.models import Membership
@@ -409,3 +410,26 @@ async def test_a_home_visit_is_matched_only_to_volunteers_with_the_check_the_sch
 
     call = await create_help_request_ok(scheme, home_visit="no")
     assert (await help_requests.assign(organiser, council, scheme.slug, call.id, [str(unchecked.user.id)])).status == "matched"
+
+
+async def test_an_organiser_takes_a_job_back_from_a_volunteer_who_never_answered(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    silent, keen = await create_volunteer_ok(scheme), await create_volunteer_ok(scheme)
+    request = await create_help_request_ok(scheme, home_visit="no")
+    await help_requests.assign(organiser, council, scheme.slug, request.id, [str(silent.user.id)])
+    assignment = await Assignment.get(help_request_id=request.id, volunteer=silent.user)
+    with pytest.raises(Forbidden):
+        await help_requests.take_back(keen.user, council, scheme.slug, request.id, assignment.id)
+
+    await help_requests.take_back(organiser, council, scheme.slug, request.id, assignment.id)
+    assert (await Assignment.get(id=assignment.id)).status == "withdrawn"
+    assert (await HelpRequest.get(id=request.id)).status == "open"
+    assert await AuditLog.filter(action="help_request.taken_back", target_id=str(request.id), actor=organiser).exists()
+    [_, told] = await mailbox.wait_for(silent.user.email, count=2)
+    assert told["Subject"] == f"You are no longer needed for a job from {scheme.name}"
+    with pytest.raises(NotFound):
+        await help_requests.job_page(silent.user, council, scheme.slug, request.id)
+    with pytest.raises(Conflict):
+        await help_requests.take_back(organiser, council, scheme.slug, request.id, assignment.id)
+    assert (await help_requests.assign(organiser, council, scheme.slug, request.id, [str(keen.user.id)])).status == "matched"

@@ -451,3 +451,21 @@ async def test_closing_warns_what_it_will_end_and_a_closed_scheme_offers_no_rota
         links = [a.attributes.get("href") for a in html(page).css("a")]
         assert f"/schemes/{scheme.slug}/rota" not in links and f"/schemes/{scheme.slug}/ask" not in links
         assert text_of(page, "#membership") == ["You are a volunteer of this scheme."]
+
+
+async def test_an_organiser_can_take_a_job_back_from_the_request_page(client, council):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Sid Silent"))
+    request = await create_help_request_ok(scheme, home_visit="no")
+    await help_requests.assign(organiser, council, scheme.slug, request.id, [str(volunteer.user.id)])
+    await client.signin_as(organiser)
+    page = await client.get(f"/schemes/{scheme.slug}/requests/{request.id}")
+    [form] = html(page).css("#assignments form")
+    assert " ".join(form.css_first("button").text().split()) == "Take this job back from Sid Silent"
+    taken = await client.post(form.attributes["action"])
+    assert taken.status_code == 303
+    after = await client.follow(taken)
+    assert text_of(after, "#assignments li") == ["Sid Silent: no longer on it"]
+    assert (await HelpRequest.get(id=request.id)).status == "open"
+    assert html(after).css_first("input[name=volunteers]") is not None, "the request can be matched again"

@@ -85,6 +85,7 @@ CASES = [
     Case("POST", "/schemes/{slug}/requests/{request_id}/assign", organisers(409), data={"volunteers": "{volunteer_id}"}, note="it has its volunteer"),
     Case("POST", "/schemes/{slug}/requests/{request_id}/done", expect({"organiser", "assigned"}, 303), fresh=True),
     Case("POST", "/schemes/{slug}/requests/{request_id}/cancel", organisers(303), data=REASON, fresh=True),
+    Case("POST", "/schemes/{slug}/requests/{request_id}/assignments/{assignment_id}/take-back", organisers(303), fresh=True),
     # A job: only the volunteers matched to it know it exists
     Case("GET", "/schemes/{slug}/jobs/{request_id}", expect({"assigned"}, 200, others=HIDDEN)),
     Case("POST", "/schemes/{slug}/jobs/{request_id}/accept", expect({"assigned"}, 303, others=HIDDEN)),
@@ -127,7 +128,7 @@ CASES = [
 async def setup(world: World) -> dict[str, str]:
     from civic.schemes import calendars, events, help_requests, rota
     from civic.schemes.models import Membership
-    from civic.schemes.running import HelpOffer
+    from civic.schemes.running import Assignment, HelpOffer
     from civic.schemes.when import today
     from tests.factories import create_help_request_ok, create_scheme_ok, create_user_ok, create_volunteer_ok
 
@@ -163,6 +164,7 @@ async def setup(world: World) -> dict[str, str]:
         "membership_id": str(volunteer.id),
         "volunteer_id": str(volunteer.user.id),
         "request_id": str(request.id),
+        "assignment_id": str((await Assignment.get(help_request=request)).id),
         "offer_id": str(offer.id),
         "next_week": next_week.isoformat(),
         "shift_id": str(shift.id),
