@@ -18,7 +18,7 @@ from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.mail import OutgoingEmail
 from civic.schemes import access, ics, safeguarding
 from civic.schemes.models import Membership, Scheme
-from civic.schemes.proposals import scheme_url
+from civic.schemes.proposals import scheme_url, tell_organisers
 from civic.schemes.running import SafeguardingCheck, Shift, ShiftOccurrence, ShiftReminder, SignUp
 from civic.schemes.text import number_up_to, one_line, paragraphs
 from civic.schemes.when import at, clock, day_name, local, parse_date, parse_time, span, times, today, utc, when
@@ -31,6 +31,8 @@ ROTA_WEEKS = 4
 FURTHEST_START = timedelta(days=366)
 # Reminders go out once a shift is this close (the worker runs every minute).
 REMIND_AHEAD = timedelta(hours=24)
+# A place freed this close to the start is flagged to the organisers: there is little time to fill it.
+FREE_PLACE_SOON = timedelta(hours=48)
 
 
 @dataclass
@@ -394,12 +396,56 @@ async def withdraw(actor: User | None, council: Council, slug: str, shift_id: in
     async with in_transaction():
         await SignUp.filter(id=signup.id).delete()
         await audit.record(actor, "shift.withdrawn", slot.occurrence, council=council)
+        freed = await find_slot(scheme, shift_id, slot.on)
+        queued = await tell_about_free_places(council, scheme, actor, [freed], now)  # type: ignore[arg-type]
+    await mail.deliver(queued)
 
 
-async def drop_future_signups(scheme: Scheme, user: User, now: datetime) -> int:
-    """Someone stops helping: free their places on shifts that have not started. Call inside a transaction."""
-    ids = await SignUp.filter(volunteer=user, occurrence__shift__scheme=scheme, occurrence__starts_at__gt=now).values_list("id", flat=True)
-    return await SignUp.filter(id__in=list(ids)).delete() if ids else 0
+async def drop_future_signups(scheme: Scheme, user: User, now: datetime) -> list[Slot]:
+    """Someone stops helping: free their places on shifts that have not started. Returns the dates
+    still going ahead that now have a free place. Call inside a transaction."""
+    rows = await ShiftOccurrence.filter(signups__volunteer=user, shift__scheme=scheme, starts_at__gt=now).values_list("id", flat=True)
+    if not rows:
+        return []
+    await SignUp.filter(volunteer=user, occurrence_id__in=list(rows)).delete()
+    freed = await ShiftOccurrence.filter(id__in=list(rows), cancelled=False).prefetch_related("signups", "shift")
+    slots = []
+    for row in freed:
+        row.shift.scheme = scheme
+        if row.shift.falls_on(row.on):
+            slots.append(slot_from(row.shift, row.on, row))
+    return sorted(slots, key=lambda s: s.starts_at)
+
+
+async def tell_about_free_places(council: Council, scheme: Scheme, volunteer: User, slots: list[Slot], now: datetime) -> list[OutgoingEmail]:
+    """Tell the organisers which shifts a volunteer has left a place on, saying first which start within 48 hours."""
+    slots = [s for s in slots if not s.cancelled and s.starts_at > now]
+    if not slots:
+        return []
+    soon = [s for s in slots if s.starts_at - now <= FREE_PLACE_SOON]
+    lines = []
+    for s in slots:
+        flag = "Starts within 48 hours: " if s in soon else ""
+        lines.append(
+            f"{flag}{s.shift.title}, {s.when}, {s.place}\n"
+            f"{s.places_left} of {s.shift.capacity} places free. {scheme_url(council, scheme)}/shifts/{s.shift.id}/{s.on.isoformat()}"
+        )
+    if len(slots) == 1:
+        subject = f"{slots[0].shift.title} on {day_name(slots[0].starts_at)} has a free place"
+    else:
+        subject = f"{len(slots)} shifts for {scheme.name} have a free place"
+    if soon:
+        subject = f"Within 48 hours: {subject}"
+    intro = (
+        f"{'One of these shifts starts' if len(slots) > 1 else 'This shift starts'} within 48 hours, so it may need someone quickly.\n\n" if soon else ""
+    )
+    body = (
+        f"{intro}{volunteer} is no longer down for {'these shifts' if len(slots) > 1 else 'this shift'} with {scheme.name}:\n\n"
+        + "\n\n".join(lines)
+        + "\n\nYou can see the whole roster here:\n\n"
+        f"{scheme_url(council, scheme)}/roster\n"
+    )
+    return await tell_organisers(scheme, subject, body)
 
 
 # Moving and cancelling a single date

@@ -192,8 +192,8 @@ async def set_role(actor: User | None, council: Council, slug: str, membership_i
 async def _stand_down(council: Council, scheme: Scheme, user: User, now: datetime | None = None) -> list[mail.OutgoingEmail]:
     """Someone stops helping: their coming shifts are freed and their jobs go back to the organisers."""
     now = utc(now)
-    await rota.drop_future_signups(scheme, user, now)
-    return await help_requests.release(council, scheme, user)
+    freed = await rota.drop_future_signups(scheme, user, now)
+    return [*await rota.tell_about_free_places(council, scheme, user, freed, now), *await help_requests.release(council, scheme, user)]
 
 
 async def remove(actor: User | None, council: Council, slug: str, membership_id: int) -> Membership:

@@ -433,3 +433,47 @@ async def test_an_organiser_takes_a_job_back_from_a_volunteer_who_never_answered
     with pytest.raises(Conflict):
         await help_requests.take_back(organiser, council, scheme.slug, request.id, assignment.id)
     assert (await help_requests.assign(organiser, council, scheme.slug, request.id, [str(keen.user.id)])).status == "matched"
+
+
+# Volunteers dropping out
+
+
+async def test_organisers_hear_when_a_volunteer_withdraws_from_a_shift_first_when_it_is_soon(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Wyn Withdrawn"))
+    tomorrow = (datetime.now(LONDON) + timedelta(days=1)).date()
+    later = tomorrow + timedelta(days=7)
+    soon_shift = await create_shift_ok(scheme, tomorrow, title="Pantry")
+    later_shift = await create_shift_ok(scheme, later, title="Garden")
+    for shift, day in ((soon_shift, tomorrow), (later_shift, later)):
+        await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, day)
+        await rota.withdraw(volunteer.user, council, scheme.slug, shift.id, day)
+    soon, not_soon = await mailbox.wait_for(organiser.email, count=2)
+    assert soon["Subject"] == f"Within 48 hours: Pantry on {safeguarding.day_name(tomorrow)} has a free place"
+    assert mailbox.body(soon).startswith("This shift starts within 48 hours")
+    assert "Wyn Withdrawn is no longer down for this shift" in mailbox.body(soon)
+    assert "2 of 2 places free" in mailbox.body(soon)
+    assert not_soon["Subject"] == f"Garden on {safeguarding.day_name(later)} has a free place"
+    assert "48 hours" not in mailbox.body(not_soon)
+
+
+async def test_organisers_hear_which_shifts_and_jobs_a_volunteer_who_leaves_was_down_for(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Lou Leaving"))
+    day = (datetime.now(LONDON) + timedelta(days=5)).date()
+    shift = await create_shift_ok(scheme, day, title="Pantry")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, day)
+    request = await create_help_request_ok(scheme, home_visit="no")
+    await help_requests.assign(organiser, council, scheme.slug, request.id, [str(volunteer.user.id)])
+    before = len(mailbox.to(organiser.email))
+
+    await volunteers.leave(volunteer.user, council, scheme.slug)
+    messages = (await mailbox.wait_for(organiser.email, count=before + 2))[before:]
+    subjects = {m["Subject"]: m for m in messages}
+    freed = subjects[f"Pantry on {safeguarding.day_name(day)} has a free place"]
+    assert "Lou Leaving is no longer down for this shift" in mailbox.body(freed)
+    job = subjects[f"A request to {scheme.name} needs another volunteer"]
+    assert "Lou Leaving is no longer helping" in mailbox.body(job)
+    assert (await HelpRequest.get(id=request.id)).status == "open"
