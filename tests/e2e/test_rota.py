@@ -171,3 +171,25 @@ async def test_without_javascript_a_volunteer_without_a_check_is_told_why_they_c
     await phone_without_js.goto(f"/schemes/{scheme.slug}/shifts/{shift.id}/{day.isoformat()}")
     assert "no check recorded for you" in await phone_without_js.locator("#refused").inner_text()
     assert await phone_without_js.get_by_role("button", name="Sign up for this shift").count() == 0
+
+
+async def test_an_organiser_takes_a_job_back_and_sees_who_lacks_the_check_for_a_visit(phone, live_server, e2e_council, check_accessibility):
+    from civic.schemes import help_requests, safeguarding
+    from tests.factories import create_help_request_ok
+
+    scheme = await create_scheme_ok(e2e_council, name=f"Visits {uuid.uuid4().hex[:6]}")
+    organiser = await organiser_of(scheme)
+    await safeguarding.update_rules(organiser, e2e_council, scheme.slug, {"home_visit_dbs": "enhanced"})
+    silent = await create_volunteer_ok(scheme, user=await create_user_ok(e2e_council, display_name="Sid Silent"), check="enhanced")
+    await create_volunteer_ok(scheme, user=await create_user_ok(e2e_council, display_name="Ned Nocheck"))
+    request = await create_help_request_ok(scheme, home_visit="yes")
+    await help_requests.assign(organiser, e2e_council, scheme.slug, request.id, [str(silent.user.id)])
+    await signin_in_browser(phone, live_server, organiser)
+    await phone.goto(f"/schemes/{scheme.slug}/requests/{request.id}")
+    await phone.get_by_role("button", name="Take this job back from Sid Silent").click()
+    await expect(phone.locator("#assignments")).to_contain_text("Sid Silent: no longer on it")
+    await check_accessibility(phone)
+    await phone.get_by_label("Ned Nocheck").check()
+    await phone.get_by_role("button", name="Match and tell them").click()
+    await expect(phone.locator("#volunteers-error")).to_contain_text("Ned Nocheck has no DBS check recorded")
+    await check_accessibility(phone)

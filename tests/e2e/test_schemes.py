@@ -137,3 +137,23 @@ async def test_markup_and_long_words_are_shown_as_typed_and_fit_the_phone(phone,
     await expect(phone.locator(".app-card__title").first).to_be_visible()
     await _fits_the_phone(phone)
     assert dialogs == []
+
+
+async def test_an_organiser_sees_what_closing_will_end_before_closing_the_scheme(phone, live_server, e2e_council, check_accessibility):
+    from civic.schemes.running import HelpRequest
+    from tests.factories import create_help_request_ok, organiser_of
+
+    scheme = await create_scheme_ok(e2e_council, name=f"Closing {uuid.uuid4().hex[:6]}")
+    request = await create_help_request_ok(scheme, home_visit="no")
+    await signin_in_browser(phone, live_server, await organiser_of(scheme))
+    await phone.goto(f"/schemes/{scheme.slug}")
+    await phone.get_by_role("link", name="Close the scheme").click()
+    await phone.wait_for_url(f"**/schemes/{scheme.slug}/close")
+    await expect(phone.locator("#closing-ends li")).to_have_count(1)
+    await expect(phone.locator("#closing-ends li")).to_contain_text("1 open help request will be cancelled")
+    await check_accessibility(phone)
+    await phone.get_by_role("button", name="Close the scheme").click()
+    await phone.wait_for_url(f"**/schemes/{scheme.slug}")
+    await expect(phone.locator(".govuk-inset-text")).to_contain_text("This scheme has closed.")
+    assert (await HelpRequest.get(id=request.id)).status == "cancelled"
+    assert await phone.get_by_role("link", name="Close the scheme").count() == 0
