@@ -9,7 +9,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('civic', '0012_endpoints_paused_after_failures')]
+    dependencies = [('civic', '0015_email_change_links')]
 
     initial = False
 
