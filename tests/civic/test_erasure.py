@@ -13,7 +13,8 @@ from civic.audit import AuditLog
 from civic.concerns.models import Concern
 from civic.errors import Conflict
 from civic.mail import OutgoingEmail
-from civic.schemes.models import Membership, NewsPost, Report
+from civic.schemes import invitations
+from civic.schemes.models import Membership, NewsPost, OrganiserInvitation, Report
 from civic.schemes.running import (
     Assignment,
     CalendarFeed,
@@ -57,6 +58,25 @@ async def test_deleting_an_account_removes_the_person_and_their_sessions_and_sig
     assert not await OIDCIdentity.filter(user_id=user_id).exists()
     assert not await LoginToken.filter(email=email).exists()
     assert not await OutgoingEmail.filter(to=email).exists()
+
+
+async def test_invitations_to_organise_sent_to_them_go_and_those_they_sent_stay_without_their_name(council):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    invited = await create_user_ok(council)
+    await invitations.invite(organiser, council, scheme.slug, invited.email)
+    other = await create_scheme_ok(council)
+    theirs = await invitations.invite(await organiser_of(other), council, other.slug, "friend@example.test")
+    inviter = await organiser_of(other)
+    await Membership.filter(scheme=other, user=inviter).update(role="member")  # so they may delete
+    await OrganiserInvitation.filter(id=theirs.id).update(invited_by_id=inviter.id)
+
+    await erasure.delete_account(invited)
+    await erasure.delete_account(inviter)
+
+    assert not await OrganiserInvitation.filter(email=invited.email).exists()
+    kept = await OrganiserInvitation.get(id=theirs.id)
+    assert kept.email == "friend@example.test" and kept.invited_by_id is None
 
 
 async def test_the_deletion_is_audited_without_their_details_and_what_they_did_stays_in_the_log(council):
