@@ -90,6 +90,16 @@ async def send_again(actor: User | None, council: Council, email_id: int | None 
     return count
 
 
+async def _duty_address(council: Council) -> Section:
+    # Escalations and failed deliveries are e-mailed here; without one they reach nobody but this page.
+    items = [] if council.duty_email else [AttentionItem(
+        "No duty address is set, so nobody is e-mailed about concerns past their time or referrals that "
+        "could not be delivered. Ask whoever runs civic for the council to set one.",
+        tag="No duty address",
+    )]
+    return Section("Duty address", items, empty=f"Alerts about concerns past their time and referrals not delivered are e-mailed to {council.duty_email}.", order=5)
+
+
 async def _recent_activity(council: Council) -> Section:
     # Administrators see this too, and what was done with a concern (its team, why it was closed) is
     # for officers: the concern's own page and access log keep it.
@@ -108,6 +118,7 @@ STAFF = ("officer", "admin")
 # (and key workers) may read: an administrator is not shown even their references, nor the e-mails that
 # failed (some are to people who raised concerns).
 SECTIONS = [
+    ("civic.officers:_duty_address", STAFF),
     ("civic.officers:_failed_email", ("officer",)),
     ("civic.officers:_recent_activity", STAFF),
     ("civic.concerns.escalation:officer_section", ("officer",)),

@@ -1,15 +1,16 @@
-"""Escalation: a concern nobody has opened within its expected response time goes to the duty address, once."""
+"""Escalation: a concern still unanswered past its expected response time goes to the duty address, once."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from tortoise import timezone
 
 from civic import audit, mail
 from civic.concerns.models import Concern, ConcernEvent
 from civic.concerns.notices import officer_url
-from civic.concerns.vocabulary import URGENCY
+from civic.concerns.vocabulary import UNANSWERED, URGENCY
 from civic.councils import Council
 from civic.db import in_transaction
 from civic.officers import AttentionItem, Section
@@ -17,31 +18,50 @@ from civic.officers import AttentionItem, Section
 log = logging.getLogger("civic.concerns")
 
 
-def _unopened_past_time():
-    return Concern.filter(status="new", first_opened_at__isnull=True, due_at__lt=timezone.now())
+def is_overdue(concern: Concern, now: datetime | None = None) -> bool:
+    """Past its respond-by time and still unanswered: neither referred nor closed, opened or not.
+
+    Opening a concern is not answering it: the person who raised it is still waiting.
+    """
+    return concern.status in UNANSWERED and concern.due_at < (now or timezone.now())
 
 
-async def escalate_unopened() -> int:
-    """E-mail the council's duty address about each concern past its time that nobody has opened; once each."""
+def _overdue():
+    return Concern.filter(status__in=UNANSWERED, due_at__lt=timezone.now())
+
+
+def _event_kind(opened: bool, told: bool) -> str:
+    return ("escalated" if not opened else "escalated-unanswered") + ("" if told else "-untold")
+
+
+async def escalate_overdue() -> int:
+    """E-mail the council's duty address about each concern past its time that is neither referred nor closed; once each."""
     now = timezone.now()
-    due = await _unopened_past_time().filter(escalated_at__isnull=True).prefetch_related("council", "category", "ward").limit(200)
+    due = await _overdue().filter(escalated_at__isnull=True).prefetch_related("council", "category", "ward").limit(200)
     queued = []
     for concern in due:
         council: Council = concern.council
+        opened = concern.first_opened_at is not None
         async with in_transaction():
             # Claimed by a conditional update, so two workers never both send it.
-            claimed = await Concern.filter(id=concern.id, escalated_at__isnull=True, first_opened_at__isnull=True).update(escalated_at=now)
+            claimed = await Concern.filter(id=concern.id, escalated_at__isnull=True, status__in=UNANSWERED).update(escalated_at=now)
             if not claimed:
                 continue
-            await ConcernEvent.create(concern=concern, kind="escalated")
-            await audit.record(None, "concern.escalated", concern, council=council)
-            if council.duty_email:
+            told = bool(council.duty_email)
+            # The history says what really happened: e-mailed, or nobody to e-mail.
+            await ConcernEvent.create(concern=concern, kind=_event_kind(opened, told))
+            await audit.record(None, "concern.escalated", concern, council=council, reason="" if told else "no duty address")
+            if told:
                 # Only what the duty officer needs to find it: never what was written.
                 urgency = URGENCY[concern.urgency]
+                subject = (f"Concern {concern.reference} has not been opened in time" if not opened
+                           else f"Concern {concern.reference} has not been answered in time")
+                first = (f"Nobody has opened concern {concern.reference} yet." if not opened
+                         else f"Concern {concern.reference} was opened, but nobody has referred it, signposted it or closed it.")
                 queued.append(await mail.queue(
                     council.duty_email,
-                    f"Concern {concern.reference} has not been opened in time",
-                    f"Nobody has opened concern {concern.reference} yet. The person who raised it asked for "
+                    subject,
+                    f"{first} The person who raised it asked for "
                     f"someone to look at it {urgency.promise} (by {concern.due_at:%d %B %Y %H:%M} UTC).\n\n"
                     f"Category: {concern.category.name if concern.category else 'none'}\n"
                     f"Ward: {concern.ward.name if concern.ward else 'not given'}\n"
@@ -57,13 +77,14 @@ async def escalate_unopened() -> int:
 
 
 async def officer_section(council: Council) -> Section:
-    """For the officer home: concerns past their time that nobody has opened, and how many are new."""
-    overdue = await _unopened_past_time().filter(council=council).order_by("urgency_rank", "due_at").prefetch_related("category").limit(10)
+    """For the officer home: concerns past their time that are neither referred nor closed, and how many are new."""
+    overdue = await _overdue().filter(council=council).order_by("urgency_rank", "due_at").prefetch_related("category").limit(10)
     new = await Concern.filter(council=council, status="new").count()
     items = [
         AttentionItem(
             f"{c.reference}: {c.category.name if c.category else 'no category'}, "
-            f"should have been looked at {URGENCY[c.urgency].promise}, not opened yet",
+            f"should have been looked at {URGENCY[c.urgency].promise}, "
+            + ("not opened yet" if c.first_opened_at is None else "opened but not referred or closed"),
             href=f"/officer/concerns/{c.reference}",
             tag="Overdue",
         )
@@ -71,4 +92,4 @@ async def officer_section(council: Council) -> Section:
     ]
     if new:
         items.append(AttentionItem(f"{new} new concern{'s' if new != 1 else ''} waiting to be opened", href="/officer/concerns?status=new"))
-    return Section("Concerns", items, empty="No concern is waiting to be opened.", href="/officer/concerns", order=10)
+    return Section("Concerns", items, empty="No concern is waiting to be opened or is past its time.", href="/officer/concerns", order=10)

@@ -16,6 +16,7 @@ from civic import audit, mail
 from civic.accounts import User
 from civic.concerns import access, handover, intake, routing
 from civic.concerns.access import Viewer
+from civic.concerns.escalation import is_overdue
 from civic.concerns.models import Category, Concern, ConcernEvent, Referral, Team
 from civic.concerns.notices import email_reporter
 from civic.concerns.vocabulary import NOTE_LIMIT, STATUS, URGENCY
@@ -116,7 +117,7 @@ async def queue(user: User | None, council: Council, filters: Filters) -> Queue:
     )
     now = timezone.now()
     return Queue(
-        items=[QueueItem(c, overdue=c.first_opened_at is None and c.status == "new" and c.due_at < now) for c in concerns],
+        items=[QueueItem(c, overdue=is_overdue(c, now)) for c in concerns],
         total=total,
         filters=filters,
         pages=pages,
@@ -192,7 +193,7 @@ async def open_concern(user: User | None, council: Council, reference: str) -> C
     """The concern page: reading it is logged, and the first reading marks it as being looked at."""
     reader = await access.viewer(user, council)
     concern = await access.find(reader, reference)
-    overdue = concern.first_opened_at is None and concern.status == "new" and concern.due_at < timezone.now()
+    overdue = is_overdue(concern)
     async with in_transaction():
         await access.log(reader.user, council, [concern], "viewed")
         await _mark_opened(concern, reader.user)

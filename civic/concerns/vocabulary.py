@@ -62,6 +62,10 @@ STATUS = {
     "closed": "Closed",
 }
 
+# Statuses in which the person who raised it is still waiting for an answer: past its respond-by time,
+# a concern in one of these is overdue (opening it is not an answer; referring or closing it is).
+UNANSWERED = ("new", "open")
+
 # What the person who raised it sees: safe wording only, never an outcome.
 REPORTER_STATUS = {
     "new": "Received",
@@ -110,6 +114,9 @@ EVENT = {
     "referred": "Referred to early help",
     "auto-refer-failed": "Could not be referred straight away",
     "escalated": "Not opened in time: the duty address was told",
+    "escalated-untold": "Not opened in time: no duty address is set, so nobody was e-mailed",
+    "escalated-unanswered": "Not referred or closed in time: the duty address was told",
+    "escalated-unanswered-untold": "Not referred or closed in time: no duty address is set, so nobody was e-mailed",
     "contact-shown": "Contact details shown",
     "status": "Status update from the early help team",
 }

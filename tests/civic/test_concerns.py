@@ -11,8 +11,9 @@ from civic import config, crypto
 from civic.concerns import escalation, intake, purge, routing, triage
 from civic.concerns.models import Category, Concern, ConcernAccess, ConcernEvent, ConcernTally, Referral, RoutingRule
 from civic.concerns.triage import open_concern
+from civic.concerns.vocabulary import EVENT
 from civic.officers import attention
-from tests.factories import create_concern_ok, create_team_ok, create_user_ok, ward
+from tests.factories import create_concern_ok, create_council_ok, create_team_ok, create_user_ok, ward
 
 SECRET_TEXT = "Kai, aged 9, sleeps in the car with his dad on Orchard Lane."
 
@@ -138,30 +139,88 @@ async def test_unsent_drafts_are_forgotten_after_a_day(council):
 
 async def test_escalation_emails_the_duty_address_once_for_an_unopened_concern_past_its_time(council, mailbox):
     late, _ = await create_concern_ok(council, urgency="day", details=SECRET_TEXT)
-    opened, _ = await create_concern_ok(council, urgency="day")
+    referred, _ = await create_concern_ok(council, urgency="day")
+    closed, _ = await create_concern_ok(council, urgency="day", status="closed", closed_reason="no-further-action")
     in_time, _ = await create_concern_ok(council, urgency="week")
     past = timezone.now() - timedelta(hours=1)
-    await Concern.filter(id__in=[late.id, opened.id]).update(due_at=past)
+    await Concern.filter(id__in=[late.id, referred.id, closed.id]).update(due_at=past)
     officer = await create_user_ok(council, role="officer")
-    await open_concern(officer, council, opened.reference)
+    await triage.refer(officer, council, referred.reference, str((await create_team_ok(council)).id))
 
-    await escalation.escalate_unopened()
-    await escalation.escalate_unopened()  # a second run, as the worker would
+    await escalation.escalate_overdue()
+    await escalation.escalate_overdue()  # a second run, as the worker would
 
     messages = await mailbox.wait_for(council.duty_email)
     assert len(messages) == 1
-    assert late.reference in messages[0]["Subject"]
+    assert late.reference in messages[0]["Subject"] and "not been opened" in messages[0]["Subject"]
     body = mailbox.body(messages[0])
     assert f"/officer/concerns/{late.reference}" in body
     assert "Orchard" not in body and late.reporter_email not in body
-    assert not any(opened.reference in m["Subject"] or in_time.reference in m["Subject"] for m in mailbox.messages)
+    others = (referred.reference, closed.reference, in_time.reference)
+    assert not any(ref in m["Subject"] for ref in others for m in mailbox.messages)
     assert (await Concern.get(id=late.id)).escalated_at is not None
     assert await ConcernEvent.filter(concern=late, kind="escalated").count() == 1
 
     sections = await attention(officer, council)
     concerns = next(s for s in sections if s.title == "Concerns")
     assert [item.tag for item in concerns.items if late.reference in item.text] == ["Overdue"]
-    assert not any(opened.reference in item.text for item in concerns.items)
+    assert not any(ref in item.text for ref in others for item in concerns.items)
+
+
+async def test_a_concern_opened_then_left_past_its_time_stays_overdue_and_is_escalated_once(council, mailbox):
+    # Opening a concern used to hide it for good: no flag, no escalation, though nobody had answered it.
+    left, _ = await create_concern_ok(council, urgency="day", details=SECRET_TEXT)
+    officer = await create_user_ok(council, role="officer")
+    await open_concern(officer, council, left.reference)
+    await Concern.filter(id=left.id).update(due_at=timezone.now() - timedelta(minutes=5))
+
+    page = await open_concern(officer, council, left.reference)
+    assert page.overdue
+    queue = await triage.queue(officer, council, triage.Filters())
+    assert [item.overdue for item in queue.items if item.concern.id == left.id] == [True]
+    concerns = next(s for s in await attention(officer, council) if s.title == "Concerns")
+    [item] = [item for item in concerns.items if left.reference in item.text]
+    assert item.tag == "Overdue" and "opened but not referred or closed" in item.text
+
+    await escalation.escalate_overdue()
+    await escalation.escalate_overdue()
+    [message] = await mailbox.wait_for(council.duty_email)
+    assert left.reference in message["Subject"] and "not been answered in time" in message["Subject"]
+    assert "Orchard" not in mailbox.body(message)
+    assert [e.kind for e in await ConcernEvent.filter(concern=left, kind__startswith="escalated")] == ["escalated-unanswered"]
+
+    # Referring it is an answer: it is no longer overdue.
+    await triage.refer(officer, council, left.reference, str((await create_team_ok(council)).id))
+    queue = await triage.queue(officer, council, triage.Filters(status="all"))
+    assert [item.overdue for item in queue.items if item.concern.id == left.id] == [False]
+    concerns = next(s for s in await attention(officer, council) if s.title == "Concerns")
+    assert not any(left.reference in item.text for item in concerns.items)
+
+
+async def test_without_a_duty_address_the_history_says_nobody_was_emailed_and_the_home_says_it_is_missing(database, mailbox):
+    council = await create_council_ok(duty_email="")
+    late, _ = await create_concern_ok(council, urgency="day")
+    opened, _ = await create_concern_ok(council, urgency="day")
+    officer = await create_user_ok(council, role="officer")
+    await open_concern(officer, council, opened.reference)
+    await Concern.filter(id__in=[late.id, opened.id]).update(due_at=timezone.now() - timedelta(hours=1))
+    before = len(mailbox.messages)
+
+    await escalation.escalate_overdue()
+
+    assert len(mailbox.messages) == before
+    assert [e.kind for e in await ConcernEvent.filter(concern=late, kind__startswith="escalated")] == ["escalated-untold"]
+    assert [e.kind for e in await ConcernEvent.filter(concern=opened, kind__startswith="escalated")] == ["escalated-unanswered-untold"]
+    assert EVENT["escalated-untold"] == "Not opened in time: no duty address is set, so nobody was e-mailed"
+    assert "duty address was told" not in EVENT["escalated-unanswered-untold"]
+    sections = {s.title: s for s in await attention(officer, council)}
+    assert [item.tag for item in sections["Duty address"].items] == ["No duty address"]
+
+
+async def test_with_a_duty_address_the_home_says_where_alerts_go(council):
+    officer = await create_user_ok(council, role="officer")
+    sections = {s.title: s for s in await attention(officer, council)}
+    assert sections["Duty address"].items == [] and council.duty_email in sections["Duty address"].empty
 
 
 async def test_an_administrator_is_not_shown_concerns_on_the_officer_home(council):

@@ -356,6 +356,33 @@ async def test_opening_a_concern_logs_the_view_and_marks_it_as_being_looked_at(a
     assert text_of(status, "#concern-status") == ["Being looked at"]
 
 
+async def test_a_concern_opened_and_left_past_its_time_is_still_flagged_overdue(app, council):
+    from datetime import timedelta
+
+    from tortoise import timezone
+
+    from civic.concerns import escalation
+
+    team = await create_team_ok(council)
+    key_worker = await create_user_ok(council, role="key-worker")
+    await TeamMembership.create(team=team, user=key_worker)
+    concern, _ = await create_concern_ok(council, urgency="day", team=team)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(key_worker)
+        assert (await browser.get(f"/officer/concerns/{concern.reference}")).status_code == 200  # a key worker's look opens it
+    await Concern.filter(id=concern.id).update(due_at=timezone.now() - timedelta(hours=2))
+    await escalation.escalate_overdue()
+    async with await _officer(app, council) as officer:
+        queue = await officer.get("/officer/concerns")
+        page = await officer.get(f"/officer/concerns/{concern.reference}")
+        home = await officer.get("/officer")
+    [item] = [li for li in html(queue).css(".app-queue__item") if concern.reference in li.text()]
+    assert " ".join(item.css_first(".app-queue__tag").text().split()) == "Overdue"
+    assert "past its time" in text_of(page, "#concern-overdue")[0]
+    assert any("Not referred or closed in time: the duty address was told" in h for h in text_of(page, ".app-history li"))
+    assert any(concern.reference in t and "Overdue" in t for t in text_of(home, ".app-attention li"))
+
+
 async def test_officer_assigns_notes_and_refers_and_the_reporter_sees_it_passed_on(app, council):
     team = await create_team_ok(council, "Family Support North", default=True)
     concern, key = await create_concern_ok(council)
