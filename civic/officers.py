@@ -122,6 +122,7 @@ SECTIONS = [
     ("civic.officers:_failed_email", ("officer",)),
     ("civic.officers:_recent_activity", STAFF),
     ("civic.concerns.escalation:officer_section", ("officer",)),
+    ("civic.webhooks.tracking:officer_section", ("officer",)),
     ("civic.schemes.moderation:pending_section", STAFF),
     ("civic.schemes.moderation:reports_section", STAFF),
     ("civic.voting.rounds:officer_section", STAFF),

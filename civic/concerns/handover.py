@@ -9,7 +9,8 @@ so the referral and its delivery commit or roll back together.
 from __future__ import annotations
 
 import pkgutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 from civic import audit
 from civic.accounts import User
@@ -28,8 +29,35 @@ HANDOVER: list[str] = [
 ]
 
 
+# "module:function" entries, each `async def f(referrals) -> {referral id: [ProgressLine, ...]}`: how each
+# referral is reaching its team, for the concern page. Webhook delivery (part 2) reports its deliveries.
+PROGRESS: list[str] = [
+    "civic.webhooks.tracking:referral_progress",
+]
+
+
+@dataclass
+class ProgressLine:
+    """One thing an officer should know about how a referral is reaching its team."""
+
+    tag: str  # e.g. "Delivered", "Retrying", "Not delivered", "Handled"
+    colour: str  # a GOV.UK tag colour: green, orange, red, grey, blue, yellow
+    text: str
+    href: str = ""  # where an officer can see more or act
+
+
 def _load(target: str) -> Callable[[str, Referral], Awaitable[None]]:
     return pkgutil.resolve_name(target)
+
+
+async def progress(referrals: Iterable[Referral]) -> dict[int, list[ProgressLine]]:
+    """How each referral is reaching its team, from every PROGRESS hook."""
+    referrals = list(referrals)
+    lines: dict[int, list[ProgressLine]] = {r.id: [] for r in referrals}
+    for target in PROGRESS:
+        for referral_id, found in (await pkgutil.resolve_name(target)(referrals)).items():
+            lines[referral_id] += found
+    return lines
 
 
 async def announce(event: str, referral: Referral) -> None:

@@ -174,6 +174,7 @@ class ConcernPage:
     reporter_status: str
     overdue: bool
     duplicates: list[Concern] = field(default_factory=list)
+    progress: dict[int, list[handover.ProgressLine]] = field(default_factory=dict)  # how each referral is reaching its team
 
 
 async def _mark_opened(concern: Concern, actor: User) -> None:
@@ -198,16 +199,18 @@ async def open_concern(user: User | None, council: Council, reference: str) -> C
         await access.log(reader.user, council, [concern], "viewed")
         await _mark_opened(concern, reader.user)
     await concern.fetch_related("category", "ward", "team", "merged_into")
+    referrals = await Referral.filter(concern=concern).prefetch_related("team", "referred_by")
     return ConcernPage(
         concern=concern,
         viewer=reader,
         events=await ConcernEvent.filter(concern=concern).prefetch_related("actor", "team").order_by("created_at", "id"),
-        referrals=await Referral.filter(concern=concern).prefetch_related("team", "referred_by"),
+        referrals=referrals,
         teams=await Team.filter(council=council).order_by("name"),
         suggested_team=await routing.route(council, concern.category, concern.ward),
         reporter_status=(await intake.reporter_wording(concern))[0],
         overdue=overdue,
         duplicates=await Concern.filter(merged_into=concern).order_by("created_at"),
+        progress=await handover.progress(referrals),
     )
 
 

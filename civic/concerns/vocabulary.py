@@ -91,6 +91,14 @@ REPORTER_REFERRAL_NEXT = {
     "who will decide what to do next.",
 }
 
+# A referral's status, as officers and key workers read it: "sent" until the team says it has it.
+REFERRAL_STATUS = {
+    "sent": "Sent: the team has not yet said it received it",
+    "received": "Received by the team",
+    "allocated": "Allocated to a key worker",
+    "closed": "Closed by the team",
+}
+
 # Why a concern was closed, for officers and reports.
 CLOSED_REASONS = {
     "no-further-action": "No further action",

@@ -16,7 +16,7 @@ from civic.councils import Council
 from civic.db import BIGINT_ID_MAX, as_id, in_transaction
 from civic.errors import Conflict, Invalid, NotFound
 from civic.officers import AttentionItem, Section
-from civic.webhooks import addresses, delivery, outbox, signing
+from civic.webhooks import addresses, delivery, outbox, signing, tracking
 from civic.webhooks.models import EVENT_TYPES, PAYLOAD_STYLES, KeyWorkerApiCall, KeyWorkerEndpoint, WebhookAttempt, WebhookDelivery
 
 ADMIN = ("admin",)
@@ -282,22 +282,37 @@ async def cancel(user: User | None, council: Council, endpoint_id: int | str, de
 
 
 async def officer_section(council: Council) -> Section:
-    """For the officer home: deliveries that failed after every retry, and endpoints paused or switched off."""
+    """For the officer home: deliveries that failed after every retry or are still being retried, and endpoints paused or switched off.
+
+    No concern is named: administrators see this too. Officers also see each stuck referral (civic.webhooks.tracking).
+    """
     items = []
     dead = Counter(
         await WebhookDelivery.filter(council=council, status="dead").exclude(event_type="ping").values_list("endpoint_id", flat=True)
+    )
+    retrying = Counter(
+        await WebhookDelivery.filter(council=council, status__in=["pending", "delivering"], created_at__lt=timezone.now() - tracking.RETRYING_AFTER)
+        .exclude(event_type="ping").values_list("endpoint_id", flat=True)
     )
     endpoints = {e.id: e for e in await KeyWorkerEndpoint.filter(council=council)}
     for endpoint_id, count in sorted(dead.items()):
         endpoint = endpoints[endpoint_id]
         noun = "delivery" if count == 1 else "deliveries"
         items.append(AttentionItem(f"{count} {noun} to {endpoint.name} failed after every retry", href=f"/admin/endpoints/{endpoint_id}/deliveries?status=dead", tag="Not delivered"))
+    for endpoint_id, count in sorted(retrying.items()):
+        endpoint = endpoints[endpoint_id]
+        noun = "delivery" if count == 1 else "deliveries"
+        minutes = int(tracking.RETRYING_AFTER.total_seconds() // 60)
+        items.append(AttentionItem(
+            f"{count} {noun} to {endpoint.name} not through after more than {minutes} minutes" + ("" if endpoint.active else ": it is not switched on"),
+            href=f"/admin/endpoints/{endpoint_id}/deliveries?status=pending", tag="Still retrying" if endpoint.active else "Waiting",
+        ))
     for endpoint in endpoints.values():
         if endpoint.switched_off:
             items.append(AttentionItem(f"{endpoint.name} is switched off: {endpoint.disabled_reason}", href=f"/admin/endpoints/{endpoint.id}", tag="Switched off"))
         elif not endpoint.active:
             items.append(AttentionItem(f"{endpoint.name} is paused: {endpoint.disabled_reason}", href=f"/admin/endpoints/{endpoint.id}", tag="Paused"))
-    return Section("Referrals to key workers' systems", items, empty="Every referral has reached its team's system.", href="/admin/endpoints", order=20)
+    return Section("Referrals to key workers' systems", items, empty="No delivery to a team's case system has failed or is being retried.", href="/admin/endpoints", order=20)
 
 
 def seal(credentials: Credentials) -> str:

@@ -211,6 +211,30 @@ async def test_an_officer_replays_every_failed_delivery_of_an_endpoint_or_settle
     assert await AuditLog.filter(action="webhook.cancelled", target_id=str(rows[0].id), reason="Phoned the duty key worker").exists()
 
 
+async def test_the_concern_page_shows_how_the_referral_reached_its_team_and_how_the_team_was_told(app, council):
+    officer, key_worker = await create_user_ok(council, role="officer"), await create_user_ok(council, role="key-worker")
+    team = await create_team_ok(council, members=[key_worker])
+    endpoint, _, _ = await create_endpoint_ok(council, team, name="North case system")
+    concern, _, referral = await refer_ok(council, team)
+    row = await WebhookDelivery.get(concern=concern)
+    await WebhookDelivery.filter(id=row.id).update(status="dead", attempts=8, last_status_code=500)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        page = await browser.get(f"/officer/concerns/{concern.reference}")
+        assert text_of(page, f"#referral-{referral.id} .govuk-tag") == ["Not delivered"]
+        assert text_of(page, f"#referral-{referral.id} .app-referral__status") == ["Sent: the team has not yet said it received it"]
+        assert f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}" in [a.attributes["href"] for a in html(page).css(f"#referral-{referral.id} a")]
+        await browser.post(f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}/cancel", {"reason": "Phoned the duty key worker"})
+        page = await browser.get(f"/officer/concerns/{concern.reference}")
+    [line] = text_of(page, f"#referral-{referral.id} .app-referral__progress li")
+    assert line.startswith("Handled") and "How the team was told: Phoned the duty key worker" in line
+    async with Browser(app, council) as browser:
+        await browser.signin_as(key_worker)
+        page = await browser.get(f"/officer/concerns/{concern.reference}")
+    assert text_of(page, f"#referral-{referral.id} .govuk-tag") == ["Handled"]
+    assert not html(page).css(f"#referral-{referral.id} a")  # the delivery log is for officers
+
+
 async def test_changing_an_endpoint_keeps_its_secret_and_key(admin_browser, council):
     endpoint, secret, api_key = await create_endpoint_ok(council)
     other_team = await create_team_ok(council, "Youth Support")

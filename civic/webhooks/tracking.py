@@ -1,0 +1,180 @@
+"""Whether each referral reached its team: its deliveries on the concern page, and stuck referrals on the officer home."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise import timezone
+
+from civic.audit import AuditLog
+from civic.concerns.handover import ProgressLine
+from civic.concerns.models import Referral, TeamMembership
+from civic.councils import Council
+from civic.officers import AttentionItem, Section
+from civic.webhooks.models import KeyWorkerEndpoint, WebhookDelivery
+
+REFERRED = "concern.referred"
+# The first three tries (at once, after 5 seconds, after 5 minutes) are over by then: a delivery still
+# not through is not a blip, and the retries that follow can take a day and a half.
+RETRYING_AFTER = timedelta(minutes=10)
+# About a working day: a team that has the concern should have said it received it by then (a Friday
+# referral is flagged on Saturday, which errs on the side of someone looking).
+UNACKNOWLEDGED_AFTER = timedelta(hours=24)
+# A delivery row is written in its referral's transaction, a moment after the referral row.
+CLOCK_SLACK = timedelta(seconds=5)
+# The officer home names this many stuck referrals, then says how many more there are.
+SHOWN = 10
+# Referrals looked at for the officer home, oldest first: far more than ever wait at once.
+SCANNED = 500
+
+
+@dataclass
+class _Stuck:
+    rank: int  # 0 is the worst: nobody has it
+    tag: str
+    why: str
+
+
+def _answer(row: WebhookDelivery) -> str:
+    return f"HTTP {row.last_status_code}" if row.last_status_code is not None else (row.last_error or "no answer")
+
+
+def _tries(n: int) -> str:
+    return f"{n} {'try' if n == 1 else 'tries'}"
+
+
+def _delivery_line(row: WebhookDelivery, endpoint: KeyWorkerEndpoint, reasons: dict[str, str]) -> ProgressLine:
+    href = f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}"
+    if row.status == "delivered":
+        return ProgressLine("Delivered", "green", f"Delivered to {endpoint.name} on {row.delivered_at:%-d %B %Y %H:%M}.", href)
+    if row.status == "dead":
+        return ProgressLine(
+            "Not delivered", "red",
+            f"Could not be delivered to {endpoint.name} after every retry ({_tries(row.attempts)}, the last answer: {_answer(row)}). "
+            "The team's system does not have it: tell the team another way, then mark it as handled, or send it again.",
+            href,
+        )
+    if row.status == "cancelled":
+        told = reasons.get(str(row.id), "")
+        return ProgressLine("Handled", "grey", f"Not sent to {endpoint.name}: marked as handled." + (f" How the team was told: {told}" if told else ""), href)
+    if not endpoint.active:
+        return ProgressLine("Waiting", "orange", f"Waiting to be sent: {endpoint.name} is {endpoint.status_name.lower()}. It goes once an administrator switches it on again.", href)
+    if row.attempts == 0:
+        return ProgressLine("Sending", "blue", f"Being sent to {endpoint.name}.", href)
+    return ProgressLine(
+        "Retrying", "orange",
+        f"Not yet delivered to {endpoint.name}: {_tries(row.attempts)} so far, the last answer: {_answer(row)}. "
+        f"Next try {row.next_attempt_at:%-d %B %H:%M}.",
+        href,
+    )
+
+
+def _unsent_line(referral: Referral, key_workers: int) -> ProgressLine:
+    if key_workers:
+        return ProgressLine("Not sent", "yellow", f"{referral.team.name} has no case system set up in civic, so nothing was sent to one. "
+                            "Its key workers see the concern only here, in civic.")
+    return ProgressLine("Nobody can see it", "red", f"{referral.team.name} has no case system set up in civic and no key workers, "
+                        "so nobody in the team can see this concern. Tell the team another way, or refer it to a team that can receive it.")
+
+
+async def _gather(referrals: list[Referral]) -> tuple[dict[int, list[tuple[WebhookDelivery, KeyWorkerEndpoint]]], dict[int, int], dict[str, str]]:
+    """Each referral's deliveries, each team's number of key workers, and the notes of deliveries marked as handled."""
+    concern_ids = {r.concern_id for r in referrals}
+    rows = await WebhookDelivery.filter(concern_id__in=concern_ids, event_type=REFERRED).order_by("created_at", "id").prefetch_related("endpoint") if concern_ids else []
+    rows_of: dict[int, list[WebhookDelivery]] = defaultdict(list)
+    for row in rows:
+        rows_of[row.concern_id].append(row)  # type: ignore[index]
+    referrals_of: dict[int, list[Referral]] = defaultdict(list)
+    for referral in referrals:
+        referrals_of[referral.concern_id].append(referral)
+    by_referral: dict[int, list[tuple[WebhookDelivery, KeyWorkerEndpoint]]] = defaultdict(list)
+    for referral in referrals:
+        # A delivery row is written in the referral's own transaction, to the endpoints of its team; a
+        # later referral of the concern to the same team has its own.
+        later = [r.created_at for r in referrals_of[referral.concern_id] if r.team_id == referral.team_id and r.created_at > referral.created_at]
+        until = min(later, default=None)
+        for row in rows_of[referral.concern_id]:
+            if row.endpoint.team_id == referral.team_id and row.created_at >= referral.created_at - CLOCK_SLACK and (until is None or row.created_at < until):
+                by_referral[referral.id].append((row, row.endpoint))
+    team_ids = {r.team_id for r in referrals}
+    key_workers: dict[int, int] = defaultdict(int)
+    for team_id in await TeamMembership.filter(team_id__in=team_ids, user__suspended=False).values_list("team_id", flat=True) if team_ids else []:
+        key_workers[team_id] += 1  # type: ignore[index]
+    cancelled = [str(row.id) for row in rows if row.status == "cancelled"]
+    reasons: dict[str, str] = {}
+    if cancelled:
+        for entry in await AuditLog.filter(action="webhook.cancelled", target_type="WebhookDelivery", target_id__in=cancelled).order_by("created_at", "id"):
+            reasons[entry.target_id] = entry.reason
+    return by_referral, key_workers, reasons
+
+
+async def referral_progress(referrals: Iterable[Referral]) -> dict[int, list[ProgressLine]]:
+    """For the concern page: how each referral is reaching its team (the hook civic.concerns.handover.PROGRESS calls)."""
+    referrals = list(referrals)
+    for referral in referrals:
+        await referral.fetch_related("team")
+    by_referral, key_workers, reasons = await _gather(referrals)
+    progress: dict[int, list[ProgressLine]] = {}
+    for referral in referrals:
+        deliveries = by_referral.get(referral.id, [])
+        lines = [_delivery_line(row, endpoint, reasons) for row, endpoint in deliveries]
+        progress[referral.id] = lines or [_unsent_line(referral, key_workers[referral.team_id])]
+    return progress
+
+
+def _stuck(referral: Referral, deliveries: list[tuple[WebhookDelivery, KeyWorkerEndpoint]], key_workers: int, now: datetime) -> _Stuck | None:
+    statuses = {row.status for row, _ in deliveries}
+    if not deliveries:
+        if not key_workers:
+            return _Stuck(0, "Nobody can see it", f"{referral.team.name} has no case system and no key workers, so nobody in the team can see it")
+        return _Stuck(2, "No case system", f"{referral.team.name} has no case system, so only its key workers in civic can see it, and none has said they received it")
+    if "delivered" not in statuses and "cancelled" not in statuses:
+        if "dead" in statuses:
+            names = ", ".join(endpoint.name for row, endpoint in deliveries if row.status == "dead")
+            return _Stuck(1, "Not delivered", f"could not be delivered to {names} after every retry")
+        waiting = [(row, endpoint) for row, endpoint in deliveries if row.status in ("pending", "delivering")]
+        if waiting and min(row.created_at for row, _ in waiting) < now - RETRYING_AFTER:
+            row, endpoint = waiting[0]
+            if not endpoint.active:
+                return _Stuck(1, "Waiting", f"not sent: {endpoint.name} is {endpoint.status_name.lower()}")
+            return _Stuck(1, "Retrying", f"still not delivered to {endpoint.name} after {_tries(row.attempts)}")
+        return None
+    if referral.created_at < now - UNACKNOWLEDGED_AFTER:
+        hours = int((now - referral.created_at).total_seconds() // 3600)
+        return _Stuck(3, "Not acknowledged", f"{referral.team.name} has not said it received it, {hours} hours after it was referred")
+    return None
+
+
+async def officer_section(council: Council) -> Section:
+    """For the officer home: referrals no team has acknowledged that did not reach anyone, are still retrying, or wait too long."""
+    now = timezone.now()
+    referrals = list(
+        await Referral.filter(council=council, status="sent", concern__status="referred")
+        .order_by("created_at", "id").limit(SCANNED).prefetch_related("concern", "team")
+    )
+    # Only each concern's latest referral is the one in hand.
+    latest: dict[int, Referral] = {}
+    for referral in referrals:
+        latest[referral.concern_id] = referral
+    by_referral, key_workers, _ = await _gather(list(latest.values()))
+    found = []
+    for referral in latest.values():
+        stuck = _stuck(referral, by_referral.get(referral.id, []), key_workers[referral.team_id], now)
+        if stuck is not None:
+            found.append((stuck, referral))
+    found.sort(key=lambda pair: (pair[0].rank, pair[1].created_at))
+    items = [
+        AttentionItem(f"{referral.concern.reference}: referred to {referral.team.name}; {stuck.why}", href=f"/officer/concerns/{referral.concern.reference}", tag=stuck.tag)
+        for stuck, referral in found[:SHOWN]
+    ]
+    if len(found) > SHOWN:
+        more = len(found) - SHOWN
+        items.append(AttentionItem(f"{more} more referral{'s' if more != 1 else ''} not yet received by their team", href="/officer/concerns?status=referred"))
+    return Section(
+        "Referrals", items,
+        empty="Every referral has reached its team, and each team has said it received it within a day.",
+        href="/officer/concerns?status=referred", order=12,
+    )
