@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from civic import audit
 from civic.accounts import User
+from civic.concerns.access import Viewer
 from civic.concerns.models import Concern, ConcernEvent, Referral, Team
 from civic.councils import Council
 from civic.db import in_transaction
@@ -34,6 +35,11 @@ HANDOVER: list[str] = [
 PROGRESS: list[str] = [
     "civic.webhooks.tracking:referral_progress",
 ]
+
+
+# "module:function", `async def f(reader, concern, referral) -> [(status, label, hint), ...]`: what this reader may record
+# about the concern's current referral on its page (key workers of a team with no case system to post it).
+RECORDABLE = "civic.webhooks.callbacks:recordable"
 
 
 @dataclass
@@ -65,6 +71,11 @@ async def announce(event: str, referral: Referral) -> None:
     assert event in EVENTS, event
     for target in HANDOVER:
         await _load(target)(event, referral)
+
+
+async def recordable(reader: Viewer, concern: Concern, referral: Referral | None) -> list[tuple[str, str, str]]:
+    """The referral statuses this reader may record on the concern page (RECORDABLE)."""
+    return await pkgutil.resolve_name(RECORDABLE)(reader, concern, referral)
 
 
 async def refer_concern(concern: Concern, team: Team, actor: User | None, *, automatic: bool = False) -> Referral:

@@ -175,6 +175,7 @@ class ConcernPage:
     overdue: bool
     duplicates: list[Concern] = field(default_factory=list)
     progress: dict[int, list[handover.ProgressLine]] = field(default_factory=dict)  # how each referral is reaching its team
+    recordable: list[tuple[str, str, str]] = field(default_factory=list)  # referral statuses this reader may record here: (status, label, hint)
 
 
 async def _mark_opened(concern: Concern, actor: User) -> None:
@@ -211,6 +212,7 @@ async def open_concern(user: User | None, council: Council, reference: str) -> C
         overdue=overdue,
         duplicates=await Concern.filter(merged_into=concern).order_by("created_at"),
         progress=await handover.progress(referrals),
+        recordable=await handover.recordable(reader, concern, referrals[-1] if referrals else None),
     )
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tortoise import timezone
 
 from civic import audit, config, ratelimit
-from civic.concerns import access
+from civic.accounts import User
+from civic.concerns import access, handover
 from civic.concerns.models import Concern, ConcernEvent, Referral
 from civic.councils import Council
 from civic.db import in_transaction
-from civic.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
+from civic.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited
 from civic.schemes.text import typable
 from civic.webhooks import payloads, signing
 from civic.webhooks.models import API_KEY_WORKS_WHEN, KeyWorkerApiCall, KeyWorkerEndpoint, ReferralUpdate
@@ -34,6 +36,12 @@ OUTCOMES = {
 }
 # What officers read in the concern's history.
 STATUS_WORDS = {"received": "Received by the team", "allocated": "Allocated to a key worker", "closed": "Closed by the team"}
+# How a key worker chooses each status on the concern page: (label, hint).
+RECORD_CHOICES = {
+    "received": ("The team has received it", ""),
+    "allocated": ("A key worker has been allocated", "Choose this again if the key worker changes."),
+    "closed": ("The team has finished with it", "This closes the concern. The person who raised it sees \"Closed\", never the outcome."),
+}
 ROLE_LIMIT = 80
 REFERENCE_LIMIT = 12
 FIRST_NAME_LIMIT = 40
@@ -145,7 +153,12 @@ async def post_status(endpoint: KeyWorkerEndpoint, reference: str, body: Any) ->
     """A key-worker system says what happened to a referral: received, allocated (to whom), or closed (with an outcome)."""
     concern, referral = await _referred(endpoint, reference)
     update = _clean(body)
-    status = update["status"]
+    council = await Council.get(id=endpoint.council_id)
+    now = await _move(council, concern, referral, update, endpoint=endpoint)
+    return {"reference": concern.reference, "status": update["status"], "updated_at": payloads.iso(now)}
+
+
+def _allowed_next(concern: Concern, referral: Referral, status: str) -> None:
     if referral.status not in NEXT:
         raise Conflict(f"This referral cannot take status updates (it is {referral.status}).")
     if concern.status == "closed" and referral.status != "closed":
@@ -154,17 +167,25 @@ async def post_status(endpoint: KeyWorkerEndpoint, reference: str, body: Any) ->
         if referral.status == "closed":
             raise Conflict("This referral is already closed.")
         raise Conflict(f"A referral that is {referral.status} cannot become {status}. Allowed next: " + ", ".join(sorted(NEXT[referral.status])) + ".")
-    council = await Council.get(id=endpoint.council_id)
+
+
+async def _move(council: Council, concern: Concern, referral: Referral, update: dict[str, str], *,
+                endpoint: KeyWorkerEndpoint | None = None, actor: User | None = None) -> datetime:
+    """Move the referral on, from the team's system (endpoint) or a key worker on the concern page (actor): audited and logged."""
+    status = update["status"]
+    _allowed_next(concern, referral, status)
     now = timezone.now()
     words = STATUS_WORDS[status]
     if status == "allocated" and (update["role"] or update["first_name"]):
         words += ": " + " ".join(filter(None, [update["first_name"], f"({update['role']})" if update["role"] else ""]))
     if status == "closed":
         words += ": " + OUTCOMES[update["outcome"]]
+    source = endpoint.name if endpoint else "civic"
     async with in_transaction():
         # Conditional: two updates racing from the same system cannot both move the referral on.
         if not await Referral.filter(id=referral.id, status=referral.status).update(status=status, updated_at=now):
-            raise Conflict("The referral changed while this update was being made. Fetch it and try again.")
+            raise Conflict("The referral changed while this update was being made. Fetch it and try again." if endpoint
+                           else "Someone else updated this referral at the same time. Look at it again before you record anything.")
         await ReferralUpdate.create(
             council=council,
             referral=referral,
@@ -174,15 +195,66 @@ async def post_status(endpoint: KeyWorkerEndpoint, reference: str, body: Any) ->
             key_worker_first_name=update["first_name"],
             outcome=update["outcome"],
         )
-        await ConcernEvent.create(concern=concern, kind="status", text=f"{words} (from {endpoint.name})", team_id=endpoint.team_id)
+        await ConcernEvent.create(concern=concern, actor=actor, kind="status", text=f"{words} (from {endpoint.name})" if endpoint else words,
+                                  team_id=referral.team_id)
         if status == "closed":
             concern.status = "closed"
             concern.closed_reason = "closed-by-team"
             concern.closed_at = now
             await concern.save(update_fields=["status", "closed_reason", "closed_at", "updated_at"])
-        await audit.record(None, f"referral.{status}", referral, council=council, reason=f"{endpoint.name}: {words}"[:300])
-        await access.log(None, council, [concern], _action(endpoint, status))
-    return {"reference": concern.reference, "status": status, "updated_at": payloads.iso(now)}
+        await audit.record(actor, f"referral.{status}", referral, council=council, reason=f"{source}: {words}"[:300])
+        await access.log(actor, council, [concern], _action(endpoint, status) if endpoint else f"status recorded: {status}")
+    return now
+
+
+async def _system_posts_status(referral: Referral) -> bool:
+    # A team whose case system holds a working API key records what happened there, not twice.
+    return await KeyWorkerEndpoint.exists(team_id=referral.team_id, status__in=API_KEY_WORKS_WHEN)
+
+
+async def _recordable_referral(user: User | None, council: Council, reference: str) -> tuple[Concern, Referral]:
+    reader = await access.viewer(user, council)
+    concern = await access.find(reader, reference)
+    referral = await handover.current_referral(concern)
+    if referral is None or referral.team_id not in reader.team_ids:
+        raise Forbidden("Only key workers of the team it was referred to can record what happened to a referral.")
+    if await _system_posts_status(referral):
+        raise Conflict("Your team's case system records what happened to its referrals: update it there.")
+    return concern, referral
+
+
+async def recordable(reader: access.Viewer, concern: Concern, referral: Referral | None) -> list[tuple[str, str, str]]:
+    """The statuses this reader may record for the concern's current referral on its page: for key workers of the
+    team when its case system cannot post them (it has none, or it is switched off), the moves the API allows next."""
+    if referral is None or concern.status == "closed" or referral.status not in NEXT or referral.team_id not in reader.team_ids:
+        return []
+    if await _system_posts_status(referral):
+        return []
+    return [(status, *RECORD_CHOICES[status]) for status in STATUSES if status in NEXT[referral.status]]
+
+
+async def record_status(user: User | None, council: Council, reference: str, status: str, first_name: str = "",
+                        role: str = "", outcome: str = "") -> Referral:
+    """A key worker of a team with no working case system records what happened, as its system would through the API."""
+    concern, referral = await _recordable_referral(user, council, reference)
+    errors: dict[str, str] = {}
+    first_name, role = " ".join((first_name or "").split()), " ".join((role or "").split())
+    if status not in STATUSES:
+        errors["status"] = "Choose what has happened"
+    if status == "allocated":
+        if len(first_name) > FIRST_NAME_LIMIT or typable(first_name) != first_name:
+            errors["key_worker_first_name"] = f"The first name must be {FIRST_NAME_LIMIT} characters or fewer"
+        if len(role) > ROLE_LIMIT or typable(role) != role:
+            errors["key_worker_role"] = f"The role must be {ROLE_LIMIT} characters or fewer"
+    else:
+        first_name = role = ""
+    if status == "closed" and outcome not in OUTCOMES:
+        errors["outcome"] = "Choose the outcome"
+    if errors:
+        raise Invalid(errors)
+    await _move(council, concern, referral, {"status": status, "first_name": first_name, "role": role,
+                                            "outcome": outcome if status == "closed" else ""}, actor=user)
+    return await Referral.get(id=referral.id)
 
 
 async def whoami(endpoint: KeyWorkerEndpoint) -> dict[str, Any]:

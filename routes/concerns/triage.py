@@ -11,12 +11,13 @@ from starlette.routing import Route
 from civic.concerns import access, triage
 from civic.concerns.vocabulary import CLOSED_REASONS, CONTACT, EVENT, KNOWS, ABOUT, NOTE_LIMIT, REFERRAL_STATUS, STATUS, URGENCY
 from civic.errors import Invalid
+from civic.webhooks import callbacks
 from routes.web import current_council, flash, form_values, redirect, render, require_user
 
 WORDS = {
     "ABOUT": ABOUT, "CONTACT": CONTACT, "KNOWS": KNOWS, "URGENCY": URGENCY, "STATUS": STATUS,
     "EVENT": EVENT, "CLOSED_REASONS": CLOSED_REASONS, "STATUS_FILTERS": triage.STATUS_FILTERS, "NOTE_LIMIT": NOTE_LIMIT,
-    "REFERRAL_STATUS": REFERRAL_STATUS,
+    "REFERRAL_STATUS": REFERRAL_STATUS, "OUTCOMES": callbacks.OUTCOMES, "STATUS_WORDS": callbacks.STATUS_WORDS,
 }
 
 
@@ -84,6 +85,10 @@ signpost = _action(triage.signpost, ("scheme_name", "scheme_url"), lambda sent: 
 close = _action(triage.close_no_further_action, ("reason",), lambda c: "Closed with no further action.")
 merge = _action(triage.merge, ("into",), lambda into: f"Merged into {into.reference}.")  # type: ignore[attr-defined]
 refer = _action(triage.refer, ("refer_team",), lambda r: "Referred to early help.")
+referral_status = _action(
+    callbacks.record_status, ("status", "key_worker_first_name", "key_worker_role", "outcome"),
+    lambda r: f"Recorded: {callbacks.STATUS_WORDS[r.status].lower()}.",  # type: ignore[attr-defined]
+)
 
 
 async def contact(request: Request) -> Response:
@@ -96,7 +101,7 @@ async def access_log(request: Request) -> Response:
     return render(request, "concerns/officer/access.html", {"concern": concern, "entries": entries})
 
 
-ACTIONS = {"assign": assign, "note": note, "ask": ask, "signpost": signpost, "close": close, "merge": merge, "refer": refer}
+ACTIONS = {"assign": assign, "note": note, "ask": ask, "signpost": signpost, "close": close, "merge": merge, "refer": refer, "referral-status": referral_status}
 
 routes = [
     Route("/officer/concerns", queue, methods=["GET"], name="concern_queue"),

@@ -630,3 +630,84 @@ async def test_nothing_a_reporter_types_reaches_the_logs(app, council, caplog, m
     assert "POST" in logged  # the capture is live: the requests themselves were logged
     for field, value in secret_words.items():
         assert value.split()[0] not in logged, f"{field} reached the logs"
+
+
+# Key workers of a team with no case system record what happened
+
+
+async def test_a_key_worker_whose_team_has_no_case_system_records_received_allocated_and_closed(app, council):
+    from civic.audit import AuditLog
+    from civic.webhooks.models import ReferralUpdate
+
+    key_worker = await create_user_ok(council, role="key-worker")
+    team = await create_team_ok(council, "Young People's Team", members=[key_worker])
+    concern, key, referral = await refer_ok(council, team)
+    officer = await create_user_ok(council, role="officer")
+
+    async def on_officer_home() -> list[str]:
+        from civic.officers import attention
+
+        return [item.tag for s in await attention(officer, council) if s.title == "Referrals" for item in s.items if concern.reference in item.text]
+
+    assert await on_officer_home() == ["No case system"]
+    async with Browser(app, council) as browser:
+        await browser.signin_as(key_worker)
+        page = await browser.get(f"/officer/concerns/{concern.reference}")
+        assert [i.attributes["value"] for i in html(page).css("#action-referral-status input[name=status]")] == ["received", "allocated", "closed"]
+        received = await browser.post(f"/officer/concerns/{concern.reference}/referral-status", {"status": "received"})
+        assert received.status_code == 303
+        page = await browser.follow(received)
+        assert text_of(page, ".govuk-notification-banner__heading") == ["Recorded: received by the team."]
+        assert text_of(page, f"#referral-{referral.id} .app-referral__status") == ["Received by the team"]
+        assert await on_officer_home() == []  # the team has it
+        allocated = await browser.post(f"/officer/concerns/{concern.reference}/referral-status",
+                                       {"status": "allocated", "key_worker_first_name": "Sam", "key_worker_role": "Family support worker"})
+        assert allocated.status_code == 303
+        async with Browser(app, council) as reporter:
+            status = await reporter.get(f"/concerns/status/{concern.reference}/{key}")
+        assert text_of(status, "#concern-status") == ["A key worker has been allocated"]
+        no_outcome = await browser.post(f"/officer/concerns/{concern.reference}/referral-status", {"status": "closed"})
+        assert no_outcome.status_code == 422 and field_error(no_outcome, "outcome") == "Choose the outcome"
+        closed = await browser.post(f"/officer/concerns/{concern.reference}/referral-status", {"status": "closed", "outcome": "support-provided"})
+        assert closed.status_code == 303
+        page = await browser.follow(closed)
+        assert not html(page).css("#action-referral-status")  # closed: nothing more to record
+    history = text_of(page, ".app-history li")
+    assert any("Allocated to a key worker: Sam (Family support worker)" in h for h in history)
+    assert any("Closed by the team: Early help support was given" in h for h in history)
+    concern = await Concern.get(id=concern.id)
+    assert concern.status == "closed" and concern.closed_reason == "closed-by-team" and concern.closed_at is not None  # so it is purged in time
+    assert [u.status for u in await ReferralUpdate.filter(referral=referral).order_by("id")] == ["received", "allocated", "closed"]
+    assert [e.actor_id for e in await AuditLog.filter(action__startswith="referral.", target_id=str(referral.id)).order_by("id")] == [key_worker.id] * 3
+    assert await ConcernAccess.filter(concern=concern, user=key_worker, action="status recorded: closed").exists()
+    async with Browser(app, council) as reporter:
+        status = await reporter.get(f"/concerns/status/{concern.reference}/{key}")
+    assert text_of(status, "#concern-status") == ["Closed"]
+
+
+async def test_only_key_workers_of_a_team_without_a_working_case_system_may_record_a_referrals_status(app, council):
+    from civic.concerns.models import Referral as ReferralRow
+    from tests.factories import create_endpoint_ok
+
+    key_worker, other_worker = await create_user_ok(council, role="key-worker"), await create_user_ok(council, role="key-worker")
+    team = await create_team_ok(council, members=[key_worker])
+    await create_team_ok(council, members=[other_worker])
+    concern, _, referral = await refer_ok(council, team)
+    async with await _officer(app, council) as officer:
+        page = await officer.get(f"/officer/concerns/{concern.reference}")
+        assert not html(page).css("#action-referral-status")
+        assert (await officer.post(f"/officer/concerns/{concern.reference}/referral-status", {"status": "received"})).status_code == 403
+    async with Browser(app, council) as browser:
+        await browser.signin_as(other_worker)
+        assert (await browser.post(f"/officer/concerns/{concern.reference}/referral-status", {"status": "received"})).status_code == 404
+    endpoint, _, _ = await create_endpoint_ok(council, team)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(key_worker)
+        page = await browser.get(f"/officer/concerns/{concern.reference}")
+        assert not html(page).css("#action-referral-status")  # the team's system posts it through the API
+        assert (await browser.post(f"/officer/concerns/{concern.reference}/referral-status", {"status": "received"})).status_code == 409
+        from civic.webhooks.models import KeyWorkerEndpoint
+
+        await KeyWorkerEndpoint.filter(id=endpoint.id).update(status="disabled")  # switched off: its key no longer works
+        assert (await browser.post(f"/officer/concerns/{concern.reference}/referral-status", {"status": "received"})).status_code == 303
+    assert (await ReferralRow.get(id=referral.id)).status == "received"

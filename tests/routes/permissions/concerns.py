@@ -7,8 +7,22 @@ import itertools
 
 from civic.concerns.intake import STEPS
 from civic.concerns.models import Category, RoutingRule, TeamMembership
-from tests.factories import create_concern_ok, create_team_ok, create_user_ok, ward
-from tests.routes.permissions import HIDDEN, ROLES, SIGN_IN, Case, World, council_roles, everyone
+from tests.factories import (
+    create_concern_ok,
+    create_team_ok,
+    create_user_ok,
+    refer_ok,
+    ward,
+)
+from tests.routes.permissions import (
+    HIDDEN,
+    ROLES,
+    SIGN_IN,
+    Case,
+    World,
+    council_roles,
+    everyone,
+)
 
 _names = itertools.count(1)
 
@@ -58,6 +72,13 @@ CASES = [
          data={"into": "{hidden_reference}"}),
     Case("POST", "/officer/concerns/{reference}/refer", concern_readers(303, key_worker=403, anonymous=403), fresh=True),
     Case("POST", "/officer/concerns/{hidden_reference}/refer", concern_readers(303, key_worker=HIDDEN, anonymous=403), fresh=True),
+    # What happened to a referral: the team's key workers record it when the team has no case system to post it.
+    Case("POST", "/officer/concerns/{reference}/referral-status", concern_readers(403, key_worker=403, anonymous=403),
+         data={"status": "received"}, note="not referred: there is no referral to record anything about"),
+    Case("POST", "/officer/concerns/{referred_reference}/referral-status", concern_readers(403, key_worker=303, anonymous=403), fresh=True,
+         data={"status": "received"}),
+    Case("POST", "/officer/concerns/{hidden_reference}/referral-status", concern_readers(403, key_worker=HIDDEN, anonymous=403),
+         data={"status": "received"}, note="another team's concern"),
     # Routing and counts: officers and administrators; nothing here says anything about a concern.
     Case("GET", "/officer/concerns/routing", council_roles(CONFIGURE)),
     Case("POST", "/officer/concerns/routing/teams", configure(), data={"team_name": "Team for {role} {team_id}"}),
@@ -82,6 +103,7 @@ async def setup(world: World) -> dict[str, str]:
     extra_worker = await create_user_ok(council, role="key-worker")
     membership = await TeamMembership.create(team=other_team, user=extra_worker)
     concern, key = await create_concern_ok(council, team=team)
+    referred, _, _ = await refer_ok(council, team)
     hidden, _ = await create_concern_ok(council)
     category = await Category.create(council=council, slug=f"matrix-{next(_names)}", name=f"Matrix category {next(_names)}")
     rule_category = await Category.create(council=council, slug=f"matrix-{next(_names)}", name=f"Matrix category {next(_names)}")
@@ -90,6 +112,7 @@ async def setup(world: World) -> dict[str, str]:
         "reference": concern.reference,
         "key": key,
         "hidden_reference": hidden.reference,
+        "referred_reference": referred.reference,
         "own_team_id": str(team.id),
         "team_id": str(other_team.id),
         "membership_id": str(membership.id),
