@@ -175,14 +175,23 @@ def cmd_wards_import(args: argparse.Namespace) -> None:
 
 
 def cmd_council_create(args: argparse.Namespace) -> None:
+    from civic import council_settings
     from civic.councils import Council, validate_branding
+    from civic.errors import Invalid
 
     validate_branding(args.colour)
+    try:
+        settings = council_settings.check({
+            "name": args.name, "brand_colour": args.colour, "emergency_phone": "999",
+            "duty_email": args.duty_email, "childrens_front_door_phone": args.front_door_phone,
+        })
+    except Invalid as error:
+        raise CommandError("; ".join(f"{council_settings.FIELD_NAMES[k]}: {v}" for k, v in error.errors.items())) from None
 
     async def work() -> str:
         council, created = await Council.get_or_create(
             slug=args.slug,
-            defaults={"name": args.name, "brand_colour": args.colour, "hostnames": args.hosts or ""},
+            defaults={**{k: v for k, v in settings.items() if v}, "hostnames": args.hosts or ""},
         )
         return f"{'Created' if created else 'Already there:'} {council.name} ({council.slug})"
 
@@ -258,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     council_create.add_argument("--name", required=True)
     council_create.add_argument("--colour", default="#1d70b8")
     council_create.add_argument("--hosts", default="", help="comma-separated host names serving this council")
+    council_create.add_argument("--duty-email", default="", help="the shared mailbox for concerns past their time and referrals not delivered (also at /admin/council)")
+    council_create.add_argument("--front-door-phone", default="", help="children's services' front-door number, shown beside 999 (also at /admin/council)")
     council_create.set_defaults(run=cmd_council_create)
 
     wards = commands.add_parser("wards", help="wards and postcode sectors").add_subparsers(dest="action", required=True)

@@ -94,8 +94,8 @@ async def _duty_address(council: Council) -> Section:
     # Escalations and failed deliveries are e-mailed here; without one they reach nobody but this page.
     items = [] if council.duty_email else [AttentionItem(
         "No duty address is set, so nobody is e-mailed about concerns past their time or referrals that "
-        "could not be delivered. Ask whoever runs civic for the council to set one.",
-        tag="No duty address",
+        "could not be delivered. An administrator sets it in the council's settings.",
+        href="/admin/council", tag="No duty address",
     )]
     return Section("Duty address", items, empty=f"Alerts about concerns past their time and referrals not delivered are e-mailed to {council.duty_email}.", order=5)
 

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 
 from civic import config, db, worker
 from civic.config import Settings
-from routes import accounts, admin, api, calendars, concerns, errors, events, help_requests, home, moderation, officers, oidc, openreferral, rota, schemes, volunteering, voting, webhooks
+from routes import accounts, admin, api, calendars, concerns, council_settings, errors, events, help_requests, home, moderation, officers, oidc, openreferral, rota, schemes, volunteering, voting, webhooks
 from routes.access_log import hide_secrets_from
 from routes.middleware import (
     AdmissionMiddleware,
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         *oidc.routes,
         *officers.routes,
         *admin.routes,
+        *council_settings.routes,
         *volunteering.routes,
         *help_requests.routes,
         *rota.routes,

@@ -92,3 +92,15 @@ def test_the_operator_can_give_an_administrator_another_role_from_the_command_li
     with sqlite3.connect(tmp_path / "civic.sqlite3") as db:
         grants = db.execute('select u.email, g.role from role_grant g join "user" u on u.id = g.user_id order by g.role').fetchall()
     assert grants == [("chief@eastmoor.test", "admin"), ("chief@eastmoor.test", "officer")]
+
+
+def test_a_council_made_from_the_command_line_can_have_its_duty_address_and_front_door_number(run, tmp_path):
+    made = run("council", "create", "--slug", "eastvale", "--name", "Eastvale Council", "--duty-email", "Duty@Eastvale.test", "--front-door-phone", "01632 960 777")
+    assert made.returncode == 0, made.stderr
+    bad = run("council", "create", "--slug", "southvale", "--name", "Southvale Council", "--duty-email", "duty at southvale")
+    assert bad.returncode == 1 and "duty address: Enter the duty address in the correct format" in bad.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "civic.sqlite3") as database:
+        rows = database.execute("SELECT slug, duty_email, childrens_front_door_phone FROM council WHERE slug IN ('eastvale', 'southvale')").fetchall()
+    assert rows == [("eastvale", "duty@eastvale.test", "01632 960 777")]

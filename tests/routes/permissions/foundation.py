@@ -25,6 +25,8 @@ CASES = [
     Case("GET", "/officer", council_roles(STAFF)),
     Case("GET", "/officer/email", council_roles({"officer"}), note="some are to people who raised concerns: not for administrators"),
     Case("POST", "/officer/email/send-again", council_roles({"officer"}, ok=303, anonymous=403)),
+    Case("GET", "/admin/council", council_roles({"admin"})),
+    Case("POST", "/admin/council", council_roles({"admin"}, ok=303, anonymous=403), data={"name": "Matrix Council", "brand_colour": "#1d70b8", "emergency_phone": "999", "duty_email": "duty@matrix.example"}),
     Case("GET", "/admin/roles", council_roles({"admin"})),
     Case("POST", "/admin/roles", council_roles({"admin"}, ok=303, anonymous=403), data={"email": "new-officer@example.test", "role": "officer"}),
     Case("POST", "/admin/roles/{grant_id}/revoke", council_roles({"admin"}, ok=303, anonymous=403), fresh=True),
