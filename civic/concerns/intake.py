@@ -34,7 +34,9 @@ from civic.db import as_id, in_transaction
 from civic.errors import Invalid, NotFound
 
 STEPS = ("about", "category", "details", "where", "urgency", "knows", "contact", "check")
-DRAFT_LIFETIME = timedelta(hours=24)
+# From the last step saved. Short, because the device may be shared with the person the concern is
+# about: long enough to finish after an interruption, not long enough to be found the next day.
+DRAFT_LIFETIME = timedelta(hours=2)
 # No 0/O, 1/I/L: a reference read out over the phone or copied by hand stays right.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PHONE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
@@ -73,6 +75,12 @@ async def _draft(council: Council, draft_id: str | None) -> ConcernDraft | None:
     if draft is None or draft.expires_at <= timezone.now():
         return None
     return draft
+
+
+async def delete_draft(council: Council, draft_id: str | None) -> None:
+    """Forget the answers so far at once, as someone on a shared device may need to."""
+    if draft_id and len(draft_id) <= 64:
+        await ConcernDraft.filter(id=draft_id, council=council).delete()
 
 
 def first_unanswered(answers: dict[str, str]) -> str:

@@ -30,7 +30,18 @@ async def start(request: Request) -> Response:
     # Someone who left part-way through is offered the step where they stopped.
     answers = await intake.load_draft(current_council(request), request.session.get(DRAFT))
     resume = f"/concerns/new/{intake.resume_at(answers)}" if answers else ""
-    return render(request, "concerns/start.html", {"urgency": URGENCY, "purge_months": purge_months, "resume": resume})
+    draft_hours = round(intake.DRAFT_LIFETIME.total_seconds() / 3600)
+    context = {"urgency": URGENCY, "purge_months": purge_months, "resume": resume, "draft_hours": draft_hours}
+    return render(request, "concerns/start.html", context)
+
+
+async def draft_delete(request: Request) -> Response:
+    await intake.delete_draft(current_council(request), request.session.pop(DRAFT, None))
+    if form_values(await request.form()).get("start_again") == "1":
+        flash(request, "We have deleted your answers. You can start again.")
+        return redirect("/concerns/new/about")
+    flash(request, "We have deleted your answers. Nothing was sent.")
+    return redirect("/concerns")
 
 
 async def _step_context(request: Request, step: str, values: dict[str, str], errors: dict[str, str]) -> dict:
@@ -52,6 +63,7 @@ async def _step_context(request: Request, step: str, values: dict[str, str], err
         "knows_options": list(KNOWS.items()),
         "contact_options": list(CONTACT.items()),
         "details_limit": DETAILS_LIMIT,
+        "has_draft": DRAFT in request.session,
     }
     if step == "category":
         context["category_options"] = [(c.slug, c.name) for c in await routing.categories(council)]
@@ -155,6 +167,7 @@ routes = [
             Route(f"/concerns/new/{step}", step_save, methods=["POST"], name=f"concern_step_save_{step}"),
         )
     ),
+    Route("/concerns/new/delete", draft_delete, methods=["POST"], name="concern_draft_delete"),
     Route("/concerns/new/check", check, methods=["GET"], name="concern_check"),
     Route("/concerns/new/check", send, methods=["POST"], name="concern_send"),
     Route("/concerns/status/{reference}/{key}", status, methods=["GET"], name="concern_status"),

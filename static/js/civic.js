@@ -98,4 +98,38 @@
     clearTimeout(countTimer);
     countTimer = setTimeout(function () { if (status) { status.textContent = text; } }, 1000);
   });
+  // (d) "Exit this page" on the concern form, without GOV.UK Frontend's script: leave at once for the
+  // neutral site, taking this page out of the history and hiding it while the other site loads; pressing
+  // Shift three times within 5 seconds does the same. Without JavaScript it is a plain link.
+  var EXIT_BUTTON = ".govuk-js-exit-this-page-button";
+  function exitThisPage(button) {
+    document.body.classList.add("govuk-exit-this-page-hide-content");
+    window.location.replace(button.href);
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(EXIT_BUTTON);
+    if (button) {
+      event.preventDefault();
+      exitThisPage(button);
+    }
+  });
+  var shiftPresses = 0;
+  var shiftTimer;
+  document.addEventListener("keyup", function (event) {
+    var button = document.querySelector(EXIT_BUTTON);
+    if (!button || event.key !== "Shift") {
+      shiftPresses = 0;
+      return;
+    }
+    shiftPresses += 1;
+    clearTimeout(shiftTimer);
+    shiftTimer = setTimeout(function () { shiftPresses = 0; }, 5000);
+    if (shiftPresses >= 3) {
+      exitThisPage(button);
+    }
+  });
+  // Coming back with the Back button may show the page from the browser's cache, still hidden.
+  window.addEventListener("pageshow", function () {
+    document.body.classList.remove("govuk-exit-this-page-hide-content");
+  });
 })();

@@ -160,3 +160,42 @@ async def test_resident_flags_a_concern_without_javascript(phone_without_js, liv
     assert status_url in mailbox.body(message)
     await page.goto(status_url)
     assert await page.locator("#concern-status").inner_text() == "Received"
+
+
+NEUTRAL_SITE = "https://www.bbc.co.uk/weather"
+
+
+async def _neutral_site(page) -> None:
+    """Answer for the neutral site here: the tests do not reach the internet."""
+    await page.route(f"{NEUTRAL_SITE}*", lambda route: route.fulfill(status=200, content_type="text/html", body="<title>Weather</title>"))
+
+
+async def test_exit_this_page_leaves_at_once_and_out_of_the_history(phone, check_accessibility):
+    await _neutral_site(phone)
+    await phone.goto("/")
+    await phone.goto("/concerns")
+    await check_accessibility(phone)
+    await phone.get_by_role("button", name="Start now").click()
+    await phone.wait_for_url("**/concerns/new/about")
+    await phone.get_by_label("Myself").check()
+    await phone.get_by_role("button", name="Continue").click()
+    await phone.wait_for_url("**/concerns/new/category")
+    await phone.get_by_role("button", name="Emergency Exit this page").click()
+    await phone.wait_for_url(NEUTRAL_SITE)
+    await phone.go_back()  # the page they left was replaced by the neutral site: Back goes to the one before it
+    assert phone.url.endswith("/concerns/new/about")
+
+
+async def test_pressing_shift_three_times_exits(phone):
+    await _neutral_site(phone)
+    await phone.goto("/concerns")
+    for _ in range(3):
+        await phone.keyboard.press("Shift")
+    await phone.wait_for_url(NEUTRAL_SITE)
+
+
+async def test_exit_this_page_is_a_plain_link_without_javascript(phone_without_js):
+    await _neutral_site(phone_without_js)
+    await phone_without_js.goto("/concerns")
+    await phone_without_js.get_by_role("button", name="Emergency Exit this page").click()
+    await phone_without_js.wait_for_url(NEUTRAL_SITE)

@@ -151,6 +151,74 @@ async def test_someone_who_left_part_way_is_offered_the_step_where_they_stopped(
     assert html(await client.get("/concerns")).css_first("#resume") is None  # sent: nothing to continue
 
 
+# Someone on a shared device (it may be the person they are worried about's)
+
+
+async def test_delete_my_answers_on_a_step_forgets_them_at_once(client, council):
+    for step, answers in ANSWERS[:3]:
+        await client.post(f"/concerns/new/{step}", answers)
+    page = await client.get("/concerns/new/where")
+    form = html(page).css_first("form#delete-answers")
+    assert form.attributes["action"] == "/concerns/new/delete" and form.css_first('input[name="csrftoken"]') is not None
+    response = await client.post("/concerns/new/delete", {})
+    assert response.status_code == 303 and response.headers["location"] == "/concerns"
+    assert not await ConcernDraft.filter(council=council).exists()
+    start = await client.follow(response)
+    assert text_of(start, ".govuk-notification-banner__heading") == ["We have deleted your answers. Nothing was sent."]
+    assert html(start).css_first("#resume") is None
+    assert (await client.get("/concerns/new/where")).headers["location"] == "/concerns/new/about"
+    about = await client.get("/concerns/new/about")
+    assert not html(about).css("input[checked]") and html(about).css_first("#subject_name").attributes.get("value") in (None, "")
+
+
+async def test_every_step_and_the_check_page_offer_to_delete_the_answers(client, council):
+    await fill_in(client)
+    for step in [*(step for step, _ in ANSWERS), "check"]:
+        page = await client.get(f"/concerns/new/{step}")
+        assert html(page).css_first("form#delete-answers button").text().strip() == "Delete my answers", step
+
+
+async def test_start_now_with_answers_kept_offers_to_continue_or_start_again(client, council):
+    for step, answers in ANSWERS[:2]:
+        await client.post(f"/concerns/new/{step}", answers)
+    start = await client.get("/concerns")
+    assert html(start).css("a.govuk-button--start") == []  # no "Start now" that quietly carries on
+    assert text_of(start, "#resume a.govuk-button") == ["Continue where you left off"]
+    assert text_of(start, "#resume button") == ["Start again (deletes your answers)", "Delete my answers"]
+    assert "2 hours" in text_of(start, "#resume p")[0]
+
+    response = await client.post("/concerns/new/delete", {"start_again": "1"})
+    assert response.status_code == 303 and response.headers["location"] == "/concerns/new/about"
+    assert not await ConcernDraft.filter(council=council).exists()
+    about = await client.follow(response)
+    assert not html(about).css("input[checked]")
+    assert text_of(about, ".govuk-notification-banner__heading") == ["We have deleted your answers. You can start again."]
+
+
+async def test_answers_are_kept_for_two_hours_and_the_start_page_says_so(client, council):
+    from datetime import timedelta
+
+    from tortoise import timezone
+
+    start = await client.get("/concerns")
+    assert "We keep your answers for 2 hours" in " ".join(text_of(start, "main p"))
+    before = timezone.now()
+    await client.post("/concerns/new/about", ANSWERS[0][1])
+    draft = await ConcernDraft.get(council=council)
+    assert draft.expires_at <= before + timedelta(hours=2, minutes=1)
+
+
+async def test_the_concern_pages_have_exit_this_page_to_a_neutral_site(client, council):
+    concern, key = await create_concern_ok(council)
+    await fill_in(client)
+    for path in ["/concerns", "/concerns/new/about", "/concerns/new/check", f"/concerns/status/{concern.reference}/{key}"]:
+        exit_link = html(await client.get(path)).css_first(".govuk-exit-this-page a.govuk-exit-this-page__button")
+        assert exit_link is not None, path
+        assert exit_link.attributes["href"] == "https://www.bbc.co.uk/weather"
+        assert " ".join(exit_link.text().split()) == "Emergency Exit this page"
+    assert html(await client.get("/")).css_first(".govuk-exit-this-page") is None  # only where it is needed
+
+
 async def test_steps_cannot_be_skipped(client, council):
     response = await client.get("/concerns/new/urgency")
     assert response.status_code == 303 and response.headers["location"] == "/concerns/new/about"

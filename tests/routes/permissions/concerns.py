@@ -47,6 +47,7 @@ CASES = [
     *(Case("GET", f"/concerns/new/{step}", everyone(303), note="without a draft: back to the first step") for step in STEPS[1:]),
     Case("POST", "/concerns/new/about", everyone(303), data={"about": "myself"}),
     *(Case("POST", f"/concerns/new/{step}", everyone(303), note="without a draft: back to the first step") for step in STEPS[1:]),
+    Case("POST", "/concerns/new/delete", everyone(303), note="deletes this session's answers, if any"),
     Case("GET", "/concerns/status/{reference}/{key}", everyone()),
     Case("GET", "/concerns/status/{reference}/not-the-key", everyone(404), note="a wrong secret is an unknown concern"),
     Case("GET", "/concerns/status/{hidden_reference}/{key}", everyone(404), note="one concern's secret opens no other"),
