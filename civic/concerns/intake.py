@@ -37,6 +37,10 @@ STEPS = ("about", "category", "details", "where", "urgency", "knows", "contact",
 # From the last step saved. Short, because the device may be shared with the person the concern is
 # about: long enough to finish after an interruption, not long enough to be found the next day.
 DRAFT_LIFETIME = timedelta(hours=2)
+# How long a sent draft remembers the concern it became, so the same form sent again (after a timeout on a
+# poor signal) shows its reference rather than an empty form. Minutes are enough for that.
+SENT_REMEMBERED = timedelta(minutes=30)
+SENT = "sent"  # the one answer of a draft already sent: the concern's reference
 # No 0/O, 1/I/L: a reference read out over the phone or copied by hand stays right.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PHONE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
@@ -63,9 +67,10 @@ POLITE_LIMIT = (
 
 
 async def load_draft(council: Council, draft_id: str | None) -> dict[str, str]:
-    """The answers so far, or none when there is no live draft."""
+    """The answers so far, or none when there is no live draft (or it has been sent)."""
     draft = await _draft(council, draft_id)
-    return json.loads(draft.answers) if draft else {}
+    answers = json.loads(draft.answers) if draft else {}
+    return {} if SENT in answers else answers
 
 
 async def _draft(council: Council, draft_id: str | None) -> ConcernDraft | None:
@@ -114,6 +119,9 @@ async def save_step(council: Council, draft_id: str | None, step: str, form: dic
     cleaned = await _clean(council, step, form)
     draft = await _draft(council, draft_id)
     now = timezone.now()
+    if draft is not None and SENT in json.loads(draft.answers):
+        await draft.delete()  # a new concern: the one sent is not found from this form any more
+        draft = None
     if draft is None:
         draft = ConcernDraft(id=secrets.token_urlsafe(32), council=council, answers="{}")
     answers = json.loads(draft.answers)
@@ -233,11 +241,14 @@ def new_reference() -> str:
 async def submit(council: Council, draft_id: str | None, user: User | None, ip: str, honeypot: str = "") -> tuple[Concern, str]:
     """Turn the draft into a concern; returns it and the secret for its status link.
 
+    A draft sent again (after a timeout, or twice at once) returns the concern it became, and no other.
     A filled-in honeypot field or too many concerns from one address or account are refused, and
     the draft is kept so nothing typed is lost.
     """
     draft = await _draft(council, draft_id)
     answers = json.loads(draft.answers) if draft else {}
+    if SENT in answers:
+        return await _sent_as(council, answers)
     if draft is None or first_unanswered(answers) != "check":
         raise Invalid({"draft": "Some answers are missing"})
     if honeypot.strip():
@@ -258,49 +269,69 @@ async def submit(council: Council, draft_id: str | None, user: User | None, ip: 
     contact_by = answers["contact_by"]
     now = timezone.now()
     async with in_transaction():
-        concern = await Concern.create(
-            council=council,
-            reference=reference,
-            status_key=key,
-            about=answers["about"],
-            category=category,
-            ward=ward,
-            urgency=answers["urgency"],
-            urgency_rank=urgency.rank,
-            person_knows=answers["knows"],
-            details=answers["details"],
-            subject_name=answers.get("subject_name") or None,
-            postcode=answers.get("postcode") or None,
-            contact_by=contact_by,
-            reporter_name=answers.get("reporter_name") or None if contact_by != "none" else None,
-            reporter_email=answers.get("reporter_email") or None if contact_by == "email" else None,
-            reporter_phone=answers.get("reporter_phone") or None if contact_by == "phone" else None,
-            reporter=user if contact_by != "none" else None,
-            due_at=now + urgency.respond_within,
-        )
-        await ConcernEvent.create(concern=concern, kind="created")
-        await audit.record(None, "concern.raised", concern, council=council)
-        await ConcernDraft.filter(id=draft.id).delete()
-        if category is not None and category.refer_straight_away:
-            team = await routing.route(council, category, ward)
-            if team is not None:
-                await handover.refer_concern(concern, team, None, automatic=True)
-            else:
-                await ConcernEvent.create(
-                    concern=concern, kind="auto-refer-failed",
-                    text="This category is referred straight away, but no team is set up for it: triage it instead.",
-                )
-        queued = await email_reporter(
-            concern, council, key,
-            f"We have received your concern ({reference})",
-            f"Thank you for telling {council.name} about your concern. Your reference is {reference}.\n\n"
-            f"We aim to have someone look at it {urgency.promise}.\n\n"
-            f"You can see how it is going here (keep this link to yourself):\n{{status_url}}\n\n"
-            f"If someone is in immediate danger, call {council.emergency_phone}.\n",
-        )
+        # Two sends at once take turns here (PostgreSQL locks the row; SQLite runs one transaction at a
+        # time): the second finds the draft sent and makes nothing.
+        locked = await ConcernDraft.select_for_update().get_or_none(id=draft.id)
+        if locked is None:
+            raise Invalid({"draft": "Some answers are missing"})
+        if SENT in json.loads(locked.answers):
+            sent = json.loads(locked.answers)
+        else:
+            sent = None
+            concern = await Concern.create(
+                council=council,
+                reference=reference,
+                status_key=key,
+                about=answers["about"],
+                category=category,
+                ward=ward,
+                urgency=answers["urgency"],
+                urgency_rank=urgency.rank,
+                person_knows=answers["knows"],
+                details=answers["details"],
+                subject_name=answers.get("subject_name") or None,
+                postcode=answers.get("postcode") or None,
+                contact_by=contact_by,
+                reporter_name=answers.get("reporter_name") or None if contact_by != "none" else None,
+                reporter_email=answers.get("reporter_email") or None if contact_by == "email" else None,
+                reporter_phone=answers.get("reporter_phone") or None if contact_by == "phone" else None,
+                reporter=user if contact_by != "none" else None,
+                due_at=now + urgency.respond_within,
+            )
+            await ConcernEvent.create(concern=concern, kind="created")
+            await audit.record(None, "concern.raised", concern, council=council)
+            # The answers go; the draft keeps only the reference, for a while, in case the same form comes again.
+            locked.answers, locked.expires_at = json.dumps({SENT: reference}), now + SENT_REMEMBERED
+            await locked.save(update_fields=["answers", "expires_at"])
+            if category is not None and category.refer_straight_away:
+                team = await routing.route(council, category, ward)
+                if team is not None:
+                    await handover.refer_concern(concern, team, None, automatic=True)
+                else:
+                    await ConcernEvent.create(
+                        concern=concern, kind="auto-refer-failed",
+                        text="This category is referred straight away, but no team is set up for it: triage it instead.",
+                    )
+            queued = await email_reporter(
+                concern, council, key,
+                f"We have received your concern ({reference})",
+                f"Thank you for telling {council.name} about your concern. Your reference is {reference}.\n\n"
+                f"We aim to have someone look at it {urgency.promise}.\n\n"
+                f"You can see how it is going here (keep this link to yourself):\n{{status_url}}\n\n"
+                f"If someone is in immediate danger, call {council.emergency_phone}.\n",
+            )
+    if sent is not None:
+        return await _sent_as(council, sent)
     if queued:
         await mail.deliver(queued)
     return concern, key
+
+
+async def _sent_as(council: Council, answers: dict[str, str]) -> tuple[Concern, str]:
+    concern = await Concern.get_or_none(council=council, reference=answers[SENT])
+    if concern is None:  # purged or deleted since
+        raise Invalid({"draft": "Some answers are missing"})
+    return concern, concern.status_key
 
 
 # The status page, for the person who raised it

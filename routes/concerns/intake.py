@@ -117,16 +117,16 @@ async def send(request: Request) -> Response:
     council = current_council(request)
     values = form_values(await request.form())
     draft_id = request.session.get(DRAFT)
-    answers = await intake.load_draft(council, draft_id)
-    if intake.first_unanswered(answers) != "check":
-        return redirect(f"/concerns/new/{intake.first_unanswered(answers)}")
     try:
         concern, key = await intake.submit(council, draft_id, current_user(request), client_ip(request), values.get("website", ""))
     except Invalid as error:
+        answers = await intake.load_draft(council, draft_id)
+        if "draft" in error.errors:
+            return redirect(f"/concerns/new/{intake.first_unanswered(answers)}")
         return await _check_page(request, answers, error.errors, 422)
     except RateLimited as error:
-        return await _check_page(request, answers, {"send": error.message}, 429)
-    request.session.pop(DRAFT, None)
+        return await _check_page(request, await intake.load_draft(council, draft_id), {"send": error.message}, 429)
+    # The draft's id stays in the session: the same form sent again comes back to this concern.
     return redirect(f"/concerns/status/{concern.reference}/{key}?sent=1")
 
 

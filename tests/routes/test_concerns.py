@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import asyncio
 import io
+import json
 import re
 
 from civic.concerns.models import Concern, ConcernAccess, ConcernDraft, ConcernEvent, Referral, TeamMembership
@@ -80,12 +82,43 @@ async def test_resident_sends_a_concern_and_gets_a_reference_and_status_link(cli
     concern = await Concern.get(reference=reference).prefetch_related("category")
     assert concern.category.slug == "child-wellbeing" and concern.urgency == "day" and concern.status == "new"
     assert concern.details.startswith("Jamie often waits") and concern.reporter_email == "morgan@example.test"
-    assert not await ConcernDraft.filter(council=council).exists()  # the answers left the draft when sent
+    # The answers left the draft when sent: it keeps only the reference, for a repeat send to find.
+    assert [json.loads(d.answers) for d in await ConcernDraft.filter(council=council)] == [{"sent": reference}]
 
     message = (await mailbox.wait_for("morgan@example.test"))[-1]
     assert reference in message["Subject"]
     assert f"/concerns/status/{reference}/{key}" in mailbox.body(message)
     assert "Jamie" not in mailbox.body(message)
+
+
+async def test_sending_the_same_form_again_shows_the_same_concern(client, council, mailbox):
+    first = await send(client)
+    again = await client.post("/concerns/new/check", {"website": ""})  # say the first answer never arrived
+    assert again.status_code == 303 and again.headers["location"] == first.headers["location"]
+    page = await client.follow(again)
+    assert text_of(page, ".govuk-panel__title") == ["Concern sent"]
+    assert await Concern.filter(council=council).count() == 1
+    assert await OutgoingEmail.filter(council=council).count() == 1  # and one "we have received it" e-mail
+
+
+async def test_sending_the_form_twice_at_once_makes_one_concern(client, council):
+    await fill_in(client)
+    await client.csrf_token()
+    both = await asyncio.gather(*(client.post("/concerns/new/check", {"website": ""}) for _ in range(2)))
+    assert [r.status_code for r in both] == [303, 303]
+    assert STATUS_LINK.match(both[0].headers["location"]) and both[0].headers["location"] == both[1].headers["location"]
+    assert await Concern.filter(council=council).count() == 1
+
+
+async def test_after_sending_the_form_starts_empty_and_sends_a_new_concern(client, council):
+    first = await send(client)
+    assert html(await client.get("/concerns")).css_first("#resume") is None
+    about = await client.get("/concerns/new/about")
+    assert not html(about).css("input[checked]")
+    second = await send(client, details={"details": "Something else has happened."})
+    assert second.headers["location"] != first.headers["location"]
+    assert await Concern.filter(council=council).count() == 2
+    assert await ConcernDraft.filter(council=council).count() == 1  # only the last one sent is remembered
 
 
 async def test_each_step_checks_its_answers_and_keeps_what_was_typed(client, council):
