@@ -21,6 +21,7 @@ from civic.concerns.notices import email_reporter, status_url
 from civic.concerns.vocabulary import (
     ABOUT,
     CONTACT,
+    CRISIS_CATEGORIES,
     DETAILS_LIMIT,
     KNOWS,
     REPORTER_NEXT,
@@ -88,10 +89,23 @@ async def delete_draft(council: Council, draft_id: str | None) -> None:
         await ConcernDraft.filter(id=draft_id, council=council).delete()
 
 
+def steps_for(answers: dict[str, str]) -> tuple[str, ...]:
+    """The steps this person goes through: someone worried about themselves is not asked whether "the person" knows."""
+    if answers.get("about") == "myself":
+        return tuple(step for step in STEPS if step != "knows")
+    return STEPS
+
+
+def needs_crisis_support(answers: dict[str, str]) -> bool:
+    """Someone worried about their own mental health is told where to get help today, not only how we follow up."""
+    return answers.get("about") == "myself" and answers.get("category") in CRISIS_CATEGORIES
+
+
 def first_unanswered(answers: dict[str, str]) -> str:
     """The first step still to answer ("check" when everything is)."""
+    steps = steps_for(answers)
     for step, name in REQUIRED.items():
-        if not answers.get(name):
+        if step in steps and not answers.get(name):
             return step
     return "check"
 
@@ -99,14 +113,25 @@ def first_unanswered(answers: dict[str, str]) -> str:
 def resume_at(answers: dict[str, str]) -> str:
     """Where someone who left part-way picks up: the first step they have not been through, optional ones
     included ("where" has no required answer, but they have not seen it)."""
-    for step in STEPS[:-1]:
+    for step in steps_for(answers)[:-1]:
         if any(name not in answers for name in STEP_FIELDS[step]):
             return step
     return first_unanswered(answers)
 
 
 def may_visit(step: str, answers: dict[str, str]) -> bool:
-    return STEPS.index(step) <= STEPS.index(first_unanswered(answers))
+    steps = steps_for(answers)
+    return step in steps and steps.index(step) <= steps.index(first_unanswered(answers))
+
+
+def step_after(step: str, answers: dict[str, str]) -> str:
+    steps = steps_for(answers)
+    return steps[steps.index(step) + 1]
+
+
+def step_before(step: str, answers: dict[str, str]) -> str | None:
+    steps = steps_for(answers)
+    return steps[steps.index(step) - 1] if step in steps and steps.index(step) > 0 else None
 
 
 async def save_step(council: Council, draft_id: str | None, step: str, form: dict[str, str]) -> str:
@@ -139,7 +164,7 @@ async def _clean(council: Council, step: str, form: dict[str, str]) -> dict[str,
         if value["about"] not in ABOUT:
             errors["about"] = "Select who you are worried about"
         if len(value["subject_name"]) > NAME_LIMIT:
-            errors["subject_name"] = f"Their name must be {NAME_LIMIT} characters or fewer"
+            errors["subject_name"] = f"The name must be {NAME_LIMIT} characters or fewer"
     elif step == "category":
         slugs = {c.slug for c in await routing.categories(council)}
         if value["category"] not in slugs:
@@ -204,6 +229,7 @@ class Summary:
     """The check-your-answers page: each question, its answer and the step that changes it."""
 
     rows: list[tuple[str, str, str]]
+    crisis_support: bool = False
 
 
 async def summary(council: Council, answers: dict[str, str]) -> Summary:
@@ -217,17 +243,17 @@ async def summary(council: Council, answers: dict[str, str]) -> Summary:
     about = ABOUT.get(answers.get("about", ""), "")
     if answers.get("subject_name"):
         about += f" ({answers['subject_name']})"
-    return Summary(
-        rows=[
-            ("Who it is about", about, "about"),
-            ("What it is about", category, "category"),
-            ("What is worrying you", answers.get("details", ""), "details"),
-            ("Where", where, "where"),
-            ("How soon", URGENCY[answers["urgency"]].label if answers.get("urgency") in URGENCY else "", "urgency"),
-            ("They know you are telling us", KNOWS.get(answers.get("knows", ""), ""), "knows"),
-            ("Contact", contact, "contact"),
-        ]
-    )
+    rows = [
+        ("Who it is about", about, "about"),
+        ("What it is about", category, "category"),
+        ("What is worrying you", answers.get("details", ""), "details"),
+        ("Where", where, "where"),
+        ("How soon", URGENCY[answers["urgency"]].label if answers.get("urgency") in URGENCY else "", "urgency"),
+        ("They know you are telling us", KNOWS.get(answers.get("knows", ""), ""), "knows"),
+        ("Contact", contact, "contact"),
+    ]
+    steps = steps_for(answers)
+    return Summary(rows=[row for row in rows if row[2] in steps], crisis_support=needs_crisis_support(answers))
 
 
 # Sending
@@ -287,7 +313,8 @@ async def submit(council: Council, draft_id: str | None, user: User | None, ip: 
                 ward=ward,
                 urgency=answers["urgency"],
                 urgency_rank=urgency.rank,
-                person_knows=answers["knows"],
+                # Someone worried about themselves is the person, and knows.
+            person_knows="yes" if answers["about"] == "myself" else answers["knows"],
                 details=answers["details"],
                 subject_name=answers.get("subject_name") or None,
                 postcode=answers.get("postcode") or None,

@@ -54,6 +54,10 @@ DEFAULT_CATEGORIES = [
     ("other", "Something else"),
 ]
 
+# Categories (by slug) where someone worried about themselves is shown crisis support beside 999: the
+# default list's, and those a council is likely to add for self-harm or suicide.
+CRISIS_CATEGORIES = frozenset({"mental-health", "self-harm", "suicide", "suicidal-thoughts"})
+
 # Internal statuses, as officers see them.
 STATUS = {
     "new": "New",

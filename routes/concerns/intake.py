@@ -44,17 +44,18 @@ async def draft_delete(request: Request) -> Response:
     return redirect("/concerns")
 
 
-async def _step_context(request: Request, step: str, values: dict[str, str], errors: dict[str, str]) -> dict:
+async def _step_context(request: Request, step: str, answers: dict[str, str], values: dict[str, str], errors: dict[str, str]) -> dict:
     council = current_council(request)
     change = request.query_params.get("change") == "1" or values.get("change") == "1"
-    previous = "/concerns" if step == "about" else f"/concerns/new/{intake.STEPS[intake.STEPS.index(step) - 1]}"
+    before = intake.step_before(step, answers)
+    steps = intake.steps_for(answers)
     context = {
         "step": step,
         "titles": TITLES,
-        "number": intake.STEPS.index(step) + 1,
-        "count": len(intake.STEPS),
+        "number": steps.index(step) + 1,
+        "count": len(steps),
         # Changing one answer from "Check your answers": back is where they came from.
-        "back": "/concerns/new/check" if change else previous,
+        "back": "/concerns/new/check" if change else f"/concerns/new/{before}" if before else "/concerns",
         "change": change,
         "values": values,
         "errors": errors,
@@ -64,6 +65,7 @@ async def _step_context(request: Request, step: str, values: dict[str, str], err
         "contact_options": list(CONTACT.items()),
         "details_limit": DETAILS_LIMIT,
         "has_draft": DRAFT in request.session,
+        "crisis_support": intake.needs_crisis_support(answers),
     }
     if step == "category":
         context["category_options"] = [(c.slug, c.name) for c in await routing.categories(council)]
@@ -78,7 +80,7 @@ async def step_form(request: Request) -> Response:
     if not intake.may_visit(step, answers):
         return redirect(f"/concerns/new/{intake.first_unanswered(answers)}")
     values = intake.prefill(step, answers, current_user(request))
-    return render(request, "concerns/step.html", await _step_context(request, step, values, {}))
+    return render(request, "concerns/step.html", await _step_context(request, step, answers, values, {}))
 
 
 async def step_save(request: Request) -> Response:
@@ -91,10 +93,10 @@ async def step_save(request: Request) -> Response:
     try:
         request.session[DRAFT] = await intake.save_step(council, request.session.get(DRAFT), step, values)
     except Invalid as error:
-        context = await _step_context(request, step, values, error.errors)
+        context = await _step_context(request, step, answers, values, error.errors)
         return render(request, "concerns/step.html", context, status_code=422, block="form")
     answers = await intake.load_draft(council, request.session[DRAFT])
-    following = intake.STEPS[intake.STEPS.index(step) + 1]
+    following = intake.step_after(step, answers)
     if values.get("change") == "1" or not intake.may_visit(following, answers):
         following = intake.first_unanswered(answers)
     return redirect(f"/concerns/new/{following}")
@@ -102,7 +104,8 @@ async def step_save(request: Request) -> Response:
 
 async def _check_page(request: Request, answers: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
     summary = await intake.summary(current_council(request), answers)
-    context = {"summary": summary, "errors": errors, "values": {}, "number": len(intake.STEPS), "count": len(intake.STEPS)}
+    steps = len(intake.steps_for(answers))
+    context = {"summary": summary, "errors": errors, "values": {}, "number": steps, "count": steps}
     return render(request, "concerns/check.html", context, status_code=status)
 
 

@@ -131,7 +131,7 @@ async def test_resident_flags_a_concern_without_javascript(phone_without_js, liv
     await page.get_by_role("button", name="Start now").click()
     await page.wait_for_url("**/concerns/new/about")
     await page.get_by_label("A neighbour").check()
-    await page.get_by_label("Their name (optional)").fill("Mrs Ellis")
+    await page.get_by_label("Name of the person you are worried about (optional)").fill("Mrs Ellis")
     await _continue(page, "category")
     await page.get_by_label("Isolation or loneliness").check()
     await _continue(page, "details")

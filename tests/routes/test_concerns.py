@@ -252,6 +252,73 @@ async def test_the_concern_pages_have_exit_this_page_to_a_neutral_site(client, c
     assert html(await client.get("/")).css_first(".govuk-exit-this-page") is None  # only where it is needed
 
 
+# Someone worried about themselves
+
+
+MYSELF = {"about": {"about": "myself", "subject_name": ""}, "category": {"category": "isolation"}, "knows": {}}
+
+
+async def fill_in_about_myself(client: Browser, **changes: dict[str, str]) -> None:
+    for step, answers in ANSWERS:
+        if step == "knows":
+            continue
+        response = await client.post(f"/concerns/new/{step}", {**answers, **MYSELF.get(step, {}), **changes.get(step, {})})
+        assert response.status_code == 303, (step, response.status_code)
+        assert response.headers["location"] != "/concerns/new/knows"
+
+
+async def test_someone_worried_about_themselves_is_not_asked_whether_the_person_knows(client, council):
+    await client.post("/concerns/new/about", MYSELF["about"])
+    await client.post("/concerns/new/category", MYSELF["category"])
+    await client.post("/concerns/new/details", ANSWERS[2][1])
+    await client.post("/concerns/new/where", ANSWERS[3][1])
+    response = await client.post("/concerns/new/urgency", ANSWERS[4][1])
+    assert response.headers["location"] == "/concerns/new/contact"  # not "does the person know"
+    assert (await client.get("/concerns/new/knows")).headers["location"] == "/concerns/new/contact"
+    contact = await client.get("/concerns/new/contact")
+    assert text_of(contact, ".govuk-caption-l") == ["Step 6 of 7"]
+    assert html(contact).css_first(".govuk-back-link").attributes["href"] == "/concerns/new/urgency"
+    await client.post("/concerns/new/contact", ANSWERS[6][1])
+    check = await client.get("/concerns/new/check")
+    assert text_of(check, ".govuk-summary-list__key") == ["Who it is about", "What it is about", "What is worrying you", "Where", "How soon", "Contact"]
+    assert text_of(check, ".govuk-caption-l") == ["Step 7 of 7"]
+    sent = await client.post("/concerns/new/check", {"website": ""})
+    concern = await Concern.get(reference=STATUS_LINK.match(sent.headers["location"]).group(1))  # type: ignore[union-attr]
+    assert concern.about == "myself" and concern.person_knows == "yes"
+
+
+async def test_changing_myself_to_someone_else_asks_whether_they_know(client, council):
+    await fill_in_about_myself(client)
+    response = await client.post("/concerns/new/about", {"about": "neighbour", "subject_name": "", "change": "1"})
+    assert response.headers["location"] == "/concerns/new/knows"
+    assert (await client.post("/concerns/new/check", {"website": ""})).headers["location"] == "/concerns/new/knows"
+
+
+async def test_the_name_question_reads_right_for_someone_worried_about_themselves(client, council):
+    about = await client.get("/concerns/new/about")
+    assert text_of(about, 'label[for="subject_name"]') == ["Name of the person you are worried about (optional)"]
+    assert "If you are worried about yourself, you can leave it blank." in text_of(about, "#subject_name-hint")[0]
+
+
+async def test_someone_worried_about_their_own_mental_health_is_told_where_to_get_help_now(client, council):
+    await fill_in_about_myself(client, category={"category": "mental-health"})
+    for path in ["/concerns/new/details", "/concerns/new/check"]:
+        support = " ".join(text_of(await client.get(path), "#crisis-support"))
+        assert "Samaritans" in support and "116 123" in support and "NHS 111" in support and "option 2" in support, path
+        assert "999" in support
+
+
+async def test_crisis_support_is_only_for_their_own_mental_health(app, council):
+    for changes in ({"category": {"category": "isolation"}}, {"about": {"about": "neighbour", "subject_name": ""}, "category": {"category": "mental-health"}}):
+        async with Browser(app, council) as browser:
+            if "about" in changes:
+                await fill_in(browser, **changes)
+            else:
+                await fill_in_about_myself(browser, **changes)
+            for path in ["/concerns/new/details", "/concerns/new/check"]:
+                assert html(await browser.get(path)).css_first("#crisis-support") is None, (changes, path)
+
+
 async def test_steps_cannot_be_skipped(client, council):
     response = await client.get("/concerns/new/urgency")
     assert response.status_code == 303 and response.headers["location"] == "/concerns/new/about"
