@@ -67,7 +67,7 @@ async def _person(request: Request, values: dict[str, str], errors: dict[str, st
         "scheme": scheme, "person": person, "values": values, "errors": errors,
         "level_choices": list(safeguarding.DBS_LEVELS.items()),
         "role_choices": [(role, volunteers.ROLE_NAMES[role]) for role in MEMBERSHIP_ROLES],
-        "valid_days": safeguarding.valid_days(),
+        "valid_for": safeguarding.valid_for(),
     }
     return render(request, "volunteering/person.html", context, status_code=status, block="check_form" if status == 422 else None)
 
@@ -134,7 +134,7 @@ async def _rules(request: Request, values: dict[str, str] | None, errors: dict[s
             "home_visit_dbs": scheme.home_visit_dbs,
         }
     context = {
-        "scheme": scheme, "page": page, "values": values, "errors": errors, "valid_days": safeguarding.valid_days(),
+        "scheme": scheme, "page": page, "values": values, "errors": errors, "valid_for": safeguarding.valid_for(),
         "level_choices": list(safeguarding.DBS_LEVELS.items()),
     }
     return render(request, "volunteering/safeguarding.html", context, status_code=status, block="form" if status == 422 else None)

@@ -18,7 +18,7 @@ from civic.schemes.proposals import require_poster, scheme_url
 from civic.schemes.rota import FURTHEST_START
 from civic.schemes.running import Event, EventReply
 from civic.schemes.text import number_up_to, one_line, paragraphs
-from civic.schemes.when import local, parse_date, parse_time, span, today, utc, when
+from civic.schemes.when import example_date, local, parse_date, parse_time, span, today, utc, when
 
 MAX_CAPACITY = 10_000
 
@@ -56,7 +56,7 @@ def check_event(values: dict[str, Any], now: datetime) -> dict[str, Any]:
         errors["place"] = "The place must be 300 characters or fewer"
     day = parse_date(values.get("date"))
     if day is None:
-        errors["date"] = "Enter the date, like 14/03/2025"
+        errors["date"] = f"Enter the date, like {example_date()}"
     elif day > today(now) + FURTHEST_START:
         errors["date"] = "The date must be within the next year"
     start, end = parse_time(values.get("start_time")), parse_time(values.get("end_time"))

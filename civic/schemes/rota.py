@@ -21,7 +21,7 @@ from civic.schemes.models import Membership, Scheme
 from civic.schemes.proposals import scheme_url, tell_organisers
 from civic.schemes.running import SafeguardingCheck, Shift, ShiftOccurrence, ShiftReminder, SignUp
 from civic.schemes.text import number_up_to, one_line, paragraphs
-from civic.schemes.when import at, clock, day_name, local, parse_date, parse_time, span, times, today, utc, when
+from civic.schemes.when import at, clock, day_name, example_date, local, parse_date, parse_time, span, times, today, utc, when
 
 REPEATS = {"once": "Once", "weekly": "Every week"}
 MAX_CAPACITY = 200
@@ -197,7 +197,7 @@ def check_shift(values: dict[str, Any], now: datetime) -> dict[str, Any]:
         errors["place"] = "The place must be 300 characters or fewer"
     checked["starts_on"] = parse_date(values.get("starts_on"))
     if checked["starts_on"] is None:
-        errors["starts_on"] = "Enter the date of the (first) shift, like 14/03/2025"
+        errors["starts_on"] = f"Enter the date of the (first) shift, like {example_date()}"
     elif checked["starts_on"] < today(now):
         errors["starts_on"] = "The date must be today or in the future"
     elif checked["starts_on"] > today(now) + FURTHEST_START:
@@ -218,7 +218,7 @@ def check_shift(values: dict[str, Any], now: datetime) -> dict[str, Any]:
     if checked["repeat"] == "weekly" and raw_until:
         checked["repeat_until"] = parse_date(raw_until)
         if checked["repeat_until"] is None:
-            errors["repeat_until"] = "Enter the last date, like 14/07/2025, or leave it blank"
+            errors["repeat_until"] = f"Enter the last date, like {example_date(months_ahead=3)}, or leave it blank"
         elif checked["starts_on"] and checked["repeat_until"] < checked["starts_on"]:
             errors["repeat_until"] = "The last date must be on or after the first"
     checked["capacity"] = number_up_to(values.get("capacity"), MAX_CAPACITY)
@@ -466,7 +466,7 @@ async def move(actor: User | None, council: Council, slug: str, shift_id: int, o
     errors: dict[str, str] = {}
     day = parse_date(values.get("date"))
     if day is None:
-        errors["date"] = "Enter the new date, like 14/03/2025"
+        errors["date"] = f"Enter the new date, like {example_date()}"
     elif day > today(now) + FURTHEST_START:
         errors["date"] = "The new date must be within the next year"
     start, end = parse_time(values.get("start_time")), parse_time(values.get("end_time"))

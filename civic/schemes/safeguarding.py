@@ -44,6 +44,15 @@ def valid_days() -> int:
     return config.current().dbs_valid_days
 
 
+def valid_for() -> str:
+    """How long a check counts as current, as people say it: '3 years' rather than '1095 days'."""
+    days = valid_days()
+    if days % 365 == 0:
+        years = days // 365
+        return "a year" if years == 1 else f"{years} years"
+    return "a day" if days == 1 else f"{days:,} days"
+
+
 def lapses_on(check: SafeguardingCheck) -> date | None:
     """The first day the check is no longer current; None when there is no certificate."""
     if check.level == "none" or check.certificate_date is None:

@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
 UTC = ZoneInfo("UTC")
-_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$|^\s*(\d{1,2})[/. -](\d{1,2})[/. -](\d{4})\s*$")
+_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$|^\s*(\d{1,2})[/. -](\d{1,2})[/. -](\d{4}|\d{2})\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
 
 
 def parse_date(raw: str | None) -> date | None:
-    """'2025-03-04' (what a date field sends) or '4/3/2025' (typed the British way); None if neither."""
+    """'2025-03-04' (what a date field sends) or '4/3/2025' or '4/3/25' (typed the British way); None if neither.
+
+    A two-digit year is this century's: nobody arranging a shift or an event means 1925.
+    """
     match = _DATE.match(raw or "")
     if not match:
         return None
@@ -21,10 +24,19 @@ def parse_date(raw: str | None) -> date | None:
         year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
     else:
         day, month, year = int(match.group(4)), int(match.group(5)), int(match.group(6))
+        if len(match.group(6)) == 2:
+            year += 2000
     try:
         return date(year, month, day)
     except ValueError:
         return None
+
+
+def example_date(now: datetime | None = None, *, months_ahead: int = 1) -> str:
+    """A date to show in a hint, like '14/01/2027': the 14th, a month or so ahead, so it reads as one to come."""
+    day = today(utc(now))
+    month = day.month - 1 + months_ahead
+    return date(day.year + month // 12, month % 12 + 1, 14).strftime("%d/%m/%Y")
 
 
 def parse_time(raw: str | None) -> time | None:

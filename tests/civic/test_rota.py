@@ -35,6 +35,17 @@ async def _scheme(council, **overrides):
 # Weekly shifts and single dates
 
 
+def test_dates_are_read_as_people_in_the_uk_type_them_and_examples_are_dates_to_come():
+    from civic.schemes.when import example_date, parse_date
+
+    assert parse_date("2027-03-14") == parse_date("14/3/2027") == parse_date("14/03/27") == parse_date("14.3.27") == date(2027, 3, 14)
+    assert parse_date("31/2/27") is None and parse_date("14/3/207") is None
+    # A hint for a date to come is a date to come: "like 14/03/2025" was in the past.
+    assert example_date(datetime(2026, 12, 2, tzinfo=timezone.utc)) == "14/01/2027"
+    assert example_date(datetime(2026, 12, 2, tzinfo=timezone.utc), months_ahead=3) == "14/03/2027"
+    assert example_date(datetime(2026, 5, 31, 23, 30, tzinfo=timezone.utc)) == "14/07/2026"  # 1 June in London
+
+
 async def test_a_weekly_shift_keeps_its_london_time_across_the_change_to_summer_time(council):
     scheme = await _scheme(council)
     now = london(2031, 3, 1, 9)

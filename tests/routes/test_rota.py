@@ -190,6 +190,7 @@ async def test_matching_a_home_visit_names_who_lacks_the_check_the_scheme_asks_f
     assert saved.status_code == 303
     rules = await client.get(f"/schemes/{scheme.slug}/safeguarding")
     assert html(rules).css_first("#home_visit_dbs option[selected]").attributes["value"] == "enhanced"
+    assert "A check counts as current for 3 years from the date on the certificate." in rules.text  # not "1095 days"
     unchecked = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Ned Nocheck"))
     await create_volunteer_ok(scheme, check="enhanced")
     request = await create_help_request_ok(scheme, home_visit="yes")
