@@ -202,7 +202,8 @@ async def deleted(request: Request) -> Response:
 
 async def signout(request: Request) -> Response:
     request.scope["civic.signout"] = True
-    return redirect("/")
+    # In the address, not the session: the session is what signing out ends.
+    return redirect("/signin?signed_out=here")
 
 
 async def signout_everywhere(request: Request) -> Response:

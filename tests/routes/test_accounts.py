@@ -64,6 +64,15 @@ async def test_resident_signs_in_with_the_link_that_arrived_by_email(client, mai
     assert "Ffion Hughes" in text_of(account, "dd.govuk-summary-list__value")
 
 
+async def test_changing_a_name_or_postcode_later_reads_as_a_change_with_a_way_back(client, council):
+    user = await create_user_ok(council)
+    await client.signin_as(user)
+    page = await client.get("/welcome?next=/account")
+    assert text_of(page, "h1") == ["Your name and postcode"]
+    assert "We ask once" not in page.text  # it is the second time
+    assert html(page).css_first("a.govuk-back-link").attributes["href"] == "/account"
+
+
 async def test_a_sign_in_link_goes_back_to_the_council_site_it_was_asked_for_on(app, mailbox):
     # A deployment serving a region: each council at its own host name, CIVIC_BASE_URL (civic.test) another.
     for council in (await create_council_ok(), await create_council_ok()):
@@ -216,7 +225,10 @@ async def test_sign_out_ends_only_this_session(app, council):
     async with Browser(app, council) as phone, Browser(app, council) as laptop:
         await phone.signin_as(user)
         await laptop.signin_as(user)
-        assert (await phone.post("/signout")).status_code == 303
+        signed_out = await phone.post("/signout")
+        assert signed_out.status_code == 303 and signed_out.headers["location"] == "/signin?signed_out=here"
+        # It said nothing: the home page looked as before, but for the header.
+        assert text_of(await phone.follow(signed_out), "#signed-out") == ["You have signed out. On a shared device, close the browser too."]
         assert (await phone.get("/account")).status_code == 303
         assert (await laptop.get("/account")).status_code == 200
 
