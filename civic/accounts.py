@@ -162,7 +162,7 @@ async def request_signin_link(raw_email: str, ip: str, next_path: str | None = N
     """E-mail a single-use sign-in link to this council's site, valid for 15 minutes; limited per address and per IP."""
     email = normalise_email(raw_email)
     settings = config.current()
-    polite = "You have asked for several sign-in links in a short time. Please wait a minute and try again."
+    polite = "You have asked for several sign-in links in a short time. Please wait {wait} and try again."
     await ratelimit.hit(settings.signin_rate_per_ip, "signin-ip", ip, message=polite)
     await ratelimit.hit(settings.signin_rate_per_address, "signin-email", email, message=polite)
     token = secrets.token_urlsafe(32)
@@ -313,7 +313,7 @@ async def request_email_change(user: User, raw_email: str, ip: str, council: Cou
     if email == user.email:
         raise Invalid({"email": "That is already your email address. Enter a different one."})
     settings = config.current()
-    polite = "You have asked for several links in a short time. Please wait a minute and try again."
+    polite = "You have asked for several links in a short time. Please wait {wait} and try again."
     await ratelimit.hit(settings.signin_rate_per_ip, "signin-ip", ip, message=polite)
     await ratelimit.hit(settings.signin_rate_per_address, "signin-email", email, message=polite)
     token = secrets.token_urlsafe(32)

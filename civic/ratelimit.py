@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from limits import parse
 from limits.aio.storage import Storage
 from limits.storage import storage_from_string
@@ -27,9 +30,26 @@ def _limiter() -> MovingWindowRateLimiter:
     return _limiters[uri]
 
 
+def wait_words(seconds: float) -> str:
+    """How long to wait, as a person would say it: 'a minute', '12 minutes', 'about 2 hours'."""
+    minutes = math.ceil(max(seconds, 1) / 60)
+    if minutes <= 1:
+        return "a minute"
+    if minutes < 90:
+        return f"{minutes} minutes"
+    return f"about {round(minutes / 60)} hours"
+
+
 async def hit(rate: str, *key: str, message: str) -> None:
-    """Count one attempt against `rate` (e.g. '5/minute') for this key; raise RateLimited when over."""
-    if not await _limiter().hit(parse(rate), *key):
+    """Count one attempt against `rate` (e.g. '5/minute') for this key; raise RateLimited when over.
+
+    `{wait}` in the message becomes how long until one more attempt is allowed ('12 minutes').
+    """
+    item = parse(rate)
+    if not await _limiter().hit(item, *key):
+        if "{wait}" in message:
+            stats = await _limiter().get_window_stats(item, *key)
+            message = message.replace("{wait}", wait_words(stats.reset_time - time.time()))
         raise RateLimited(message)
 
 

@@ -60,7 +60,7 @@ STEP_FIELDS = {
 REQUIRED = {"about": "about", "category": "category", "details": "details", "urgency": "urgency", "knows": "knows", "contact": "contact_by"}
 POLITE_LIMIT = (
     "You have sent several concerns in a short time, so we cannot take another just now. "
-    "Please wait a minute and send it again: your answers are saved."
+    "Please wait {wait} and send it again: your answers are saved."
 )
 
 

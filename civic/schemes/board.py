@@ -38,7 +38,7 @@ async def post_offer(actor: User | None, council: Council, slug: str, text: str)
         raise Conflict("This scheme is not taking offers at the moment.")
     await ratelimit.hit(
         config.current().scheme_message_rate, "scheme-offer", str(actor.id),
-        message="You have posted several offers in a short time. Please wait a while and try again.",
+        message="You have posted several offers in a short time. Please wait {wait} and try again.",
     )
     async with in_transaction():
         offer = await HelpOffer.create(council=council, scheme=scheme, author=actor, text=text)

@@ -74,7 +74,7 @@ async def report(actor: User | None, council: Council, slug: str, post_id: int |
         raise Conflict("You have already reported this. An officer will look at it and tell you what they decide.")
     await ratelimit.hit(
         config.current().report_rate, "scheme-report", str(reporter.id),
-        message="You have sent several reports in a short time. Please wait a while and try again.",
+        message="You have sent several reports in a short time. Please wait {wait} and try again.",
     )
     async with in_transaction():
         row = await Report.create(council=council, scheme=scheme, post=post, reporter=reporter, reason=reason, details=details)

@@ -211,7 +211,7 @@ async def message_organisers(actor: User | None, council: Council, slug: str, te
         raise Conflict("This scheme has closed, so its organisers no longer get messages here.")
     await ratelimit.hit(
         config.current().scheme_message_rate, "scheme-message", str(sender.id),
-        message="You have sent several messages in a short time. Please wait a while and try again.",
+        message="You have sent several messages in a short time. Please wait {wait} and try again.",
     )
     reply = (
         f"They are happy for you to reply to: {sender.email}\n"

@@ -32,3 +32,18 @@ async def test_limits_shared_through_redis_refuse_the_sixth_attempt(settings):
         await ratelimit.hit("5/minute", "test", uuid.uuid4().hex, message="slow down")  # another key is unaffected
     finally:
         config.use(settings)
+
+
+@pytest.mark.parametrize(("seconds", "words"), [(0, "a minute"), (59, "a minute"), (61, "2 minutes"), (3600, "60 minutes"), (5400, "about 2 hours"), (86400, "about 24 hours")])
+def test_how_long_to_wait_is_said_as_a_person_would(seconds, words):
+    assert ratelimit.wait_words(seconds) == words
+
+
+async def test_a_refusal_says_how_long_until_one_more_is_allowed(settings, clean_limits):
+    key = uuid.uuid4().hex
+    for _ in range(2):
+        await ratelimit.hit("2/hour", "test", key, message="Wait {wait}.")
+    with pytest.raises(RateLimited) as refused:
+        await ratelimit.hit("2/hour", "test", key, message="Wait {wait}.")
+    assert refused.value.message in ("Wait 60 minutes.", "Wait 59 minutes.")
+
