@@ -133,7 +133,9 @@ async def welcome_save(request: Request) -> Response:
     if was_verified and not user.identity_verified:
         flash(request, "You have a new postcode, so your identity needs checking again before you vote where a check is needed.", "important")
     elif user.ward is None:
-        flash(request, "Your postcode is outside the areas civic serves, so you can browse but cannot vote.", "important")
+        council = current_council(request)
+        area = f"{council.name}'s area" if council else "the council's area"
+        flash(request, f"Your postcode is outside {area}, so you can browse but cannot vote here.", "important")
     else:
         flash(request, f"Thank you. You are in {user.ward.name} ward.")
     return redirect(accounts.safe_next(values.get("next")))

@@ -239,7 +239,8 @@ async def test_postcode_outside_the_area_can_browse_but_is_told(client, council)
     response = await client.post("/welcome", {"display_name": "Visitor", "postcode": "ZE1 0AA", "next": "/"})
     assert response.status_code == 303
     home = await client.follow(response)
-    assert any("cannot vote" in t for t in text_of(home, ".govuk-notification-banner__heading"))
+    # It said "outside the areas civic serves": residents do not know what civic is.
+    assert text_of(home, ".govuk-notification-banner__heading") == [f"Your postcode is outside {council.name}'s area, so you can browse but cannot vote here."]
     assert (await User.get(id=user.id)).ward_id is None  # type: ignore[attr-defined]
 
 
