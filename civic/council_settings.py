@@ -86,6 +86,12 @@ async def change(actor: User | None, council: Council, raw: Mapping[str, str]) -
         if changed:
             await Council.filter(id=council.id).update(**{name: values[name] for name in changed})
             await audit.record(actor, "council.settings_changed", council, council=council, reason="changed " + ", ".join(FIELD_NAMES[n] for n in changed))
+            if "duty_email" in changed and values["duty_email"] and not fresh.duty_email:
+                # Concerns that went past their time while nobody could be told are told now, at the
+                # worker's next run, rather than never.
+                from civic.concerns import escalation
+
+                await escalation.rearm_untold(council)
     return [FIELD_NAMES[n] for n in changed]
 
 

@@ -197,6 +197,44 @@ async def test_a_concern_opened_then_left_past_its_time_stays_overdue_and_is_esc
     assert not any(left.reference in item.text for item in concerns.items)
 
 
+async def test_many_concerns_past_their_time_at_once_are_one_email_to_the_duty_address(council, mailbox):
+    # After an outage, or the day opened-but-unanswered concerns started to count: a list, not a flood.
+    late = [(await create_concern_ok(council, urgency="day", details=SECRET_TEXT))[0] for _ in range(3)]
+    officer = await create_user_ok(council, role="officer")
+    await open_concern(officer, council, late[0].reference)
+    await Concern.filter(id__in=[c.id for c in late]).update(due_at=timezone.now() - timedelta(hours=1))
+
+    await escalation.escalate_overdue()
+
+    [message] = await mailbox.wait_for(council.duty_email)
+    assert message["Subject"] == "3 concerns are past their time"
+    body = mailbox.body(message)
+    assert all(f"/officer/concerns/{c.reference}" in body for c in late)
+    assert f"{late[0].reference}: opened, but not referred, signposted or closed." in body
+    assert f"{late[1].reference}: not opened yet." in body
+    assert "Orchard" not in body
+    assert await ConcernEvent.filter(concern_id__in=[c.id for c in late], kind__startswith="escalated").count() == 3
+
+
+async def test_concerns_past_their_time_while_there_was_no_duty_address_are_told_once_one_is_set(database, mailbox):
+    from civic import council_settings
+
+    council = await create_council_ok(duty_email="")
+    late, _ = await create_concern_ok(council, urgency="day")
+    await Concern.filter(id=late.id).update(due_at=timezone.now() - timedelta(hours=1))
+    await escalation.escalate_overdue()  # nobody to tell
+    admin = await create_user_ok(council, role="admin")
+    settings = {"name": council.name, "brand_colour": "#1d70b8", "emergency_phone": "999", "duty_email": "duty@later.example"}
+    await council_settings.change(admin, council, settings)
+
+    await escalation.escalate_overdue()
+    await escalation.escalate_overdue()
+
+    [message] = await mailbox.wait_for("duty@later.example")
+    assert late.reference in message["Subject"]
+    assert [e.kind for e in await ConcernEvent.filter(concern=late, kind__startswith="escalated").order_by("id")] == ["escalated-untold", "escalated"]
+
+
 async def test_without_a_duty_address_the_history_says_nobody_was_emailed_and_the_home_says_it_is_missing(database, mailbox):
     council = await create_council_ok(duty_email="")
     late, _ = await create_concern_ok(council, urgency="day")
