@@ -39,8 +39,9 @@ STEPS = ("about", "category", "details", "where", "urgency", "knows", "contact",
 # about: long enough to finish after an interruption, not long enough to be found the next day.
 DRAFT_LIFETIME = timedelta(hours=2)
 # How long a sent draft remembers the concern it became, so the same form sent again (after a timeout on a
-# poor signal) shows its reference rather than an empty form. Minutes are enough for that.
-SENT_REMEMBERED = timedelta(minutes=30)
+# poor signal) shows its reference rather than an empty form. A few minutes are enough for that, and no
+# more: on a shared device, sending the form again is a way back to the concern's status page.
+SENT_REMEMBERED = timedelta(minutes=5)
 SENT = "sent"  # the one answer of a draft already sent: the concern's reference
 # No 0/O, 1/I/L: a reference read out over the phone or copied by hand stays right.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

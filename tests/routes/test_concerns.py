@@ -7,6 +7,9 @@ import asyncio
 import io
 import json
 import re
+from datetime import timedelta
+
+from tortoise import timezone
 
 from civic.concerns.models import Concern, ConcernAccess, ConcernDraft, ConcernEvent, Referral, TeamMembership
 from civic.mail import OutgoingEmail
@@ -99,6 +102,13 @@ async def test_sending_the_same_form_again_shows_the_same_concern(client, counci
     assert text_of(page, ".govuk-panel__title") == ["Concern sent"]
     assert await Concern.filter(council=council).count() == 1
     assert await OutgoingEmail.filter(council=council).count() == 1  # and one "we have received it" e-mail
+    # Only for a few minutes: on a shared device, sending again is a way back to the status page.
+    [draft] = await ConcernDraft.filter(council=council)
+    assert draft.expires_at <= timezone.now() + timedelta(minutes=5, seconds=5)
+    await ConcernDraft.filter(id=draft.id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    later = await client.post("/concerns/new/check", {"website": ""})
+    assert later.status_code == 303 and later.headers["location"] != first.headers["location"]
+    assert await Concern.filter(council=council).count() == 1
 
 
 async def test_sending_the_form_twice_at_once_makes_one_concern(client, council):
