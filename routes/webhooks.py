@@ -78,6 +78,7 @@ async def _endpoint_page(request: Request, errors: dict[str, str] | None = None,
         "event_names": EVENT_TYPES,
         "style_names": PAYLOAD_STYLES,
         "is_admin": "admin" in request.scope.get("roles", set()),
+        "is_officer": "officer" in request.scope.get("roles", set()),
         "errors": errors or {},
         "values": values or {},
     }
@@ -101,6 +102,13 @@ async def endpoint_update(request: Request) -> Response:
     except Invalid as error:
         return await _form_page(request, values, error.errors, endpoint=await endpoints.get_endpoint_for_admin(*_args(request), _id(request)), status_code=422)
     flash(request, "Changes saved.")
+    return redirect(f"{BASE}/{endpoint.id}")
+
+
+async def url_confirm(request: Request) -> Response:
+    values = form_values(await request.form())
+    endpoint = await endpoints.confirm_url(*_args(request), _id(request), values.get("url", ""))
+    flash(request, f"Web address confirmed. Concerns referred to {endpoint.team.name} now go to {endpoint.url}.")
     return redirect(f"{BASE}/{endpoint.id}")
 
 
@@ -195,6 +203,7 @@ routes = [
     Route(BASE + "/{endpoint_id}", endpoint_page, methods=["GET"], name="endpoint_page"),
     Route(BASE + "/{endpoint_id}", endpoint_update, methods=["POST"], name="endpoint_update"),
     Route(BASE + "/{endpoint_id}/edit", endpoint_edit_form, methods=["GET"], name="endpoint_edit_form"),
+    Route(BASE + "/{endpoint_id}/confirm-url", url_confirm, methods=["POST"], name="endpoint_url_confirm"),
     Route(BASE + "/{endpoint_id}/secret", secret_rotate, methods=["POST"], name="endpoint_secret_rotate"),
     Route(BASE + "/{endpoint_id}/api-key", api_key_replace, methods=["POST"], name="endpoint_api_key_replace"),
     Route(BASE + "/{endpoint_id}/ping", endpoint_ping, methods=["POST"], name="endpoint_ping"),

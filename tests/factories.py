@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from tortoise import timezone
 
 from civic import accounts
 from civic.accounts import User
@@ -312,6 +313,9 @@ async def create_endpoint_ok(council: Council, team: Any = None, url: str = "htt
         "team": team,
         "name": f"Case system {next(_counter)}",
         "url": url,
+        # Confirmed, as an officer would have: concerns go only to a confirmed address.
+        "confirmed_url": url,
+        "url_confirmed_at": timezone.now(),
         "event_types": list(EVENT_TYPES),
         "payload_style": "full",
         "secret": secret,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -19,6 +20,7 @@ from civic.councils import Council
 from civic.errors import Forbidden, NotFound
 
 STAFF_ROLES = {"officer", "key-worker"}
+ACTION_LIMIT = 200
 
 
 @dataclass
@@ -85,6 +87,11 @@ async def log(user: User | None, council: Council, concerns: Iterable[Concern], 
     await ConcernAccess.bulk_create(
         [ConcernAccess(council=council, concern=c, reference=c.reference, user=user, action=action) for c in concerns]
     )
+
+
+async def log_delivery(delivery: Any, action: str) -> None:
+    """One access-log row for a webhook delivery that carried the concern to a team's system."""
+    await ConcernAccess.create(council_id=delivery.council_id, concern_id=delivery.concern_id, reference=delivery.reference, user=None, action=action[:ACTION_LIMIT])
 
 
 async def access_log(user: User | None, council: Council, reference: str) -> tuple[Concern, list[ConcernAccess]]:

@@ -161,7 +161,7 @@ class ConcernAccess(Model):
     concern = fields.ForeignKeyField("civic.Concern", related_name="access_log", null=True, on_delete=fields.SET_NULL)
     reference = fields.CharField(max_length=12, description="kept after the concern is purged")
     user = fields.ForeignKeyField("civic.User", related_name="concern_access", null=True, on_delete=fields.SET_NULL)
-    action = fields.CharField(max_length=40)
+    action = fields.CharField(max_length=200)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -19,16 +19,18 @@ import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from tortoise import timezone
 from tortoise.expressions import Q
 
 from civic import audit, config, mail
+from civic.concerns import access
 from civic.config import retry_schedule
 from civic.councils import Council, site_url
 from civic.db import in_transaction, is_postgres
-from civic.webhooks import addresses, signing
+from civic.webhooks import addresses, payloads, signing
 from civic.webhooks.models import PING, KeyWorkerEndpoint, WebhookAttempt, WebhookDelivery
 
 log = logging.getLogger("civic.webhooks")
@@ -53,6 +55,8 @@ class Outcome:
     excerpt: str = ""
     error: str = ""
     retry_after: timedelta | None = None
+    # False when nothing left civic (the address was refused or not confirmed).
+    sent: bool = True
 
     @property
     def succeeded(self) -> bool:
@@ -60,6 +64,13 @@ class Outcome:
 
     def describe(self) -> str:
         return f"HTTP {self.status_code}" if self.status_code is not None else self.error
+
+
+def destination_of(delivery: WebhookDelivery, endpoint: KeyWorkerEndpoint) -> str:
+    """Where this delivery may go: a test event to the address as typed, anything else only to the confirmed one."""
+    if delivery.event_type == PING:
+        return endpoint.url
+    return endpoint.confirmed_url if endpoint.url == endpoint.confirmed_url else ""
 
 
 def _lease() -> timedelta:
@@ -72,9 +83,12 @@ def _due(now: datetime) -> Q:
 
 
 async def claim(limit: int = BATCH, worker: str = WORKER_ID) -> list[WebhookDelivery]:
-    """Take up to `limit` due deliveries of active endpoints for this worker, under a lease."""
+    """Take up to `limit` due deliveries of active endpoints for this worker, under a lease.
+
+    An endpoint whose address changed and is not yet confirmed is skipped: its deliveries wait.
+    """
     now = timezone.now()
-    active = list(await KeyWorkerEndpoint.filter(status="active").values_list("id", flat=True))
+    active = [id for id, url, confirmed in await KeyWorkerEndpoint.filter(status="active").values_list("id", "url", "confirmed_url") if url == confirmed]
     if not active:
         return []
     claim_fields = {"status": "delivering", "lease_expires_at": now + _lease(), "claimed_by": worker}
@@ -155,10 +169,13 @@ async def post(clients: Clients, delivery: WebhookDelivery, endpoint: KeyWorkerE
     try:
         # The whole exchange, DNS included, within the timeout: the lease must outlast any attempt.
         async with asyncio.timeout(settings.webhook_timeout):
+            url = destination_of(delivery, endpoint)
+            if not url:
+                return Outcome(None, elapsed(), error="Not sent: an officer has not confirmed the new web address", sent=False)
             try:
-                target = await addresses.destination(endpoint.url)
+                target = await addresses.destination(url)
             except addresses.RefusedAddress as refused:
-                return Outcome(None, elapsed(), error=f"Not sent: {refused}"[:EXCERPT])
+                return Outcome(None, elapsed(), error=f"Not sent: {refused}"[:EXCERPT], sent=False)
             now = timezone.now()
             body = delivery.body or ""
             keys = signing.signing_secrets(endpoint.secret, endpoint.previous_secret, endpoint.secret_rotated_at, settings.webhook_secret_overlap, now)
@@ -218,6 +235,11 @@ async def record(delivery: WebhookDelivery, endpoint: KeyWorkerEndpoint, attempt
             error=outcome.error,
             worker=worker[:80],
         )
+        if outcome.sent and delivery.concern_id and payloads.carries_personal_data(delivery.body):
+            # Whatever the answer, the concern may have reached the system: it is a view like any other.
+            parts = urlsplit(destination_of(delivery, endpoint))
+            host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
+            await access.log_delivery(delivery, f"sent by webhook to {endpoint.name} ({host}), answered {outcome.describe()}")
         # Only the holder of the claim moves the row on; a worker whose lease was retaken just logs its try.
         mine = WebhookDelivery.filter(id=delivery.id, status="delivering", claimed_by=worker)
         common = {"attempts": number, "lease_expires_at": None, "last_status_code": outcome.status_code, "last_error": outcome.error}

@@ -9,8 +9,8 @@ from typing import Any
 
 from tortoise import timezone
 
-from civic import audit, crypto
-from civic.accounts import User, require_role
+from civic import audit, crypto, mail
+from civic.accounts import User, has_role, require_role
 from civic.concerns.models import Team
 from civic.councils import Council
 from civic.db import BIGINT_ID_MAX, as_id, in_transaction
@@ -22,6 +22,8 @@ from civic.webhooks.models import EVENT_TYPES, PAYLOAD_STYLES, KeyWorkerApiCall,
 ADMIN = ("admin",)
 # Officers watch deliveries and replay or settle failed ones; only administrators change where they go.
 WATCHERS = ("officer", "admin")
+# Who may confirm where concerns go: people who may read them. An administrator alone cannot send them elsewhere.
+CONFIRMERS = ("officer",)
 NAME_LIMIT = 120
 REASON_LIMIT = 300
 PAGE_SIZE = 50
@@ -106,10 +108,14 @@ async def _clean(council: Council, form: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create_endpoint(user: User | None, council: Council, form: dict[str, Any]) -> tuple[KeyWorkerEndpoint, Credentials]:
-    """An administrator adds a team's case system; its signing secret and API key are returned to show once."""
+    """An administrator adds a team's case system; its signing secret and API key are returned to show once.
+
+    Concerns go to it only once an officer has confirmed its address (at once if the administrator is an officer too).
+    """
     await require_role(user, council, *ADMIN)
     values = await _clean(council, form)
     secret, api_key = signing.new_secret(), signing.new_api_key()
+    confirmed = await has_role(user, council, *CONFIRMERS)
     async with in_transaction():
         endpoint = await KeyWorkerEndpoint.create(
             council=council,
@@ -117,23 +123,96 @@ async def create_endpoint(user: User | None, council: Council, form: dict[str, A
             api_key_hash=signing.hash_api_key(api_key),
             api_key_hint=signing.api_key_hint(api_key),
             created_by=user,
+            confirmed_url=values["url"] if confirmed else "",
+            url_confirmed_at=timezone.now() if confirmed else None,
             **values,
         )
         await audit.record(user, "endpoint.created", endpoint, council=council, reason=f"{values['name']} for {values['team'].name}")
+        if confirmed:
+            await audit.record(user, "endpoint.url_confirmed", endpoint, council=council, reason=values["url"])
+        queued = [] if confirmed else await _ask_to_confirm(council, endpoint)
+    if queued:
+        await mail.deliver(queued)
     return endpoint, Credentials(endpoint.id, secret=secret, api_key=api_key)
 
 
 async def update_endpoint(user: User | None, council: Council, endpoint_id: int | str, form: dict[str, Any]) -> KeyWorkerEndpoint:
-    """Change the name, team, address, events or payload style; secrets and key stay as they are."""
+    """Change the name, address, events or payload style; secrets, key and team stay as they are.
+
+    The team is fixed: the API key reads the team's concerns, so moving it would hand one team's
+    concerns to another's system. A new address takes concerns only once an officer confirms it.
+    """
     await require_role(user, council, *ADMIN)
     endpoint = await _endpoint(council, endpoint_id)
-    values = await _clean(council, form)
+    form = {**form, "team": form.get("team") or endpoint.team_id}
+    errors: dict[str, str] = {}
+    try:
+        values = await _clean(council, form)
+    except Invalid as error:
+        errors, values = dict(error.errors), {}
+    if "team" in errors or (values and values["team"].id != endpoint.team_id):
+        errors["team"] = f"A system stays with the team it was added for ({endpoint.team.name}). To send another team's concerns, add a new system for that team."
+    if errors:
+        raise Invalid(errors)
+    old_url = endpoint.url
+    moved = values["url"] != old_url
+    confirmed = moved and await has_role(user, council, *CONFIRMERS)
+    queued: list[mail.OutgoingEmail] = []
     async with in_transaction():
         for name, value in values.items():
             setattr(endpoint, name, value)
-        await endpoint.save(update_fields=["name", "team_id", "url", "event_types", "payload_style", "updated_at"])
+        changed = ["name", "url", "event_types", "payload_style", "updated_at"]
+        if confirmed:
+            endpoint.confirmed_url, endpoint.url_confirmed_at = endpoint.url, timezone.now()
+            changed += ["confirmed_url", "url_confirmed_at"]
+        await endpoint.save(update_fields=changed)
         await audit.record(user, "endpoint.changed", endpoint, council=council, reason=values["name"])
+        if moved:
+            await audit.record(user, "endpoint.url_changed", endpoint, council=council, reason=f"from {old_url} to {endpoint.url}"[:REASON_LIMIT])
+        if confirmed:
+            await audit.record(user, "endpoint.url_confirmed", endpoint, council=council, reason=endpoint.url)
+        elif moved and endpoint.url != endpoint.confirmed_url:
+            queued = await _ask_to_confirm(council, endpoint)
+    if queued:
+        await mail.deliver(queued)
     return endpoint
+
+
+async def confirm_url(user: User | None, council: Council, endpoint_id: int | str, url: str) -> KeyWorkerEndpoint:
+    """An officer confirms the address an administrator gave an endpoint: from now on concerns go there.
+
+    `url` is the address the officer was shown, so a change made while they were reading is not confirmed with it.
+    """
+    await require_role(user, council, *CONFIRMERS)
+    endpoint = await _endpoint(council, endpoint_id)
+    if (url or "").strip() != endpoint.url:
+        raise Conflict("The web address changed while you were reading the page. Check the new one before you confirm it.")
+    if endpoint.url == endpoint.confirmed_url:
+        return endpoint  # confirmed already (a second click)
+    async with in_transaction():
+        changed = await KeyWorkerEndpoint.filter(id=endpoint.id, url=endpoint.url).update(confirmed_url=endpoint.url, url_confirmed_at=timezone.now())
+        if not changed:
+            raise Conflict("The web address changed while you were reading the page. Check the new one before you confirm it.")
+        await audit.record(user, "endpoint.url_confirmed", endpoint, council=council, reason=endpoint.url)
+    return await _endpoint(council, endpoint_id)
+
+
+async def _ask_to_confirm(council: Council, endpoint: KeyWorkerEndpoint) -> list[mail.OutgoingEmail]:
+    """Tell the duty address that concerns wait for an officer to confirm where they go."""
+    if not council.duty_email:
+        return []
+    return [
+        await mail.queue(
+            council.duty_email,
+            f"Confirm where {endpoint.name} receives concerns",
+            f"An administrator set the web address of {endpoint.name}, the case system of {endpoint.team.name}, to:\n\n"
+            f"{endpoint.url}\n\n"
+            f"No concern is sent there until a council officer confirms it. Before you do, check with the team "
+            f"that this is their system's address. Until then, its referrals wait.\n\n"
+            f"Confirm it here: {delivery.endpoint_url(council, endpoint.id)}\n",
+            council_id=council.id,
+        )
+    ]
 
 
 async def rotate_secret(user: User | None, council: Council, endpoint_id: int | str) -> Credentials:

@@ -45,6 +45,10 @@ class KeyWorkerEndpoint(Model):
     team = fields.ForeignKeyField("civic.Team", related_name="endpoints", on_delete=fields.CASCADE)
     name = fields.CharField(max_length=120, description="what the team calls its case system")
     url = fields.CharField(max_length=500)
+    # Concerns go only to an address someone who may read them confirmed: an administrator alone cannot
+    # send them elsewhere. Test events (which carry no concern) go to `url` whether confirmed or not.
+    confirmed_url = fields.CharField(max_length=500, default="", db_default="", description="the address an officer confirmed, the only one concerns are sent to")
+    url_confirmed_at = fields.DatetimeField(null=True)
     event_types: Any = fields.JSONField(default=list, description="the events it receives besides ping")
     payload_style = fields.CharField(max_length=5, default="full", description="full or thin")
     secret = EncryptedTextField(description="the signing secret, whsec_ and base64")

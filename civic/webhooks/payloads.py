@@ -104,6 +104,19 @@ async def withdrawn(concern: Concern, referral: Referral, style: str) -> dict[st
     }
 
 
+# What a payload holds beyond a reference, in any event and style: the concern's personal data.
+PERSONAL_FIELDS = {"details", "subject", "reporter", "information_added", "added_information"}
+
+
+def carries_personal_data(body: str | None) -> bool:
+    """Whether a delivery's body holds more of the concern than its reference (a full payload)."""
+    try:
+        data = json.loads(body or "").get("data")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(data, dict) and not PERSONAL_FIELDS.isdisjoint(data)
+
+
 BUILDERS = {"concern.referred": referred, "concern.updated": updated, "concern.withdrawn": withdrawn}
 
 

@@ -203,7 +203,7 @@ async def test_during_a_secret_rotation_receivers_with_only_the_old_or_only_the_
     with Receiver([secret], port=old_port) as old_receiver, Receiver([new_secret], port=new_port) as new_receiver:
         concern, _, _ = await refer_ok(council, team)
         await run_worker_until(lambda: _all(WebhookDelivery.filter(reference=concern.reference), 1))
-        await KeyWorkerEndpoint.filter(id=endpoint.id).update(url=new_receiver.url)
+        await KeyWorkerEndpoint.filter(id=endpoint.id).update(url=new_receiver.url, confirmed_url=new_receiver.url)
         second, _, _ = await refer_ok(council, team)
         await run_worker_until(lambda: _all(WebhookDelivery.filter(reference=second.reference), 1))
         old_got, new_got = await old_receiver.accepted(), await new_receiver.accepted()
@@ -213,7 +213,7 @@ async def test_during_a_secret_rotation_receivers_with_only_the_old_or_only_the_
 
         # Once the overlap is over only the new secret signs: the old-secret receiver refuses.
         with use_settings(webhook_secret_overlap=0):
-            await KeyWorkerEndpoint.filter(id=endpoint.id).update(url=old_receiver.url)
+            await KeyWorkerEndpoint.filter(id=endpoint.id).update(url=old_receiver.url, confirmed_url=old_receiver.url)
             third, _, _ = await refer_ok(council, team)
             row = await WebhookDelivery.get(reference=third.reference)
             await delivery.deliver_due()
@@ -376,3 +376,27 @@ async def test_old_delivered_payloads_are_emptied_and_a_purged_concern_takes_its
     await Concern.filter(id=recent.id).update(status="closed", closed_at=timezone.now() - timedelta(days=400))
     await purge_closed_concerns()
     assert not await WebhookDelivery.filter(reference=recent.reference).exists()
+
+
+async def test_every_attempt_that_carries_a_concern_is_in_its_access_log_naming_the_system_and_host_never_the_text(council, secret):
+    from civic.concerns.models import ConcernAccess
+
+    team = await create_team_ok(council)
+    port = free_port()
+    full, _, _ = await create_endpoint_ok(council, team, url=f"http://127.0.0.1:{port}/civic/webhooks", secret=secret, name="Family Hub cases")
+    await create_endpoint_ok(council, team, url=f"http://127.0.0.1:{port}/civic/thin", secret=secret, payload_style="thin")
+    with use_settings(webhook_retry_schedule=FAST):
+        concern, _, _ = await refer_ok(council, team)
+        await delivery.deliver_due()  # nobody listening: the first attempts fail
+        with Receiver([secret], port=port) as receiver:
+            await run_worker_until(lambda: _all(WebhookDelivery.filter(reference=concern.reference), 2))
+            assert len(await receiver.accepted()) == 2
+    entries = list(await ConcernAccess.filter(concern_id=concern.id).order_by("id"))
+    # Both attempts of the full payload, the failed one too (it may have arrived); the thin one
+    # carries only the reference and where to fetch it, and fetching it is logged by the API.
+    assert len(entries) == 2
+    failed, delivered = (entry.action for entry in entries)
+    assert failed.startswith(f"sent by webhook to {full.name} (127.0.0.1:{port}), answered Could not connect")
+    assert delivered == f"sent by webhook to {full.name} (127.0.0.1:{port}), answered HTTP 200"
+    assert all(entry.user_id is None and entry.reference == concern.reference for entry in entries)
+    assert not any(concern.details in entry.action for entry in entries)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tortoise import Tortoise
 
-from civic import crypto
+from civic import accounts, crypto
 from civic.audit import AuditLog
 from civic.webhooks import signing
 from civic.webhooks.models import KeyWorkerEndpoint, WebhookDelivery
@@ -237,12 +237,103 @@ async def test_the_concern_page_shows_how_the_referral_reached_its_team_and_how_
 
 async def test_changing_an_endpoint_keeps_its_secret_and_key(admin_browser, council):
     endpoint, secret, api_key = await create_endpoint_ok(council)
-    other_team = await create_team_ok(council, "Youth Support")
-    response = await admin_browser.post(f"/admin/endpoints/{endpoint.id}", form(other_team.id, "http://127.0.0.1:9/new", name="Youth case system", payload_style="thin"))
+    response = await admin_browser.post(f"/admin/endpoints/{endpoint.id}", form(endpoint.team_id, "http://127.0.0.1:9/new", name="Youth case system", payload_style="thin"))
     assert response.status_code == 303
     await endpoint.refresh_from_db()
-    assert (endpoint.name, endpoint.team_id, endpoint.url, endpoint.payload_style) == ("Youth case system", other_team.id, "http://127.0.0.1:9/new", "thin")
+    assert (endpoint.name, endpoint.url, endpoint.payload_style) == ("Youth case system", "http://127.0.0.1:9/new", "thin")
     assert endpoint.secret == secret and endpoint.api_key_hash == signing.hash_api_key(api_key)
+
+
+async def test_an_endpoint_stays_with_its_team_so_its_key_never_reads_another_teams_concerns(admin_browser, council, app):
+    endpoint, _, api_key = await create_endpoint_ok(council)
+    own, _, _ = await refer_ok(council, await endpoint.team)
+    other_team = await create_team_ok(council, "Youth Support")
+    theirs, _, _ = await refer_ok(council, other_team)
+    edit = await admin_browser.get(f"/admin/endpoints/{endpoint.id}/edit")
+    assert html(edit).css_first("select#team") is None and (await endpoint.team).name in text_of(edit, "#team")[0]
+    response = await admin_browser.post(f"/admin/endpoints/{endpoint.id}", form(other_team.id, endpoint.url, name="Renamed"))
+    assert response.status_code == 422
+    assert field_error(response, "team").startswith("A system stays with the team it was added for")
+    await endpoint.refresh_from_db()
+    assert endpoint.team_id != other_team.id and endpoint.name != "Renamed"
+    async with Browser(app, council) as system:
+        key = {"authorization": f"Bearer {api_key}"}
+        assert (await system.get(f"/api/v1/concerns/{own.reference}", headers=key)).status_code == 200
+        assert (await system.get(f"/api/v1/concerns/{theirs.reference}", headers=key)).status_code == 404
+
+
+async def test_only_an_officer_can_send_concerns_to_a_new_address_so_an_administrator_alone_cannot_redirect_them(app, council, mailbox):
+    secret = signing.new_secret()
+    admin = await create_user_ok(council, role="admin")
+    officer = await create_user_ok(council, role="officer")
+    team = await create_team_ok(council)
+    endpoint, _, _ = await create_endpoint_ok(council, team, url=f"http://127.0.0.1:{free_port()}/old", secret=secret)
+    concern, _, _ = await refer_ok(council, team)
+    row = await WebhookDelivery.get(reference=concern.reference)
+    await WebhookDelivery.filter(id=row.id).update(status="dead", attempts=8)
+    from civic.concerns.models import ConcernAccess
+    from civic.webhooks import delivery
+
+    with Receiver([secret]) as receiver:
+        async with Browser(app, council) as browser:
+            await browser.signin_as(admin)
+            changed = await browser.post(f"/admin/endpoints/{endpoint.id}", form(team.id, receiver.url))
+            assert changed.status_code == 303
+            page = await browser.follow(changed)
+            assert "No concerns are sent to" in text_of(page, "#url-unconfirmed")[0] and html(page).css_first("#confirm-url") is None
+            assert (await browser.post(f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}/replay")).status_code == 303
+            assert (await browser.post(f"/admin/endpoints/{endpoint.id}/confirm-url", {"url": receiver.url})).status_code == 403
+            pinged = await browser.follow(await browser.post(f"/admin/endpoints/{endpoint.id}/ping"))
+            assert text_of(pinged, ".govuk-notification-banner__heading")[0].startswith("Test event delivered")
+        await delivery.deliver_due()
+        assert [entry["type"] for entry in await receiver.accepted()] == ["ping"]
+        assert await status_of(row) == "pending" and not await ConcernAccess.filter(concern_id=concern.id).exists()
+        asked = mailbox.body((await mailbox.wait_for(council.duty_email))[-1])
+        assert receiver.url in asked and f"/admin/endpoints/{endpoint.id}" in asked and concern.details not in asked
+
+        async with Browser(app, council) as browser:
+            await browser.signin_as(officer)
+            page = await browser.get(f"/admin/endpoints/{endpoint.id}")
+            assert html(page).css_first("#confirm-url input[name=url]").attributes["value"] == receiver.url
+            stale = await browser.post(f"/admin/endpoints/{endpoint.id}/confirm-url", {"url": "http://127.0.0.1:9/other"})
+            assert stale.status_code == 409
+            confirmed = await browser.post(f"/admin/endpoints/{endpoint.id}/confirm-url", {"url": receiver.url})
+            assert confirmed.status_code == 303
+            assert text_of(await browser.follow(confirmed), "#url-unconfirmed") == []
+            await delivery.deliver_due()
+            log = await browser.get(f"/officer/concerns/{concern.reference}/access")
+        accepted = [entry for entry in await receiver.accepted() if entry["type"] != "ping"]
+    host = receiver.url.split("/")[2]
+    assert f"Sent by webhook to Family Hub case system ({host}), answered HTTP 200" in text_of(log, "main tbody td")
+    assert [entry["payload"]["data"]["reference"] for entry in accepted] == [concern.reference]
+    assert await status_of(row) == "delivered"
+    changes = await AuditLog.filter(target_type="KeyWorkerEndpoint", target_id=str(endpoint.id)).order_by("id").values_list("action", "actor_id")
+    assert ("endpoint.url_changed", admin.id) in changes and ("endpoint.url_confirmed", officer.id) in changes
+    assert await AuditLog.filter(action="endpoint.url_changed", reason__contains=receiver.url).exists()
+
+
+async def test_a_system_an_administrator_adds_waits_for_an_officer_unless_they_are_one(app, council):
+    team = await create_team_ok(council)
+    admin = await create_user_ok(council, role="admin")
+    both = await create_user_ok(council, role="admin")
+    await accounts.assign_role(council, both.email, "officer")
+    for person, name in [(admin, "Added by an administrator"), (both, "Added by an officer")]:
+        async with Browser(app, council) as browser:
+            await browser.signin_as(person)
+            assert (await browser.post("/admin/endpoints", form(team.id, "http://127.0.0.1:9/hooks", name=name))).status_code == 303
+    added = {e.name: e for e in await KeyWorkerEndpoint.filter(council=council)}
+    assert added["Added by an administrator"].confirmed_url == ""
+    assert added["Added by an officer"].confirmed_url == "http://127.0.0.1:9/hooks"
+    concern, _, _ = await refer_ok(council, team)
+    from civic.webhooks import delivery
+
+    claimed = await delivery.claim()
+    assert [row.endpoint_id for row in claimed] == [added["Added by an officer"].id]
+
+
+async def status_of(row: WebhookDelivery) -> str:
+    await row.refresh_from_db()
+    return row.status
 
 
 async def test_a_new_api_key_replaces_the_old_one_at_once(admin_browser, council, app):

@@ -38,6 +38,8 @@ CASES = [
     Case("GET", "/admin/endpoints/{endpoint_id}/edit", council_roles({"admin"})),
     Case("POST", "/admin/endpoints/{endpoint_id}", admins(), data=ENDPOINT_FORM),
     Case("POST", "/admin/endpoints/{other_endpoint_id}", hidden_from(admins()), data=ENDPOINT_FORM),
+    Case("POST", "/admin/endpoints/{endpoint_id}/confirm-url", council_roles({"officer"}, ok=303, anonymous=403), data={"url": CLOSED_PORT}, fresh=True,
+         note="only someone who may read concerns says where they go"),
     Case("POST", "/admin/endpoints/{endpoint_id}/secret", admins()),
     Case("POST", "/admin/endpoints/{endpoint_id}/api-key", admins()),
     Case("POST", "/admin/endpoints/{endpoint_id}/ping", admins()),
