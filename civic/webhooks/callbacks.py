@@ -55,14 +55,15 @@ async def authenticate(authorization: str | None, ip: str = "") -> KeyWorkerEndp
     """The endpoint whose API key is in the `Authorization: Bearer …` header.
 
     An address that keeps sending keys we do not know is refused for a while, so keys cannot be guessed
-    and failed calls cannot flood the access log. The key of an endpoint an administrator has switched
-    off gets the same answer as a key we do not know (whoever holds it may have stolen it, so they are
-    not told why); the key of one civic paused after failed deliveries still works, so a system that
-    was down can post status back when it recovers.
+    and failed calls cannot flood the access log. Only failures count, and the key is looked up first:
+    a valid key is never refused for what others sent from the same address (an old integration
+    still retrying with a replaced key, behind the same gateway). A key is 32 random bytes, so the
+    limit is there to slow guessing and keep the log small, not to stand in for the key's strength.
+    The key of an endpoint an administrator has switched off gets the same answer as a key we do not
+    know (whoever holds it may have stolen it, so they are not told why); the key of one civic paused
+    after failed deliveries still works, so a system that was down can post status back when it recovers.
     """
     rate = config.current().api_failed_key_rate
-    if not await ratelimit.allowed(rate, "api-failed-key", ip):
-        raise RateLimited("Too many calls with an unknown API key from this address. Wait a minute.")
     scheme, _, key = (authorization or "").strip().partition(" ")
     key = key.strip()
     endpoint = None

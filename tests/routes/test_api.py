@@ -221,6 +221,17 @@ async def test_an_address_guessing_api_keys_is_refused_for_a_while(app, council)
     assert answers[20] == 429
 
 
+async def test_a_burst_of_unknown_keys_from_an_address_never_locks_out_a_valid_key_from_it(app, council):
+    _, _, api_key = await create_endpoint_ok(council)
+    async with Browser(app, council) as gateway:  # an old integration retrying with a replaced key, and the new one
+        old = [(await gateway.get("/api/v1/me", headers={"Authorization": "Bearer civic_kw_replaced"})).status_code for _ in range(25)]
+        valid = [(await gateway.get("/api/v1/me", headers={"Authorization": f"Bearer {api_key}"})).status_code for _ in range(3)]
+        still = (await gateway.get("/api/v1/me", headers={"Authorization": "Bearer civic_kw_replaced"})).status_code
+    assert old[:20] == [401] * 20 and set(old[20:]) == {429}
+    assert valid == [200, 200, 200]
+    assert still == 429
+
+
 async def test_the_key_of_an_endpoint_an_administrator_switched_off_is_refused_like_a_wrong_one_until_it_is_switched_on(app, council):
     admin = await create_user_ok(council, role="admin")
     team = await create_team_ok(council)
