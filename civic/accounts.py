@@ -539,8 +539,8 @@ async def _give_role(council: Council, email: str, role: str, granted_by: User |
     return grant
 
 
-async def revoke_role(actor: User | None, council: Council, grant_id: int, reason: str = "") -> None:
-    """An admin of the council takes a role away; an admin cannot remove their own admin role."""
+async def grant_to_revoke(actor: User | None, council: Council, grant_id: int) -> RoleGrant:
+    """The role an admin is about to take away, for the page that asks them to confirm it."""
     await require_role(actor, council, "admin")
     assert actor is not None
     grant = await RoleGrant.get_or_none(id=grant_id, council=council).prefetch_related("user")
@@ -548,6 +548,12 @@ async def revoke_role(actor: User | None, council: Council, grant_id: int, reaso
         raise NotFound()
     if grant.user_id == actor.id and grant.role == "admin":  # type: ignore[attr-defined]
         raise Invalid({"grant": "You cannot remove your own administrator role. Ask another administrator."})
+    return grant
+
+
+async def revoke_role(actor: User | None, council: Council, grant_id: int, reason: str = "") -> None:
+    """An admin of the council takes a role away; an admin cannot remove their own admin role."""
+    grant = await grant_to_revoke(actor, council, grant_id)
     async with in_transaction():
         await grant.delete()
         await audit.record(actor, "role.revoked", grant.user, council=council, reason=f"{grant.role}: {reason}".strip(": "))

@@ -31,6 +31,14 @@ async def role_grant(request: Request) -> Response:
     return redirect("/admin/roles")
 
 
+async def role_revoke_form(request: Request) -> Response:
+    try:
+        grant = await accounts.grant_to_revoke(current_user(request), current_council(request), path_number(request, "grant_id"))
+    except Invalid as error:
+        return await _page(request, {"role": "officer"}, error.errors, status=422)
+    return render(request, "admin/role_revoke.html", {"grant": grant, "role_name": accounts.ROLE_NAMES[grant.role]})
+
+
 async def role_revoke(request: Request) -> Response:
     values = form_values(await request.form())
     grant_id = path_number(request, "grant_id")
@@ -45,5 +53,6 @@ async def role_revoke(request: Request) -> Response:
 routes = [
     Route("/admin/roles", roles_page, methods=["GET"], name="roles_page"),
     Route("/admin/roles", role_grant, methods=["POST"], name="role_grant"),
+    Route("/admin/roles/{grant_id}/revoke", role_revoke_form, methods=["GET"], name="role_revoke_form"),
     Route("/admin/roles/{grant_id}/revoke", role_revoke, methods=["POST"], name="role_revoke"),
 ]

@@ -119,6 +119,11 @@ async def secret_rotate(request: Request) -> Response:
     return redirect(f"{BASE}/{credentials.endpoint_id}")
 
 
+async def api_key_replace_form(request: Request) -> Response:
+    endpoint = await endpoints.get_endpoint_for_admin(*_args(request), _id(request))
+    return render(request, "webhooks/api_key_replace.html", {"endpoint": endpoint})
+
+
 async def api_key_replace(request: Request) -> Response:
     credentials = await endpoints.replace_api_key(*_args(request), _id(request))
     request.session[REVEAL] = endpoints.seal(credentials)
@@ -205,6 +210,7 @@ routes = [
     Route(BASE + "/{endpoint_id}/edit", endpoint_edit_form, methods=["GET"], name="endpoint_edit_form"),
     Route(BASE + "/{endpoint_id}/confirm-url", url_confirm, methods=["POST"], name="endpoint_url_confirm"),
     Route(BASE + "/{endpoint_id}/secret", secret_rotate, methods=["POST"], name="endpoint_secret_rotate"),
+    Route(BASE + "/{endpoint_id}/api-key", api_key_replace_form, methods=["GET"], name="endpoint_api_key_replace_form"),
     Route(BASE + "/{endpoint_id}/api-key", api_key_replace, methods=["POST"], name="endpoint_api_key_replace"),
     Route(BASE + "/{endpoint_id}/ping", endpoint_ping, methods=["POST"], name="endpoint_ping"),
     Route(BASE + "/{endpoint_id}/enable", endpoint_enable, methods=["POST"], name="endpoint_enable"),

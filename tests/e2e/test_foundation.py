@@ -72,17 +72,24 @@ async def test_the_roles_and_concern_counts_tables_fit_a_phone(phone, live_serve
     from tests.factories import create_concern_ok, ward
 
     admin = await create_user_ok(e2e_council, role="admin", display_name="Ada Admin")
-    await create_user_ok(e2e_council, role="key-worker", email=f"keyworker-{uuid.uuid4().hex[:8]}@a-rather-long-domain-name.example.test")
+    key_worker = await create_user_ok(e2e_council, role="key-worker", email=f"keyworker-{uuid.uuid4().hex[:8]}@a-rather-long-domain-name.example.test")
     for category in ("leaving-home", "caring", "isolation"):
         await create_concern_ok(e2e_council, category=category, ward=await ward(e2e_council, "Harbourside"))
     await signin_in_browser(phone, live_server, admin)
     await phone.goto("/admin/roles")
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
     await check_accessibility(phone)
-    # Each Remove button sits under the role it removes, inside the screen.
-    button = phone.get_by_role("button", name=f"Remove administrator role from {admin.email}")
-    box = await button.bounding_box()
+    # Each Remove link sits under the role it removes, inside the screen, and asks before it acts.
+    link = phone.get_by_role("link", name=f"Remove early-help key worker role from {key_worker.email}")
+    box = await link.bounding_box()
     assert box is not None and box["x"] + box["width"] <= 360
+    await link.click()
+    await phone.wait_for_url("**/revoke")
+    assert "Are you sure" in await phone.get_by_role("heading", level=1).inner_text()
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
+    await check_accessibility(phone)
+    await phone.get_by_role("button", name="Remove early-help key worker role").click()
+    await phone.get_by_text("Role removed.").wait_for()
 
     await phone.goto("/officer/concerns/counts")
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 360

@@ -51,6 +51,26 @@ async def test_admin_revokes_a_role_with_audit(app, council):
     assert await AuditLog.filter(council=council, action="role.revoked", reason="officer: left the council").exists()
 
 
+async def test_removing_a_role_asks_first_on_a_page_of_its_own(app, council):
+    admin = await create_user_ok(council, role="admin")
+    officer = await create_user_ok(council, role="officer", display_name="Olu Officer")
+    grant = await RoleGrant.get(user=officer, council=council)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(admin)
+        roles = await browser.get("/admin/roles")
+        assert html(roles).css("form[action$='/revoke']") == []
+        assert [a.attributes["href"] for a in html(roles).css("a[href$='/revoke']")] == [f"/admin/roles/{grant.id}/revoke"]  # not their own
+        page = await browser.get(f"/admin/roles/{grant.id}/revoke")
+        assert page.status_code == 200
+        assert text_of(page, "h1") == ["Are you sure you want to remove Olu Officer's council officer role?"]
+        form = html(page).css_first(f"main form[method=post][action='/admin/roles/{grant.id}/revoke']")
+        assert form is not None and form.css_first("input[name=csrftoken]") is not None
+        assert text_of(page, "main form button.govuk-button--warning") == ["Remove council officer role"]
+        assert await RoleGrant.filter(id=grant.id).exists()  # asking changes nothing
+        own = await browser.get(f"/admin/roles/{(await RoleGrant.get(user=admin, council=council)).id}/revoke")
+        assert own.status_code == 422
+
+
 async def test_admin_cannot_remove_their_own_admin_role(app, council):
     admin = await create_user_ok(council, role="admin")
     grant = await RoleGrant.get(user=admin, council=council)

@@ -336,6 +336,21 @@ async def status_of(row: WebhookDelivery) -> str:
     return row.status
 
 
+async def test_making_a_new_api_key_asks_first_and_says_the_old_one_stops(admin_browser, council):
+    endpoint, _, _ = await create_endpoint_ok(council)
+    page = await admin_browser.get(f"/admin/endpoints/{endpoint.id}")
+    assert html(page).css("form[action$='/api-key']") == []
+    link = html(page).css_first("a.govuk-button--warning[href$='/api-key']")
+    assert link is not None and link.text().strip() == "Make a new API key"
+    confirm = await admin_browser.get(link.attributes["href"])
+    assert text_of(confirm, "h1") == ["Are you sure you want to make a new API key?"]
+    assert "will stop working straight away" in text_of(confirm, "main")[0]
+    assert text_of(confirm, f"main form[action='/admin/endpoints/{endpoint.id}/api-key'] button.govuk-button--warning") == ["Make a new API key"]
+    before = endpoint.api_key_hash
+    await endpoint.refresh_from_db()
+    assert endpoint.api_key_hash == before  # asking changes nothing
+
+
 async def test_a_new_api_key_replaces_the_old_one_at_once(admin_browser, council, app):
     endpoint, _, old_key = await create_endpoint_ok(council)
     page = await admin_browser.follow(await admin_browser.post(f"/admin/endpoints/{endpoint.id}/api-key"))

@@ -29,6 +29,7 @@ CASES = [
     Case("POST", "/admin/council", council_roles({"admin"}, ok=303, anonymous=403), data={"name": "Matrix Council", "brand_colour": "#1d70b8", "emergency_phone": "999", "duty_email": "duty@matrix.example"}),
     Case("GET", "/admin/roles", council_roles({"admin"})),
     Case("POST", "/admin/roles", council_roles({"admin"}, ok=303, anonymous=403), data={"email": "new-officer@example.test", "role": "officer"}),
+    Case("GET", "/admin/roles/{grant_id}/revoke", council_roles({"admin"})),
     Case("POST", "/admin/roles/{grant_id}/revoke", council_roles({"admin"}, ok=303, anonymous=403), fresh=True),
     Case("GET", "/account/email", signed_in()),
     Case("POST", "/account/email", signed_in(303, anonymous=403), data={"email": "new-{role}@example.test"}),

@@ -41,6 +41,7 @@ CASES = [
     Case("POST", "/admin/endpoints/{endpoint_id}/confirm-url", council_roles({"officer"}, ok=303, anonymous=403), data={"url": CLOSED_PORT}, fresh=True,
          note="only someone who may read concerns says where they go"),
     Case("POST", "/admin/endpoints/{endpoint_id}/secret", admins()),
+    Case("GET", "/admin/endpoints/{endpoint_id}/api-key", council_roles({"admin"})),
     Case("POST", "/admin/endpoints/{endpoint_id}/api-key", admins()),
     Case("POST", "/admin/endpoints/{endpoint_id}/ping", admins()),
     Case("POST", "/admin/endpoints/{other_endpoint_id}/ping", hidden_from(admins())),
