@@ -557,6 +557,17 @@ async def revoke_role(actor: User | None, council: Council, grant_id: int, reaso
     async with in_transaction():
         await grant.delete()
         await audit.record(actor, "role.revoked", grant.user, council=council, reason=f"{grant.role}: {reason}".strip(": "))
+        if grant.role == "key-worker":
+            await _leave_teams(actor, council, grant.user)
+
+
+async def _leave_teams(actor: User | None, council: Council, user: User) -> None:
+    """Someone who is no longer a key worker is taken off the council's team rosters too."""
+    from civic.concerns.models import TeamMembership  # the concerns package builds on accounts
+
+    for membership in await TeamMembership.filter(user=user, team__council=council).prefetch_related("team"):
+        await membership.delete()
+        await audit.record(actor, "team.member_removed", user, council=council, reason=f"{membership.team.name}: no longer a key worker")
 
 
 async def council_grants(actor: User, council: Council) -> list[RoleGrant]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 
 from civic import audit
-from civic.accounts import User, normalise_email, require_role
+from civic.accounts import User, has_role, normalise_email, require_role
 from civic.concerns.models import Category, RoutingRule, Team, TeamMembership
 from civic.concerns.vocabulary import DEFAULT_CATEGORIES
 from civic.councils import Council, Ward
@@ -121,7 +121,9 @@ async def add_member(user: User | None, council: Council, team_id: int | str, em
         raise Invalid({f"member_email_{team.id}": "Enter an email address in the correct format, like name@example.com"}) from None
     member = await User.get_or_none(email=address)
     if member is None or not await member.role_grants.filter(council=council, role="key-worker").exists():
-        raise Invalid({f"member_email_{team.id}": "Give them the key worker role first (Roles page), then add them to a team"})
+        if await has_role(user, council, "admin"):
+            raise Invalid({f"member_email_{team.id}": "Give them the key worker role first, on the Roles page, then add them to a team"})
+        raise Invalid({f"member_email_{team.id}": "They are not a key worker yet. Ask an administrator to give them the key worker role, then add them to a team"})
     async with in_transaction():
         membership, created = await TeamMembership.get_or_create(team=team, user=member)
         if created:

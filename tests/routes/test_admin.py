@@ -71,6 +71,26 @@ async def test_removing_a_role_asks_first_on_a_page_of_its_own(app, council):
         assert own.status_code == 422
 
 
+async def test_removing_the_key_worker_role_takes_them_off_the_team_roster_with_audit(app, council):
+    from civic.concerns.models import TeamMembership
+    from tests.factories import create_team_ok
+
+    admin = await create_user_ok(council, role="admin")
+    officer = await create_user_ok(council, role="officer")
+    key_worker = await create_user_ok(council, role="key-worker", email="sam.keyworker@example.test")
+    team = await create_team_ok(council, "Family Hub", members=[key_worker])
+    grant = await RoleGrant.get(user=key_worker, council=council)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(admin)
+        assert (await browser.post(f"/admin/roles/{grant.id}/revoke")).status_code == 303
+    assert not await TeamMembership.filter(team=team, user=key_worker).exists()
+    assert await AuditLog.filter(council=council, action="team.member_removed", actor=admin, reason="Family Hub: no longer a key worker").exists()
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        roster = await browser.get("/officer/concerns/routing")
+    assert key_worker.email not in roster.text
+
+
 async def test_admin_cannot_remove_their_own_admin_role(app, council):
     admin = await create_user_ok(council, role="admin")
     grant = await RoleGrant.get(user=admin, council=council)
