@@ -209,7 +209,7 @@ def _webhook(name: str, summary: str) -> dict[str, Any]:
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(name)}}},
             "responses": {
                 "2XX": {"description": "Received. Anything else is retried: 0 s, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (with jitter)."},
-                "410": {"description": "This address no longer takes webhooks: civic switches the endpoint off."},
+                "410": {"description": "This address no longer takes webhooks: civic pauses the endpoint. Nothing more is sent (deliveries wait) until an administrator switches it on again with a test event that succeeds; its API key keeps working."},
                 "429": {"description": "Too many: civic waits at least `Retry-After` before trying again (503 likewise)."},
             },
         }

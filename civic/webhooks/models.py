@@ -32,7 +32,7 @@ DELIVERY_STATUS = {
 # laptop, a supplier leaving), so its key must stop too.
 ENDPOINT_STATUS = {
     "active": "On",
-    "paused": "Paused: deliveries kept failing",
+    "paused": "Paused by civic",
     "disabled": "Switched off",
 }
 API_KEY_WORKS_WHEN = ("active", "paused")

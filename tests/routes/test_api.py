@@ -273,6 +273,9 @@ async def test_an_endpoint_paused_after_its_deliveries_failed_can_still_post_sta
     jsonschema.validate(me.json(), schema("Whoami"))
     assert answer.status_code == 200
     assert (await Referral.get(id=referral.id)).status == "received"
+    # What the OpenAPI document promises a receiver answering 410 is what happened.
+    said = contract.document("http://civic.test")["webhooks"]["concern.referred"]["post"]["responses"]["410"]["description"]
+    assert "civic pauses the endpoint" in said and "API key keeps working" in said
 
 
 async def test_switching_off_a_paused_endpoint_stops_its_key_too(app, council):

@@ -134,7 +134,9 @@ async def test_a_failed_test_event_is_reported_and_not_retried(admin_browser, co
 async def test_a_paused_endpoint_says_its_key_still_works_and_can_be_switched_off(admin_browser, council):
     endpoint, _, _ = await create_endpoint_ok(council, status="paused", disabled_reason="The receiving system answered 410 Gone.")
     page = await admin_browser.get(f"/admin/endpoints/{endpoint.id}")
-    assert text_of(page, "#endpoint-status") == ["Paused: deliveries kept failing"]
+    # A 410 is not a delivery that kept failing: the status says who paused it, the warning says why.
+    assert text_of(page, "#endpoint-status") == ["Paused by civic"]
+    assert "410 Gone" in text_of(page, ".govuk-warning-text__text")[0]
     assert "Its API key still works" in text_of(page, ".govuk-warning-text__text")[0]
     off = await admin_browser.post(f"/admin/endpoints/{endpoint.id}/disable", {"reason": "Their supplier has gone bust"})
     assert off.status_code == 303
