@@ -37,7 +37,8 @@ class Section:
 
 async def _failed_email(council: Council) -> Section:
     failed = await OutgoingEmail.filter(council=council, status="failed").count()
-    items = [AttentionItem(f"{failed} e-mails could not be sent after every retry", href="/officer/email", tag="Problem")] if failed else []
+    noun = "e-mail" if failed == 1 else "e-mails"
+    items = [AttentionItem(f"{failed} {noun} could not be sent after every retry", href="/officer/email", tag="Problem")] if failed else []
     return Section("E-mail delivery", items, empty="Every e-mail has been sent.", href="/officer/email", order=90)
 
 
@@ -105,7 +106,7 @@ async def _recent_activity(council: Council) -> Section:
     # for officers: the concern's own page and access log keep it.
     entries = await AuditLog.filter(council=council).exclude(action__startswith="concern.").prefetch_related("actor").limit(8)
     items = [
-        AttentionItem(f"{entry.created_at:%d %b %H:%M}: {entry.action} by {entry.actor or 'the system'}" + (f" ({entry.reason})" if entry.reason else ""))
+        AttentionItem(f"{entry.created_at:%d %b %H:%M}: {entry.actor or 'civic'} {audit.words(entry.action)}" + (f" ({entry.reason})" if entry.reason else ""))
         for entry in entries
     ]
     return Section("Recent activity", items, empty="No activity yet.", order=95)
