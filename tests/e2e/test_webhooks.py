@@ -102,3 +102,31 @@ async def test_an_admin_sets_up_a_system_copies_its_secret_and_sends_a_test_even
     await phone.wait_for_url("**/deliveries/*")
     assert "HTTP 200" in await phone.locator("#attempts").inner_text()
     await check_accessibility(phone)
+
+
+async def test_the_delivery_tables_fit_a_phone_and_an_officer_confirms_a_new_address_there(phone, live_server, e2e_council, check_accessibility):
+    from civic.webhooks.models import WebhookDelivery
+    from tests.factories import refer_ok
+
+    officer = await create_user_ok(e2e_council, role="officer", display_name="Olu Officer")
+    team = await create_team_ok(e2e_council, f"Family Hub {uuid.uuid4().hex[:4]}")
+    # Nothing listens, and the worker is kept away (the address is not confirmed): the rows stay as they are.
+    endpoint, _, _ = await create_endpoint_ok(e2e_council, team, url=f"http://127.0.0.1:{free_port()}/a-long-path/for-civic/webhooks", name="Family Hub case management system", confirmed_url="")
+    for _ in range(3):
+        await refer_ok(e2e_council, team)
+    rows = list(await WebhookDelivery.filter(endpoint=endpoint).order_by("id"))
+    # The longest event names and status wording there are.
+    await WebhookDelivery.filter(id=rows[0].id).update(status="dead", attempts=12, event_type="concern.withdrawn")
+    await WebhookDelivery.filter(id=rows[1].id).update(status="delivering", attempts=10, event_type="concern.updated")
+    await WebhookDelivery.filter(id=rows[2].id).update(status="cancelled", attempts=8)
+    await signin_in_browser(phone, live_server, officer)
+    for path in (f"/admin/endpoints/{endpoint.id}", f"/admin/endpoints/{endpoint.id}/deliveries", f"/admin/endpoints/{endpoint.id}/deliveries?status=dead"):
+        await phone.goto(path)
+        assert rows[0].reference in await phone.locator("#deliveries").inner_text()
+        await check_accessibility(phone)  # axe-core, and no sideways scrolling at 360 px
+
+    await phone.goto(f"/admin/endpoints/{endpoint.id}")
+    await phone.get_by_role("button", name="Confirm this web address").click()
+    await phone.get_by_text("Web address confirmed.").wait_for()
+    assert await phone.locator("#url-unconfirmed").count() == 0
+    await check_accessibility(phone)
