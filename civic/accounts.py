@@ -563,7 +563,8 @@ async def revoke_role(actor: User | None, council: Council, grant_id: int, reaso
 
 async def _leave_teams(actor: User | None, council: Council, user: User) -> None:
     """Someone who is no longer a key worker is taken off the council's team rosters too."""
-    from civic.concerns.models import TeamMembership  # the concerns package builds on accounts
+    # Imported here: the concerns package builds on accounts.
+    from civic.concerns.models import TeamMembership
 
     for membership in await TeamMembership.filter(user=user, team__council=council).prefetch_related("team"):
         await membership.delete()

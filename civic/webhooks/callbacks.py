@@ -13,7 +13,7 @@ from civic.concerns import access, handover
 from civic.concerns.models import Concern, ConcernEvent, Referral
 from civic.councils import Council
 from civic.db import in_transaction
-from civic.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited
+from civic.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from civic.schemes.text import typable
 from civic.webhooks import payloads, signing
 from civic.webhooks.models import API_KEY_WORKS_WHEN, KeyWorkerApiCall, KeyWorkerEndpoint, ReferralUpdate

@@ -279,6 +279,22 @@ async def test_an_administrator_is_not_shown_concerns_on_the_officer_home(counci
 # Routing
 
 
+async def test_adding_someone_who_is_not_a_key_worker_to_a_team_says_who_can_give_the_role(council):
+    from civic.errors import Invalid
+
+    team = await create_team_ok(council)
+    resident = await create_user_ok(council)
+    said = {}
+    for role in ("officer", "admin"):
+        try:
+            await routing.add_member(await create_user_ok(council, role=role), council, team.id, resident.email)
+        except Invalid as error:
+            said[role] = error.errors[f"member_email_{team.id}"]
+    # Only administrators can open the Roles page.
+    assert said["officer"] == "They are not a key worker yet. Ask an administrator to give them the key worker role, then add them to a team"
+    assert said["admin"] == "Give them the key worker role first, on the Roles page, then add them to a team"
+
+
 async def test_routing_prefers_category_and_ward_then_category_then_the_default(council):
     default = await create_team_ok(council, default=True)
     by_category = await create_team_ok(council)

@@ -326,7 +326,7 @@ async def test_a_system_an_administrator_adds_waits_for_an_officer_unless_they_a
     added = {e.name: e for e in await KeyWorkerEndpoint.filter(council=council)}
     assert added["Added by an administrator"].confirmed_url == ""
     assert added["Added by an officer"].confirmed_url == "http://127.0.0.1:9/hooks"
-    concern, _, _ = await refer_ok(council, team)
+    await refer_ok(council, team)
     from civic.webhooks import delivery
 
     claimed = await delivery.claim()
