@@ -6,7 +6,6 @@ import asyncio
 import collections
 import re
 import secrets
-import time
 from http.cookies import SimpleCookie
 from typing import Any
 

@@ -14,7 +14,7 @@ from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.kept import Kept
 from civic.schemes import access, events, help_requests, invitations, rota
 from civic.schemes.models import Membership, NewsPost, OrganiserInvitation, Report, Scheme
-from civic.schemes.proposals import LINE_FIELDS, TEXT_FIELDS, require_poster, scheme_url, tell_organisers
+from civic.schemes.proposals import LINE_FIELDS, TEXT_FIELDS, require_poster, tell_organisers
 from civic.schemes.running import EventReply, HelpRequest
 from civic.schemes.text import one_line, paragraphs
 from civic.schemes.when import utc
