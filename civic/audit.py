@@ -15,6 +15,7 @@ ACTION_WORDS = {
     "calendar.revoked": "stopped a private calendar feed",
     "category.created": "added a concern category",
     "category.updated": "changed a concern category",
+    "council.settings_changed": "changed the council's settings",
     "concern.assigned": "assigned a concern",
     "concern.closed": "closed a concern",
     "concern.escalated": "escalated a concern nobody had looked at",
