@@ -367,6 +367,9 @@ async def merge(user: User | None, council: Council, reference: str, into_refere
     if into.merged_into_id:
         root = await Concern.get(id=into.merged_into_id)
         raise Invalid({"into": f"{into.reference} was itself merged into {root.reference}: merge into that one"})
+    if into.status == "closed":
+        # Merging closes this concern too: into a closed one, it would leave every queue and never escalate.
+        raise Invalid({"into": f"{into.reference} is closed. Keep this concern open on its own, or merge it into one that is still open"})
     async with in_transaction():
         await _mark_opened(concern, reader.user)
         was_referred = concern.status == "referred"

@@ -891,3 +891,18 @@ async def test_only_key_workers_of_a_team_without_a_working_case_system_may_reco
         await KeyWorkerEndpoint.filter(id=endpoint.id).update(status="disabled")  # switched off: its key no longer works
         assert (await browser.post(f"/officer/concerns/{concern.reference}/referral-status", {"status": "received"})).status_code == 303
     assert (await ReferralRow.get(id=referral.id)).status == "received"
+
+
+async def test_a_concern_cannot_be_merged_into_a_closed_one(app, council):
+    # Merging closes the duplicate: into a closed concern it left every queue, never escalated, and its reporter read "Closed".
+    closed, _ = await create_concern_ok(council)
+    fresh, _ = await create_concern_ok(council, urgency="day")
+    async with await _officer(app, council) as officer:
+        assert (await officer.post(f"/officer/concerns/{closed.reference}/close", {"reason": "Already known to the team."})).status_code == 303
+        refused = await officer.post(f"/officer/concerns/{fresh.reference}/merge", {"into": closed.reference})
+    assert refused.status_code == 422
+    assert field_error(refused, "into") == f"{closed.reference} is closed. Keep this concern open on its own, or merge it into one that is still open"
+    assert html(refused).css_first("#into").attributes["value"] == closed.reference  # what they typed stays
+    fresh = await Concern.get(id=fresh.id)
+    assert fresh.status == "open" and fresh.merged_into_id is None  # type: ignore[attr-defined]
+    assert not await ConcernEvent.filter(concern_id=closed.id, kind="merged-from").exists()
