@@ -155,8 +155,11 @@ async def create_team_ok(council: Council, name: str | None = None, *, default: 
     return team
 
 
-async def create_concern_ok(council: Council, **overrides: Any):
-    """A concern as if a resident had sent it: returns (concern, the secret of its status link)."""
+async def create_concern_ok(council: Council, *, history: bool = True, **overrides: Any):
+    """A concern as if a resident had sent it: returns (concern, the secret of its status link).
+
+    `history=False` leaves out its "raised" entry, for a database an older civic migrated.
+    """
     from tortoise import timezone
 
     from civic.concerns import intake, routing
@@ -185,7 +188,8 @@ async def create_concern_ok(council: Council, **overrides: Any):
     }
     fields.update(overrides)
     concern = await Concern.create(**fields)
-    await ConcernEvent.create(concern=concern, kind="created")
+    if history:
+        await ConcernEvent.create(concern=concern, kind="created")
     return concern, key
 
 # Schemes

@@ -1,8 +1,9 @@
 """Who may see a concern, and the access log every view and export writes.
 
 Only officers of the concern's council, and key workers of that council in a team the concern was
-assigned or referred to, may see a concern. Everyone else is told it does not exist (NotFound),
-whichever way they ask: the concern page, the queue, search, export or the API.
+assigned or referred to, may see a concern; a duplicate goes with the concern it was merged into.
+Everyone else is told it does not exist (NotFound), whichever way they ask: the concern page, the
+queue, search, export or the API.
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ class Viewer:
             return query
         if not self.team_ids:
             return query.filter(id=-1)
-        return query.filter(Q(team_id__in=self.team_ids) | Q(referrals__team_id__in=self.team_ids)).distinct()
+        mine = Q(team_id__in=self.team_ids) | Q(referrals__team_id__in=self.team_ids)
+        # A duplicate goes with the concern it was merged into: the team was sent its account, and its page links there.
+        of_mine = Q(merged_into__team_id__in=self.team_ids) | Q(merged_into__referrals__team_id__in=self.team_ids)
+        return query.filter(mine | of_mine).distinct()
 
     def require_officer(self) -> None:
         """Key workers may read their team's concerns and add notes; every other action is an officer's."""

@@ -20,11 +20,13 @@ from civic.councils import Council
 from civic.db import in_transaction
 
 # What a handover hook is told about: a concern was referred to a team, the person who raised it
-# added information to a referred concern, or a referred concern was closed or merged by the council.
+# added information to a referred concern (or the council merged a duplicate into one), or a referred
+# concern was closed or merged by the council.
 EVENTS = ("concern.referred", "concern.updated", "concern.withdrawn")
 
-# "module:function" entries, each `async def f(event: str, referral: Referral) -> None`, awaited in
-# order inside the transaction of the change. Webhook delivery (part 2) adds its outbox writer here.
+# "module:function" entries, each `async def f(event: str, referral: Referral, duplicate: Concern | None = None) -> None`,
+# awaited in order inside the transaction of the change; `duplicate` is the concern just merged into the
+# referred one, for a "concern.updated". Webhook delivery (part 2) adds its outbox writer here.
 HANDOVER: list[str] = [
     "civic.webhooks.outbox:on_handover",
 ]
@@ -52,7 +54,7 @@ class ProgressLine:
     href: str = ""  # where an officer can see more or act
 
 
-def _load(target: str) -> Callable[[str, Referral], Awaitable[None]]:
+def _load(target: str) -> Callable[[str, Referral, Concern | None], Awaitable[None]]:
     return pkgutil.resolve_name(target)
 
 
@@ -66,11 +68,12 @@ async def progress(referrals: Iterable[Referral]) -> dict[int, list[ProgressLine
     return lines
 
 
-async def announce(event: str, referral: Referral) -> None:
+async def announce(event: str, referral: Referral, duplicate: Concern | None = None) -> None:
     """Tell every handover hook; call inside the transaction of the change."""
     assert event in EVENTS, event
+    assert duplicate is None or event == "concern.updated", event
     for target in HANDOVER:
-        await _load(target)(event, referral)
+        await _load(target)(event, referral, duplicate)
 
 
 async def recordable(reader: Viewer, concern: Concern, referral: Referral | None) -> list[tuple[str, str, str]]:

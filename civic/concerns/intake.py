@@ -428,7 +428,9 @@ async def reporter_view(council: Council, reference: str, key: str) -> ReporterV
 async def add_information(council: Council, reference: str, key: str, text: str, ip: str) -> None:
     """The person who raised it adds something: the officers see it in the history."""
     concern = await _reporter_concern(council, reference, key)
+    from_duplicate = ""
     if concern.merged_into_id:
+        from_duplicate = concern.reference  # so nobody reads it as the kept concern's own reporter's
         concern = await Concern.get(id=concern.merged_into_id)
     text = (text or "").replace("\r\n", "\n").strip()
     if concern.status == "closed":
@@ -439,7 +441,7 @@ async def add_information(council: Council, reference: str, key: str, text: str,
         raise Invalid({"information": f"What you add must be {DETAILS_LIMIT:,} characters or fewer: you have {len(text):,}"})
     await ratelimit.hit(config.current().concern_rate, "concern-ip", ip, message=POLITE_LIMIT)
     async with in_transaction():
-        await ConcernEvent.create(concern=concern, kind="info-added", text=text)
+        await ConcernEvent.create(concern=concern, kind="info-added", text=text, from_duplicate=from_duplicate)
         concern.updated_at = timezone.now()
         await concern.save(update_fields=["updated_at"])
         if concern.status == "referred":

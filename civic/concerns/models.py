@@ -125,6 +125,10 @@ class ConcernEvent(Model):
     kind = fields.CharField(max_length=30)
     text = EncryptedTextField(null=True)
     team = fields.ForeignKeyField("civic.Team", related_name="concern_events", null=True, on_delete=fields.SET_NULL)
+    # A reference rather than a key: the duplicate is purged before the concern it was merged into.
+    from_duplicate = fields.CharField(
+        max_length=12, default="", db_default="", description="the duplicate whose reporter added this information, if it was one"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -377,10 +377,17 @@ async def merge(user: User | None, council: Council, reference: str, into_refere
         await _close(concern, "merged")
         await ConcernEvent.create(concern=concern, actor=reader.user, kind="merged-into", text=into.reference)
         await ConcernEvent.create(concern=into, actor=reader.user, kind="merged-from", text=concern.reference)
+        arriving = [concern, *await Concern.filter(merged_into_id=concern.id).order_by("created_at", "id")]
         await Concern.filter(merged_into_id=concern.id).update(merged_into_id=into.id)  # its own duplicates follow
         await audit.record(reader.user, "concern.merged", concern, council=council, reason=into.reference)
         if was_referred:
             await _withdraw(concern)
+        if into.status == "referred":
+            # The team holds the kept concern: it gets each duplicate's account, and its reporter's additions from now on.
+            referral = await handover.current_referral(into)
+            if referral is not None:
+                for duplicate in arriving:
+                    await handover.announce("concern.updated", referral, duplicate)
     return into
 
 

@@ -132,6 +132,8 @@ EVENT = {
     "contact-shown": "Contact details shown",
     "status": "Status update from the early help team",
 }
+# An "info-added" entry from the reporter of a duplicate merged into the concern, not from its own.
+FROM_DUPLICATE = "More information from the person who raised duplicate {reference}"
 
 DETAILS_LIMIT = 1200  # characters: enough for what matters, short enough to read at once
 NOTE_LIMIT = 2000

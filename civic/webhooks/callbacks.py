@@ -112,7 +112,8 @@ async def fetch(endpoint: KeyWorkerEndpoint, reference: str) -> dict[str, Any]:
     concern, referral = await _referred(endpoint, reference)
     council = await Council.get(id=endpoint.council_id)
     async with in_transaction():
-        await access.log(None, council, [concern], _action(endpoint, "read"))
+        # The answer carries each duplicate's account too, so each is read.
+        await access.log(None, council, [concern, *await payloads.duplicates_of(concern)], _action(endpoint, "read"))
     return await payloads.concern_data(concern, referral)
 
 

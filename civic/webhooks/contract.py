@@ -32,6 +32,31 @@ TEXT = {"type": "string"}
 # As civic.schemes.text.typable: no NUL or other control characters but tab and line breaks, no DEL.
 NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
 
+# What the person who raised a concern told us: a concern and each of its duplicates carry it.
+TOLD: dict[str, Any] = {
+    "raised_at": TIME,
+    "urgency": {"type": "string", "enum": list(URGENCY), "description": "how soon the person who raised it asked for someone to look"},
+    "about": {"type": "string", "enum": list(ABOUT)},
+    "category": _nullable(_object({"slug": TEXT, "name": TEXT})),
+    "ward": _nullable(_object({"name": TEXT, "code": _nullable(TEXT)})),
+    "person_knows": {"type": "string", "enum": list(KNOWS), "description": "whether the person it is about knows it was raised"},
+    "details": {"type": "string", "description": "what is worrying them, in their words"},
+    "subject": _object({"name": _nullable(TEXT), "postcode": _nullable(TEXT)}, description="the person it is about, where given"),
+    "reporter": _nullable(
+        _object(
+            {
+                "name": _nullable(TEXT),
+                "contact_by": {"type": "string", "enum": ["email", "phone"]},
+                "email": _nullable(TEXT),
+                "phone": _nullable(TEXT),
+            },
+            required=["name", "contact_by"],
+            description="Only when they agreed to be contacted, and only the way they chose.",
+        )
+    ),
+    "information_added": {"type": "array", "items": _ref("AddedInformation"), "description": "added later by the person who raised it"},
+}
+
 SCHEMAS: dict[str, Any] = {
     "ConcernLink": _object(
         {
@@ -40,6 +65,20 @@ SCHEMAS: dict[str, Any] = {
             "url": {"type": "string", "format": "uri", "description": "where to fetch the concern through this API"},
         },
         description="Just enough to fetch the concern: what a thin payload carries.",
+    ),
+    "AddedInformation": _object(
+        {
+            "added_at": TIME,
+            "text": TEXT,
+            "from_duplicate": _nullable(
+                {"type": "string", "description": "the reference of the duplicate whose reporter added it; null when the concern's own reporter did"}
+            ),
+        }
+    ),
+    "DuplicateConcern": _object(
+        {"reference": {"type": "string", "description": "the duplicate's own reference, which its reporter quotes"}, **TOLD},
+        description="A concern the council merged into this one as a duplicate: another account of the same worry. "
+        "It is closed, and anything its reporter adds later comes on this concern, with `from_duplicate` saying whose it is.",
     ),
     "Concern": _object(
         {
@@ -59,28 +98,9 @@ SCHEMAS: dict[str, Any] = {
                 )
             ),
             "status": {"type": "string", "enum": list(STATUS), "description": "the council's own status of the concern"},
-            "raised_at": TIME,
             "respond_by": TIME,
-            "urgency": {"type": "string", "enum": list(URGENCY), "description": "how soon the person who raised it asked for someone to look"},
-            "about": {"type": "string", "enum": list(ABOUT)},
-            "category": _nullable(_object({"slug": TEXT, "name": TEXT})),
-            "ward": _nullable(_object({"name": TEXT, "code": _nullable(TEXT)})),
-            "person_knows": {"type": "string", "enum": list(KNOWS), "description": "whether the person it is about knows it was raised"},
-            "details": {"type": "string", "description": "what is worrying them, in their words"},
-            "subject": _object({"name": _nullable(TEXT), "postcode": _nullable(TEXT)}, description="the person it is about, where given"),
-            "reporter": _nullable(
-                _object(
-                    {
-                        "name": _nullable(TEXT),
-                        "contact_by": {"type": "string", "enum": ["email", "phone"]},
-                        "email": _nullable(TEXT),
-                        "phone": _nullable(TEXT),
-                    },
-                    required=["name", "contact_by"],
-                    description="Only when they agreed to be contacted, and only the way they chose.",
-                )
-            ),
-            "information_added": {"type": "array", "items": _object({"added_at": TIME, "text": TEXT}), "description": "added later by the person who raised it"},
+            **TOLD,
+            "duplicates": {"type": "array", "items": _ref("DuplicateConcern"), "description": "concerns merged into this one, oldest first"},
         },
         description="A concern, minimised to what a team needs to act on it.",
     ),
@@ -151,14 +171,18 @@ SCHEMAS.update(
                     {
                         "allOf": [_ref("ConcernLink")],
                         "type": "object",
-                        "properties": {"added_information": _nullable(_object({"added_at": TIME, "text": TEXT}))},
-                        "required": ["id", "reference", "url", "added_information"],
+                        "properties": {
+                            "added_information": _nullable(_ref("AddedInformation")),
+                            "duplicate": _nullable(_ref("DuplicateConcern")),
+                        },
+                        "required": ["id", "reference", "url", "added_information", "duplicate"],
                     },
                     _ref("ConcernLink"),
                 ]
             },
             payloads.SCHEMA,
-            "The person who raised a concern referred to you added information.",
+            "More on a concern referred to you: the person who raised it, or the person who raised one of its duplicates, "
+            "added information (`added_information`), or the council merged a duplicate into it (`duplicate`).",
         ),
         "ConcernWithdrawn": _event(
             "concern.withdrawn",

@@ -11,7 +11,7 @@ from civic.crypto import EncryptedTextField
 
 EVENT_TYPES = {
     "concern.referred": "A concern is referred to the team",
-    "concern.updated": "The person who raised a referred concern added information",
+    "concern.updated": "The person who raised a referred concern added information, or a duplicate was merged into it",
     "concern.withdrawn": "The council closed or merged a concern it had referred",
 }
 PING = "ping"

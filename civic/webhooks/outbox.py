@@ -31,8 +31,10 @@ async def write(endpoint: KeyWorkerEndpoint, event_type: str, body: str, concern
     )
 
 
-async def on_handover(event: str, referral: Referral) -> None:
+async def on_handover(event: str, referral: Referral, duplicate: Concern | None = None) -> None:
     """The hook part 1 calls (civic.concerns.handover.HANDOVER) inside the referral's own transaction.
+
+    `duplicate` is a concern the council just merged into the referred one: the team gets its details.
 
     Every endpoint of the referral's team that takes this event gets a row, disabled ones too: their
     rows wait, and go once the endpoint is enabled again, so nothing is dropped while a system is down.
@@ -46,7 +48,8 @@ async def on_handover(event: str, referral: Referral) -> None:
     for endpoint in endpoints:
         style = endpoint.payload_style
         if style not in bodies:
-            body = payloads.envelope(event, await payloads.BUILDERS[event](concern, referral, style), now)
+            about = {"duplicate": duplicate} if duplicate is not None else {}
+            body = payloads.envelope(event, await payloads.BUILDERS[event](concern, referral, style, **about), now)
             if len(body.encode()) > payloads.BODY_LIMIT:
                 # Never drop an event for its size: send where to fetch it instead.
                 log.warning("%s for %s is over %d bytes: sent thin", event, concern.reference, payloads.BODY_LIMIT)

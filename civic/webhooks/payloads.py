@@ -50,23 +50,17 @@ def reporter(concern: Concern) -> dict[str, Any] | None:
     return found
 
 
-async def concern_data(concern: Concern, referral: Referral | None) -> dict[str, Any]:
-    """The minimised concern a team needs to act on it: what, where, how urgent, and who may be contacted."""
+def _added(event: ConcernEvent) -> dict[str, Any]:
+    return {"added_at": iso(event.created_at), "text": event.text or "", "from_duplicate": event.from_duplicate or None}
+
+
+async def _told(concern: Concern) -> dict[str, Any]:
+    """What the person who raised it told us, and what they added since: the part a duplicate carries too."""
     await concern.fetch_related("category", "ward")
-    council = await Council.get(id=concern.council_id)
-    team = await Team.get(id=referral.team_id) if referral else None
     ward: Ward | None = concern.ward
     added = await ConcernEvent.filter(concern=concern, kind="info-added").order_by("created_at", "id")
     return {
-        **thin(concern),
-        "council": {"slug": council.slug, "name": council.name, "url": site_url(council)},
-        "team": {"id": team.id, "name": team.name} if team else None,
-        "referral": {"id": referral.id, "referred_at": iso(referral.created_at), "automatic": referral.automatic, "status": referral.status}
-        if referral
-        else None,
-        "status": concern.status,
         "raised_at": iso(concern.created_at),
-        "respond_by": iso(concern.due_at),
         "urgency": concern.urgency,
         "about": concern.about,
         "category": {"slug": concern.category.slug, "name": concern.category.name} if concern.category else None,
@@ -75,7 +69,36 @@ async def concern_data(concern: Concern, referral: Referral | None) -> dict[str,
         "details": concern.details or "",
         "subject": {"name": concern.subject_name or None, "postcode": concern.postcode or None},
         "reporter": reporter(concern),
-        "information_added": [{"added_at": iso(event.created_at), "text": event.text or ""} for event in added],
+        "information_added": [_added(event) for event in added],
+    }
+
+
+async def duplicate_data(duplicate: Concern) -> dict[str, Any]:
+    """A concern the council merged into another as a duplicate: someone else's account of the same worry."""
+    return {"reference": duplicate.reference, **await _told(duplicate)}
+
+
+async def duplicates_of(concern: Concern) -> list[Concern]:
+    return await Concern.filter(merged_into_id=concern.id).order_by("created_at", "id")
+
+
+async def concern_data(concern: Concern, referral: Referral | None) -> dict[str, Any]:
+    """The minimised concern a team needs to act on it: what, where, how urgent, who may be contacted, and its duplicates."""
+    council = await Council.get(id=concern.council_id)
+    team = await Team.get(id=referral.team_id) if referral else None
+    told = await _told(concern)
+    return {
+        **thin(concern),
+        "council": {"slug": council.slug, "name": council.name, "url": site_url(council)},
+        "team": {"id": team.id, "name": team.name} if team else None,
+        "referral": {"id": referral.id, "referred_at": iso(referral.created_at), "automatic": referral.automatic, "status": referral.status}
+        if referral
+        else None,
+        "status": concern.status,
+        "raised_at": told.pop("raised_at"),
+        "respond_by": iso(concern.due_at),
+        **told,
+        "duplicates": [await duplicate_data(d) for d in await duplicates_of(concern)],
     }
 
 
@@ -83,15 +106,14 @@ async def referred(concern: Concern, referral: Referral, style: str) -> dict[str
     return thin(concern) if style == "thin" else await concern_data(concern, referral)
 
 
-async def updated(concern: Concern, referral: Referral, style: str) -> dict[str, Any]:
-    """The information just added (the latest), or only where to fetch it."""
+async def updated(concern: Concern, referral: Referral, style: str, duplicate: Concern | None = None) -> dict[str, Any]:
+    """The information just added (the latest), or the duplicate just merged in, or only where to fetch them."""
     if style == "thin":
         return thin(concern)
+    if duplicate is not None:
+        return {**thin(concern), "added_information": None, "duplicate": await duplicate_data(duplicate)}
     latest = await ConcernEvent.filter(concern=concern, kind="info-added").order_by("-created_at", "-id").first()
-    return {
-        **thin(concern),
-        "added_information": {"added_at": iso(latest.created_at), "text": latest.text or ""} if latest else None,
-    }
+    return {**thin(concern), "added_information": _added(latest) if latest else None, "duplicate": None}
 
 
 async def withdrawn(concern: Concern, referral: Referral, style: str) -> dict[str, Any]:

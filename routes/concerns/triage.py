@@ -9,14 +9,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from civic.concerns import access, triage
-from civic.concerns.vocabulary import CLOSED_REASONS, CONTACT, EVENT, KNOWS, ABOUT, NOTE_LIMIT, REFERRAL_STATUS, STATUS, URGENCY
+from civic.concerns.vocabulary import ABOUT, CLOSED_REASONS, CONTACT, EVENT, FROM_DUPLICATE, KNOWS, NOTE_LIMIT, REFERRAL_STATUS, STATUS, URGENCY
 from civic.errors import Invalid
 from civic.webhooks import callbacks
 from routes.web import current_council, flash, form_values, redirect, render, require_user
 
 WORDS = {
     "ABOUT": ABOUT, "CONTACT": CONTACT, "KNOWS": KNOWS, "URGENCY": URGENCY, "STATUS": STATUS,
-    "EVENT": EVENT, "CLOSED_REASONS": CLOSED_REASONS, "STATUS_FILTERS": triage.STATUS_FILTERS, "NOTE_LIMIT": NOTE_LIMIT,
+    "EVENT": EVENT, "FROM_DUPLICATE": FROM_DUPLICATE, "CLOSED_REASONS": CLOSED_REASONS, "STATUS_FILTERS": triage.STATUS_FILTERS, "NOTE_LIMIT": NOTE_LIMIT,
     "REFERRAL_STATUS": REFERRAL_STATUS, "OUTCOMES": callbacks.OUTCOMES, "STATUS_WORDS": callbacks.STATUS_WORDS,
 }
 

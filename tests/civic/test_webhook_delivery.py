@@ -400,3 +400,36 @@ async def test_every_attempt_that_carries_a_concern_is_in_its_access_log_naming_
     assert delivered == f"sent by webhook to {full.name} (127.0.0.1:{port}), answered HTTP 200"
     assert all(entry.user_id is None and entry.reference == concern.reference for entry in entries)
     assert not any(concern.details in entry.action for entry in entries)
+
+
+async def test_a_duplicate_merged_into_a_referred_concern_reaches_its_team_and_so_do_its_reporters_additions(council, secret):
+    # The team never heard of the duplicate: no event, and later additions read as the kept concern's own reporter's.
+    from civic.concerns import intake, triage
+
+    team = await create_team_ok(council)
+    officer = await create_user_ok(council, role="officer")
+    with Receiver([secret]) as receiver:
+        await create_endpoint_ok(council, team, url=receiver.url, secret=secret)
+        await create_endpoint_ok(council, team, url=receiver.url, secret=secret, payload_style="thin", event_types=["concern.updated"])
+        kept, _, _ = await refer_ok(council, team)
+        duplicate, key = await create_concern_ok(council, details="I saw the children outside at midnight again.", contact_by="phone",
+                                                 reporter_name="Ola", reporter_email=None, reporter_phone="01632 960 222")
+        await triage.merge(officer, council, duplicate.reference, kept.reference)
+        written = await WebhookDelivery.filter(concern_id=kept.id, event_type="concern.updated").count()
+        await intake.add_information(council, duplicate.reference, key, "They were out again last night.", "10.9.9.8")
+        await run_worker_until(lambda: _all(WebhookDelivery.filter(concern_id=kept.id), 5))
+        accepted = await receiver.accepted()
+    assert written == 2  # with the merge itself, one for each endpoint
+    updates = [entry["payload"] for entry in accepted if entry["type"] == "concern.updated"]
+    for payload in updates:
+        validate_event(payload)
+    full = [p["data"] for p in updates if "duplicate" in p["data"]]
+    merged, added = sorted(full, key=lambda data: data["added_information"] is not None)
+    assert merged["reference"] == kept.reference and merged["added_information"] is None
+    assert merged["duplicate"]["reference"] == duplicate.reference
+    assert merged["duplicate"]["details"] == "I saw the children outside at midnight again."
+    assert merged["duplicate"]["reporter"] == {"name": "Ola", "contact_by": "phone", "phone": "01632 960 222"}
+    assert added["duplicate"] is None
+    assert added["added_information"]["text"] == "They were out again last night."
+    assert added["added_information"]["from_duplicate"] == duplicate.reference
+    assert [set(p["data"]) for p in updates if "duplicate" not in p["data"]] == [{"id", "reference", "url"}] * 2

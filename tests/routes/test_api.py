@@ -304,3 +304,18 @@ async def test_a_wrong_method_or_address_gets_an_answer_written_for_a_program(co
     assert wrong_method.json() == {"error": "This address does not take GET."}
     nowhere = await system.http.get("/api/v1/nope")
     assert nowhere.status_code == 404 and "web address" not in nowhere.json()["error"]  # it read as a web page's advice
+
+
+async def test_a_fetched_concern_carries_its_duplicates_and_each_is_logged_as_read(council, system):
+    from civic.concerns import triage
+    from tests.factories import create_concern_ok
+
+    concern, _, _ = await refer_ok(council, system.team)
+    duplicate, _ = await create_concern_ok(council, details="Same children, seen from the bus stop.")
+    await triage.merge(await create_user_ok(council, role="officer"), council, duplicate.reference, concern.reference)
+    response = await system.get(f"/api/v1/concerns/{concern.reference}")
+    assert response.status_code == 200
+    body = response.json()
+    jsonschema.validate(body, schema("Concern"))
+    assert [(d["reference"], d["details"]) for d in body["duplicates"]] == [(duplicate.reference, "Same children, seen from the bus stop.")]
+    assert await ConcernAccess.filter(concern_id=duplicate.id, action=f"read by API: {system.endpoint.name}"[:40]).exists()

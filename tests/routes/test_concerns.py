@@ -906,3 +906,25 @@ async def test_a_concern_cannot_be_merged_into_a_closed_one(app, council):
     fresh = await Concern.get(id=fresh.id)
     assert fresh.status == "open" and fresh.merged_into_id is None  # type: ignore[attr-defined]
     assert not await ConcernEvent.filter(concern_id=closed.id, kind="merged-from").exists()
+
+
+async def test_the_team_reads_a_duplicate_of_its_referred_concern_and_whose_additions_are_whose(app, council):
+    # The key worker's page linked to the duplicate but it was 404 for them, and its reporter's additions
+    # read as the kept concern's own reporter's.
+    key_worker = await create_user_ok(council, role="key-worker")
+    team = await create_team_ok(council, members=[key_worker])
+    kept, _, _ = await refer_ok(council, team)
+    duplicate, key = await create_concern_ok(council)
+    async with await _officer(app, council) as officer:
+        assert (await officer.post(f"/officer/concerns/{duplicate.reference}/merge", {"into": kept.reference})).status_code == 303
+    async with Browser(app, council) as reporter:
+        assert (await reporter.post(f"/concerns/status/{duplicate.reference}/{key}", {"information": "Out again last night."})).status_code == 303
+    async with Browser(app, council) as browser:
+        await browser.signin_as(key_worker)
+        page = await browser.get(f"/officer/concerns/{kept.reference}")
+        [link] = [a.attributes["href"] for a in html(page).css(".govuk-summary-list__value a") if a.text() == duplicate.reference]
+        assert (await browser.get(link)).status_code == 200
+    history = text_of(page, ".app-history li")
+    assert any(f"More information from the person who raised duplicate {duplicate.reference}" in entry
+               and f"the person who raised {duplicate.reference}" in entry and "Out again last night." in entry for entry in history)
+    assert await ConcernAccess.filter(concern_id=duplicate.id, user_id=key_worker.id, action="viewed").exists()
