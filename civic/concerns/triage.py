@@ -241,6 +241,14 @@ async def assign(user: User | None, council: Council, reference: str, team_id: s
     team = await Team.get_or_none(id=as_id(team_id), council=council)
     if team is None:
         raise Invalid({"team": "Choose a team"})
+    if concern.status == "referred" and team.id != concern.team_id:
+        # The referral, and with it the team's system and key workers, would stay where it is: only the label would move.
+        holder = await Team.get_or_none(id=concern.team_id) if concern.team_id else None
+        name = holder.name if holder else "a team"
+        raise Conflict(
+            f"This concern was referred to {name}, so it cannot be assigned to another team. "
+            f"A referral cannot be moved: add a note for {name} if another team should have it."
+        )
     async with in_transaction():
         await _mark_opened(concern, reader.user)
         concern.team_id = team.id

@@ -928,3 +928,18 @@ async def test_the_team_reads_a_duplicate_of_its_referred_concern_and_whose_addi
     assert any(f"More information from the person who raised duplicate {duplicate.reference}" in entry
                and f"the person who raised {duplicate.reference}" in entry and "Out again last night." in entry for entry in history)
     assert await ConcernAccess.filter(concern_id=duplicate.id, user_id=key_worker.id, action="viewed").exists()
+
+
+async def test_a_referred_concern_cannot_be_assigned_to_another_team(app, council):
+    # Only the label moved: the referral, the team's system and its key workers stayed with the first team.
+    first, second = await create_team_ok(council, "Family Support North"), await create_team_ok(council, "Young People's Team")
+    concern, _, _ = await refer_ok(council, first)
+    async with await _officer(app, council) as officer:
+        page = await officer.get(f"/officer/concerns/{concern.reference}")
+        assert html(page).css_first("#action-assign") is None  # not offered
+        refused = await officer.post(f"/officer/concerns/{concern.reference}/assign", {"team": str(second.id)})
+    assert refused.status_code == 409
+    assert "This concern was referred to Family Support North, so it cannot be assigned to another team." in refused.text
+    concern = await Concern.get(id=concern.id)
+    assert concern.team_id == first.id and concern.status == "referred"  # type: ignore[attr-defined]
+    assert not await ConcernEvent.filter(concern_id=concern.id, kind="assigned").exists()
