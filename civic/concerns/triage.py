@@ -87,6 +87,9 @@ class Queue:
 def _filtered(reader: Viewer, filters: Filters):
     # Officers start with what is waiting for triage; a key worker with their team's work, which is
     # mostly what was referred to it (only "waiting" hid every referral from them).
+    if filters.q:
+        # A reference names one concern: searching for it finds it whatever its status.
+        filters.status = "all"
     filters.status = filters.status or ("waiting" if reader.is_officer else "current")
     query = reader.concerns().filter(status__in=STATUS_FILTERS[filters.status][1])
     if filters.category:

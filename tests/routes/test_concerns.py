@@ -943,3 +943,15 @@ async def test_a_referred_concern_cannot_be_assigned_to_another_team(app, counci
     concern = await Concern.get(id=concern.id)
     assert concern.team_id == first.id and concern.status == "referred"  # type: ignore[attr-defined]
     assert not await ConcernEvent.filter(concern_id=concern.id, kind="assigned").exists()
+
+
+async def test_searching_for_a_reference_finds_it_whatever_the_status_filter(app, council):
+    # With the default "Waiting" status a referred or closed concern was "No concern matches these filters".
+    referred, _, _ = await refer_ok(council, await create_team_ok(council))
+    closed, _ = await create_concern_ok(council, status="closed", closed_reason="no-further-action")
+    async with await _officer(app, council) as officer:
+        for concern in (referred, closed):
+            for query in (f"q={concern.reference}", f"status=waiting&q={concern.reference.lower()}"):
+                page = await officer.get(f"/officer/concerns?{query}")
+                assert [t.split(":")[0] for t in text_of(page, ".app-queue__title")] == [concern.reference], query
+                assert html(page).css_first("#status option[selected]").attributes["value"] == "all"  # the form says what was searched
