@@ -20,7 +20,7 @@ from civic.concerns.escalation import is_overdue
 from civic.concerns.models import Category, Concern, ConcernEvent, Referral, Team
 from civic.concerns.notices import email_reporter
 from civic.concerns.vocabulary import NOTE_LIMIT, STATUS, URGENCY
-from civic.councils import Council, Ward
+from civic.councils import Council, Ward, site_url
 from civic.db import as_id, in_transaction, page_number
 from civic.errors import Conflict, Invalid
 
@@ -295,11 +295,34 @@ async def ask_for_information(user: User | None, council: Council, reference: st
     return bool(queued)
 
 
-def _web_address(raw: str) -> str:
+# Names that only a local network knows: a link to one shows the reporter nothing, or something inside a network.
+LOCAL_NAMES = ("localhost", "local", "internal", "intranet", "lan", "home", "corp", "home.arpa")
+
+
+def _web_address(raw: str, council: Council) -> str:
+    """A public https address to give the person who raised it, judged from the address alone (no DNS lookup).
+
+    A page of the council's own site (a scheme in civic's directory) is always fine, even on a test site.
+    """
     url = (raw or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
-        raise ValueError(url)
+    if url.startswith(site_url(council) + "/") and len(url) <= 500:
+        return url
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError("Enter the scheme's web address, starting https://") from None
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme != "https" or not host or len(url) > 500:
+        raise ValueError("Enter the scheme's web address, starting https://")
+    if parts.username or parts.password:
+        raise ValueError("Enter the scheme's web address without a user name or password")
+    last = host.rsplit(".", 1)[-1]
+    # Browsers read a numeric last part (192.168.0.1, 127.1, 2130706433, 0x7f000001) as an IP address.
+    if ":" in host or last.isdigit() or last.startswith("0x"):
+        raise ValueError("Enter the scheme's web address with its name, like https://www.example.org, not an IP address")
+    if "." not in host or any(host == name or host.endswith("." + name) for name in LOCAL_NAMES):
+        raise ValueError(f"Enter the address of a public website: {host} works only inside a local network")
     return url
 
 
@@ -313,9 +336,9 @@ async def signpost(user: User | None, council: Council, reference: str, scheme_n
     elif len(name) > 200:
         errors["scheme_name"] = "The scheme's name must be 200 characters or fewer"
     try:
-        url = _web_address(scheme_url)
-    except ValueError:
-        errors["scheme_url"] = "Enter the scheme's web address, starting https://"
+        url = _web_address(scheme_url, council)
+    except ValueError as refused:
+        errors["scheme_url"] = str(refused)
     if errors:
         raise Invalid(errors)
     async with in_transaction():

@@ -955,3 +955,28 @@ async def test_searching_for_a_reference_finds_it_whatever_the_status_filter(app
                 page = await officer.get(f"/officer/concerns?{query}")
                 assert [t.split(":")[0] for t in text_of(page, ".app-queue__title")] == [concern.reference], query
                 assert html(page).css_first("#status option[selected]").attributes["value"] == "all"  # the form says what was searched
+
+
+async def test_signposting_takes_only_a_public_https_address(app, council):
+    # "http://192.168.0.1/" was accepted and shown to the person who raised it, though the message said https://.
+    from civic.councils import site_url
+
+    concern, _ = await create_concern_ok(council)
+    refused = {
+        "http://abbey-friends.example/": "Enter the scheme's web address, starting https://",
+        "https://192.168.0.1/": "Enter the scheme's web address with its name, like https://www.example.org, not an IP address",
+        "https://127.1/": "Enter the scheme's web address with its name, like https://www.example.org, not an IP address",
+        "https://[::1]/": "Enter the scheme's web address with its name, like https://www.example.org, not an IP address",
+        "https://localhost/": "Enter the address of a public website: localhost works only inside a local network",
+        "https://intranet/": "Enter the address of a public website: intranet works only inside a local network",
+        "https://printer.local/": "Enter the address of a public website: printer.local works only inside a local network",
+        "https://me:secret@abbey-friends.example/": "Enter the scheme's web address without a user name or password",
+    }
+    async with await _officer(app, council) as officer:
+        for url, message in refused.items():
+            response = await officer.post(f"/officer/concerns/{concern.reference}/signpost", {"scheme_name": "Abbey Friends", "scheme_url": url})
+            assert response.status_code == 422 and field_error(response, "scheme_url") == message, url
+        assert (await Concern.get(id=concern.id)).status != "closed"
+        own = f"{site_url(council)}/schemes/abbey-friends"  # a scheme in civic's own directory, whatever the site's address
+        assert (await officer.post(f"/officer/concerns/{concern.reference}/signpost", {"scheme_name": "Abbey Friends", "scheme_url": own})).status_code == 303
+    assert (await Concern.get(id=concern.id)).signpost_url == own
