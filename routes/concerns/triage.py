@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from civic.concerns import access, triage
 from civic.concerns.vocabulary import ABOUT, CLOSED_REASONS, CONTACT, EVENT, FROM_DUPLICATE, KNOWS, NOTE_LIMIT, REFERRAL_STATUS, STATUS, URGENCY
-from civic.errors import Invalid
+from civic.errors import Conflict, Invalid
 from civic.webhooks import callbacks
 from routes.web import current_council, flash, form_values, redirect, render, require_user
 
@@ -42,10 +42,12 @@ async def export(request: Request) -> Response:
     )
 
 
-async def _concern_page(request: Request, values: dict[str, str], errors: dict[str, str], status_code: int = 200, contact=None) -> Response:
+async def _concern_page(
+    request: Request, values: dict[str, str], errors: dict[str, str], status_code: int = 200, contact=None, conflict: str = ""
+) -> Response:
     page = await triage.open_concern(require_user(request), current_council(request), request.path_params["reference"])
     team_options = [(str(t.id), t.name) for t in page.teams]
-    context = {"page": page, "values": values, "errors": errors, "contact": contact, "team_options": team_options, **WORDS}
+    context = {"page": page, "values": values, "errors": errors, "contact": contact, "conflict": conflict, "team_options": team_options, **WORDS}
     return render(request, "concerns/officer/concern.html", context, status_code=status_code)
 
 
@@ -68,6 +70,9 @@ def _action(
             result = await do(user, current_council(request), reference, *(values.get(f, "") for f in fields))
         except Invalid as error:
             return await _concern_page(request, values, error.errors, status_code=422)
+        except Conflict as error:
+            # Someone else got there first, or it was already done: the concern as it is now, and why nothing happened.
+            return await _concern_page(request, values, {}, status_code=409, conflict=error.message)
         flash(request, done(result))
         return redirect(f"/officer/concerns/{access.normalise_reference(reference)}")
 

@@ -980,3 +980,20 @@ async def test_signposting_takes_only_a_public_https_address(app, council):
         own = f"{site_url(council)}/schemes/abbey-friends"  # a scheme in civic's own directory, whatever the site's address
         assert (await officer.post(f"/officer/concerns/{concern.reference}/signpost", {"scheme_name": "Abbey Friends", "scheme_url": own})).status_code == 303
     assert (await Concern.get(id=concern.id)).signpost_url == own
+
+
+async def test_an_action_that_cannot_be_done_now_shows_the_concern_and_says_why(app, council):
+    # A bare "That cannot be done now" page with only "Go to the home page" was a dead end.
+    team = await create_team_ok(council, "Family Support North")
+    referred, _, _ = await refer_ok(council, team)
+    closed, _ = await create_concern_ok(council, status="closed", closed_reason="no-further-action")
+    async with await _officer(app, council) as officer:
+        again = await officer.post(f"/officer/concerns/{referred.reference}/refer", {"refer_team": str(team.id)})
+        late = await officer.post(f"/officer/concerns/{closed.reference}/ask", {"question": "Which school?"})
+    assert again.status_code == 409 and late.status_code == 409
+    assert text_of(again, "h1") == [referred.reference] and text_of(again, "#concern-status") == ["Referred to early help"]
+    assert text_of(again, "#concern-conflict .govuk-notification-banner__heading") == [
+        "That was not done. This concern has already been referred to Family Support North."
+    ]
+    assert text_of(late, "h1") == [closed.reference]
+    assert text_of(late, "#concern-conflict .govuk-notification-banner__heading") == ["That was not done. This concern is closed."]
