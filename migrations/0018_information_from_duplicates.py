@@ -8,7 +8,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('civic', '0016_scheme_home_visit_dbs')]
+    dependencies = [('civic', '0017_endpoint_urls_confirmed_by_officers')]
 
     initial = False
 
