@@ -408,7 +408,12 @@ async def reporter_view(council: Council, reference: str, key: str) -> ReporterV
         shown = await Concern.get_or_none(id=concern.merged_into_id) or concern
     # The council's questions, and when the reporter added something: not what they added, which,
     # like their concern, is not shown to whoever holds the link (it may be the person it is about).
-    questions = await ConcernEvent.filter(concern=concern, kind__in=["info-requested", "info-added"]).order_by("created_at", "id")
+    # Only this reporter's own additions: what a duplicate's reporter added is kept on the concern it
+    # was merged into, and showing it here would say someone else raised it too.
+    questions = list(await ConcernEvent.filter(concern=concern, kind__in=["info-requested", "info-added"], from_duplicate="").order_by("created_at", "id"))
+    if shown is not concern:
+        questions += await ConcernEvent.filter(concern=shown, kind="info-added", from_duplicate=concern.reference)
+        questions.sort(key=lambda event: (event.created_at, event.id))
     status_text, next_text = await reporter_wording(shown)
     return ReporterView(
         reference=concern.reference,

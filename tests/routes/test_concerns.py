@@ -930,6 +930,22 @@ async def test_the_team_reads_a_duplicate_of_its_referred_concern_and_whose_addi
     assert await ConcernAccess.filter(concern_id=duplicate.id, user_id=key_worker.id, action="viewed").exists()
 
 
+async def test_each_reporter_sees_only_what_they_added_when_one_concern_is_merged_into_another(app, council):
+    # A duplicate's reporter's addition is kept on the concern it was merged into: its own reporter read
+    # "You added to your concern" for what someone else had written, and learnt someone else had raised it.
+    kept, kept_key, _ = await refer_ok(council, await create_team_ok(council))
+    duplicate, key = await create_concern_ok(council)
+    async with await _officer(app, council) as officer:
+        assert (await officer.post(f"/officer/concerns/{duplicate.reference}/merge", {"into": kept.reference})).status_code == 303
+    async with Browser(app, council) as reporter:
+        assert (await reporter.post(f"/concerns/status/{duplicate.reference}/{key}", {"information": "Out again last night."})).status_code == 303
+        theirs = await reporter.get(f"/concerns/status/{duplicate.reference}/{key}")
+    async with Browser(app, council) as reporter:
+        first = await reporter.get(f"/concerns/status/{kept.reference}/{kept_key}")
+    assert "You added" in theirs.text
+    assert "You added" not in first.text
+
+
 async def test_a_referred_concern_cannot_be_assigned_to_another_team(app, council):
     # Only the label moved: the referral, the team's system and its key workers stayed with the first team.
     first, second = await create_team_ok(council, "Family Support North"), await create_team_ok(council, "Young People's Team")
