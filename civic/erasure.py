@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from civic import audit
+from civic import audit, mail
 from civic.accounts import LoginToken, RoleGrant, Session, User
 from civic.audit import AuditLog
 from civic.concerns.models import Concern, ConcernEmail
@@ -12,6 +12,7 @@ from civic.councils import site_url
 from civic.db import in_transaction
 from civic.errors import Conflict
 from civic.mail import OutgoingEmail
+from civic.schemes import help_requests, volunteers
 from civic.schemes.models import Membership, NewsPost, OrganiserInvitation, Report, Scheme
 from civic.schemes.running import HelpOffer, HelpRequest
 from civic.voting.models import Ballot
@@ -70,6 +71,10 @@ async def delete_account(user: User) -> None:
         await AuditLog.filter(actor=user).update(actor_id=None)
         await Ballot.filter(voter=user, round__status__in=UNCOUNTED).delete()
         await Ballot.filter(voter=user).update(voter_id=None, report_emails=False)
+        # Before anything of theirs goes: the volunteers matched to what they asked for, and the
+        # organisers relying on them for jobs and shifts, must hear of it rather than be left waiting.
+        queued = await help_requests.end_for_deleted_requester(user)
+        queued += await volunteers.stand_down_everywhere(user)
         await HelpRequest.filter(requester=user).delete()
         await HelpOffer.filter(author=user).delete()
         await NewsPost.filter(author=user).update(author_id=None)
@@ -91,3 +96,5 @@ async def delete_account(user: User) -> None:
         await OutgoingEmail.filter(to=user.email).exclude(id__in=list(about_concerns)).delete()
         await audit.record(None, "user.deleted", user, reason="deleted their own account")
         await user.delete()
+    # Anything queued to their own address (as an organiser told of their own leaving) went with the rest.
+    await mail.deliver(queued)

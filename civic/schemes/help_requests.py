@@ -394,6 +394,37 @@ async def end_for_closing(actor: User | None, council: Council, scheme: Scheme) 
     return queued
 
 
+async def end_for_deleted_requester(requester: User) -> list[OutgoingEmail]:
+    """The person who asked deletes their account: their open and matched requests are cancelled, matched
+    volunteers are stood down and told, and the organisers are told. Call inside the deleting transaction,
+    before the requests themselves are deleted."""
+    now = timezone.now()
+    queued: list[OutgoingEmail] = []
+    for request in await HelpRequest.filter(requester=requester, status__in=("open", "matched")).prefetch_related("scheme__council"):
+        scheme: Scheme = request.scheme
+        council: Council = scheme.council
+        await HelpRequest.filter(id=request.id).update(status="cancelled", cancelled_at=now, cancelled_by="requester")
+        for assignment in await Assignment.filter(help_request=request, status__in=LIVE).prefetch_related("volunteer"):
+            assignment.status, assignment.answered_at = "withdrawn", now
+            await assignment.save(update_fields=["status", "answered_at"])
+            queued.append(await mail.queue(
+                assignment.volunteer.email,
+                f"A job from {scheme.name} is cancelled",
+                "The person who asked for help no longer needs it, so the request you were matched with is cancelled "
+                "and you are no longer needed for it. Thank you for being ready to help.\n\n"
+                f"{scheme_url(council, scheme)}\n",
+                council_id=council.id,
+            ))
+        queued += await tell_organisers(
+            scheme, f"A request for help to {scheme.name} is cancelled",
+            "The person who asked for help has deleted their account, so their request is cancelled and its details "
+            "have been deleted with it. Any volunteers matched to it have been told they are no longer needed.\n\n"
+            f"See the scheme's other requests here:\n\n{scheme_url(council, scheme)}/requests\n",
+        )
+        await audit.record(None, "help_request.cancelled_by_requester", request, council=council, reason="deleted their account")
+    return queued
+
+
 async def cancel_as_organiser(actor: User | None, council: Council, slug: str, request_id: int, reason: str) -> HelpRequest:
     """An organiser cancels a request, saying why; the requester and any matched volunteers are told."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)

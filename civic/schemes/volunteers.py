@@ -196,6 +196,15 @@ async def _stand_down(council: Council, scheme: Scheme, user: User, now: datetim
     return [*await rota.tell_about_free_places(council, scheme, user, freed, now), *await help_requests.release(council, scheme, user)]
 
 
+async def stand_down_everywhere(user: User, now: datetime | None = None) -> list[mail.OutgoingEmail]:
+    """Someone's account is going: in every scheme they are part of, their coming shifts are freed and
+    their jobs go back to the organisers, who are told. Call inside the deleting transaction."""
+    queued: list[mail.OutgoingEmail] = []
+    for membership in await Membership.filter(user=user, status="active").prefetch_related("scheme__council"):
+        queued += await _stand_down(membership.scheme.council, membership.scheme, user, now)
+    return queued
+
+
 async def remove(actor: User | None, council: Council, slug: str, membership_id: int) -> Membership:
     """An organiser removes someone from the scheme; the organisers stop seeing their contact details."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)

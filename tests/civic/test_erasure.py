@@ -13,7 +13,7 @@ from civic.audit import AuditLog
 from civic.concerns.models import Concern
 from civic.errors import Conflict
 from civic.mail import OutgoingEmail
-from civic.schemes import invitations
+from civic.schemes import help_requests, invitations, rota
 from civic.schemes.models import Membership, NewsPost, OrganiserInvitation, Report
 from civic.schemes.running import (
     Assignment,
@@ -146,6 +146,48 @@ async def test_rota_sign_ups_event_replies_assignments_and_calendar_feeds_go(cou
     for model, column in ((SignUp, "volunteer_id"), (EventReply, "user_id"), (Assignment, "volunteer_id"), (CalendarFeed, "user_id")):
         assert not await model.filter(**{column: volunteer.id}).exists(), model.__name__
     assert await HelpRequest.filter(id=help_request.id).exists()  # someone else asked for it
+
+
+async def test_a_volunteer_deleting_their_account_reopens_their_jobs_and_frees_their_shifts_with_notice(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Dora Departing"))
+    request = await create_help_request_ok(scheme, home_visit="no")
+    await help_requests.assign(organiser, council, scheme.slug, request.id, [str(volunteer.user.id)])
+    await help_requests.accept_job(volunteer.user, council, scheme.slug, request.id)
+    shift = await create_shift_ok(scheme, title="Pantry")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, shift.starts_on)
+    already = len(mailbox.to(organiser.email))
+
+    await erasure.delete_account(volunteer.user)
+
+    assert (await HelpRequest.get(id=request.id)).status == "open"
+    subjects = [m["Subject"] for m in (await mailbox.wait_for(organiser.email, count=already + 2))[already:]]
+    assert f"A request to {scheme.name} needs another volunteer" in subjects
+    [free] = [m for m in mailbox.to(organiser.email)[already:] if "has a free place" in m["Subject"]]
+    assert "Dora Departing is no longer down for this shift" in mailbox.body(free)
+    assert "2 of 2 places free" in mailbox.body(free)
+
+
+async def test_someone_who_asked_for_help_deleting_their_account_stands_down_the_volunteers_and_tells_the_organisers(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    request = await create_help_request_ok(scheme, home_visit="no")
+    await help_requests.assign(organiser, council, scheme.slug, request.id, [str(volunteer.user.id)])
+    requester = await User.get(id=request.requester_id)
+    already = len(mailbox.to(organiser.email))
+
+    await erasure.delete_account(requester)
+
+    assert not await HelpRequest.filter(id=request.id).exists()
+    [_, stood_down] = await mailbox.wait_for(volunteer.user.email, count=2)
+    assert stood_down["Subject"] == f"A job from {scheme.name} is cancelled"
+    assert "no longer needed" in mailbox.body(stood_down)
+    [told] = (await mailbox.wait_for(organiser.email, count=already + 1))[already:]
+    assert told["Subject"] == f"A request for help to {scheme.name} is cancelled"
+    assert "deleted their account" in mailbox.body(told)
+    assert await AuditLog.filter(action="help_request.cancelled_by_requester", target_id=str(request.id), actor_id__isnull=True).exists()
 
 
 async def test_help_requests_they_asked_for_are_removed(council):
