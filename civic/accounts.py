@@ -591,6 +591,11 @@ async def suspend(actor: User | None, council: Council, user: User, reason: str)
         await user.save(update_fields=["suspended"])
         await Session.filter(user=user).delete()
         await audit.record(actor, "user.suspended", user, council=council, reason=reason)
+        # Imported here: the schemes build on accounts. Someone suspended can no longer vouch for
+        # anyone they invited to organise.
+        from civic.schemes import invitations
+
+        await invitations.withdraw_sent_by(actor, user, "the organiser who sent it has been suspended")
         # Signed out with no word would look like a fault; as when a scheme or post is hidden, they
         # are given the reason, and a way to question it.
         queued = await mail.queue(

@@ -12,7 +12,7 @@ from civic.councils import site_url
 from civic.db import in_transaction
 from civic.errors import Conflict
 from civic.mail import OutgoingEmail
-from civic.schemes import help_requests, volunteers
+from civic.schemes import help_requests, invitations, volunteers
 from civic.schemes.models import Membership, NewsPost, OrganiserInvitation, Report, Scheme
 from civic.schemes.running import HelpOffer, HelpRequest
 from civic.voting.models import Ballot
@@ -89,8 +89,9 @@ async def delete_account(user: User) -> None:
         await Session.filter(user=user).delete()
         await LoginToken.filter(email=user.email).delete()
         # Invitations to organise hold the address they went to; those they sent stay without their name
-        # (invited_by is SET NULL), and changes of address waiting for a click go with the user row.
+        # (invited_by is SET NULL), withdrawn if unanswered, and changes of address waiting for a click go with the user row.
         await OrganiserInvitation.filter(email=user.email).delete()
+        await invitations.withdraw_sent_by(None, user, "the organiser who sent it has deleted their account")
         # Messages about a concern they raised go with the concern (its purge deletes them).
         about_concerns = await ConcernEmail.filter(email__to=user.email).values_list("email_id", flat=True)
         await OutgoingEmail.filter(to=user.email).exclude(id__in=list(about_concerns)).delete()

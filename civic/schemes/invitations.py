@@ -21,6 +21,9 @@ from civic.schemes.models import Membership, OrganiserInvitation, Scheme
 from civic.schemes.proposals import require_poster, scheme_url
 
 
+NO_LONGER_ORGANISES = "the organiser who sent it no longer organises the scheme"
+
+
 async def pending(scheme: Scheme) -> list[OrganiserInvitation]:
     """The scheme's invitations nobody has answered yet, oldest first."""
     return list(await OrganiserInvitation.filter(scheme=scheme, status="pending").prefetch_related("invited_by"))
@@ -75,6 +78,22 @@ async def withdraw(actor: User | None, council: Council, slug: str, invitation_i
     return invitation
 
 
+async def withdraw_sent_by(actor: User | None, inviter: User, why: str, scheme: Scheme | None = None) -> int:
+    """Withdraw the unanswered invitations this person sent, to one scheme or to all of them, once they
+    can no longer vouch for anyone (removed, stepped down, suspended, gone). Call inside the transaction
+    of that change; returns how many."""
+    query = OrganiserInvitation.filter(invited_by=inviter, status="pending")
+    if scheme is not None:
+        query = query.filter(scheme=scheme)
+    withdrawn = 0
+    for invitation in await query.select_for_update().prefetch_related("scheme", "council"):
+        invitation.status, invitation.answered_at = "withdrawn", timezone.now()
+        await invitation.save(update_fields=["status", "answered_at"])
+        await audit.record(actor, "scheme.organiser_invitation_withdrawn", invitation.scheme, council=invitation.council, reason=f"invitation {invitation.id}: {why}")
+        withdrawn += 1
+    return withdrawn
+
+
 @dataclass
 class InvitationPage:
     """What the invited person sees before they answer: the scheme's name and who asked, nothing private."""
@@ -119,11 +138,17 @@ async def _answer(invitation: OrganiserInvitation, status: str) -> None:
     await invitation.save(update_fields=["status", "answered_at"])
 
 
-async def _tell_inviter(council: Council, invitation: OrganiserInvitation, subject: str, body: str) -> list[mail.OutgoingEmail]:
+async def _inviter_still_organises(scheme: Scheme, invitation: OrganiserInvitation) -> bool:
     inviter = invitation.invited_by
-    if inviter is None or inviter.suspended:
+    return inviter is not None and not inviter.suspended and await access.is_organiser(inviter, scheme)
+
+
+async def _tell_inviter(council: Council, scheme: Scheme, invitation: OrganiserInvitation, subject: str, body: str) -> list[mail.OutgoingEmail]:
+    # Only someone still running the scheme hears how it went: the answer (and the new organiser's
+    # address) is no business of someone removed or suspended since.
+    if not await _inviter_still_organises(scheme, invitation):
         return []
-    return [await mail.queue(inviter.email, subject, body, council_id=council.id)]
+    return [await mail.queue(invitation.invited_by.email, subject, body, council_id=council.id)]
 
 
 async def accept(actor: User | None, council: Council, slug: str) -> Membership:
@@ -132,14 +157,26 @@ async def accept(actor: User | None, council: Council, slug: str) -> Membership:
     if scheme.status == "closed":
         raise Conflict("This scheme has closed, so it no longer needs organisers.")
     async with in_transaction():
-        await _answer(invitation, "accepted")
-        membership, _ = await Membership.get_or_create(scheme=scheme, user=person, defaults={"role": "organiser", "added_by": invitation.invited_by})
-        membership.role, membership.status, membership.added_by = "organiser", "active", invitation.invited_by
-        await membership.save()
-        await audit.record(person, "scheme.organiser_added", scheme, council=council, reason=f"user {person.id} accepted invitation {invitation.id}")
-        queued = await _tell_inviter(
-            council, invitation, f"{person} is now an organiser of {scheme.name}",
-            f"{person} ({person.email}) has accepted your invitation and is now an organiser of {scheme.name}.\n\n{scheme_url(council, scheme)}/organisers\n",
+        # Someone removed or suspended since they sent it can no longer vouch for anyone: the invitation
+        # is withdrawn instead. Their removal withdraws what they sent under the row lock `_answer`
+        # takes, so the two never cross.
+        vouched = await _inviter_still_organises(scheme, invitation)
+        await _answer(invitation, "accepted" if vouched else "withdrawn")
+        if not vouched:
+            await audit.record(None, "scheme.organiser_invitation_withdrawn", scheme, council=council, reason=f"invitation {invitation.id}: {NO_LONGER_ORGANISES}")
+        else:
+            membership, _ = await Membership.get_or_create(scheme=scheme, user=person, defaults={"role": "organiser", "added_by": invitation.invited_by})
+            membership.role, membership.status, membership.added_by = "organiser", "active", invitation.invited_by
+            await membership.save()
+            await audit.record(person, "scheme.organiser_added", scheme, council=council, reason=f"user {person.id} accepted invitation {invitation.id}")
+            queued = await _tell_inviter(
+                council, scheme, invitation, f"{person} is now an organiser of {scheme.name}",
+                f"{person} ({person.email}) has accepted your invitation and is now an organiser of {scheme.name}.\n\n{scheme_url(council, scheme)}/organisers\n",
+            )
+    if not vouched:
+        raise Conflict(
+            f"The person who invited you no longer organises {scheme.name}, so this invitation cannot be accepted. "
+            "If you would still like to help run it, ask one of its organisers to invite you again."
         )
     await mail.deliver(queued)
     return membership
@@ -152,7 +189,7 @@ async def decline(actor: User | None, council: Council, slug: str) -> OrganiserI
         await _answer(invitation, "declined")
         await audit.record(person, "scheme.organiser_invitation_declined", scheme, council=council, reason=f"invitation {invitation.id}")
         queued = await _tell_inviter(
-            council, invitation, f"{invitation.email} will not be an organiser of {scheme.name}",
+            council, scheme, invitation, f"{invitation.email} will not be an organiser of {scheme.name}",
             f"{invitation.email} has declined your invitation to be an organiser of {scheme.name}.\n",
         )
     await mail.deliver(queued)

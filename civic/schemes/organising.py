@@ -108,7 +108,7 @@ async def organiser_to_remove(actor: User | None, council: Council, slug: str, m
 async def remove_organiser(actor: User | None, council: Council, slug: str, membership_id: int) -> Membership:
     """An organiser removes a co-organiser (or steps down); the last organiser cannot leave."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)
-    membership = await Membership.get_or_none(id=membership_id, scheme=scheme, role="organiser", status="active")
+    membership = await Membership.get_or_none(id=membership_id, scheme=scheme, role="organiser", status="active").prefetch_related("user")
     if membership is None:
         raise NotFound()
     async with in_transaction():
@@ -116,6 +116,7 @@ async def remove_organiser(actor: User | None, council: Council, slug: str, memb
             raise Conflict("A scheme needs at least one organiser. Add someone else before you step down.")
         membership.status = "removed"
         await membership.save(update_fields=["status"])
+        await invitations.withdraw_sent_by(actor, membership.user, invitations.NO_LONGER_ORGANISES, scheme)
         await audit.record(actor, "scheme.organiser_removed", scheme, council=council, reason=f"user {membership.user_id}")  # type: ignore[attr-defined]
     return membership
 

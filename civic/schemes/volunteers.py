@@ -13,7 +13,7 @@ from civic.accounts import User
 from civic.councils import Council
 from civic.db import in_transaction
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
-from civic.schemes import access, help_requests, rota, safeguarding
+from civic.schemes import access, help_requests, invitations, rota, safeguarding
 from civic.schemes.models import MEMBERSHIP_ROLES, Membership, Scheme
 from civic.schemes.proposals import require_poster, scheme_url, tell_organisers
 from civic.schemes.running import ContactConsent
@@ -179,6 +179,8 @@ async def set_role(actor: User | None, council: Council, slug: str, membership_i
     async with in_transaction():
         if role != "organiser":
             await _keep_an_organiser(scheme, membership)
+        if membership.role == "organiser":
+            await invitations.withdraw_sent_by(actor, membership.user, invitations.NO_LONGER_ORGANISES, scheme)
         membership.role = role
         await membership.save(update_fields=["role"])
         if role == "member":
@@ -213,6 +215,7 @@ async def remove(actor: User | None, council: Council, slug: str, membership_id:
         await _keep_an_organiser(scheme, membership)
         membership.status = "removed"
         await membership.save(update_fields=["status"])
+        await invitations.withdraw_sent_by(actor, membership.user, invitations.NO_LONGER_ORGANISES, scheme)
         await ContactConsent.filter(membership=membership, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
         queued = await _stand_down(council, scheme, membership.user)
         await audit.record(actor, "volunteer.removed", scheme, council=council, reason=f"user {membership.user_id}")  # type: ignore[attr-defined]
@@ -232,6 +235,7 @@ async def leave(actor: User | None, council: Council, slug: str) -> Membership:
         await _keep_an_organiser(scheme, membership)
         membership.status = "left"
         await membership.save(update_fields=["status"])
+        await invitations.withdraw_sent_by(actor, actor, invitations.NO_LONGER_ORGANISES, scheme)
         await ContactConsent.filter(membership=membership, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
         queued = await _stand_down(council, scheme, actor)
         await audit.record(actor, "volunteer.left", scheme, council=council)

@@ -77,6 +77,7 @@ async def test_invitations_to_organise_sent_to_them_go_and_those_they_sent_stay_
     assert not await OrganiserInvitation.filter(email=invited.email).exists()
     kept = await OrganiserInvitation.get(id=theirs.id)
     assert kept.email == "friend@example.test" and kept.invited_by_id is None
+    assert kept.status == "withdrawn"  # nobody is left to vouch for it
 
 
 async def test_the_deletion_is_audited_without_their_details_and_what_they_did_stays_in_the_log(council):

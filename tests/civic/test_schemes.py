@@ -6,14 +6,24 @@ import asyncio
 
 import pytest
 
-from civic import demo
+from civic import accounts, demo
 from civic.councils import Council, Ward
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
-from civic.schemes import access, directory, invitations, moderation, organising, proposals
+from civic.schemes import access, directory, invitations, moderation, organising, proposals, volunteers
 from civic.schemes.directory import Filters, Results
-from civic.schemes.models import Report, Scheme
+from civic.audit import AuditLog
+from civic.schemes.models import Membership, OrganiserInvitation, Report, Scheme
 from civic.schemes.text import one_line, paragraphs, slugify, valid_phone
-from tests.factories import create_council_ok, create_scheme_ok, create_user_ok, scheme_values, use_settings, ward
+from tests.factories import (
+    create_council_ok,
+    create_scheme_ok,
+    create_user_ok,
+    create_volunteer_ok,
+    organiser_of,
+    scheme_values,
+    use_settings,
+    ward,
+)
 
 
 @pytest.mark.parametrize(
@@ -150,6 +160,58 @@ async def test_a_removed_organiser_loses_the_scheme(council):
     with pytest.raises(NotFound):  # pending, and no longer theirs
         await access.find(helper, council, scheme.slug)
     assert [s.id for s in await organising.my_schemes(helper, council)] == []
+
+
+@pytest.mark.parametrize("how", ["removed", "stepped down", "made a volunteer", "suspended"])
+async def test_invitations_sent_by_someone_who_no_longer_organises_are_withdrawn(council, how):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    other = await create_volunteer_ok(scheme, role="organiser")
+    invited = await create_user_ok(council)
+    invitation = await invitations.invite(other.user, council, scheme.slug, invited.email)
+
+    if how == "removed":
+        await organising.remove_organiser(organiser, council, scheme.slug, other.id)
+    elif how == "stepped down":
+        await organising.remove_organiser(other.user, council, scheme.slug, other.id)
+    elif how == "made a volunteer":
+        await volunteers.set_role(organiser, council, scheme.slug, other.id, "volunteer")
+    else:
+        await accounts.suspend(await create_user_ok(council, role="officer"), council, other.user, "Abusive posts")
+
+    assert (await OrganiserInvitation.get(id=invitation.id)).status == "withdrawn"
+    assert await AuditLog.filter(action="scheme.organiser_invitation_withdrawn", reason__startswith=f"invitation {invitation.id}:").exists()
+    with pytest.raises(NotFound):
+        await invitations.accept(invited, council, scheme.slug)
+    assert not await access.is_organiser(invited, scheme)
+
+
+async def test_an_invitation_whose_sender_no_longer_organises_cannot_be_accepted_and_they_hear_nothing(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    other = await create_volunteer_ok(scheme, role="organiser")
+    invited = await create_user_ok(council)
+    invitation = await invitations.invite(other.user, council, scheme.slug, invited.email)
+    # As it was left before removal withdrew what they had sent.
+    await Membership.filter(id=other.id).update(status="removed")
+
+    with pytest.raises(Conflict, match=f"The person who invited you no longer organises {scheme.name}"):
+        await invitations.accept(invited, council, scheme.slug)
+
+    assert not await access.is_organiser(invited, scheme)
+    assert (await OrganiserInvitation.get(id=invitation.id)).status == "withdrawn"
+    assert not [m for m in mailbox.to(other.user.email) if "is now an organiser" in m["Subject"]]
+
+
+async def test_someone_removed_since_is_not_told_that_their_invitation_was_declined(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    other = await create_volunteer_ok(scheme, role="organiser")
+    invited = await create_user_ok(council)
+    await invitations.invite(other.user, council, scheme.slug, invited.email)
+    await Membership.filter(id=other.id).update(status="removed")
+
+    await invitations.decline(invited, council, scheme.slug)
+
+    assert not [m for m in mailbox.to(other.user.email) if "will not be an organiser" in m["Subject"]]
 
 
 async def test_a_report_needs_a_reason_from_the_list(council):
