@@ -20,7 +20,6 @@ from civic.schemes import access
 from civic.schemes.models import Membership, OrganiserInvitation, Scheme
 from civic.schemes.proposals import require_poster, scheme_url
 
-
 NO_LONGER_ORGANISES = "the organiser who sent it no longer organises the scheme"
 
 
