@@ -217,7 +217,7 @@ async def news_create(request: Request) -> Response:
 
 
 async def _news_post_form(request: Request, values: dict[str, str] | None, errors: dict[str, str], status: int = 200) -> Response:
-    scheme, post = await organising.news_post(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "post_id"))
+    scheme, post = await organising.news_post_to_change(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "post_id"))
     context = {"scheme": scheme, "post": post, "values": {"title": post.title, "body": post.body} if values is None else values, "errors": errors}
     return render(request, "schemes/news_edit.html", context, status_code=status, block="form" if status == 422 else None)
 

@@ -174,9 +174,25 @@ async def news_post(actor: User | None, council: Council, slug: str, post_id: in
     return scheme, post
 
 
+async def news_post_to_change(actor: User | None, council: Council, slug: str, post_id: int) -> tuple[Scheme, NewsPost]:
+    """One of the scheme's news posts, for its organisers to correct: not while the council is looking at
+    it or has hidden it (the words it is deciding on must stay as they were), nor once the scheme has closed."""
+    scheme, post = await news_post(actor, council, slug, post_id)
+    if scheme.status == "closed":
+        raise Conflict("This scheme has closed, so its news can no longer be changed.")
+    if post.hidden:
+        raise Conflict(f"{council.name} has hidden this news, so it cannot be changed. If you think it should be shown again, contact {council.name}.")
+    if await Report.filter(post=post, status="open").exists():
+        raise Conflict(
+            f"Someone has reported this news and {council.name} is looking at it, so it cannot be changed until they have decided. "
+            f"If it needs correcting urgently, contact {council.name}."
+        )
+    return scheme, post
+
+
 async def update_news(actor: User | None, council: Council, slug: str, post_id: int, title: str, body: str) -> NewsPost:
-    """An organiser corrects a news post; a post the council hid stays hidden."""
-    _, post = await news_post(actor, council, slug, post_id)
+    """An organiser corrects a news post, unless it is reported, hidden or the scheme has closed."""
+    _, post = await news_post_to_change(actor, council, slug, post_id)
     post.title, post.body = check_news(title, body)
     async with in_transaction():
         await post.save(update_fields=["title", "body"])
@@ -189,7 +205,8 @@ async def delete_news(actor: User | None, council: Council, slug: str, post_id: 
     _, post = await news_post(actor, council, slug, post_id)
     # Deleting a post deletes its reports: the council's record of what it decided must not go with it.
     if await Report.filter(post=post).exists():
-        raise Conflict("Someone has reported this news to the council, so it cannot be deleted. You can change it instead.")
+        settled = not post.hidden and not await Report.filter(post=post, status="open").exists()
+        raise Conflict("Someone has reported this news to the council, so it cannot be deleted." + (" You can change it instead." if settled else ""))
     async with in_transaction():
         await audit.record(actor, "news.deleted", post, council=council, reason=post.title)
         await post.delete()

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from civic.accounts import User
 from civic.audit import AuditLog
-from civic.schemes import access
+from civic.schemes import access, moderation
 from civic.schemes.models import Membership, NewsPost, OrganiserInvitation, Scheme
 from tests.factories import (
     Browser,
@@ -474,6 +474,42 @@ async def test_an_organiser_changes_a_news_post_and_it_keeps_its_place(client, c
     saved = await NewsPost.get(id=post.id)
     assert (saved.body, saved.created_at, saved.author_id) == ("From 10am to noon.", post.created_at, organiser.id)
     assert await AuditLog.filter(action="news.changed", target_id=str(post.id)).exists()
+
+
+async def test_news_the_council_is_looking_at_or_has_hidden_cannot_be_changed(client, council):
+    organiser, officer = await create_user_ok(council), await create_user_ok(council, role="officer")
+    scheme = await create_scheme_ok(council, organiser)
+    reported, hidden = await create_post_ok(scheme, organiser, title="As reported"), await create_post_ok(scheme, organiser, title="As hidden")
+    report = await create_report_ok(scheme, post=reported)
+    await create_report_ok(scheme, post=hidden)
+    await moderation.hide_post(officer, council, hidden.id, "Names a child")
+    await client.signin_as(organiser)
+
+    for post, says in ((reported, f"{council.name} is looking at it"), (hidden, f"{council.name} has hidden this news")):
+        assert (await client.get(f"/schemes/{scheme.slug}/news/{post.id}/edit")).status_code == 409
+        refused = await client.post(f"/schemes/{scheme.slug}/news/{post.id}/edit", {"title": "Nothing to see", "body": "Gone."})
+        assert refused.status_code == 409
+        assert says in " ".join(text_of(refused, "main"))
+        assert (await NewsPost.get(id=post.id)).title == post.title
+
+    await moderation.dismiss(officer, council, report.id, "It is right")
+    changed = await client.post(f"/schemes/{scheme.slug}/news/{reported.id}/edit", {"title": "Corrected", "body": "From 10am."})
+    assert changed.status_code == 303
+    assert (await NewsPost.get(id=reported.id)).title == "Corrected"
+
+
+async def test_news_of_a_closed_scheme_cannot_be_changed(client, council):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser)
+    post = await create_post_ok(scheme, organiser, title="Open on Monday")
+    await Scheme.filter(id=scheme.id).update(status="closed")
+    await client.signin_as(organiser)
+
+    refused = await client.post(f"/schemes/{scheme.slug}/news/{post.id}/edit", {"title": "Closed", "body": "Gone."})
+
+    assert refused.status_code == 409
+    assert "This scheme has closed, so its news can no longer be changed." in " ".join(text_of(refused, "main"))
+    assert (await NewsPost.get(id=post.id)).title == "Open on Monday"
 
 
 async def test_an_organiser_deletes_news_after_confirming_unless_it_was_reported(client, council):
