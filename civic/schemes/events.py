@@ -37,8 +37,9 @@ def entry(council: Council, event: Event, scheme: Scheme) -> ics.Entry:
     )
 
 
-def check_event(values: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Every field of the new-event form checked at once."""
+def check_event(values: dict[str, Any], now: datetime, started_at: datetime | None = None) -> dict[str, Any]:
+    """Every field of the event form checked at once. `started_at` is the start an event being changed
+    already has: kept as it is, it may have passed, so an event under way can still be corrected."""
     errors: dict[str, str] = {}
     checked: dict[str, Any] = {}
     checked["title"] = one_line(values.get("title"))
@@ -73,8 +74,12 @@ def check_event(values: dict[str, Any], now: datetime) -> dict[str, Any]:
     if errors:
         raise Invalid(errors)
     checked["starts_at"], checked["ends_at"] = span(day, start, end)  # type: ignore[arg-type]
-    if checked["starts_at"] <= now:
+    if checked["starts_at"] != started_at and checked["starts_at"] <= now:
+        if started_at is not None and started_at <= now:
+            raise Invalid({"date": "The event has started. Keep the date and start time it has, or move it to a time still to come"})
         raise Invalid({"date": "The event must be in the future"})
+    if checked["ends_at"] <= now:  # only when an event under way keeps its start
+        raise Invalid({"end_time": "The event has started, so its end time must be later than now"})
     return checked
 
 
@@ -114,7 +119,7 @@ async def event_for_change(actor: User | None, council: Council, slug: str, even
 async def update_event(actor: User | None, council: Council, slug: str, event_id: int, values: dict[str, Any], now: datetime | None = None) -> Event:
     """An organiser corrects an event; if its date, time or place changed, everyone coming is told."""
     scheme, event = await event_for_change(actor, council, slug, event_id, now)
-    checked = check_event(values, utc(now))
+    checked = check_event(values, utc(now), started_at=event.starts_at)
     async with in_transaction():
         # Locked so that a reply cannot take a place the new capacity no longer has.
         locked = await Event.select_for_update().get(id=event.id)

@@ -312,6 +312,26 @@ async def test_an_event_ending_before_its_start_time_ends_the_next_day_and_says_
     assert (await events.event_page(None, council, scheme.slug, event.id)).when.endswith(", 11am to 10am (next day)")
 
 
+async def test_an_event_under_way_can_still_be_corrected_but_not_moved_into_the_past(council):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    event = await events.create_event(organiser, council, scheme.slug, {**EVENT, "date": "2031-05-06"}, now=datetime(2031, 5, 1, 9, tzinfo=LONDON))
+    under_way = datetime(2031, 5, 6, 10, 30, tzinfo=LONDON)
+    same_start = {**EVENT, "date": "2031-05-06"}
+
+    changed = await events.update_event(organiser, council, scheme.slug, event.id, {**same_start, "place": "The church hall", "end_time": "12:00"}, now=under_way)
+
+    assert (changed.place, changed.starts_at, changed.ends_at) == ("The church hall", event.starts_at, datetime(2031, 5, 6, 12, tzinfo=LONDON))
+    with pytest.raises(Invalid) as refused:
+        await events.update_event(organiser, council, scheme.slug, event.id, {**same_start, "start_time": "10:15"}, now=under_way)
+    assert refused.value.errors == {"date": "The event has started. Keep the date and start time it has, or move it to a time still to come"}
+    with pytest.raises(Invalid) as refused:
+        await events.update_event(organiser, council, scheme.slug, event.id, {**same_start, "end_time": "10:20"}, now=under_way)
+    assert refused.value.errors == {"end_time": "The event has started, so its end time must be later than now"}
+    moved = await events.update_event(organiser, council, scheme.slug, event.id, {**EVENT, "date": "2031-05-07"}, now=under_way)
+    assert moved.starts_at == datetime(2031, 5, 7, 10, tzinfo=LONDON)
+
+
 # Demo data
 
 
