@@ -173,7 +173,7 @@ async def invitation_accept(request: Request) -> Response:
 
 async def invitation_decline(request: Request) -> Response:
     await invitations.decline(current_user(request), current_council(request), request.path_params["slug"])
-    flash(request, "You have declined the invitation. The organiser who sent it has been told.")
+    flash(request, "You have declined the invitation. Nothing has changed for you.")
     return redirect("/schemes/mine")
 
 

@@ -326,6 +326,8 @@ async def test_someone_invited_can_decline_and_the_organiser_is_told(app, client
         await other.signin_as(invitee)
         declined = await other.post(f"/schemes/{scheme.slug}/invitation/decline")
         assert declined.status_code == 303
+        # Not "The organiser who sent it has been told": one who has since stopped organising is not.
+        assert text_of(await other.follow(declined), ".govuk-notification-banner__heading") == ["You have declined the invitation. Nothing has changed for you."]
         assert not html(await other.get("/schemes/mine")).css("#invitations")
     assert "has declined your invitation" in mailbox.body((await mailbox.wait_for(organiser.email))[-1])
     assert not await access.is_organiser(invitee, scheme)
