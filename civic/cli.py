@@ -176,10 +176,9 @@ def cmd_wards_import(args: argparse.Namespace) -> None:
 
 def cmd_council_create(args: argparse.Namespace) -> None:
     from civic import council_settings
-    from civic.councils import Council, validate_branding
+    from civic.councils import Council
     from civic.errors import Invalid
 
-    validate_branding(args.colour)
     try:
         settings = council_settings.check({
             "name": args.name, "brand_colour": args.colour, "emergency_phone": "999",

@@ -204,8 +204,3 @@ async def import_wards(council: Council, csv_text: str) -> tuple[int, int]:
                 created += 1
             await PostcodeSector.update_or_create(council=council, sector=sector, defaults={"ward": ward})
     return created, len(parsed)
-
-
-def validate_branding(brand_colour: str) -> None:
-    if not HEX_COLOUR.match(brand_colour):
-        raise Invalid({"brand_colour": "Enter a colour as # and six hex digits, like #1d70b8"})

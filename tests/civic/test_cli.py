@@ -99,6 +99,8 @@ def test_a_council_made_from_the_command_line_can_have_its_duty_address_and_fron
     assert made.returncode == 0, made.stderr
     bad = run("council", "create", "--slug", "southvale", "--name", "Southvale Council", "--duty-email", "duty at southvale")
     assert bad.returncode == 1 and "duty address: Enter the duty address in the correct format" in bad.stderr
+    pale = run("council", "create", "--slug", "southvale", "--name", "Southvale Council", "--colour", "yellow")
+    assert pale.returncode == 1 and "colour: Enter a colour as # and six hex digits, like #1d70b8" in pale.stderr
     import sqlite3
 
     with sqlite3.connect(tmp_path / "civic.sqlite3") as database:
