@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 from civic.councils import Council, Ward, normalise_postcode, ward_for_postcode
@@ -16,11 +16,15 @@ from civic.errors import Invalid
 from civic.kept import Kept
 from civic.schemes.models import LISTED_STATUSES, Scheme, SchemeAudience, SchemeCategory
 from civic.schemes.taxonomy import AUDIENCES, CATEGORIES
-from civic.schemes.text import one_line
+from civic.schemes.text import one_line, searchable
 
 PAGE_SIZE = 10
 # More words than this add little and each one is another LIKE over every scheme.
 MAX_WORDS = 8
+# What a scheme's words are looked for in, kept as `searchable` makes it in Scheme.search_text, so
+# 'cafe' finds 'Community Café' on any database (PostgreSQL's unaccent is an extension that may be missing).
+# Changing what is searched, or how `searchable` folds it, needs a migration that refills it (see 0019).
+SEARCHED = ("name", "summary", "description", "venue")
 
 
 @dataclass(frozen=True)
@@ -102,12 +106,15 @@ def listed(council: Council) -> QuerySet[Scheme]:
     return Scheme.filter(council=council, status__in=LISTED_STATUSES, hidden=False)
 
 
+def search_text(text: Mapping[str, str]) -> str:
+    """What Scheme.search_text holds for a scheme with this name, summary, description and venue."""
+    return "\n".join(searchable(text[name]) for name in SEARCHED)
+
+
 def matching(query: QuerySet[Scheme], words: str = "", category: str = "", audience: str = "", ward_ids: list[int] | None = None) -> QuerySet[Scheme]:
-    """Narrow a query of schemes by words (all must appear), category, audience and wards."""
-    for word in words.split()[:MAX_WORDS]:
-        query = query.filter(
-            Q(name__icontains=word) | Q(summary__icontains=word) | Q(description__icontains=word) | Q(venue__icontains=word)
-        )
+    """Narrow a query of schemes by words (all must appear, whatever their accents and capitals), category, audience and wards."""
+    for word in searchable(words).split()[:MAX_WORDS]:
+        query = query.filter(search_text__contains=word)
     if category:
         query = query.filter(id__in=Subquery(SchemeCategory.filter(category=category).values("scheme_id")))
     if audience:

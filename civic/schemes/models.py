@@ -70,6 +70,9 @@ class Scheme(Model):
     decided_at = fields.DatetimeField(null=True)
     hidden = fields.BooleanField(default=False, db_index=True)
     hidden_reason = fields.TextField(default="")
+    search_text = fields.TextField(
+        default="", db_default="", description="the name and summary and description and venue without accents or capitals, for the directory search"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -15,6 +15,7 @@ from civic.db import as_id, in_transaction
 from civic.errors import Conflict, Forbidden, Invalid
 from civic.mail import OutgoingEmail
 from civic.schemes import access
+from civic.schemes.directory import search_text
 from civic.schemes.models import Membership, Scheme, SchemeAudience, SchemeCategory
 from civic.schemes.taxonomy import AUDIENCES, CATEGORIES
 from civic.schemes.text import one_line, paragraphs, slugify, valid_phone
@@ -136,7 +137,11 @@ async def propose(actor: User | None, council: Council, values: dict[str, Any]) 
         try:
             async with in_transaction():
                 scheme = await Scheme.create(
-                    council=council, slug=await _unique_slug(council, details.text["name"]), proposed_by=actor, **details.text
+                    council=council,
+                    slug=await _unique_slug(council, details.text["name"]),
+                    proposed_by=actor,
+                    search_text=search_text(details.text),
+                    **details.text,
                 )
                 await _write_terms(scheme, details)
                 await Membership.create(scheme=scheme, user=actor, role="organiser", added_by=actor)
@@ -156,6 +161,7 @@ async def update(actor: User | None, council: Council, slug: str, values: dict[s
     async with in_transaction():
         for name, value in details.text.items():
             setattr(scheme, name, value)
+        scheme.search_text = search_text(details.text)
         resubmitted = scheme.status == "declined"
         if resubmitted:
             scheme.status = "pending"

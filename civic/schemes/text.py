@@ -9,6 +9,8 @@ import unicodedata
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Letters NFKD does not split into a base letter and an accent.
 _LATIN = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"})
+# Quotation marks phones type for the plain ones (iOS does by default), so "Anne’s" finds "Anne's".
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "ʼ": "'", "“": '"', "”": '"'})
 PHONE = re.compile(r"^\+?[0-9 ()\-]{10,20}$")
 
 
@@ -34,6 +36,18 @@ def slugify(name: str, max_length: int = 60) -> str:
     ascii_name = unicodedata.normalize("NFKD", name.translate(_LATIN)).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return slug[:max_length].rstrip("-")
+
+
+def searchable(text: str) -> str:
+    """Text as the directory's search compares it: 'Crèche CAFÉ, Łódź' -> 'creche cafe, lodz'.
+
+    Accents are dropped (NFKD splits a letter from its marks), capitals folded (ß too, to ss), letters
+    NFKD leaves whole made plain as in slugs, and curly quotation marks made straight. Letters of other
+    scripts stay; their combining marks go too, which only ever finds more, never less.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LATIN).translate(_QUOTES).casefold())
+    # Folded again: a compatibility character can come apart into capitals ('㎒' is 'MHz').
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
 def number_up_to(raw: str | None, largest: int) -> int | None:

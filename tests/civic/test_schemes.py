@@ -13,7 +13,7 @@ from civic.schemes import access, directory, invitations, moderation, organising
 from civic.schemes.directory import Filters, Results
 from civic.audit import AuditLog
 from civic.schemes.models import Membership, OrganiserInvitation, Report, Scheme
-from civic.schemes.text import one_line, paragraphs, slugify, valid_phone
+from civic.schemes.text import one_line, paragraphs, searchable, slugify, valid_phone
 from tests.factories import (
     create_council_ok,
     create_scheme_ok,
@@ -71,6 +71,57 @@ async def test_search_words_are_matched_literally_not_as_patterns(council):
     await create_scheme_ok(council, name="Ordinary", summary="Coffee")
     assert [s.name for s in (await directory.search(council, Filters(words="%"))).schemes] == ["100% Volunteer Run"]
     assert (await directory.search(council, Filters(words="_"))).total == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Community Café", "community cafe"),
+        ("CRÈCHE", "creche"),
+        ("naïve", "naive"),
+        ("Straße", "strasse"),
+        ("Łódź Øresund", "lodz oresund"),
+        ("Cwtch Cymunedol – Llŷn", "cwtch cymunedol – llyn"),
+        ("St Anne’s", "st anne's"),  # the apostrophe a phone types
+        ("ﬁsh ㎒", "fish mhz"),
+        ("Πολιτιστικό Κέντρο", "πολιτιστικο κεντρο"),
+        ("日本語", "日本語"),
+    ],
+)
+def test_searched_text_is_compared_without_accents_or_capitals(text, folded):
+    assert searchable(text) == folded
+
+
+async def _found(council, words: str) -> list[str]:
+    return [s.name for s in (await directory.search(council, Filters(words=words))).schemes]
+
+
+async def test_search_finds_words_whatever_their_accents_and_capitals_in_every_searched_field(council):
+    await create_scheme_ok(council, name="Community Café", summary="Tea and toast")
+    await create_scheme_ok(council, name="Little Ones", summary="A crèche while you shop")
+    await create_scheme_ok(council, name="Art Club", summary="Painting", description="Naïve painting for beginners.")
+    await create_scheme_ok(council, name="Walkers", summary="Walks", venue="Łódź Street, by the STRAẞE café")
+    await create_scheme_ok(council, name="Plain Cafe", summary="Coffee")
+    assert await _found(council, "cafe") == ["Community Café", "Plain Cafe", "Walkers"]
+    assert await _found(council, "CAFÉ") == ["Community Café", "Plain Cafe", "Walkers"]
+    assert await _found(council, "community cafe") == ["Community Café"]
+    assert await _found(council, "Creche") == ["Little Ones"]
+    assert await _found(council, "crèche") == ["Little Ones"]
+    assert await _found(council, "naive beginners") == ["Art Club"]
+    assert await _found(council, "lodz strasse") == ["Walkers"]
+    assert await _found(council, "Straße") == ["Walkers"]
+    assert await _found(council, "cafés") == []
+
+
+async def test_search_follows_a_scheme_its_organiser_edits(council):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser=organiser, name="Lunch Club", summary="Soup on Mondays")
+    abbey = await ward(council, "Abbey")
+    await proposals.update(organiser, council, scheme.slug, scheme_values([abbey], name="Crêpe Club", summary="Pancakes on Mondays"))
+    assert await _found(council, "crepe") == ["Crêpe Club"]
+    assert await _found(council, "pancakes") == ["Crêpe Club"]
+    assert await _found(council, "soup") == []
+    assert (await Scheme.get(id=scheme.id)).search_text.startswith("crepe club\npancakes on mondays\n")
 
 
 async def test_search_results_are_kept_for_the_configured_time_and_no_longer(council):

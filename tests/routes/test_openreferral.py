@@ -153,8 +153,11 @@ async def test_text_with_markup_and_any_letters_comes_through_the_feed_unchanged
 async def test_the_feed_can_be_searched_and_filtered_by_taxonomy_term(client, council):
     await create_scheme_ok(council, name="Pantry", summary="Free food", categories=["food"])
     await create_scheme_ok(council, name="Lifts", summary="Drivers", categories=["transport"])
+    await create_scheme_ok(council, name="Crèche Café", summary="Coffee while they play", categories=["families"])
     searched = (await client.get("/api/openreferral/services?search=food")).json()
     assert [item["name"] for item in searched["contents"]] == ["Pantry"]
+    accents = (await client.get("/api/openreferral/services?search=CRECHE+cafe")).json()
+    assert [item["name"] for item in accents["contents"]] == ["Crèche Café"]
     transport = str(CATEGORIES["transport"].id)
     filtered = (await client.get(f"/api/openreferral/services?taxonomy_term_id={transport}")).json()
     assert [item["name"] for item in filtered["contents"]] == ["Lifts"]

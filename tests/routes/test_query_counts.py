@@ -14,6 +14,7 @@ BUDGET = {
     "home": 1,
     "sign-in": 1,
     "directory": 8,
+    "directory search": 8,
     "scheme page": 8,
     "ballot": 3,  # the session with its user and roles, the round, the ballot with its shares (an open round's priorities and wards are kept)
     "concern form": 1,
@@ -55,6 +56,7 @@ async def _pages(app, council, officer, resident, round_id, slug):
             "home": await queries(lambda: anonymous.get("/")),
             "sign-in": await queries(lambda: anonymous.get("/signin")),
             "directory": await queries(lambda: anonymous.get("/schemes")),
+            "directory search": await queries(lambda: anonymous.get("/schemes?q=Friendly+NEIGHBOURS")),
             "scheme page": await queries(lambda: anonymous.get(f"/schemes/{slug}")),
             "ballot": await queries(lambda: voter.get(f"/rounds/{round_id}/ballot")),
             "concern form": await queries(lambda: anonymous.get("/concerns/new/about")),

@@ -55,6 +55,16 @@ async def test_directory_finds_schemes_by_words_category_and_who_they_are_for(cl
     assert titles(await client.get("/schemes?category=food&who=young-people")) == ["Abbey Food Pantry"]
 
 
+async def test_directory_search_ignores_accents_and_capitals(client, council):
+    await create_scheme_ok(council, name="Community Café", summary="Tea and toast on Tuesdays")
+    await create_scheme_ok(council, name="Little Ones", summary="A crèche while you shop")
+    assert titles(await client.get("/schemes?q=cafe")) == ["Community Café"]
+    assert titles(await client.get("/schemes", params={"q": "COMMUNITY CAFÉ"})) == ["Community Café"]
+    assert titles(await client.get("/schemes?q=Creche")) == ["Little Ones"]
+    # The words stay in the search box as typed.
+    assert html(await client.get("/schemes?q=Creche")).css_first("input[name=q]").attributes["value"] == "Creche"
+
+
 async def test_near_my_postcode_means_my_ward_and_the_wards_next_to_it(client, council):
     abbey, castlefields = await ward(council, "Abbey"), await ward(council, "Castlefields")
     await castlefields.neighbours.add(abbey)  # entered one way round; "near" reads it both ways
