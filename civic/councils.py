@@ -156,6 +156,20 @@ async def ward_for_postcode(council: Council, postcode: str) -> Ward | None:
     return row.ward if row else None
 
 
+async def known_outside(council: Council, postcode: str) -> bool:
+    """Whether a postcode the council has no ward for is known to be outside its area: another council
+    of this deployment has its sector, or the council has a list of sectors and none in its district.
+
+    A sector missing from a district the council does cover may be a gap in the list officers uploaded,
+    and a council with no list says nothing about any postcode: neither is known to be outside.
+    """
+    if await PostcodeSector.filter(sector=postcode_sector(postcode)).exclude(council=council).exists():
+        return True
+    district = postcode.split(" ")[0]
+    listed = PostcodeSector.filter(council=council)
+    return await listed.exists() and not await listed.filter(sector__startswith=f"{district} ").exists()
+
+
 async def find_ward_for_postcode(postcode: str) -> Ward | None:
     """The ward, in any council of this deployment, containing the postcode."""
     row = await PostcodeSector.filter(sector=postcode_sector(postcode)).prefetch_related("ward").first()

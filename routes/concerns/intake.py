@@ -66,6 +66,7 @@ async def _step_context(request: Request, step: str, answers: dict[str, str], va
         "details_limit": DETAILS_LIMIT,
         "has_draft": DRAFT in request.session,
         "crisis_support": intake.needs_crisis_support(answers),
+        "find_your_council": "",  # set when the postcode is in another council's area
     }
     if step == "category":
         context["category_options"] = [(c.slug, c.name) for c in await routing.categories(council)]
@@ -94,6 +95,8 @@ async def step_save(request: Request) -> Response:
         request.session[DRAFT] = await intake.save_step(council, request.session.get(DRAFT), step, values)
     except Invalid as error:
         context = await _step_context(request, step, answers, values, error.errors)
+        if isinstance(error, intake.OutsideArea):
+            context["find_your_council"] = intake.FIND_YOUR_COUNCIL
         return render(request, "concerns/step.html", context, status_code=422, block="form")
     answers = await intake.load_draft(council, request.session[DRAFT])
     following = intake.step_after(step, answers)

@@ -1,9 +1,9 @@
-"""Councils: the address of each council's own site, used in every e-mailed link and calendar feed."""
+"""Councils: the address of each council's own site, used in every e-mailed link and calendar feed, and which postcodes are theirs."""
 
 from __future__ import annotations
 
-from civic.councils import Council, host_name, site_url
-from tests.factories import use_settings
+from civic.councils import Council, PostcodeSector, host_name, known_outside, site_url
+from tests.factories import create_council_ok, outward, postcode_in, use_settings
 
 
 def test_a_council_with_a_host_of_its_own_is_linked_at_that_host_with_the_base_addresss_scheme():
@@ -25,3 +25,21 @@ def test_a_host_header_is_read_without_its_port_whatever_its_capitals_and_an_ipv
     assert host_name("civic.example") == "civic.example"
     assert host_name("[::1]:8000") == "[::1]"  # split at the first colon it was "["
     assert host_name("[2001:DB8::1]") == "[2001:db8::1]"
+
+
+async def test_a_postcode_is_known_to_be_outside_only_in_a_district_the_council_has_none_of_or_a_sector_another_council_has(council):
+    neighbour = await create_council_ok()
+    # A district no council here lists, when this council has a list.
+    assert await known_outside(council, "SW1A 1AA")
+    # A sector missing from the council's own district may be a gap in its list: not known.
+    assert not await known_outside(council, f"{outward(council)} 9ZZ")
+    # Another council of this deployment has the sector: it is theirs, even in a district both share.
+    assert await known_outside(council, postcode_in(neighbour, "Abbey"))
+    abbey = await PostcodeSector.get(council=council, sector=f"{outward(council)} 1")
+    await PostcodeSector.create(council=council, sector=f"{outward(neighbour)} 9", ward_id=abbey.ward_id)
+    assert await known_outside(council, postcode_in(neighbour, "Abbey"))
+    assert not await known_outside(council, f"{outward(neighbour)} 8ZZ")  # a gap in the shared district
+    # A council with no list knows nothing about any postcode, except one another council has.
+    await PostcodeSector.filter(council=council).delete()
+    assert not await known_outside(council, "SW1A 1AA")
+    assert await known_outside(council, postcode_in(neighbour, "Castlefields"))

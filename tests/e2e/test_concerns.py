@@ -48,6 +48,13 @@ async def test_resident_flags_a_concern_and_an_officer_refers_it_on_a_phone(phon
     assert await phone.locator(".govuk-character-count__message").inner_text() == f"You have {1200 - len(DETAILS):,} characters remaining"
     await _continue(phone, "where")
     await check_accessibility(phone)
+    await phone.get_by_label("Postcode (optional)").fill("SW1A 1AA")
+    await phone.get_by_role("button", name="Continue").click()  # another council's area: said plainly, with where to go
+    await phone.locator(".govuk-error-summary").wait_for()
+    assert "SW1A 1AA is not in Eastbrook District Council's area" in await phone.locator(".govuk-error-summary").inner_text()
+    assert await phone.get_by_role("link", name="find their council on GOV.UK").get_attribute("href") == "https://www.gov.uk/find-local-council"
+    assert await phone.get_by_label("Postcode (optional)").input_value() == "SW1A 1AA"
+    await check_accessibility(phone)
     await phone.get_by_label("Postcode (optional)").fill(postcode_in(e2e_council, "Castlefields"))
     await _continue(phone, "urgency")
     await check_accessibility(phone)
@@ -141,6 +148,12 @@ async def test_resident_flags_a_concern_without_javascript(phone_without_js, liv
     assert len(await page.get_by_label("What is worrying you?").input_value()) == 1300
     await page.get_by_label("What is worrying you?").fill("Her curtains have been closed for a week and the milk is piling up.")
     await _continue(page, "where")
+    await page.get_by_label("Postcode (optional)").fill("sw1a 1aa")
+    await page.get_by_role("button", name="Continue").click()  # elsewhere: the page comes back with what was typed
+    await page.locator(".govuk-error-summary").wait_for()
+    assert await page.get_by_label("Postcode (optional)").input_value() == "sw1a 1aa"
+    assert await page.get_by_role("link", name="find their council on GOV.UK").count() == 1
+    await page.get_by_label("Postcode (optional)").fill("")
     await _continue(page, "urgency")  # where is optional
     await page.get_by_label("When you can").check()
     await _continue(page, "knows")

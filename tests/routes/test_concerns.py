@@ -13,13 +13,16 @@ from tortoise import timezone
 
 from civic.concerns.models import Concern, ConcernAccess, ConcernDraft, ConcernEvent, Referral, TeamMembership
 from civic.mail import OutgoingEmail
+from civic.councils import PostcodeSector
 from tests.factories import (
     Browser,
     create_concern_ok,
+    create_council_ok,
     create_team_ok,
     create_user_ok,
     field_error,
     html,
+    outward,
     postcode_in,
     refer_ok,
     stored_row,
@@ -181,6 +184,54 @@ async def test_a_postcode_places_the_concern_in_its_ward(client, council):
     concern = await Concern.get(reference=STATUS_LINK.match(response.headers["location"]).group(1)).prefetch_related("ward")  # type: ignore[union-attr]
     assert concern.ward.name == "Harbourside"
     assert concern.postcode == postcode_in(council, "Harbourside")
+
+
+async def test_a_postcode_in_another_councils_area_is_refused_plainly_and_what_was_typed_stays(client, council):
+    neighbour = await create_council_ok()
+    for step, answers in ANSWERS[:3]:
+        await client.post(f"/concerns/new/{step}", answers)
+    for typed, shown in (("sw1a1aa", "SW1A 1AA"), (postcode_in(neighbour, "Harbourside").lower(), postcode_in(neighbour, "Harbourside"))):
+        response = await client.post("/concerns/new/where", {"postcode": typed, "ward": ""})
+        assert response.status_code == 422, typed
+        message = (
+            f"{shown} is not in {council.name}'s area. If the person lives elsewhere, contact their own council. "
+            "You can also leave the postcode blank."
+        )
+        assert field_error(response, "postcode") == message
+        assert text_of(response, ".govuk-error-summary li") == [message]
+        assert html(response).css_first("#postcode").attributes["value"] == typed
+        assert html(response).css_first("#find-your-council a").attributes["href"] == "https://www.gov.uk/find-local-council"
+    # Nothing of it was kept, and nothing before it was lost: someone coming back picks up at this step.
+    assert html(await client.get("/concerns")).css_first("#resume a").attributes["href"] == "/concerns/new/where"
+    assert "Jamie" in html(await client.get("/concerns/new/details")).css_first("#details").text()
+    # Choosing a neighbourhood does not make a postcode elsewhere ours.
+    chosen = await client.post("/concerns/new/where", {"postcode": "SW1A 1AA", "ward": str((await ward(council, "Abbey")).id)})
+    assert chosen.status_code == 422 and "is not in" in field_error(chosen, "postcode")
+    # htmx gets the same fragment, with the link.
+    swapped = await client.post("/concerns/new/where", {"postcode": "SW1A 1AA", "ward": ""}, headers={"HX-Request": "true"})
+    assert swapped.status_code == 422 and html(swapped).css_first("#find-your-council a") is not None
+    blank = await client.post("/concerns/new/where", {"postcode": "", "ward": ""})
+    assert blank.status_code == 303 and blank.headers["location"] == "/concerns/new/urgency"
+
+
+async def test_a_postcode_not_known_to_be_elsewhere_is_refused_or_kept_as_before(client, council):
+    for step, answers in ANSWERS[:3]:
+        await client.post(f"/concerns/new/{step}", answers)
+    wrong = await client.post("/concerns/new/where", {"postcode": "NM1", "ward": ""})
+    assert field_error(wrong, "postcode") == "Enter a real postcode, like NM1 4AB, or leave it blank"
+    assert html(wrong).css_first("#find-your-council") is None
+    # A sector the council's list lacks, in a district it covers, may be a gap in the list: kept, with no ward.
+    gap = f"{outward(council)} 9ZZ"
+    response = await send(client, where={"postcode": gap})
+    concern = await Concern.get(reference=STATUS_LINK.match(response.headers["location"]).group(1))  # type: ignore[union-attr]
+    assert concern.postcode == gap and concern.ward_id is None
+
+
+async def test_a_council_with_no_postcode_list_keeps_any_real_postcode(client, council):
+    await PostcodeSector.filter(council=council).delete()
+    response = await send(client, where={"postcode": "SW1A 1AA"})
+    concern = await Concern.get(reference=STATUS_LINK.match(response.headers["location"]).group(1))  # type: ignore[union-attr]
+    assert concern.postcode == "SW1A 1AA" and concern.ward_id is None
 
 
 async def test_someone_who_left_part_way_is_offered_the_step_where_they_stopped(client, council):
