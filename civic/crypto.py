@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from tortoise import Tortoise, fields
 
 from civic import config
+from civic.db import in_transaction
 
 log = logging.getLogger("civic.crypto")
 
@@ -159,7 +160,9 @@ async def rotate(batch: int = 200) -> dict[str, int]:
     """Re-encrypt every encrypted value with the first key, so older keys can then be removed.
 
     Idempotent and safe to interrupt: each row is rewritten on its own, and a value already under the
-    first key is simply written again.
+    first key is simply written again. Each row is read afresh under a lock just before it is written:
+    a value read earlier could be one the purge or a scrub has since blanked or deleted, and writing it
+    back would bring special-category data back from the dead.
     """
     counts: dict[str, int] = {}
     for model, names in encrypted_fields():
@@ -170,14 +173,17 @@ async def rotate(batch: int = 200) -> dict[str, int]:
             query = model.all().order_by(pk).limit(batch)
             if last_pk is not None:
                 query = query.filter(**{f"{pk}__gt": last_pk})
-            rows = await query
-            if not rows:
+            ids = await query.values_list(pk, flat=True)
+            if not ids:
                 break
-            for row in rows:
-                # Reading decrypted with whichever key fits; saving encrypts with the first.
-                await row.save(update_fields=names)
-                done += 1
-            last_pk = getattr(rows[-1], pk)
+            for key in ids:
+                async with in_transaction():
+                    # Reading decrypted with whichever key fits; saving encrypts with the first.
+                    row = await model.select_for_update().get_or_none(**{pk: key})
+                    if row is not None:  # gone since the batch was listed: nothing to keep
+                        await row.save(update_fields=names)
+                        done += 1
+            last_pk = ids[-1]
         counts[model.__name__] = done
     log.info("re-encrypted %s", ", ".join(f"{n} {m}" for m, n in counts.items()) or "nothing")
     return counts

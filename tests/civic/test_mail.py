@@ -10,11 +10,11 @@ from datetime import timedelta
 
 from tortoise import timezone
 
-from civic import accounts, config, crypto, mail, worker
+from civic import accounts, config, crypto, db, mail, worker
 from civic.concerns.models import ConcernEmail
 from civic.mail import OutgoingEmail
 from tests.factories import stored_row
-from tests.peers import free_port
+from tests.peers import free_port, need
 
 SHIFT_ICS = {"filename": "shift.ics", "content_type": "text/calendar", "content": "BEGIN:VCALENDAR\r\nSUMMARY:Lifts to the Orchard Lane surgery\r\nEND:VCALENDAR\r\n"}
 
@@ -88,6 +88,48 @@ async def test_rotating_keys_reencrypts_outgoing_email_and_it_still_goes_without
         assert next(message.iter_attachments()).get_filename() == "shift.ics"
     finally:
         # Every row back under the test run's key, so other tests read them.
+        config.use(replace(settings, encryption_keys=f"{old_key},{new_key}"))
+        await crypto.rotate()
+        config.use(settings)
+
+
+async def test_rotating_keys_never_writes_back_a_message_scrubbed_while_it_ran(settings, database):
+    # A scrub (or the purge) that blanks a message while the rotation is under way must stay done:
+    # a rotation that wrote back what it had read before would bring the reporter's words back.
+    need(db.is_postgres(), "PostgreSQL")
+    address = f"scrubbed-{uuid.uuid4().hex[:8]}@example.test"
+    row = await mail.queue(address, "About your concern", "Thank you for telling us about Mr Patel at no. 4.", council_id=None)
+    gone = await mail.queue(address, "About your concern", "A second message, deleted as its concern is purged.", council_id=None)
+    scrubbing, release = asyncio.Event(), asyncio.Event()
+
+    async def scrub_slowly() -> None:  # as the worker's scrub does, holding its row while the rotation reaches it
+        async with db.in_transaction():
+            await OutgoingEmail.filter(id=row.id).update(to="scrubbed", body="(scrubbed)")
+            await OutgoingEmail.filter(id=gone.id).delete()
+            scrubbing.set()
+            await release.wait()
+
+    async def rotation_waits_for_a_lock() -> bool:
+        waiting = await db.rows("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        return waiting[0]["n"] > 0
+
+    old_key = crypto.keys_from(settings.encryption_keys)[0]
+    new_key = crypto.new_key()
+    try:
+        config.use(replace(settings, encryption_keys=f"{new_key},{old_key}"))
+        scrub = asyncio.create_task(scrub_slowly())
+        await scrubbing.wait()
+        rotation = asyncio.create_task(crypto.rotate())
+        for _ in range(600):
+            if await rotation_waits_for_a_lock() or rotation.done():
+                break
+            await asyncio.sleep(0.05)
+        release.set()
+        await scrub
+        await rotation  # a message deleted meanwhile is passed over, not an error
+        assert (await OutgoingEmail.get(id=row.id)).body == "(scrubbed)"
+        assert not await OutgoingEmail.exists(id=gone.id)
+    finally:
         config.use(replace(settings, encryption_keys=f"{old_key},{new_key}"))
         await crypto.rotate()
         config.use(settings)
