@@ -285,6 +285,49 @@ def test_routes_of_one_area_never_shadow_anothers(app):
                 assert len(matching) == 1, f"{method} {path} is matched by routes in {sorted(matching)}"
 
 
+def test_routes_filed_by_first_word_answer_as_starlettes_loop_would(app):
+    # routes.routing tries only the routes filed under a path's first word: for every route's path
+    # (and a wrong method, and near misses), it must pick the route Starlette's own loop picks.
+    import re
+
+    from starlette.routing import Match, Route
+
+    from routes.routing import IndexedRoutes
+
+    index = app.router.middleware_stack
+    assert isinstance(index, IndexedRoutes)
+    assert len(index.by_word["schemes"]) < len(app.routes) / 2  # filing leaves most routes untried
+
+    def starlettes_choice(scope: dict) -> object:
+        partial = None
+        for route in app.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return route
+            if match is Match.PARTIAL and partial is None:
+                partial = route
+        return partial
+
+    checked = 0
+    for route in [r for r in app.routes if isinstance(r, Route)]:
+        for sample in ("1", "abc", "new"):
+            path = re.sub(r"\{[^}]+\}", sample, route.path)
+            for variant in (path, path + "x", path.rstrip("/") + "/", "/" + path.lstrip("/").split("/", 1)[0]):
+                for method in ("GET", "POST", "DELETE"):
+                    scope = {"type": "http", "path": variant, "method": method, "root_path": ""}
+                    assert (index.choose(scope) or [None])[0] is starlettes_choice(scope), f"{method} {variant}"
+                    checked += 1
+    assert checked > 2000
+
+
+async def test_a_route_filed_by_first_word_still_answers_405_redirects_a_slash_and_404s(client):
+    assert (await client.get("/healthz")).status_code == 200
+    assert (await client.post("/healthz", {})).status_code == 405
+    slash = await client.get("/schemes/", follow_redirects=False)
+    assert slash.status_code in (301, 302, 307, 308) and slash.headers["location"].endswith("/schemes")
+    assert (await client.get("/no-such-word/at-all")).status_code == 404
+
+
 def _uses_and_imports(template: str) -> tuple[set[str], list[tuple[str, str | None]]]:
     """The names a template imports outside every block, and each use of an imported name with the
     innermost block it sits in, paired with whether that block imports the name itself."""
