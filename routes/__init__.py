@@ -26,6 +26,7 @@ from routes.middleware import (
     HtmxRedirectMiddleware,
     MailAfterAnswerMiddleware,
     MultipartCSRFMiddleware,
+    OwnCookiesMiddleware,
     SecurityHeadersMiddleware,
     SessionMiddleware,
     TypableURLMiddleware,
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     middleware = [
         Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts),
         Middleware(TypableURLMiddleware),
+        Middleware(OwnCookiesMiddleware),
         Middleware(MailAfterAnswerMiddleware),
         # Pages at level 2: a 28.7 KB ballot page compresses to 3.37 KB in 44 µs, against 3.20 KB in 96 µs
         # at level 4 and 3.04 KB in 128 µs at 6 (Starlette's default is 9). Static assets come

@@ -6,11 +6,10 @@ import asyncio
 import collections
 import re
 import secrets
-from http.cookies import SimpleCookie
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
-from starlette.requests import ClientDisconnect
+from starlette.requests import ClientDisconnect, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civic import accounts, mail
@@ -28,15 +27,42 @@ OTHER_HOSTS = 256
 
 
 def _cookies(scope: Scope) -> dict[str, str]:
-    for name, value in scope.get("headers", []):
-        if name == b"cookie":
-            jar = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed cookie header is treated as none
-                return {}
-            return {key: morsel.value for key, morsel in jar.items()}
-    return {}
+    """civic's own cookies on this request, as OwnCookiesMiddleware read them (or read here, once)."""
+    cookies = scope.get("civic.cookies")
+    if cookies is None:
+        header = next((value for name, value in scope.get("headers", []) if name == b"cookie"), b"")
+        cookies = scope["civic.cookies"] = cookie_parser(header.decode("latin-1")) if header else {}
+    return cookies
+
+
+class OwnCookiesMiddleware:
+    """Reads the Cookie header once, as browsers write it, and passes on only civic's own cookies.
+
+    A council's main site on the same domain may leave cookies of its own, such as a cookie banner's
+    choices written as JSON (GOV.UK sites do). Python's http.cookies stops reading at such a value, and
+    asgi-csrf reads with it: the CSRF cookie after it went unseen and every form answered 403. So the
+    header is read with Starlette's parser, which passes over what it cannot read, and what goes on
+    holds only the session and CSRF cookies.
+    """
+
+    OWN = (SESSION_COOKIE, "csrftoken")
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            header = next((value for name, value in scope["headers"] if name == b"cookie"), None)
+            if header is not None:
+                everything = cookie_parser(header.decode("latin-1"))
+                own = {name: value for name, value in everything.items() if name in self.OWN}
+                scope = {**scope, "civic.cookies": own}
+                if len(own) != len(everything):
+                    headers = [(name, value) for name, value in scope["headers"] if name != b"cookie"]
+                    if own:
+                        headers.append((b"cookie", "; ".join(f"{name}={value}" for name, value in own.items()).encode("latin-1")))
+                    scope["headers"] = headers
+        await self.app(scope, receive, send)
 
 
 class SessionMiddleware:

@@ -233,6 +233,21 @@ async def test_sign_out_ends_only_this_session(app, council):
         assert (await laptop.get("/account")).status_code == 200
 
 
+async def test_a_cookie_another_site_left_does_not_sign_anyone_out(client, council):
+    # A council's main site on the same domain may set a cookie banner's choices as JSON, as GOV.UK
+    # sites do; read by the old standard, that one cookie hid the session cookie beside it.
+    await client.signin_as(await create_user_ok(council))
+    assert (await client.get("/account")).status_code == 200
+    ours = dict(client.http.cookies.items())
+    client.http.cookies.clear()
+    client.http.cookies.set("cookies_policy", '{"essential":true,"usage":false}', domain=client.host)  # sent first
+    for name, value in ours.items():
+        client.http.cookies.set(name, value, domain=client.host)
+    assert (await client.get("/account")).status_code == 200
+    response = await client.post("/signout")
+    assert response.status_code == 303 and response.headers["location"] == "/signin?signed_out=here"  # the form's token still reads too
+
+
 async def test_postcode_outside_the_area_can_browse_but_is_told(client, council):
     user = await create_user_ok()
     await client.signin_as(user)
