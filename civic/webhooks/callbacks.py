@@ -103,8 +103,8 @@ async def _referred(endpoint: KeyWorkerEndpoint, reference: str) -> tuple[Concer
 
 
 def _action(endpoint: KeyWorkerEndpoint, what: str) -> str:
-    # The access log's action column is short; the API's own log has the full call.
-    return f"{what} by API: {endpoint.name}"[:40]
+    # The whole name fits (a name is at most 120 characters); the cut only guards the column.
+    return f"{what} by API: {endpoint.name}"[: access.ACTION_LIMIT]
 
 
 async def fetch(endpoint: KeyWorkerEndpoint, reference: str) -> dict[str, Any]:

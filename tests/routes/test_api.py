@@ -54,9 +54,27 @@ async def test_a_system_fetches_a_concern_referred_to_its_team_and_the_view_is_l
     assert body["reference"] == concern.reference and body["details"] == concern.details
     assert body["referral"]["id"] == referral.id and body["team"]["name"] == system.team.name
     access = await ConcernAccess.filter(concern_id=concern.id).first()
-    assert access.user_id is None and access.action == f"read by API: {system.endpoint.name}"[:40]
+    assert access.user_id is None and access.action == f"read by API: {system.endpoint.name}"
     call = await KeyWorkerApiCall.get(reference=concern.reference)
     assert (call.endpoint_id, call.method, call.status_code) == (system.endpoint.id, "GET", 200)
+
+
+async def test_a_system_with_a_long_name_is_named_in_full_in_the_concerns_access_log(app, council):
+    name = "Northmere Children's Services Multi-Agency Safeguarding Hub case management system (early help)"
+    assert len(name) > 40
+    team = await create_team_ok(council)
+    endpoint, _, api_key = await create_endpoint_ok(council, team, name=name)
+    concern, _, _ = await refer_ok(council, team)
+    async with Browser(app, council) as system:
+        system.http.headers["authorization"] = f"Bearer {api_key}"
+        assert (await system.get(f"/api/v1/concerns/{concern.reference}")).status_code == 200
+        assert (await post_status(system, concern.reference, {"status": "received"})).status_code == 200
+    actions = {entry.action for entry in await ConcernAccess.filter(concern_id=concern.id)}
+    assert actions == {f"read by API: {name}", f"received by API: {name}"}
+    async with Browser(app, council) as officer:
+        await officer.signin_as(await create_user_ok(council, role="officer"))
+        log = await officer.get(f"/officer/concerns/{concern.reference}/access")
+    assert f"Read by API: {name}" in text_of(log, "tbody td")
 
 
 async def test_another_teams_concern_is_not_found(council, system):
@@ -318,4 +336,4 @@ async def test_a_fetched_concern_carries_its_duplicates_and_each_is_logged_as_re
     body = response.json()
     jsonschema.validate(body, schema("Concern"))
     assert [(d["reference"], d["details"]) for d in body["duplicates"]] == [(duplicate.reference, "Same children, seen from the bus stop.")]
-    assert await ConcernAccess.filter(concern_id=duplicate.id, action=f"read by API: {system.endpoint.name}"[:40]).exists()
+    assert await ConcernAccess.filter(concern_id=duplicate.id, action=f"read by API: {system.endpoint.name}").exists()
