@@ -133,7 +133,7 @@ async def scheme_decline(request: Request) -> Response:
 
 async def _organisers(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
     page = await organising.organisers_page(current_user(request), current_council(request), request.path_params["slug"])
-    context = {"page": page, "scheme": page.scheme, "values": values, "errors": errors}
+    context = {"page": page, "scheme": page.scheme, "values": values, "errors": errors, "lifetime": invitations.LIFETIME_WORDS}
     return render(request, "schemes/organisers.html", context, status_code=status, block="form" if status == 422 else None)
 
 
@@ -155,13 +155,17 @@ async def organiser_invite(request: Request) -> Response:
 async def invitation_withdraw(request: Request) -> Response:
     slug = request.path_params["slug"]
     invitation = await invitations.withdraw(current_user(request), current_council(request), slug, path_number(request, "invitation_id"))
-    flash(request, f"The invitation to {invitation.email} is withdrawn. Its link no longer works.")
+    if invitation.status == "lapsed":
+        flash(request, f"The lapsed invitation to {invitation.email} is no longer on the list.")
+    else:
+        flash(request, f"The invitation to {invitation.email} is withdrawn. Its link no longer works.")
     return redirect(f"/schemes/{slug}/organisers")
 
 
 async def invitation_page(request: Request) -> Response:
     page = await invitations.invitation_page(require_user(request), current_council(request), request.path_params["slug"])
-    return render(request, "schemes/invitation.html", {"page": page, "scheme": page.scheme, "invitation": page.invitation})
+    context = {"page": page, "scheme": page.scheme, "invitation": page.invitation, "lifetime": invitations.LIFETIME_WORDS}
+    return render(request, "schemes/invitation.html", context)
 
 
 async def invitation_accept(request: Request) -> Response:

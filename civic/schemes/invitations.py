@@ -2,7 +2,8 @@
 
 Organisers see volunteers' and requesters' contact details, so nobody becomes one just because an address
 was typed: a typo must not hand a stranger safeguarding data. The invited person has to sign in with the
-address and accept; until then they see only the scheme's name and who asked them.
+address and accept; until then they see only the scheme's name and who asked them. An invitation nobody
+answers lapses after INVITATION_LIFETIME; the organisers can send it again.
 """
 
 from __future__ import annotations
@@ -16,15 +17,22 @@ from civic.accounts import User, normalise_email
 from civic.councils import Council
 from civic.db import in_transaction
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
-from civic.schemes import access
-from civic.schemes.models import Membership, OrganiserInvitation, Scheme
+from civic.schemes import access, when
+from civic.schemes.models import INVITATION_LIFETIME, LISTED_STATUSES, Membership, OrganiserInvitation, Scheme
 from civic.schemes.proposals import require_poster, scheme_url
 
 NO_LONGER_ORGANISES = "the organiser who sent it no longer organises the scheme"
+LIFETIME_WORDS = f"{INVITATION_LIFETIME.days} days"
+
+
+def _lapse_words(invitation: OrganiserInvitation) -> str:
+    """'2:30pm on Tuesday 17 June 2025', in London time."""
+    return f"{when.clock(invitation.lapses_at)} on {when.day_name(invitation.lapses_at)}"
 
 
 async def pending(scheme: Scheme) -> list[OrganiserInvitation]:
-    """The scheme's invitations nobody has answered yet, oldest first."""
+    """The scheme's invitations nobody has answered, oldest first: those still waiting, and those that lapsed
+    unanswered (shown so the organisers can send them again)."""
     return list(await OrganiserInvitation.filter(scheme=scheme, status="pending").prefetch_related("invited_by"))
 
 
@@ -44,8 +52,11 @@ async def invite(actor: User | None, council: Council, slug: str, raw_email: str
             raise Invalid({"email": "That person cannot be an organiser. Contact the council if you think this is a mistake."})
         if person is not None and await access.is_organiser(person, scheme):
             raise Invalid({"email": f"{email} is already an organiser"})
-        if await OrganiserInvitation.filter(scheme=scheme, email=email, status="pending").exists():
+        unanswered = OrganiserInvitation.filter(scheme=scheme, email=email, status="pending")
+        if await unanswered.filter(created_at__gt=timezone.now() - INVITATION_LIFETIME).exists():
             raise Invalid({"email": f"You have already invited {email}. They have not answered yet."})
+        # Sending again: the lapsed one gives way to the new one, so the list shows each address once.
+        await unanswered.update(status="lapsed")
         invitation = await OrganiserInvitation.create(council=council, scheme=scheme, email=email, invited_by=inviter)
         await audit.record(inviter, "scheme.organiser_invited", scheme, council=council, reason=f"invitation {invitation.id}")
         queued = await mail.queue(
@@ -55,6 +66,8 @@ async def invite(actor: User | None, council: Council, slug: str, raw_email: str
             "Organisers run the scheme. They can see the names, phone numbers and email addresses of its volunteers, "
             "and the addresses of people who ask it for help. Only accept if you know who invited you and you mean to help.\n\n"
             f"To accept or decline, sign in with this email address and go to:\n\n{scheme_url(council, scheme)}/invitation\n\n"
+            f"The invitation lasts {LIFETIME_WORDS}, until {_lapse_words(invitation)}. After that it lapses "
+            "and you would need to be invited again.\n\n"
             "If you were not expecting this, you can ignore this email. Nothing changes unless you accept.\n",
             council_id=council.id,
         )
@@ -63,17 +76,22 @@ async def invite(actor: User | None, council: Council, slug: str, raw_email: str
 
 
 async def withdraw(actor: User | None, council: Council, slug: str, invitation_id: int) -> OrganiserInvitation:
-    """An organiser withdraws an invitation nobody has answered; its link stops working."""
+    """An organiser withdraws an invitation nobody has answered, and its link stops working; one that has
+    lapsed is taken off the list and marked lapsed, which is what its link goes on saying."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)
     async with in_transaction():
         invitation = await OrganiserInvitation.select_for_update().get_or_none(id=invitation_id, scheme=scheme)
         if invitation is None:
             raise NotFound()
+        if invitation.status == "lapsed":
+            raise Conflict("This invitation had already lapsed and is no longer on the list.")
         if invitation.status != "pending":
             raise Conflict(f"This invitation has already been {invitation.status}.")
-        invitation.status, invitation.answered_at = "withdrawn", timezone.now()
+        lapsed = invitation.lapsed
+        invitation.status, invitation.answered_at = ("lapsed", None) if lapsed else ("withdrawn", timezone.now())
         await invitation.save(update_fields=["status", "answered_at"])
-        await audit.record(actor, "scheme.organiser_invitation_withdrawn", scheme, council=council, reason=f"invitation {invitation.id}")
+        why = ": it had lapsed" if lapsed else ""
+        await audit.record(actor, "scheme.organiser_invitation_withdrawn", scheme, council=council, reason=f"invitation {invitation.id}{why}")
     return invitation
 
 
@@ -95,29 +113,40 @@ async def withdraw_sent_by(actor: User | None, inviter: User, why: str, scheme: 
 
 @dataclass
 class InvitationPage:
-    """What the invited person sees before they answer: the scheme's name and who asked, nothing private."""
+    """What the invited person sees before they answer: the scheme's name and who asked, nothing private.
+    Once it has lapsed, who to ask for another."""
 
     scheme: Scheme
     invitation: OrganiserInvitation
+    lapsed: bool
+    ask: str  # who can invite them again
+    can_message: bool  # the scheme's page takes messages to its organisers
 
 
 async def _mine(actor: User | None, council: Council, slug: str) -> tuple[User, Scheme, OrganiserInvitation]:
-    """The pending invitation to this scheme for the address the actor signed in with; NotFound if there is none."""
+    """The latest invitation to this scheme for the address the actor signed in with, waiting for an answer
+    or lapsed unanswered; NotFound if there is none, or if the latest was answered or withdrawn."""
     person = require_poster(actor)
     # The scheme need not be public: someone may be invited to help with one still waiting for approval.
     scheme = await Scheme.get_or_none(council=council, slug=slug)
     if scheme is None or not person.email_verified:
         raise NotFound()
-    invitation = await OrganiserInvitation.filter(scheme=scheme, email=person.email, status="pending").prefetch_related("invited_by").first()
-    if invitation is None:
+    invitation = (
+        await OrganiserInvitation.filter(scheme=scheme, email=person.email)
+        .order_by("-created_at", "-id").prefetch_related("invited_by").first()
+    )
+    if invitation is None or invitation.status not in ("pending", "lapsed"):
         raise NotFound()
     return person, scheme, invitation
 
 
 async def invitation_page(actor: User | None, council: Council, slug: str) -> InvitationPage:
-    """The invitation to this scheme for the signed-in person, if they have one."""
+    """The invitation to this scheme for the signed-in person, if they have one, and whether it has lapsed."""
     _, scheme, invitation = await _mine(actor, council, slug)
-    return InvitationPage(scheme, invitation)
+    if not invitation.lapsed:
+        return InvitationPage(scheme, invitation, lapsed=False, ask="", can_message=False)
+    ask = _ask(invitation, await _inviter_still_organises(scheme, invitation))
+    return InvitationPage(scheme, invitation, lapsed=True, ask=ask, can_message=scheme.status in LISTED_STATUSES and not scheme.hidden)
 
 
 async def mine(actor: User | None, council: Council) -> list[OrganiserInvitation]:
@@ -126,11 +155,20 @@ async def mine(actor: User | None, council: Council) -> list[OrganiserInvitation
         raise Forbidden("Sign in to continue.")
     if not actor.email_verified or actor.suspended:
         return []
-    return list(await OrganiserInvitation.filter(council=council, email=actor.email, status="pending").prefetch_related("scheme"))
+    waiting = OrganiserInvitation.filter(council=council, email=actor.email, status="pending", created_at__gt=timezone.now() - INVITATION_LIFETIME)
+    return list(await waiting.prefetch_related("scheme"))
 
 
-async def _answer(invitation: OrganiserInvitation, status: str) -> None:
+def _ask(invitation: OrganiserInvitation, inviter_organises: bool) -> str:
+    # Only someone still running the scheme can invite again.
+    return str(invitation.invited_by) if inviter_organises else "one of its organisers"
+
+
+async def _answer(invitation: OrganiserInvitation, status: str, lapsed_message: str) -> None:
     locked = await OrganiserInvitation.select_for_update().get(id=invitation.id)
+    # Checked under the lock, at the moment of answering: a page opened just before it lapsed is refused too.
+    if locked.lapsed:
+        raise Conflict(lapsed_message)
     if locked.status != "pending":
         raise Conflict(f"This invitation has already been {locked.status}.")
     invitation.status, invitation.answered_at = status, timezone.now()
@@ -160,7 +198,8 @@ async def accept(actor: User | None, council: Council, slug: str) -> Membership:
         # is withdrawn instead. Their removal withdraws what they sent under the row lock `_answer`
         # takes, so the two never cross.
         vouched = await _inviter_still_organises(scheme, invitation)
-        await _answer(invitation, "accepted" if vouched else "withdrawn")
+        lapsed = f"This invitation has lapsed. Ask {_ask(invitation, vouched)} to invite you again."
+        await _answer(invitation, "accepted" if vouched else "withdrawn", lapsed)
         if not vouched:
             await audit.record(None, "scheme.organiser_invitation_withdrawn", scheme, council=council, reason=f"invitation {invitation.id}: {NO_LONGER_ORGANISES}")
         else:
@@ -185,7 +224,7 @@ async def decline(actor: User | None, council: Council, slug: str) -> OrganiserI
     """The invited person says no; whoever invited them is told."""
     person, scheme, invitation = await _mine(actor, council, slug)
     async with in_transaction():
-        await _answer(invitation, "declined")
+        await _answer(invitation, "declined", "This invitation has lapsed, so there is nothing to decline. Nothing has changed for you.")
         await audit.record(person, "scheme.organiser_invitation_declined", scheme, council=council, reason=f"invitation {invitation.id}")
         queued = await _tell_inviter(
             council, scheme, invitation, f"{invitation.email} will not be an organiser of {scheme.name}",

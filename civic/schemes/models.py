@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
-from tortoise import fields
+from tortoise import fields, timezone
 from tortoise.models import Model
 
 from civic.schemes.taxonomy import AUDIENCES, CATEGORIES, Term
@@ -24,6 +25,12 @@ PUBLIC_STATUSES = ("active", "paused", "closed")
 LISTED_STATUSES = ("active", "paused")
 
 MEMBERSHIP_ROLES = ("organiser", "volunteer", "member")
+
+# How long an invitation to organise can be accepted. Long enough for someone away for a week to find
+# the e-mail; short enough that a link left in an inbox for months (an address since passed to someone
+# else, or a mailbox that was opened by another) no longer opens a scheme's private details. Lapse is
+# worked out from when it was sent, so nothing has to run for an invitation to lapse on time.
+INVITATION_LIFETIME = timedelta(days=14)
 
 REPORT_REASONS = {
     "wrong": "Wrong or out-of-date information",
@@ -150,7 +157,9 @@ class Membership(Model):
 
 class OrganiserInvitation(Model):
     # An organiser asks someone, by e-mail address, to help run the scheme. They become an organiser
-    # only when they accept while signed in with that address. Status: pending, accepted, declined, withdrawn.
+    # only when they accept while signed in with that address. Status: pending, accepted, declined, withdrawn,
+    # or lapsed: a pending one lapses by itself after INVITATION_LIFETIME, and is marked so only when it
+    # is sent again or taken off the organisers' list.
     id = fields.IntField(primary_key=True)
     council: fields.ForeignKeyRelation = fields.ForeignKeyField("civic.Council", related_name="organiser_invitations", on_delete=fields.CASCADE)
     scheme: fields.ForeignKeyRelation[Scheme] = fields.ForeignKeyField("civic.Scheme", related_name="invitations", on_delete=fields.CASCADE)
@@ -166,6 +175,15 @@ class OrganiserInvitation(Model):
         table = "organiser_invitation"
         ordering = ["created_at", "id"]
         indexes = (("email", "status"), ("scheme_id", "status"))  # your invitations, and a scheme's
+
+    @property
+    def lapses_at(self) -> datetime:
+        return self.created_at + INVITATION_LIFETIME
+
+    @property
+    def lapsed(self) -> bool:
+        """Nobody answered it in time: it can no longer be accepted."""
+        return self.status == "lapsed" or (self.status == "pending" and timezone.now() >= self.lapses_at)
 
 
 class NewsPost(Model):

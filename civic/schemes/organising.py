@@ -275,7 +275,7 @@ class SchemePage:
     who: access.Viewer
     news: list[NewsPost]
     organisers: list[Membership]
-    invitations: list[OrganiserInvitation] = field(default_factory=list)  # waiting for an answer, for organisers
+    invitations: list[OrganiserInvitation] = field(default_factory=list)  # unanswered (waiting, or lapsed), for organisers
 
 
 # A scheme's page as visitors who are not signed in see it (the same for all of them) is kept for

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
+from tortoise import timezone
 
 from civic import accounts, demo
 from civic.councils import Council, Ward
@@ -12,7 +14,7 @@ from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.schemes import access, directory, invitations, moderation, organising, proposals, volunteers
 from civic.schemes.directory import Filters, Results
 from civic.audit import AuditLog
-from civic.schemes.models import Membership, OrganiserInvitation, Report, Scheme
+from civic.schemes.models import INVITATION_LIFETIME, Membership, OrganiserInvitation, Report, Scheme
 from civic.schemes.text import one_line, paragraphs, searchable, slugify, valid_phone
 from tests.factories import (
     create_council_ok,
@@ -263,6 +265,85 @@ async def test_someone_removed_since_is_not_told_that_their_invitation_was_decli
     await invitations.decline(invited, council, scheme.slug)
 
     assert not [m for m in mailbox.to(other.user.email) if "will not be an organiser" in m["Subject"]]
+
+
+async def sent_ago(invitation: OrganiserInvitation, age: timedelta) -> None:
+    """As if the invitation had been sent `age` ago."""
+    await OrganiserInvitation.filter(id=invitation.id).update(created_at=timezone.now() - age)
+
+
+async def test_an_invitation_can_be_accepted_until_it_lapses_fourteen_days_after_it_was_sent(council):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    invited = await create_user_ok(council)
+    invitation = await invitations.invite(organiser, council, scheme.slug, invited.email)
+    await sent_ago(invitation, INVITATION_LIFETIME - timedelta(minutes=1))
+    assert not (await invitations.invitation_page(invited, council, scheme.slug)).lapsed
+    await invitations.accept(invited, council, scheme.slug)
+    assert await access.is_organiser(invited, scheme)
+    assert INVITATION_LIFETIME == timedelta(days=14)
+
+
+async def test_a_lapsed_invitation_cannot_be_accepted_or_declined_and_says_who_to_ask(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    invited = await create_user_ok(council)
+    invitation = await invitations.invite(organiser, council, scheme.slug, invited.email)
+    await sent_ago(invitation, INVITATION_LIFETIME + timedelta(minutes=1))
+
+    page = await invitations.invitation_page(invited, council, scheme.slug)
+    assert page.lapsed and page.ask == str(organiser)
+    assert await invitations.mine(invited, council) == []  # nothing waits for their answer
+    with pytest.raises(Conflict, match=f"This invitation has lapsed. Ask {organiser} to invite you again."):
+        await invitations.accept(invited, council, scheme.slug)
+    with pytest.raises(Conflict, match="nothing to decline"):
+        await invitations.decline(invited, council, scheme.slug)
+
+    assert not await access.is_organiser(invited, scheme)
+    assert (await OrganiserInvitation.get(id=invitation.id)).status == "pending"  # lapsed by its age alone
+    assert not [m for m in mailbox.to(organiser.email) if invited.email in m["Subject"] or "now an organiser" in m["Subject"]]
+
+
+async def test_a_lapsed_invitation_can_be_sent_again_and_the_new_one_accepted(council):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    invited = await create_user_ok(council)
+    first = await invitations.invite(organiser, council, scheme.slug, invited.email)
+    with pytest.raises(Invalid, match="already invited"):
+        await invitations.invite(organiser, council, scheme.slug, invited.email)
+    await sent_ago(first, INVITATION_LIFETIME + timedelta(days=1))
+
+    again = await invitations.invite(organiser, council, scheme.slug, invited.email)
+
+    assert (await OrganiserInvitation.get(id=first.id)).status == "lapsed"
+    assert [i.id for i in await invitations.pending(scheme)] == [again.id]  # each address once on the list
+    assert [i.id for i in await invitations.mine(invited, council)] == [again.id]
+    await invitations.accept(invited, council, scheme.slug)
+    assert await access.is_organiser(invited, scheme)
+
+
+async def test_removing_a_lapsed_invitation_marks_it_lapsed_rather_than_withdrawn(council):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    other = await create_volunteer_ok(scheme, role="organiser")
+    invited = await create_user_ok(council)
+    waiting = await invitations.invite(organiser, council, scheme.slug, f"waiting-{invited.email}")
+    lapsed = await invitations.invite(other.user, council, scheme.slug, invited.email)
+    await sent_ago(lapsed, INVITATION_LIFETIME)
+
+    assert (await invitations.withdraw(organiser, council, scheme.slug, lapsed.id)).status == "lapsed"
+    assert (await invitations.withdraw(organiser, council, scheme.slug, waiting.id)).status == "withdrawn"
+    with pytest.raises(Conflict, match="already lapsed"):  # pressed twice
+        await invitations.withdraw(organiser, council, scheme.slug, lapsed.id)
+    assert await AuditLog.filter(action="scheme.organiser_invitation_withdrawn", reason=f"invitation {lapsed.id}: it had lapsed").exists()
+    assert await invitations.pending(scheme) == []
+    # Its link still says it lapsed; once its sender stops organising, it says to ask someone who still does.
+    assert (await invitations.invitation_page(invited, council, scheme.slug)).ask == str(other.user)
+    await organising.remove_organiser(organiser, council, scheme.slug, other.id)
+    page = await invitations.invitation_page(invited, council, scheme.slug)
+    assert page.lapsed and page.ask == "one of its organisers"
+    with pytest.raises(Conflict, match="Ask one of its organisers to invite you again"):
+        await invitations.accept(invited, council, scheme.slug)
 
 
 async def test_a_report_needs_a_reason_from_the_list(council):

@@ -1,6 +1,6 @@
 """Pages that ask before something cannot be undone, and the pages around them, on a 360×740 phone with axe-core.
 
-Inviting a co-organiser and accepting, changing and deleting news, the confirmation pages for removing
+Inviting a co-organiser and accepting, or finding the invitation lapsed and sending it again, changing and deleting news, the confirmation pages for removing
 someone, stepping down and stopping a shift, deleting an account and changing its address, and
 publishing a round's results.
 """
@@ -8,11 +8,13 @@ publishing a round's results.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from playwright.async_api import expect
+from tortoise import timezone
 
 from civic.accounts import User
-from civic.schemes.models import Membership, NewsPost
+from civic.schemes.models import INVITATION_LIFETIME, Membership, NewsPost, OrganiserInvitation
 from civic.voting.models import Round
 from tests.e2e.conftest import signin_in_browser
 from tests.factories import create_post_ok, create_round_ok, create_scheme_ok, create_shift_ok, create_user_ok, create_volunteer_ok, organiser_of, vote_ok
@@ -55,6 +57,36 @@ async def test_an_organiser_invites_a_co_organiser_who_accepts_on_a_phone(chromi
     await phone.get_by_role("link", name="Cancel").click()
     await phone.wait_for_url(lambda url: not url.endswith("/remove"))
     assert (await Membership.get(id=volunteer.id)).status == "active"
+
+
+async def test_a_lapsed_invitation_says_so_on_a_phone_and_the_organiser_sends_it_again(chromium, phone, live_server, e2e_council, check_accessibility):
+    scheme = await create_scheme_ok(e2e_council, name=f"Lunch club {uuid.uuid4().hex[:6]}")
+    organiser = await organiser_of(scheme)
+    invited = await create_user_ok(e2e_council, display_name="Lena Late")
+    await OrganiserInvitation.create(council=e2e_council, scheme=scheme, email=invited.email, invited_by=organiser)
+    await OrganiserInvitation.filter(scheme=scheme).update(created_at=timezone.now() - INVITATION_LIFETIME - timedelta(days=2))
+
+    context = await chromium.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    try:
+        theirs = await context.new_page()
+        await signin_in_browser(theirs, live_server, invited)
+        await theirs.goto(f"/schemes/{scheme.slug}/invitation")
+        await expect(theirs.get_by_role("heading", level=1)).to_have_text("This invitation has lapsed")
+        await expect(theirs.locator("#ask-again")).to_contain_text(f"Ask {organiser} to invite you again.")
+        await check_accessibility(theirs)
+    finally:
+        await context.close()
+
+    await signin_in_browser(phone, live_server, organiser)
+    await phone.goto(f"/schemes/{scheme.slug}/organisers")
+    await expect(phone.locator("#invitations .govuk-tag")).to_have_text("Lapsed")
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
+    await check_accessibility(phone)
+    await phone.get_by_role("button", name=f"Send again to {invited.email}").click()
+    await expect(phone.locator(".govuk-notification-banner")).to_contain_text(f"We have emailed {invited.email} an invitation")
+    await expect(phone.locator("#invitations .govuk-tag")).to_have_count(0)
+    await check_accessibility(phone)
+    assert await OrganiserInvitation.filter(scheme=scheme, status="pending").count() == 1
 
 
 async def test_an_organiser_changes_and_deletes_news_and_stops_a_shift_after_being_asked(phone, live_server, e2e_council, check_accessibility):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
+
+from tortoise import timezone
 
 from civic.accounts import User
 from civic.audit import AuditLog
-from civic.schemes import access, moderation
-from civic.schemes.models import Membership, NewsPost, OrganiserInvitation, Scheme
+from civic.schemes import access, moderation, when
+from civic.schemes.models import INVITATION_LIFETIME, Membership, NewsPost, OrganiserInvitation, Scheme
 from tests.factories import (
     Browser,
     create_council_ok,
@@ -342,6 +345,88 @@ async def test_someone_invited_can_decline_and_the_organiser_is_told(app, client
     assert "has declined your invitation" in mailbox.body((await mailbox.wait_for(organiser.email))[-1])
     assert not await access.is_organiser(invitee, scheme)
     assert (await OrganiserInvitation.get(scheme=scheme)).status == "declined"
+
+
+async def _lapse(invitation_email: str) -> OrganiserInvitation:
+    """As if the invitation to this address had been sent a day more than its lifetime ago."""
+    invitation = await OrganiserInvitation.get(email=invitation_email, status="pending")
+    await OrganiserInvitation.filter(id=invitation.id).update(created_at=timezone.now() - INVITATION_LIFETIME - timedelta(days=1))
+    return await OrganiserInvitation.get(id=invitation.id)
+
+
+async def test_an_invitation_says_in_its_email_and_on_its_page_when_it_lapses(app, client, council, mailbox):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser)
+    invitee = await create_user_ok(council)
+    await client.signin_as(organiser)
+    form = await client.get(f"/schemes/{scheme.slug}/organisers")
+    assert "accept it within 14 days" in text_of(form, "#email-hint")[0]
+    await client.post(f"/schemes/{scheme.slug}/organisers", {"email": invitee.email})
+    invitation = await OrganiserInvitation.get(scheme=scheme)
+    lapses = f"{when.clock(invitation.lapses_at)} on {when.day_name(invitation.lapses_at)}"
+    assert f"The invitation lasts 14 days, until {lapses}." in " ".join(mailbox.body((await mailbox.wait_for(invitee.email))[-1]).split())
+    listed = await client.get(f"/schemes/{scheme.slug}/organisers")
+    assert f"It lasts until {when.day_name(invitation.lapses_at)}." in text_of(listed, "#invitations td:first-child")[0]
+    async with Browser(app, council) as other:
+        await other.signin_as(invitee)
+        page = await other.get(f"/schemes/{scheme.slug}/invitation")
+    assert text_of(page, "#lapses-at") == [f"This invitation lasts until {lapses}. After that it lapses and cannot be accepted."]
+
+
+async def test_a_lapsed_invitation_says_who_to_ask_and_cannot_be_accepted(app, client, council):
+    organiser = await create_user_ok(council, display_name="Olive Organiser")
+    scheme = await create_scheme_ok(council, organiser, name="Lifts to Clinics")
+    invitee = await create_user_ok(council)
+    await client.signin_as(organiser)
+    await client.post(f"/schemes/{scheme.slug}/organisers", {"email": invitee.email})
+    await _lapse(invitee.email)
+    async with Browser(app, council) as other:
+        await other.signin_as(invitee)
+        page = await other.get(f"/schemes/{scheme.slug}/invitation")
+        assert page.status_code == 200
+        assert text_of(page, "h1") == ["This invitation has lapsed"]
+        assert text_of(page, "#ask-again")[0].startswith("Ask Olive Organiser to invite you again.")
+        assert f"/schemes/{scheme.slug}/contact" in [a.attributes.get("href") for a in html(page).css("#ask-again a")]
+        assert not html(page).css("main form")  # nothing to accept or decline
+        refused = await other.post(f"/schemes/{scheme.slug}/invitation/accept")
+        assert refused.status_code == 409
+        assert "This invitation has lapsed. Ask Olive Organiser to invite you again." in text_of(refused, "main p")
+        assert (await other.post(f"/schemes/{scheme.slug}/invitation/decline")).status_code == 409
+        assert not html(await other.get("/schemes/mine")).css("#invitations")
+    assert not await access.is_organiser(invitee, scheme)
+
+
+async def test_an_organiser_sees_a_lapsed_invitation_and_sends_it_again_or_removes_it(app, client, council, mailbox):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser)
+    invitee, forgotten = await create_user_ok(council), await create_user_ok(council)
+    await client.signin_as(organiser)
+    for person in (invitee, forgotten):
+        await client.post(f"/schemes/{scheme.slug}/organisers", {"email": person.email})
+    lapsed = await _lapse(invitee.email)
+    await _lapse(forgotten.email)
+
+    listed = await client.get(f"/schemes/{scheme.slug}/organisers")
+    assert text_of(listed, "#invitations .govuk-tag") == ["Lapsed", "Lapsed"]
+    assert f"it lapsed on {when.day_name(lapsed.lapses_at)}" in text_of(listed, "#invitations td:first-child")[0]
+    send_again = html(listed).css_first(f'#invitations form[action="/schemes/{scheme.slug}/organisers"]')
+    assert send_again.css_first("input[name=email]").attributes["value"] == invitee.email
+    assert text_of(listed, "#invitations button")[:2] == [f"Send again to {invitee.email}", f"Remove the lapsed invitation to {invitee.email}"]
+
+    sent = await client.post(send_again.attributes["action"], {"email": invitee.email})
+    assert sent.status_code == 303
+    assert text_of(await client.follow(sent), ".govuk-notification-banner__heading")[0].startswith(f"We have emailed {invitee.email} an invitation.")
+    assert len(await mailbox.wait_for(invitee.email, count=2)) == 2
+    removed = await client.post(f"/schemes/{scheme.slug}/organisers/invitations/{(await OrganiserInvitation.get(email=forgotten.email)).id}/withdraw")
+    assert text_of(await client.follow(removed), ".govuk-notification-banner__heading") == [f"The lapsed invitation to {forgotten.email} is no longer on the list."]
+
+    listed = await client.get(f"/schemes/{scheme.slug}/organisers")
+    assert [row.startswith(invitee.email) for row in text_of(listed, "#invitations td:first-child")] == [True]
+    assert not html(listed).css("#invitations .govuk-tag")
+    async with Browser(app, council) as other:
+        await other.signin_as(invitee)
+        assert (await other.post(f"/schemes/{scheme.slug}/invitation/accept")).status_code == 303
+    assert await access.is_organiser(invitee, scheme)
 
 
 async def test_the_last_organiser_cannot_step_down(client, council):
