@@ -7,7 +7,7 @@ import hashlib
 import logging
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -345,15 +345,24 @@ async def request_email_change(user: User, raw_email: str, ip: str, council: Cou
     return email
 
 
+def _usable(row: EmailChange | None, now: datetime) -> EmailChange:
+    if row is None or row.used_at is not None:
+        raise Invalid({"link": "That link is not recognised or has already been used. Ask for a new one from your account page."})
+    if row.expires_at <= now:
+        raise Invalid({"link": "That link has expired: links last an hour. Ask for a new one from your account page."})
+    return row
+
+
+async def email_change_link(token: str) -> EmailChange:
+    """The change a link sent to a new address would make, if it still works; using it is confirm_email_change."""
+    return _usable(await EmailChange.get_or_none(token_hash=_hash(token)), timezone.now())
+
+
 async def confirm_email_change(token: str, council: Council | None = None) -> User:
     """Use the link sent to the new address: the address changes, and the old one is told."""
     now = timezone.now()
     async with in_transaction():
-        row = await EmailChange.get_or_none(token_hash=_hash(token)).prefetch_related("user")
-        if row is None or row.used_at is not None:
-            raise Invalid({"link": "That link is not recognised or has already been used. Ask for a new one from your account page."})
-        if row.expires_at <= now:
-            raise Invalid({"link": "That link has expired: links last an hour. Ask for a new one from your account page."})
+        row = _usable(await EmailChange.get_or_none(token_hash=_hash(token)).prefetch_related("user"), now)
         if not await EmailChange.filter(id=row.id, used_at__isnull=True).update(used_at=now):
             raise Invalid({"link": "That link is not recognised or has already been used. Ask for a new one from your account page."})
         user = row.user
@@ -453,6 +462,8 @@ async def purge_expired_sessions() -> int:
     now = timezone.now()
     expired_sessions = await Session.filter(expires_at__lt=now).delete()
     await LoginToken.filter(expires_at__lt=now - timedelta(days=1)).delete()
+    # A link to change address holds the new address; once it can no longer be used there is no reason to keep it.
+    await EmailChange.filter(expires_at__lt=now - timedelta(days=1)).delete()
     return expired_sessions
 
 

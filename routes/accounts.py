@@ -166,8 +166,14 @@ async def email_request(request: Request) -> Response:
 
 
 async def email_confirm_form(request: Request) -> Response:
-    # A button rather than changing on GET: mail scanners that open links must not use them up.
-    return render(request, "accounts/email_confirm.html", {"token": request.path_params["token"], "errors": {}})
+    # A button rather than changing on GET: mail scanners that open links must not use them up. A link
+    # that no longer works says so before anyone presses it.
+    token = request.path_params["token"]
+    try:
+        change = await accounts.email_change_link(token)
+    except Invalid as error:
+        return render(request, "accounts/email_confirm.html", {"token": "", "errors": error.errors}, status_code=400)
+    return render(request, "accounts/email_confirm.html", {"token": token, "change": change, "errors": {}})
 
 
 async def email_confirm(request: Request) -> Response:

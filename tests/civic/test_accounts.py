@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from datetime import timedelta
 
 import pytest
+from tortoise import timezone
 
 from civic import accounts
-from civic.accounts import RoleGrant
+from civic.accounts import EmailChange, RoleGrant
 from civic.errors import Forbidden, Invalid
 from tests.factories import create_council_ok, create_user_ok
 
@@ -87,3 +90,36 @@ async def test_a_session_comes_with_its_users_roles_in_every_council_and_none_re
     assert (await accounts.load_session(token)).roles == {council.id: {"key-worker"}, other.id: {"admin"}}  # type: ignore[union-attr]
     nobody, _ = await accounts.open_session()
     assert (await accounts.load_session(nobody)).roles == {}  # type: ignore[union-attr]
+
+
+async def _email_change(user, expires_in: timedelta, used: bool = False) -> tuple[str, EmailChange]:
+    token = uuid.uuid4().hex
+    row = await EmailChange.create(
+        user=user, new_email=f"new-{token[:8]}@example.test", token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        expires_at=timezone.now() + expires_in, used_at=timezone.now() if used else None,
+    )
+    return token, row
+
+
+async def test_an_address_change_link_stops_working_after_its_hour_and_checking_it_changes_nothing(council):
+    user = await create_user_ok(council)
+    live, _ = await _email_change(user, accounts.EMAIL_CHANGE_LIFETIME - timedelta(minutes=1))
+    late, _ = await _email_change(user, timedelta(seconds=-1))
+    assert accounts.EMAIL_CHANGE_LIFETIME == timedelta(hours=1)
+    assert (await accounts.email_change_link(live)).used_at is None
+    with pytest.raises(Invalid, match="expired: links last an hour"):
+        await accounts.email_change_link(late)
+    with pytest.raises(Invalid, match="expired"):
+        await accounts.confirm_email_change(late)
+    assert (await accounts.User.get(id=user.id)).email == user.email
+
+
+async def test_address_change_links_are_forgotten_a_day_after_they_stop_working(council):
+    user = await create_user_ok(council)
+    _, waiting = await _email_change(user, timedelta(hours=1))
+    _, lately = await _email_change(user, timedelta(hours=-23))
+    await _email_change(user, timedelta(days=-1, minutes=-1))
+    await _email_change(user, timedelta(days=-2), used=True)
+    await accounts.purge_expired_sessions()
+    await accounts.purge_expired_sessions()  # twice changes nothing more
+    assert {row.id for row in await EmailChange.filter(user=user)} == {waiting.id, lately.id}

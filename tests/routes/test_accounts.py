@@ -8,7 +8,8 @@ from datetime import timedelta
 from tortoise import timezone
 
 from civic import accounts, voting
-from civic.accounts import LoginToken, Session, User
+from civic.accounts import EmailChange, LoginToken, Session, User
+from civic.schemes import when
 from civic.audit import AuditLog
 from civic.mail import OutgoingEmail
 from civic.voting.models import Ballot
@@ -450,6 +451,29 @@ async def test_the_address_changes_only_when_the_link_sent_to_the_new_one_is_use
         again = await browser.post(link)
         assert again.status_code == 400
         assert "already been used" in again.text
+
+
+async def test_the_link_to_a_new_address_says_when_it_stops_working_and_after_that_refuses(app, council, mailbox):
+    user = await create_user_ok(council)
+    new_email = f"late-{user.id}@example.test"
+    async with Browser(app, council) as browser:
+        await browser.signin_as(user)
+        link = await _ask_to_change(browser, new_email, mailbox)
+        assert "It works once, for an hour." in mailbox.body((await mailbox.wait_for(new_email))[-1])
+        change = await EmailChange.get(new_email=new_email)
+        confirm = await browser.get(link)
+        assert text_of(confirm, "#link-expires") == [f"This link works until {when.clock(change.expires_at)} on {when.day_name(change.expires_at)}."]
+
+        await EmailChange.filter(id=change.id).update(expires_at=timezone.now() - timedelta(seconds=1))
+        opened = await browser.get(link)
+        assert opened.status_code == 400
+        assert text_of(opened, "h1") == ["That link did not work"]
+        assert "That link has expired: links last an hour." in text_of(opened, "main p")[0]
+        assert not html(opened).css("main form")  # no button that could only fail
+        pressed = await browser.post(link)
+        assert pressed.status_code == 400 and "expired" in pressed.text
+    assert (await User.get(id=user.id)).email == user.email
+    assert (await EmailChange.get(id=change.id)).used_at is None
 
 
 async def test_an_address_another_account_has_is_refused_without_saying_so_to_the_person_asking(app, council, mailbox):
