@@ -459,6 +459,7 @@ async def signout_everywhere(user: User) -> int:
 
 
 async def purge_expired_sessions() -> int:
+    """Delete expired sessions, and sign-in and address-change links a day after they stopped working; returns how many sessions."""
     now = timezone.now()
     expired_sessions = await Session.filter(expires_at__lt=now).delete()
     await LoginToken.filter(expires_at__lt=now - timedelta(days=1)).delete()

@@ -24,7 +24,7 @@ JOBS = [
     Job("send e-mail", "civic.mail:deliver_due", 0),
     Job("recover e-mail left mid-send", "civic.mail:recover_stuck", 300),
     Job("delete e-mail sent more than 30 days ago", "civic.mail:forget_old", 3600),
-    Job("purge expired sessions", "civic.accounts:purge_expired_sessions", 3600),
+    Job("purge expired sessions and e-mailed links", "civic.accounts:purge_expired_sessions", 3600),
     Job("escalate overdue concerns", "civic.concerns.escalation:escalate_overdue", 60),
     Job("purge closed concerns", "civic.concerns.purge:purge_closed_concerns", 3600),
     Job("forget unsent concern drafts", "civic.concerns.purge:purge_expired_drafts", 3600),
