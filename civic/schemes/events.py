@@ -105,14 +105,24 @@ def form_values_of(event: Event) -> dict[str, str]:
     }
 
 
+def why_event_is_fixed(scheme: Scheme, event: Event, now: datetime) -> str:
+    """Why organisers cannot change this event now, or '' when they can: not once it is cancelled or
+    over, nor once the scheme has closed (closing cancels the events to come)."""
+    if event.cancelled:
+        return "This event is cancelled, so it cannot be changed."
+    if event.ends_at <= now:
+        return "This event is over, so it cannot be changed."
+    if scheme.status == "closed":
+        return "This scheme has closed, so its events can no longer be changed."
+    return ""
+
+
 async def event_for_change(actor: User | None, council: Council, slug: str, event_id: int, now: datetime | None = None) -> tuple[Scheme, Event]:
-    """An event its organisers may still change: not cancelled, and not over."""
+    """An event its organisers may still change (see `why_event_is_fixed`)."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)
     event = await _event(scheme, event_id)
-    if event.cancelled:
-        raise Conflict("This event is cancelled, so it cannot be changed.")
-    if event.ends_at <= utc(now):
-        raise Conflict("This event is over, so it cannot be changed.")
+    if fixed := why_event_is_fixed(scheme, event, utc(now)):
+        raise Conflict(fixed)
     return scheme, event
 
 
@@ -156,6 +166,7 @@ class EventPage:
     coming: int
     replied: bool
     names: list[str] = field(default_factory=list)  # for organisers
+    fixed: str = ""  # for organisers: why they cannot change it now
 
     @property
     def places_left(self) -> int | None:
@@ -180,14 +191,15 @@ async def _event(scheme: Scheme, event_id: int) -> Event:
     return event
 
 
-async def event_page(actor: User | None, council: Council, slug: str, event_id: int) -> EventPage:
+async def event_page(actor: User | None, council: Council, slug: str, event_id: int, now: datetime | None = None) -> EventPage:
     """One event, how many are coming, and whether this person is."""
     scheme, who = await access.find(actor, council, slug)
     event = await _event(scheme, event_id)
     replies = list(await EventReply.filter(event=event).prefetch_related("user"))
     replied = actor is not None and any(r.user_id == actor.id for r in replies)  # type: ignore[attr-defined]
     names = [str(r.user) for r in replies] if who.is_organiser else []
-    return EventPage(scheme, who, event, len(replies), replied, names)
+    fixed = why_event_is_fixed(scheme, event, utc(now)) if who.is_organiser else ""
+    return EventPage(scheme, who, event, len(replies), replied, names, fixed)
 
 
 async def reply(actor: User | None, council: Council, slug: str, event_id: int, now: datetime | None = None) -> EventReply:

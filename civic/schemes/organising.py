@@ -174,19 +174,59 @@ async def news_post(actor: User | None, council: Council, slug: str, post_id: in
     return scheme, post
 
 
-async def news_post_to_change(actor: User | None, council: Council, slug: str, post_id: int) -> tuple[Scheme, NewsPost]:
-    """One of the scheme's news posts, for its organisers to correct: not while the council is looking at
-    it or has hidden it (the words it is deciding on must stay as they were), nor once the scheme has closed."""
-    scheme, post = await news_post(actor, council, slug, post_id)
+@dataclass(frozen=True)
+class Unchangeable:
+    """Why organisers cannot change something for now: a short line to show beside it, and the fuller answer if they try."""
+
+    line: str
+    answer: str
+
+
+def why_news_is_fixed(council: Council, scheme: Scheme, post: NewsPost, reported: bool) -> Unchangeable | None:
+    """Why this news post cannot be changed now, or None when its organisers may change it. Not while the
+    council is looking at it (`reported`: it has an open report) or has hidden it, since the words it is
+    deciding on must stay as they were; nor once the scheme has closed."""
     if scheme.status == "closed":
-        raise Conflict("This scheme has closed, so its news can no longer be changed.")
+        closed = "This scheme has closed, so its news can no longer be changed."
+        return Unchangeable(closed, closed)
     if post.hidden:
-        raise Conflict(f"{council.name} has hidden this news, so it cannot be changed. If you think it should be shown again, contact {council.name}.")
-    if await Report.filter(post=post, status="open").exists():
-        raise Conflict(
-            f"Someone has reported this news and {council.name} is looking at it, so it cannot be changed until they have decided. "
-            f"If it needs correcting urgently, contact {council.name}."
+        return Unchangeable(
+            f"{council.name} has hidden this news, so it cannot be changed.",
+            f"{council.name} has hidden this news, so it cannot be changed. If you think it should be shown again, contact {council.name}.",
         )
+    if reported:
+        return Unchangeable(
+            f"{council.name} is looking at this news, so it cannot be changed for now.",
+            f"Someone has reported this news and {council.name} is looking at it, so it cannot be changed until they have decided. "
+            f"If it needs correcting urgently, contact {council.name}.",
+        )
+    return None
+
+
+async def _reported(posts: list[NewsPost]) -> set[int]:
+    """Which of these posts have a report the council has not yet decided on."""
+    if not posts:
+        return set()
+    return set(await Report.filter(post_id__in=[p.id for p in posts], status="open").values_list("post_id", flat=True))
+
+
+async def news_fixed(council: Council, scheme: Scheme, posts: list[NewsPost]) -> dict[int, Unchangeable]:
+    """For each of these posts its organisers cannot change now, why (by post id)."""
+    reported = await _reported(posts)
+    return {p.id: why for p in posts if (why := why_news_is_fixed(council, scheme, p, p.id in reported))}
+
+
+async def news_post_and_why_fixed(actor: User | None, council: Council, slug: str, post_id: int) -> tuple[Scheme, NewsPost, Unchangeable | None]:
+    """One of the scheme's news posts, for its organisers, and why they cannot change it now (None when they can)."""
+    scheme, post = await news_post(actor, council, slug, post_id)
+    return scheme, post, why_news_is_fixed(council, scheme, post, bool(await _reported([post])))
+
+
+async def news_post_to_change(actor: User | None, council: Council, slug: str, post_id: int) -> tuple[Scheme, NewsPost]:
+    """One of the scheme's news posts, for its organisers to correct, unless `why_news_is_fixed` says they may not."""
+    scheme, post, fixed = await news_post_and_why_fixed(actor, council, slug, post_id)
+    if fixed is not None:
+        raise Conflict(fixed.answer)
     return scheme, post
 
 
@@ -202,11 +242,10 @@ async def update_news(actor: User | None, council: Council, slug: str, post_id: 
 
 async def delete_news(actor: User | None, council: Council, slug: str, post_id: int) -> NewsPost:
     """An organiser deletes a news post, unless someone has reported it to the council."""
-    _, post = await news_post(actor, council, slug, post_id)
+    _, post, fixed = await news_post_and_why_fixed(actor, council, slug, post_id)
     # Deleting a post deletes its reports: the council's record of what it decided must not go with it.
     if await Report.filter(post=post).exists():
-        settled = not post.hidden and not await Report.filter(post=post, status="open").exists()
-        raise Conflict("Someone has reported this news to the council, so it cannot be deleted." + (" You can change it instead." if settled else ""))
+        raise Conflict("Someone has reported this news to the council, so it cannot be deleted." + (" You can change it instead." if fixed is None else ""))
     async with in_transaction():
         await audit.record(actor, "news.deleted", post, council=council, reason=post.title)
         await post.delete()
@@ -276,6 +315,7 @@ class SchemePage:
     news: list[NewsPost]
     organisers: list[Membership]
     invitations: list[OrganiserInvitation] = field(default_factory=list)  # unanswered (waiting, or lapsed), for organisers
+    fixed: dict[int, Unchangeable] = field(default_factory=dict)  # post id -> why its organisers cannot change it now
 
 
 # A scheme's page as visitors who are not signed in see it (the same for all of them) is kept for
@@ -294,18 +334,21 @@ async def scheme_page(actor: User | None, council: Council, slug: str) -> Scheme
 async def _read_scheme_page(actor: User | None, council: Council, slug: str) -> SchemePage:
     scheme, who = await access.find(actor, council, slug, joined=("proposed_by",))
     await scheme.fetch_related("categories", "audiences", "wards")
+    latest = await news(scheme, who, limit=LATEST_NEWS)
     return SchemePage(
         scheme=scheme,
         who=who,
-        news=await news(scheme, who, limit=LATEST_NEWS),
+        news=latest,
         organisers=await organisers(scheme) if (who.is_organiser or who.is_officer) else [],
+        fixed=await news_fixed(council, scheme, latest) if who.is_organiser else {},
     )
 
 
 async def news_page(actor: User | None, council: Council, slug: str) -> SchemePage:
     """All of a scheme's news, for its news page."""
     scheme, who = await access.find(actor, council, slug)
-    return SchemePage(scheme=scheme, who=who, news=await news(scheme, who), organisers=[])
+    posts = await news(scheme, who)
+    return SchemePage(scheme=scheme, who=who, news=posts, organisers=[], fixed=await news_fixed(council, scheme, posts) if who.is_organiser else {})
 
 
 async def organisers_page(actor: User | None, council: Council, slug: str) -> SchemePage:

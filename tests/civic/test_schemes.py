@@ -1,8 +1,9 @@
-"""The schemes domain: slugs, text, checks, the directory's search, decisions and the demo."""
+"""The schemes domain: slugs, text, checks, the directory's search, decisions, what organisers may change and the demo."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,8 @@ from civic.schemes.models import INVITATION_LIFETIME, Membership, OrganiserInvit
 from civic.schemes.text import one_line, paragraphs, searchable, slugify, valid_phone
 from tests.factories import (
     create_council_ok,
+    create_post_ok,
+    create_report_ok,
     create_scheme_ok,
     create_user_ok,
     create_volunteer_ok,
@@ -351,6 +354,70 @@ async def test_a_report_needs_a_reason_from_the_list(council):
     with pytest.raises(Invalid) as error:
         await moderation.report(await create_user_ok(council), council, scheme.slug, None, "bored", "Details")
     assert set(error.value.errors) == {"reason"}
+
+
+# What organisers may change, said once for the page and the change alike
+
+
+async def test_news_shows_why_it_cannot_be_changed_exactly_when_changing_it_is_refused(council):
+    organiser, officer = await create_user_ok(council), await create_user_ok(council, role="officer")
+    scheme = await create_scheme_ok(council, organiser)
+    plain, reported, hidden = [await create_post_ok(scheme, organiser, title=title) for title in ("Plain", "Reported", "Hidden")]
+    await create_report_ok(scheme, post=reported)
+    await create_report_ok(scheme, post=hidden)
+    await moderation.hide_post(officer, council, hidden.id, "Names a child")
+
+    page = await organising.news_page(organiser, council, scheme.slug)
+    assert {post.title: page.fixed.get(post.id) for post in page.news} == {
+        "Plain": None,
+        "Reported": organising.Unchangeable(
+            f"{council.name} is looking at this news, so it cannot be changed for now.",
+            f"Someone has reported this news and {council.name} is looking at it, so it cannot be changed until they have decided. "
+            f"If it needs correcting urgently, contact {council.name}.",
+        ),
+        "Hidden": organising.Unchangeable(
+            f"{council.name} has hidden this news, so it cannot be changed.",
+            f"{council.name} has hidden this news, so it cannot be changed. If you think it should be shown again, contact {council.name}.",
+        ),
+    }
+    for post in page.news:
+        if fixed := page.fixed.get(post.id):
+            with pytest.raises(Conflict, match=re.escape(fixed.answer)):
+                await organising.update_news(organiser, council, scheme.slug, post.id, "New title", "New words")
+        else:
+            await organising.update_news(organiser, council, scheme.slug, post.id, "New title", "New words")
+    assert (await organising.news_page(await create_user_ok(council), council, scheme.slug)).fixed == {}  # for organisers only
+
+    await Scheme.filter(id=scheme.id).update(status="closed")
+    closed = await organising.news_page(organiser, council, scheme.slug)
+    assert {fixed.line for fixed in closed.fixed.values()} == {"This scheme has closed, so its news can no longer be changed."}
+    assert len(closed.fixed) == 3
+
+
+async def test_an_event_shows_why_it_cannot_be_changed_exactly_when_changing_it_is_refused(council):
+    from datetime import datetime, timezone
+
+    from civic.schemes import events
+    from civic.schemes.running import Event
+
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    made = datetime(2031, 5, 1, 9, tzinfo=timezone.utc)
+    values = {"title": "Coffee", "place": "The hall", "date": "2031-05-06", "start_time": "10:00", "end_time": "11:00"}
+    event = await events.create_event(organiser, council, scheme.slug, values, now=made)
+
+    for now, says in ((made, ""), (datetime(2031, 5, 6, 12, tzinfo=timezone.utc), "This event is over, so it cannot be changed.")):
+        page = await events.event_page(organiser, council, scheme.slug, event.id, now=now)
+        assert page.fixed == says
+        if says:
+            with pytest.raises(Conflict, match=says):
+                await events.update_event(organiser, council, scheme.slug, event.id, values, now=now)
+    assert (await events.event_page(await create_user_ok(council), council, scheme.slug, event.id, now=datetime(2031, 5, 6, 12, tzinfo=timezone.utc))).fixed == ""
+    await Scheme.filter(id=scheme.id).update(status="closed")
+    assert (await events.event_page(organiser, council, scheme.slug, event.id, now=made)).fixed == "This scheme has closed, so its events can no longer be changed."
+    with pytest.raises(Conflict, match="This scheme has closed"):
+        await events.update_event(organiser, council, scheme.slug, event.id, {**values, "title": "Tea"}, now=made)
+    assert (await Event.get(id=event.id)).title == "Coffee"
 
 
 async def test_the_demo_has_schemes_across_categories_and_wards_one_pending_one_reported_and_loads_twice(database):

@@ -387,6 +387,23 @@ async def test_only_an_organiser_can_change_an_event_and_not_once_it_is_cancelle
     assert (await Event.get(id=event.id)).title == "Coffee morning"
 
 
+async def test_an_event_that_is_over_says_so_instead_of_offering_change(client, council):
+    from civic.schemes.running import Event
+
+    scheme = await create_scheme_ok(council)
+    event, _, _ = await _event_with_two_coming(scheme)
+    await client.signin_as(await organiser_of(scheme))
+    change = f"a[href='/schemes/{scheme.slug}/events/{event.id}/edit']"
+    assert html(await client.get(f"/schemes/{scheme.slug}/events/{event.id}")).css_first(change)
+    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    await Event.filter(id=event.id).update(starts_at=yesterday, ends_at=yesterday + timedelta(hours=1))
+
+    page = await client.get(f"/schemes/{scheme.slug}/events/{event.id}")
+    assert not html(page).css_first(change)
+    assert text_of(page, "#fixed") == ["This event is over, so it cannot be changed."]
+    assert (await client.get(f"/schemes/{scheme.slug}/events/{event.id}/edit")).status_code == 409
+
+
 # Asking before what cannot be undone
 
 

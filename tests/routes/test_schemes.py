@@ -609,6 +609,42 @@ async def test_news_of_a_closed_scheme_cannot_be_changed(client, council):
     assert (await NewsPost.get(id=post.id)).title == "Open on Monday"
 
 
+async def test_news_offers_change_only_when_it_can_be_changed_and_otherwise_says_why(client, council):
+    organiser, officer = await create_user_ok(council), await create_user_ok(council, role="officer")
+    scheme = await create_scheme_ok(council, organiser)
+    plain, reported, hidden = [await create_post_ok(scheme, organiser, title=title) for title in ("Plain", "Reported", "Hidden")]
+    await create_report_ok(scheme, post=reported)
+    await moderation.hide_post(officer, council, hidden.id, "Names a child")
+    await client.signin_as(organiser)
+
+    def change_link(page, post) -> bool:
+        return html(page).css_first(f"#post-{post.id} a[href='/schemes/{scheme.slug}/news/{post.id}/edit']") is not None
+
+    for path in (f"/schemes/{scheme.slug}/news", f"/schemes/{scheme.slug}"):
+        page = await client.get(path)
+        assert change_link(page, plain) and text_of(page, f"#post-{plain.id}-fixed") == []
+        assert not change_link(page, reported)
+        assert text_of(page, f"#post-{reported.id}-fixed") == [f"{council.name} is looking at this news, so it cannot be changed for now."]
+        assert not change_link(page, hidden)
+        assert text_of(page, f"#post-{hidden.id}-fixed") == [f"{council.name} has hidden this news, so it cannot be changed."]
+        for post in (plain, reported, hidden):  # deleting is still offered: its page says if it cannot be
+            assert html(page).css_first(f"#post-{post.id} a[href='/schemes/{scheme.slug}/news/{post.id}/delete']")
+    # What the page offers is what the change allows.
+    assert (await client.get(f"/schemes/{scheme.slug}/news/{plain.id}/edit")).status_code == 200
+    for post in (reported, hidden):
+        assert (await client.get(f"/schemes/{scheme.slug}/news/{post.id}/edit")).status_code == 409
+    assert html(await client.get(f"/schemes/{scheme.slug}/news/{plain.id}/delete")).css_first(f"a[href='/schemes/{scheme.slug}/news/{plain.id}/edit']")
+    asking = await client.get(f"/schemes/{scheme.slug}/news/{hidden.id}/delete")
+    assert not html(asking).css_first(f"a[href='/schemes/{scheme.slug}/news/{hidden.id}/edit']")
+    assert f"{council.name} has hidden this news, so it cannot be changed." in text_of(asking, "p")
+
+    await Scheme.filter(id=scheme.id).update(status="closed")
+    closed = await client.get(f"/schemes/{scheme.slug}/news")
+    assert not any(change_link(closed, post) for post in (plain, reported, hidden))
+    assert text_of(closed, f"#post-{plain.id}-fixed") == ["This scheme has closed, so its news can no longer be changed."]
+    assert (await client.get(f"/schemes/{scheme.slug}/news/{plain.id}/edit")).status_code == 409
+
+
 async def test_an_organiser_deletes_news_after_confirming_unless_it_was_reported(client, council):
     organiser = await create_user_ok(council)
     scheme = await create_scheme_ok(council, organiser)
