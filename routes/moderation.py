@@ -30,7 +30,7 @@ async def suspended_people(request: Request) -> Response:
 class Action:
     """One moderation action: how its page reads, how to find its target, what to do, where to go after."""
 
-    kind: str  # "scheme", "post", "report" or "user"
+    kind: str  # "scheme", "post", "offer", "report" or "user"
     title: str
     explain: str
     button: str
@@ -60,6 +60,15 @@ ACTIONS = {
         "post", "Restore this news post", "It will be back on the scheme's page.",
         "Restore news post", moderation.officer_post, moderation.restore_post, "The news post is visible again.", warning=False,
     ),
+    "hide-offer": Action(
+        "offer", "Hide this offer of help",
+        "It will disappear from the scheme's board of offers. The person who offered, and anyone who reported it, will be told the reason.",
+        "Hide offer", moderation.officer_offer, moderation.hide_offer, "The offer of help is hidden.",
+    ),
+    "restore-offer": Action(
+        "offer", "Restore this offer of help", "It will be back on the scheme's board of offers.",
+        "Restore offer", moderation.officer_offer, moderation.restore_offer, "The offer of help is visible again.", warning=False,
+    ),
     "dismiss-report": Action(
         "report", "Dismiss this report",
         "Nothing will change on the site. The person who reported it will be told your reason.",
@@ -78,7 +87,7 @@ ACTIONS = {
 }
 
 
-ID_PARAMS = {"post": "post_id", "report": "report_id", "user": "user_id"}
+ID_PARAMS = {"post": "post_id", "offer": "offer_id", "report": "report_id", "user": "user_id"}
 
 
 def _key(request: Request, action: Action) -> Any:
@@ -130,6 +139,8 @@ routes = [
     *_action_routes("/officer/moderation/schemes/{slug}/restore", "restore-scheme"),
     *_action_routes("/officer/moderation/posts/{post_id}/hide", "hide-post"),
     *_action_routes("/officer/moderation/posts/{post_id}/restore", "restore-post"),
+    *_action_routes("/officer/moderation/offers/{offer_id}/hide", "hide-offer"),
+    *_action_routes("/officer/moderation/offers/{offer_id}/restore", "restore-offer"),
     *_action_routes("/officer/moderation/reports/{report_id}/dismiss", "dismiss-report"),
     *_action_routes("/officer/moderation/reports/{report_id}/suspend", "suspend-author"),
     *_action_routes("/officer/moderation/people/{user_id}/restore", "lift-suspension"),

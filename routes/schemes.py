@@ -286,9 +286,13 @@ def _post_id(request: Request) -> int | None:
     return path_number(request, "post_id") if "post_id" in request.path_params else None
 
 
+def _offer_id(request: Request) -> int | None:
+    return path_number(request, "offer_id") if "offer_id" in request.path_params else None
+
+
 async def _report(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
-    scheme, post = await moderation.report_target(current_user(request), current_council(request), request.path_params["slug"], _post_id(request))
-    context = {"scheme": scheme, "post": post, "values": values, "errors": errors, "reasons": list(REPORT_REASONS.items())}
+    target = await moderation.report_target(current_user(request), current_council(request), request.path_params["slug"], _post_id(request), _offer_id(request))
+    context = {"scheme": target.scheme, "post": target.post, "offer": target.offer, "values": values, "errors": errors, "reasons": list(REPORT_REASONS.items())}
     return render(request, "schemes/report.html", context, status_code=status, block="form" if status != 200 else None)
 
 
@@ -301,13 +305,15 @@ async def report_create(request: Request) -> Response:
     values = form_values(await request.form())
     slug = request.path_params["slug"]
     try:
-        await moderation.report(current_user(request), current_council(request), slug, _post_id(request), values.get("reason", ""), values.get("details", ""))
+        row = await moderation.report(
+            current_user(request), current_council(request), slug, _post_id(request), values.get("reason", ""), values.get("details", ""), offer_id=_offer_id(request)
+        )
     except Invalid as error:
         return await _report(request, values, error.errors, status=422)
     except RateLimited as error:
         return await _report(request, values, {"details": error.message}, status=429)
     flash(request, "Thank you. A council officer will look at your report and email you what they decide.")
-    return redirect(f"/schemes/{slug}")
+    return redirect(f"/schemes/{slug}/offers" if row.about_offer else f"/schemes/{slug}")
 
 
 routes = [
@@ -343,4 +349,6 @@ routes = [
     Route("/schemes/{slug}/report", report_create, methods=["POST"], name="report_create"),
     Route("/schemes/{slug}/news/{post_id}/report", report_form, methods=["GET"], name="post_report_form"),
     Route("/schemes/{slug}/news/{post_id}/report", report_create, methods=["POST"], name="post_report_create"),
+    Route("/schemes/{slug}/offers/{offer_id}/report", report_form, methods=["GET"], name="offer_report_form"),
+    Route("/schemes/{slug}/offers/{offer_id}/report", report_create, methods=["POST"], name="offer_report_create"),
 ]

@@ -19,9 +19,13 @@ OFFER_LIMIT = 1000
 
 
 async def board(actor: User | None, council: Council, slug: str) -> tuple[Scheme, access.Viewer, list[HelpOffer]]:
-    """The scheme's offers of help, newest first, for anyone who can see the scheme."""
+    """The scheme's offers of help, newest first, for anyone who can see the scheme; those the council
+    hid only for its organisers and the council's officers, as hidden news is."""
     scheme, who = await access.find(actor, council, slug)
-    offers = list(await HelpOffer.filter(scheme=scheme, removed_at__isnull=True).prefetch_related("author").limit(200))
+    query = HelpOffer.filter(scheme=scheme, removed_at__isnull=True)
+    if not (who.is_organiser or who.is_officer):
+        query = query.filter(hidden=False)
+    offers = list(await query.prefetch_related("author").limit(200))
     return scheme, who, offers
 
 

@@ -1,4 +1,4 @@
-"""Scheme models: schemes, the people in them and those invited to organise, their news, and reports about either."""
+"""Scheme models: schemes, the people in them and those invited to organise, their news, and reports about a scheme, its news or its offers of help."""
 
 from __future__ import annotations
 
@@ -209,12 +209,15 @@ class NewsPost(Model):
 
 
 class Report(Model):
-    # Someone signed in says a scheme or a news post is wrong; an officer hides it or dismisses the report.
+    # Someone signed in says a scheme, a news post or an offer of help is wrong; an officer hides it or dismisses the report.
     id = fields.IntField(primary_key=True)
     council: fields.ForeignKeyRelation = fields.ForeignKeyField("civic.Council", related_name="reports", on_delete=fields.CASCADE)
     scheme: fields.ForeignKeyRelation[Scheme] = fields.ForeignKeyField("civic.Scheme", related_name="reports", on_delete=fields.CASCADE)
     post: fields.ForeignKeyNullableRelation[NewsPost] = fields.ForeignKeyField(
         "civic.NewsPost", related_name="reports", null=True, on_delete=fields.CASCADE, description="set when the report is about a news post"
+    )
+    offer: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "civic.HelpOffer", related_name="reports", null=True, on_delete=fields.CASCADE, description="set when the report is about an offer of help"
     )
     reporter: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "civic.User", related_name="reports_made", null=True, on_delete=fields.SET_NULL
@@ -240,3 +243,7 @@ class Report(Model):
     @property
     def about_post(self) -> bool:
         return self.post_id is not None  # type: ignore[attr-defined]
+
+    @property
+    def about_offer(self) -> bool:
+        return self.offer_id is not None  # type: ignore[attr-defined]

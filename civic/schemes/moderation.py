@@ -1,4 +1,4 @@
-"""Reporting schemes and news, and the officers' moderation: hide, restore, dismiss, stop someone posting and let them post again."""
+"""Reporting schemes, news and offers of help, and the officers' moderation: hide, restore, dismiss, stop someone posting and let them post again."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from civic.officers import AttentionItem, Section
 from civic.schemes import access
 from civic.schemes.models import REPORT_REASONS, NewsPost, Report, Scheme
 from civic.schemes.proposals import require_poster, scheme_url, tell_organisers
+from civic.schemes.running import HelpOffer
 from civic.schemes.text import paragraphs
 
 REASON_LIMIT = 2000
@@ -45,19 +46,51 @@ async def _visible_post(user: User | None, council: Council, slug: str, post_id:
     return scheme, post, who
 
 
-async def report_target(user: User | None, council: Council, slug: str, post_id: int | None) -> tuple[Scheme, NewsPost | None]:
-    """What a report form is about: a scheme, or one of its news posts, that this person can see."""
-    if post_id is None:
-        scheme, _ = await access.find(user, council, slug)
-        return scheme, None
-    scheme, post, _ = await _visible_post(user, council, slug, post_id)
-    return scheme, post
+async def _visible_offer(user: User | None, council: Council, slug: str, offer_id: int) -> tuple[Scheme, HelpOffer]:
+    scheme, who = await access.find(user, council, slug)
+    offer = await HelpOffer.get_or_none(id=offer_id, scheme=scheme, removed_at__isnull=True)
+    if offer is None or (offer.hidden and not (who.is_organiser or who.is_officer)):
+        raise NotFound()
+    return scheme, offer
 
 
-async def report(actor: User | None, council: Council, slug: str, post_id: int | None, reason: str, details: str) -> Report:
-    """Anyone signed in reports a scheme or a news post, saying why; officers see it in their queue."""
+@dataclass
+class Reported:
+    """What a report is about: a scheme, or one of its news posts or offers of help."""
+
+    scheme: Scheme
+    post: NewsPost | None = None
+    offer: HelpOffer | None = None
+
+
+async def report_target(user: User | None, council: Council, slug: str, post_id: int | None, offer_id: int | None = None) -> Reported:
+    """What a report form is about: a scheme, or one of its news posts or offers of help, that this person can see."""
+    if post_id is not None:
+        scheme, post, _ = await _visible_post(user, council, slug, post_id)
+        return Reported(scheme, post=post)
+    if offer_id is not None:
+        scheme, offer = await _visible_offer(user, council, slug, offer_id)
+        return Reported(scheme, offer=offer)
+    scheme, _ = await access.find(user, council, slug)
+    return Reported(scheme)
+
+
+def _about(query: QuerySet[Report], post: NewsPost | None, offer: HelpOffer | None) -> QuerySet[Report]:
+    """Reports about this post, this offer, or (with neither) about the scheme itself."""
+    if post is not None:
+        return query.filter(post=post)
+    if offer is not None:
+        return query.filter(offer=offer)
+    return query.filter(post_id__isnull=True, offer_id__isnull=True)
+
+
+async def report(
+    actor: User | None, council: Council, slug: str, post_id: int | None, reason: str, details: str, offer_id: int | None = None
+) -> Report:
+    """Anyone signed in reports a scheme, a news post or an offer of help, saying why; officers see it in their queue."""
     reporter = require_poster(actor)
-    scheme, post = await report_target(actor, council, slug, post_id)
+    target = await report_target(actor, council, slug, post_id, offer_id)
+    scheme, post, offer = target.scheme, target.post, target.offer
     details = paragraphs(details)
     errors = {}
     if reason not in REPORT_REASONS:
@@ -68,21 +101,23 @@ async def report(actor: User | None, council: Council, slug: str, post_id: int |
         errors["details"] = f"Details must be {DETAILS_LIMIT} characters or fewer (they have {len(details)})"
     if errors:
         raise Invalid(errors)
-    already = Report.filter(scheme=scheme, reporter=reporter, status="open")
-    already = already.filter(post=post) if post else already.filter(post_id__isnull=True)
-    if await already.exists():
+    if await _about(Report.filter(scheme=scheme, reporter=reporter, status="open"), post, offer).exists():
         raise Conflict("You have already reported this. An officer will look at it and tell you what they decide.")
     await ratelimit.hit(
         config.current().report_rate, "scheme-report", str(reporter.id),
         message="You have sent several reports in a short time. Please wait {wait} and try again.",
     )
     async with in_transaction():
-        row = await Report.create(council=council, scheme=scheme, post=post, reporter=reporter, reason=reason, details=details)
+        row = await Report.create(council=council, scheme=scheme, post=post, offer=offer, reporter=reporter, reason=reason, details=details)
         await audit.record(reporter, "report.made", row, council=council, reason=reason)
     return row
 
 
 # The queue
+
+
+# What a report's page and the queue show of it: what it is about, who wrote that and who reported it.
+REPORT_JOINS = ("scheme", "post", "offer", "reporter", "scheme__proposed_by", "post__author", "offer__author")
 
 
 @dataclass
@@ -91,16 +126,18 @@ class Queue:
     pending: list[Scheme] = field(default_factory=list)
     hidden_schemes: list[Scheme] = field(default_factory=list)
     hidden_posts: list[NewsPost] = field(default_factory=list)
+    hidden_offers: list[HelpOffer] = field(default_factory=list)
 
 
 async def queue(actor: User | None, council: Council) -> Queue:
     """Everything waiting for a moderator in this council: open reports, proposals, hidden content."""
     await require_role(actor, council, *access.STAFF_ROLES)
     return Queue(
-        reports=list(await Report.filter(council=council, status="open").prefetch_related("scheme", "post", "reporter", "scheme__proposed_by", "post__author")),
+        reports=list(await Report.filter(council=council, status="open").prefetch_related(*REPORT_JOINS)),
         pending=list(await Scheme.filter(council=council, status="pending").prefetch_related("proposed_by").order_by("created_at", "id")),
         hidden_schemes=list(await Scheme.filter(council=council, hidden=True).order_by("name")),
         hidden_posts=list(await NewsPost.filter(council=council, hidden=True).prefetch_related("scheme")),
+        hidden_offers=list(await HelpOffer.filter(council=council, hidden=True, removed_at__isnull=True).prefetch_related("scheme", "author")),
     )
 
 
@@ -117,10 +154,8 @@ async def _close_reports(actor: User, council: Council, reports: list[Report], s
     return queued
 
 
-async def _open_reports(scheme: Scheme, post: NewsPost | None) -> list[Report]:
-    query = Report.filter(scheme=scheme, status="open").prefetch_related("reporter", "scheme")
-    query = query.filter(post=post) if post else query.filter(post_id__isnull=True)
-    return list(await query)
+async def _open_reports(scheme: Scheme, post: NewsPost | None, offer: HelpOffer | None = None) -> list[Report]:
+    return list(await _about(Report.filter(scheme=scheme, status="open"), post, offer).prefetch_related("reporter", "scheme"))
 
 
 async def hide_scheme(actor: User | None, council: Council, slug: str, reason: str) -> Scheme:
@@ -211,10 +246,61 @@ async def restore_post(actor: User | None, council: Council, post_id: int, reaso
     return post
 
 
+async def officer_offer(actor: User | None, council: Council, offer_id: int) -> HelpOffer:
+    """An offer of help on a board of this council, for its officers to moderate."""
+    await require_role(actor, council, *access.STAFF_ROLES)
+    offer = await HelpOffer.get_or_none(id=offer_id, council=council).prefetch_related("scheme", "author")
+    if offer is None:
+        raise NotFound()
+    return offer
+
+
+def _quoted(text: str, limit: int = 80) -> str:
+    line = " ".join(text.split())
+    return f"‘{line if len(line) <= limit else line[: limit - 1].rstrip() + '…'}’"
+
+
+async def hide_offer(actor: User | None, council: Council, offer_id: int, reason: str) -> HelpOffer:
+    """An officer hides an offer of help from the scheme's board; reporters and the person who offered are told."""
+    offer = await officer_offer(actor, council, offer_id)
+    assert actor is not None
+    reason = _reason(reason)
+    if offer.hidden:
+        raise Conflict("This offer is already hidden.")
+    async with in_transaction():
+        offer.hidden, offer.hidden_reason = True, reason
+        await offer.save(update_fields=["hidden", "hidden_reason"])
+        await audit.record(actor, "help_offer.hidden", offer, council=council, reason=reason)
+        queued = await _close_reports(
+            actor, council, await _open_reports(offer.scheme, None, offer), "hidden", reason, "An officer has checked it and hidden the offer of help from the site."
+        )
+        if offer.author is not None and not offer.author.suspended:
+            queued.append(await mail.queue(
+                offer.author.email, f"Your offer of help on {offer.scheme.name} has been hidden",
+                f"{council.name} has hidden your offer of help {_quoted(offer.text)}. The reason:\n\n{reason}\n",
+                council_id=council.id,
+            ))
+    await mail.deliver(queued)
+    return offer
+
+
+async def restore_offer(actor: User | None, council: Council, offer_id: int, reason: str) -> HelpOffer:
+    """An officer brings a hidden offer of help back onto the board, saying why."""
+    offer = await officer_offer(actor, council, offer_id)
+    reason = _reason(reason)
+    if not offer.hidden:
+        raise Conflict("This offer is not hidden.")
+    async with in_transaction():
+        offer.hidden, offer.hidden_reason = False, ""
+        await offer.save(update_fields=["hidden", "hidden_reason"])
+        await audit.record(actor, "help_offer.restored", offer, council=council, reason=reason)
+    return offer
+
+
 async def officer_report(actor: User | None, council: Council, report_id: int) -> Report:
     """A report made in this council, for its officers."""
     await require_role(actor, council, *access.STAFF_ROLES)
-    row = await Report.get_or_none(id=report_id, council=council).prefetch_related("scheme", "post", "reporter", "scheme__proposed_by", "post__author")
+    row = await Report.get_or_none(id=report_id, council=council).prefetch_related(*REPORT_JOINS)
     if row is None:
         raise NotFound()
     return row
@@ -233,9 +319,17 @@ async def dismiss(actor: User | None, council: Council, report_id: int, reason: 
     return row
 
 
+def _kind(row: Report) -> str:
+    return "post" if row.about_post else "offer" if row.about_offer else "scheme"
+
+
 def report_author(row: Report) -> User | None:
-    """Who wrote what was reported: the news post's author, or the scheme's proposer."""
-    return row.post.author if row.post is not None else row.scheme.proposed_by
+    """Who wrote what was reported: the news post's author, the person who offered help, or the scheme's proposer."""
+    if row.post is not None:
+        return row.post.author
+    if row.offer is not None:
+        return row.offer.author
+    return row.scheme.proposed_by
 
 
 async def suspend_author(actor: User | None, council: Council, report_id: int, reason: str) -> User:
@@ -313,9 +407,10 @@ async def pending_section(council: Council) -> Section:
 
 
 async def reports_section(council: Council) -> Section:
-    reports = await Report.filter(council=council, status="open").prefetch_related("scheme", "post").limit(10)
+    reports = await Report.filter(council=council, status="open").prefetch_related("scheme").limit(10)
+    about = {"post": "news on ", "offer": "an offer of help on ", "scheme": ""}
     items = [
-        AttentionItem(f"{row.reason_name}: {'news on ' if row.post else ''}{row.scheme.name}", href=f"/officer/moderation#report-{row.id}")
+        AttentionItem(f"{row.reason_name}: {about[_kind(row)]}{row.scheme.name}", href=f"/officer/moderation#report-{row.id}")
         for row in reports
     ]
     return Section("Reports to moderate", items, empty="No reports are waiting.", href="/officer/moderation", order=21)

@@ -121,8 +121,11 @@ class HelpOffer(Model):
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     removed_at = fields.DatetimeField(null=True)
     removed_by = fields.ForeignKeyField("civic.User", related_name="help_offers_removed", null=True, on_delete=fields.SET_NULL)
+    hidden = fields.BooleanField(default=False, db_default=False, description="hidden by the council after a report")
+    hidden_reason = fields.TextField(default="", db_default="")
 
     author_id: int | None
+    scheme_id: int
 
     class Meta:
         table = "scheme_help_offer"

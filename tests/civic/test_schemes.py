@@ -1,4 +1,4 @@
-"""The schemes domain: slugs, text, checks, the directory's search, decisions, what organisers may change and the demo."""
+"""The schemes domain: slugs, text, checks, the directory's search, decisions, what organisers may change, reports and the demo."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tortoise import timezone
 from civic import accounts, demo
 from civic.councils import Council, Ward
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
-from civic.schemes import access, directory, invitations, moderation, organising, proposals, volunteers
+from civic.schemes import access, board, directory, invitations, moderation, organising, proposals, volunteers
 from civic.schemes.directory import Filters, Results
 from civic.audit import AuditLog
 from civic.schemes.models import INVITATION_LIFETIME, Membership, OrganiserInvitation, Report, Scheme
@@ -418,6 +418,93 @@ async def test_an_event_shows_why_it_cannot_be_changed_exactly_when_changing_it_
     with pytest.raises(Conflict, match="This scheme has closed"):
         await events.update_event(organiser, council, scheme.slug, event.id, {**values, "title": "Tea"}, now=made)
     assert (await Event.get(id=event.id)).title == "Coffee"
+
+
+# Offers of help reported to the council
+
+
+async def _offer(scheme, author, text: str = "I can mow lawns on Saturdays"):
+    return await board.post_offer(author, await Council.get(id=scheme.council_id), scheme.slug, text)
+
+
+async def test_an_offer_of_help_is_reported_once_by_each_person_and_officers_see_it_in_the_queue(council):
+    scheme = await create_scheme_ok(council)
+    author, reporter = await create_user_ok(council), await create_user_ok(council)
+    offer = await _offer(scheme, author)
+
+    row = await moderation.report(reporter, council, scheme.slug, None, "spam", "Selling a mower, not lending one", offer_id=offer.id)
+    assert (row.offer_id, row.post_id, row.about_offer) == (offer.id, None, True)  # type: ignore[attr-defined]
+    with pytest.raises(Conflict, match="already reported"):
+        await moderation.report(reporter, council, scheme.slug, None, "spam", "Again", offer_id=offer.id)
+    await moderation.report(reporter, council, scheme.slug, None, "wrong", "The scheme's times are wrong")  # the scheme itself is another thing
+    assert await AuditLog.filter(action="report.made", target_id=str(row.id)).exists()
+
+    queue = await moderation.queue(await create_user_ok(council, role="officer"), council)
+    [about_offer] = [r for r in queue.reports if r.about_offer]
+    assert (about_offer.offer.text, moderation.report_author(about_offer).id) == ("I can mow lawns on Saturdays", author.id)
+    section = await moderation.reports_section(council)
+    assert "Spam or advertising: an offer of help on " + scheme.name in [item.text for item in section.items]
+
+
+async def test_an_offer_taken_down_or_hidden_cannot_be_reported_by_the_public(council):
+    scheme = await create_scheme_ok(council)
+    author, officer = await create_user_ok(council), await create_user_ok(council, role="officer")
+    hidden, removed = await _offer(scheme, author, "Cheap tickets"), await _offer(scheme, author, "Old offer")
+    await moderation.hide_offer(officer, council, hidden.id, "Selling")
+    await board.remove_offer(author, council, scheme.slug, removed.id)
+    resident = await create_user_ok(council)
+    for offer in (hidden, removed):
+        with pytest.raises(NotFound):
+            await moderation.report(resident, council, scheme.slug, None, "spam", "Spam", offer_id=offer.id)
+    other = await create_scheme_ok(council)
+    with pytest.raises(NotFound):  # an offer is reported through its own scheme
+        await moderation.report(resident, council, other.slug, None, "spam", "Spam", offer_id=(await _offer(scheme, author)).id)
+
+
+async def test_hiding_an_offer_takes_it_off_the_board_tells_the_reporters_and_its_author_and_restoring_brings_it_back(council, mailbox):
+    from civic.mail import OutgoingEmail
+
+    scheme = await create_scheme_ok(council)
+    author, reporter, officer = await create_user_ok(council), await create_user_ok(council), await create_user_ok(council, role="officer")
+    offer = await _offer(scheme, author, "Lifts to the surgery, £5 a time")
+    report = await moderation.report(reporter, council, scheme.slug, None, "spam", "Charging for lifts", offer_id=offer.id)
+    with pytest.raises(Forbidden):
+        await moderation.hide_offer(reporter, council, offer.id, "Not mine to hide")
+    elsewhere = await create_council_ok()
+    with pytest.raises(NotFound):  # another council's officers are told it does not exist
+        await moderation.hide_offer(await create_user_ok(elsewhere, role="officer"), elsewhere, offer.id, "Elsewhere")
+    with pytest.raises(Invalid):
+        await moderation.hide_offer(officer, council, offer.id, " ")
+
+    await moderation.hide_offer(officer, council, offer.id, "Lifts here are free")
+
+    assert (await Report.get(id=report.id)).status == "hidden"
+    public = await board.board(reporter, council, scheme.slug)
+    assert public[2] == []
+    assert [o.id for o in (await board.board(await organiser_of(scheme), council, scheme.slug))[2]] == [offer.id]  # organisers see what was hidden
+    [told_reporter] = await OutgoingEmail.filter(to=reporter.email)
+    assert "hidden the offer of help from the site" in told_reporter.body and "Lifts here are free" in told_reporter.body
+    [told_author] = await OutgoingEmail.filter(to=author.email)
+    assert told_author.subject == f"Your offer of help on {scheme.name} has been hidden"
+    assert "‘Lifts to the surgery, £5 a time’" in told_author.body and "Lifts here are free" in told_author.body
+    assert [o.id for o in (await moderation.queue(officer, council)).hidden_offers] == [offer.id]
+    with pytest.raises(Conflict):
+        await moderation.hide_offer(officer, council, offer.id, "Again")
+
+    await moderation.restore_offer(officer, council, offer.id, "They stopped charging")
+    assert [o.id for o in (await board.board(reporter, council, scheme.slug))[2]] == [offer.id]
+    with pytest.raises(Conflict):
+        await moderation.restore_offer(officer, council, offer.id, "Again")
+    entries = await AuditLog.filter(target_type="HelpOffer", target_id=str(offer.id), action__in=["help_offer.hidden", "help_offer.restored"]).order_by("id")
+    assert [(e.action, e.reason) for e in entries] == [("help_offer.hidden", "Lifts here are free"), ("help_offer.restored", "They stopped charging")]
+
+
+async def test_the_person_who_offered_can_be_stopped_from_posting_from_the_report(council):
+    scheme = await create_scheme_ok(council)
+    author, officer = await create_user_ok(council), await create_user_ok(council, role="officer")
+    report = await moderation.report(await create_user_ok(council), council, scheme.slug, None, "offensive", "Abuse", offer_id=(await _offer(scheme, author, "Abuse")).id)
+    assert (await moderation.suspend_author(officer, council, report.id, "Abusive offer")).id == author.id
+    assert (await accounts.User.get(id=author.id)).suspended
 
 
 async def test_the_demo_has_schemes_across_categories_and_wards_one_pending_one_reported_and_loads_twice(database):

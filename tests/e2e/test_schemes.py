@@ -125,6 +125,45 @@ async def test_officer_hides_a_reported_scheme_from_the_moderation_queue(phone, 
     assert (await Scheme.get(id=scheme.id)).hidden
 
 
+async def test_a_resident_reports_an_offer_of_help_and_an_officer_hides_it_from_the_queue(phone, live_server, e2e_council, check_accessibility):
+    from civic.schemes.running import HelpOffer
+
+    scheme = await create_scheme_ok(e2e_council, name=f"Lawn share {uuid.uuid4().hex[:6]}")
+    offer = await HelpOffer.create(council=e2e_council, scheme=scheme, author=await create_user_ok(e2e_council), text="Cheap cigarettes, ask me")
+    await signin_in_browser(phone, live_server, await create_user_ok(e2e_council))
+    await phone.goto(f"/schemes/{scheme.slug}/offers")
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    await phone.locator(f"#offer-{offer.id}").get_by_role("link", name=re.compile("^Report this offer")).click()
+    await phone.wait_for_url(f"**/schemes/{scheme.slug}/offers/{offer.id}/report")
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    await phone.get_by_role("button", name="Send report").click()
+    await phone.locator(".govuk-error-summary").wait_for()
+    await check_accessibility(phone)
+    await phone.get_by_label("Could put someone at risk").check()
+    await phone.get_by_label("Tell us more").fill("Selling cigarettes to teenagers")
+    await phone.get_by_role("button", name="Send report").click()
+    await phone.wait_for_url(f"**/schemes/{scheme.slug}/offers")
+
+    await phone.context.clear_cookies()
+    await signin_in_browser(phone, live_server, await create_user_ok(e2e_council, role="officer"))
+    await phone.goto("/officer/moderation")
+    item = phone.locator(".app-queue__item", has_text="Selling cigarettes to teenagers")
+    await expect(item).to_contain_text("Cheap cigarettes, ask me")
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    await item.get_by_role("link", name=re.compile("^Hide the offer of help")).click()
+    await phone.wait_for_url(f"**/officer/moderation/offers/{offer.id}/hide")
+    await check_accessibility(phone)
+    await phone.get_by_label("Reason").fill("Selling tobacco to children")
+    await phone.get_by_role("button", name="Hide offer").click()
+    await phone.wait_for_url("**/officer/moderation")
+    await expect(phone.locator(f"#hidden-offer-{offer.id}")).to_contain_text(scheme.name)
+    await check_accessibility(phone)
+    assert (await HelpOffer.get(id=offer.id)).hidden
+
+
 async def test_markup_and_long_words_are_shown_as_typed_and_fit_the_phone(phone, live_server, e2e_council):
     name = f"<script>alert('x')</script> {LONG_WORD} 🎉 {uuid.uuid4().hex[:6]}"
     scheme = await create_scheme_ok(e2e_council, name=name, summary=LONG_WORD * 3, description=f"<img src=x onerror=alert(1)> {LONG_WORD * 5}")

@@ -1,4 +1,4 @@
-"""Reporting schemes and news, and officers moderating them: hide, restore, dismiss, stop posting, let post again."""
+"""Reporting schemes, news and offers of help, and officers moderating them: hide, restore, dismiss, stop posting, let post again."""
 
 from __future__ import annotations
 
@@ -132,6 +132,70 @@ async def test_a_hidden_news_post_vanishes_for_the_public_but_its_organisers_see
         assert (await office.post(f"/officer/moderation/posts/{post.id}/restore", {"reason": "Puppies found homes"})).status_code == 303
     assert text_of(await client.get(f"/schemes/{scheme.slug}"), "article h3") == ["Free puppies"]
     assert [e.action for e in await AuditLog.filter(target_type="NewsPost", target_id=str(post.id)).order_by("id")] == ["news.hidden", "news.restored"]
+
+
+async def test_an_offer_of_help_is_reported_from_the_board_and_an_officer_hides_and_restores_it(app, client, council, mailbox):
+    from civic.schemes.running import HelpOffer
+
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser)
+    author, reporter = await create_user_ok(council), await create_user_ok(council)
+    offer = await HelpOffer.create(council=council, scheme=scheme, author=author, text="Cheap cigarettes, ask me")
+    report_path = f"/schemes/{scheme.slug}/offers/{offer.id}/report"
+    board = await client.get(f"/schemes/{scheme.slug}/offers")
+    assert html(board).css_first(f"#offer-{offer.id} a[href='{report_path}']")
+    assert (await client.get(report_path)).headers["location"].startswith("/signin")
+
+    await client.signin_as(reporter)
+    form = await client.get(report_path)
+    assert text_of(form, "h1") == ["Report this offer of help"]
+    assert "Cheap cigarettes, ask me" in text_of(form, ".govuk-inset-text p")
+    missing = await client.post(report_path, {"reason": "spam", "details": ""})
+    assert missing.status_code == 422 and field_error(missing, "details")
+    sent = await client.post(report_path, {"reason": "unsafe", "details": "Selling cigarettes to teenagers"})
+    assert sent.status_code == 303 and sent.headers["location"] == f"/schemes/{scheme.slug}/offers"
+    report = await Report.get(offer_id=offer.id)
+    assert (report.reason, report.reporter_id, report.post_id) == ("unsafe", reporter.id, None)  # type: ignore[attr-defined]
+
+    async with await _officer(app, council) as office:
+        assert f"Could put someone at risk: an offer of help on {scheme.name}" in text_of(await office.get("/officer"), "li")
+        item = html(await office.get("/officer/moderation")).css_first(f"#report-{report.id}")
+        assert "Cheap cigarettes, ask me" in item.text() and "Selling cigarettes to teenagers" in item.text()
+        assert f"Written by {author}" in item.text()
+        assert item.css_first("a[href$='/hide']").attributes["href"] == f"/officer/moderation/offers/{offer.id}/hide"
+        page = await office.get(f"/officer/moderation/offers/{offer.id}/hide")
+        assert text_of(page, "h1") == ["Hide this offer of help"]
+        assert (await office.post(f"/officer/moderation/offers/{offer.id}/hide", {"reason": ""})).status_code == 422
+        hidden = await office.post(f"/officer/moderation/offers/{offer.id}/hide", {"reason": "Selling tobacco to children"})
+        assert hidden.status_code == 303 and hidden.headers["location"] == "/officer/moderation"
+        queue = await office.get("/officer/moderation")
+        assert text_of(queue, f"#report-{report.id}") == []
+        assert html(queue).css_first(f"#hidden-offer-{offer.id} a[href='/officer/moderation/offers/{offer.id}/restore']")
+
+    assert text_of(await client.get(f"/schemes/{scheme.slug}/offers"), f"#offer-{offer.id}") == []
+    assert (await client.get(report_path)).status_code == 404
+    async with Browser(app, council) as own:
+        await own.signin_as(organiser)  # the organisers still see it, and why it was hidden
+        card = html(await own.get(f"/schemes/{scheme.slug}/offers")).css_first(f"#offer-{offer.id}")
+        assert "Hidden by the council: Selling tobacco to children" in card.text()
+        assert not card.css_first(f"a[href='{report_path}']")
+    assert (await Report.get(id=report.id)).status == "hidden"
+    assert "hidden the offer of help" in mailbox.body((await mailbox.wait_for(reporter.email))[-1])
+    assert (await mailbox.wait_for(author.email))[-1]["Subject"] == f"Your offer of help on {scheme.name} has been hidden"
+
+    async with await _officer(app, council) as office:
+        assert (await office.post(f"/officer/moderation/offers/{offer.id}/restore", {"reason": "Misread: they meant sweets"})).status_code == 303
+    assert text_of(await client.get(f"/schemes/{scheme.slug}/offers"), f"#offer-{offer.id} p")[0] == "Cheap cigarettes, ask me"
+    assert [e.action for e in await AuditLog.filter(target_type="HelpOffer", target_id=str(offer.id)).order_by("id")] == ["help_offer.hidden", "help_offer.restored"]
+
+
+async def test_signing_in_to_report_an_offer_says_what_it_is_for(client, council):
+    from civic.schemes.running import HelpOffer
+
+    scheme = await create_scheme_ok(council, name="Lawn Share")
+    offer = await HelpOffer.create(council=council, scheme=scheme, author=await create_user_ok(council), text="A mower")
+    page = await client.get(f"/signin?next=/schemes/{scheme.slug}/offers/{offer.id}/report")
+    assert "Sign in to report a problem with Lawn Share" in " ".join(text_of(page, "main"))
 
 
 async def test_an_officer_stops_the_author_of_reported_content_from_posting(app, council, mailbox):

@@ -95,6 +95,8 @@ CASES = [
     Case("GET", "/schemes/{slug}/offers", everyone()),
     Case("POST", "/schemes/{slug}/offers", signed_in(303), data={"text": "Offered by {role}"}),
     Case("POST", "/schemes/{slug}/offers/{offer_id}/remove", expect({"requester", "organiser", "officer", "admin"}, 303), fresh=True),
+    Case("GET", "/schemes/{slug}/offers/{offer_id}/report", signed_in()),
+    Case("POST", "/schemes/{slug}/offers/{offer_id}/report", signed_in(303), data={"reason": "spam", "details": "Reported by {role}"}),
     # The rota: its volunteers and organisers; the roster and changes: organisers. {on} is next week.
     Case("GET", "/schemes/{slug}/rota", helpers()),
     Case("GET", "/schemes/{slug}/roster", organisers()),

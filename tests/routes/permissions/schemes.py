@@ -2,7 +2,8 @@
 
 `slug` is an approved scheme run by someone who holds no other role; `pending_slug` waits for approval.
 Residents cannot change a scheme they do not organise (403); nobody but the council's own officers may
-even know a pending scheme exists (404), so another council's officers cannot approve it.
+even know a pending scheme exists (404), so another council's officers cannot approve it. `offer_id` is
+an offer of help on the scheme's board, and `hidden_offer_id` one the council has hidden.
 """
 
 from __future__ import annotations
@@ -96,6 +97,11 @@ CASES = [
     Case("POST", "/officer/moderation/posts/{post_id}/hide", staff_only(ok=303, anonymous=403), data=REASON, fresh=True),
     Case("GET", "/officer/moderation/posts/{post_id}/restore", staff_only()),
     Case("POST", "/officer/moderation/posts/{post_id}/restore", staff_only(ok=409, anonymous=403), data=REASON, note="it is not hidden"),
+    Case("GET", "/officer/moderation/offers/{offer_id}/hide", staff_only()),
+    Case("POST", "/officer/moderation/offers/{offer_id}/hide", staff_only(ok=303, anonymous=403), data=REASON, fresh=True),
+    Case("GET", "/officer/moderation/offers/{offer_id}/restore", staff_only()),
+    Case("POST", "/officer/moderation/offers/{offer_id}/restore", staff_only(ok=409, anonymous=403), data=REASON, note="it is not hidden"),
+    Case("POST", "/officer/moderation/offers/{hidden_offer_id}/restore", staff_only(ok=303, anonymous=403), data=REASON, fresh=True),
     Case("GET", "/officer/moderation/reports/{report_id}/dismiss", staff_only()),
     Case("POST", "/officer/moderation/reports/{report_id}/dismiss", staff_only(ok=303, anonymous=403), data=REASON, fresh=True),
     Case("GET", "/officer/moderation/reports/{report_id}/suspend", staff_only()),
@@ -110,6 +116,7 @@ CASES = [
 
 async def setup(world: World) -> dict[str, str]:
     from civic.schemes.models import Membership, OrganiserInvitation, Scheme
+    from civic.schemes.running import HelpOffer
 
     council = world.council
     organiser, helper = await create_user_ok(council), await create_user_ok(council)
@@ -119,6 +126,8 @@ async def setup(world: World) -> dict[str, str]:
     hidden = await create_scheme_ok(council, organiser)
     await Scheme.filter(id=hidden.id).update(hidden=True, hidden_reason="Spam")
     post = await create_post_ok(scheme, organiser)
+    offer = await HelpOffer.create(council=council, scheme=scheme, author=helper, text="Lifts to the surgery")
+    hidden_offer = await HelpOffer.create(council=council, scheme=scheme, author=helper, text="Cheap tickets", hidden=True, hidden_reason="Selling")
     report = await create_report_ok(scheme, reporter=helper)
     invitation = await OrganiserInvitation.create(council=council, scheme=scheme, email=world.people["resident"].email, invited_by=organiser)
     return {
@@ -128,6 +137,8 @@ async def setup(world: World) -> dict[str, str]:
         "id": str(scheme.uuid),
         "pending_id": str(proposed.uuid),
         "post_id": str(post.id),
+        "offer_id": str(offer.id),
+        "hidden_offer_id": str(hidden_offer.id),
         "report_id": str(report.id),
         "membership_id": str(co_organiser.id),
         "invitation_id": str(invitation.id),
