@@ -98,6 +98,7 @@ ACTION_WORDS = {
     "scheme.safeguarding_changed": "changed a scheme's safeguarding",
     "scheme.updated": "changed a scheme's details",
     "shift.cancelled": "cancelled a shift",
+    "shift.changed": "changed a shift",
     "shift.created": "added a shift",
     "shift.moved": "moved a shift",
     "shift.signed_up": "signed up for a shift",

@@ -1,4 +1,4 @@
-"""The rota: the coming shifts, the organisers' roster, adding shifts, one date's page, sign-up, and visits."""
+"""The rota: the coming shifts, the organisers' roster, adding and changing shifts, one date's page, sign-up, and visits."""
 
 from __future__ import annotations
 
@@ -39,12 +39,13 @@ async def roster_page(request: Request) -> Response:
 # Adding a shift
 
 
+def _shift_choices() -> dict[str, list]:
+    return {"repeat_choices": list(rota.REPEATS.items()), "level_choices": list(safeguarding.DBS_LEVELS.items())}
+
+
 async def _shift_form(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
     scheme, _ = await access.find_for_organiser(current_user(request), current_council(request), request.path_params["slug"])
-    context = {
-        "scheme": scheme, "values": values, "errors": errors,
-        "repeat_choices": list(rota.REPEATS.items()), "level_choices": list(safeguarding.DBS_LEVELS.items()),
-    }
+    context = {"scheme": scheme, "change": None, "values": values, "errors": errors, **_shift_choices()}
     return render(request, "rota/shift_form.html", context, status_code=status, block="form" if status == 422 else None)
 
 
@@ -60,6 +61,30 @@ async def shift_create(request: Request) -> Response:
     except Invalid as error:
         return await _shift_form(request, values, error.errors, status=422)
     flash(request, f"{shift.title} is on the rota.")
+    return redirect(f"/schemes/{slug}/roster")
+
+
+# Changing a shift
+
+
+async def _change_form(request: Request, values: dict[str, str] | None, errors: dict[str, str], status: int = 200) -> Response:
+    change = await rota.shift_to_change(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "shift_id"))
+    context = {"scheme": change.scheme, "change": change, "values": change.values if values is None else values, "errors": errors, **_shift_choices()}
+    return render(request, "rota/shift_form.html", context, status_code=status, block="form" if status == 422 else None)
+
+
+async def shift_edit_form(request: Request) -> Response:
+    return await _change_form(request, None, {})
+
+
+async def shift_update(request: Request) -> Response:
+    values = form_values(await request.form())
+    slug = request.path_params["slug"]
+    try:
+        shift = await rota.update_shift(current_user(request), current_council(request), slug, path_number(request, "shift_id"), values)
+    except Invalid as error:
+        return await _change_form(request, values, error.errors, status=422)
+    flash(request, f"Your changes to {shift.title} are saved. If its name, time or place changed, the volunteers signed up have been emailed.")
     return redirect(f"/schemes/{slug}/roster")
 
 
@@ -143,6 +168,8 @@ routes = [
     Route("/schemes/{slug}/roster", roster_page, methods=["GET"], name="roster_page"),
     Route("/schemes/{slug}/shifts/new", shift_form, methods=["GET"], name="shift_form"),
     Route("/schemes/{slug}/shifts", shift_create, methods=["POST"], name="shift_create"),
+    Route("/schemes/{slug}/shifts/{shift_id}/edit", shift_edit_form, methods=["GET"], name="shift_edit_form"),
+    Route("/schemes/{slug}/shifts/{shift_id}/edit", shift_update, methods=["POST"], name="shift_update"),
     Route("/schemes/{slug}/shifts/{shift_id}/stop", stop_form, methods=["GET"], name="shift_stop_form"),
     Route("/schemes/{slug}/shifts/{shift_id}/stop", stop, methods=["POST"], name="shift_stop"),
     Route(SLOT, slot_page, methods=["GET"], name="slot_page"),

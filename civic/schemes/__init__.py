@@ -14,7 +14,7 @@ The package's modules, one concept each:
 - `safeguarding`: DBS checks and whether they are current, the lead's e-mail, visiting in pairs;
 - `help_requests`: asking for help, matching volunteers, what a volunteer sees;
 - `board`: the offers-of-help board;
-- `rota`: shifts once or weekly, single dates moved or cancelled, sign-up within capacity, reminders;
+- `rota`: shifts once or weekly, changed as a whole or single dates moved or cancelled, sign-up within capacity, reminders;
 - `lone_working`: "I've arrived" and "I've left" on visits, and the alert when nobody has left;
 - `events`: events with replies up to a capacity;
 - `calendars` and `ics`: the iCalendar feeds and files;

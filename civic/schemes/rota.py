@@ -1,4 +1,4 @@
-"""The rota: shifts once or weekly, single dates moved or cancelled, sign-up within capacity, and reminders."""
+"""The rota: shifts once or weekly, changed as a whole or single dates moved or cancelled, sign-up within capacity, and reminders."""
 
 from __future__ import annotations
 
@@ -181,8 +181,9 @@ def _minutes(raw: str | None) -> int | None:
     return None if value is None else value.hour * 60 + value.minute
 
 
-def check_shift(values: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Every field of the new-shift form checked at once."""
+def check_shift(values: dict[str, Any], now: datetime, kept_on: date | None = None) -> dict[str, Any]:
+    """Every field of the shift form checked at once. `kept_on` is the first date of a weekly shift
+    being changed that has already begun: kept as it is, it may have passed."""
     errors: dict[str, str] = {}
     checked: dict[str, Any] = {}
     checked["title"] = one_line(values.get("title"))
@@ -198,7 +199,7 @@ def check_shift(values: dict[str, Any], now: datetime) -> dict[str, Any]:
     checked["starts_on"] = parse_date(values.get("starts_on"))
     if checked["starts_on"] is None:
         errors["starts_on"] = f"Enter the date of the (first) shift, like {example_date()}"
-    elif checked["starts_on"] < today(now):
+    elif checked["starts_on"] != kept_on and checked["starts_on"] < today(now):
         errors["starts_on"] = "The date must be today or in the future"
     elif checked["starts_on"] > today(now) + FURTHEST_START:
         errors["starts_on"] = "The date must be within the next year"
@@ -232,7 +233,7 @@ def check_shift(values: dict[str, Any], now: datetime) -> dict[str, Any]:
     checked["public"] = values.get("public") == "yes" and not checked["home_visit"]
     if errors:
         raise Invalid(errors)
-    if at(checked["starts_on"], time(checked["start_minute"] // 60, checked["start_minute"] % 60)) <= now:
+    if checked["starts_on"] != kept_on and at(checked["starts_on"], time(checked["start_minute"] // 60, checked["start_minute"] % 60)) <= now:
         raise Invalid({"start_time": "The shift must start later than now"})
     return checked
 
@@ -248,6 +249,188 @@ async def create_shift(actor: User | None, council: Council, slug: str, values: 
         await audit.record(actor, "shift.created", shift, council=council, reason=shift.repeat)
     shift.scheme = scheme
     return shift
+
+
+# Changing a shift
+
+# What the change form sends; how often a shift repeats, the DBS check it needs and whether it is a
+# visit stay as they were made (volunteers already on it signed up on those terms).
+CHANGEABLE = ("title", "place", "starts_on", "start_time", "end_time", "capacity")
+CHANGE_WORDS = {"title": "name", "place": "place", "starts_on": "date", "start_minute": "start time", "end_minute": "end time", "capacity": "volunteers needed"}
+
+
+@dataclass
+class ShiftChange:
+    """A shift as its organisers would change it, and why they cannot just now ('' when they can)."""
+
+    scheme: Scheme
+    shift: Shift
+    first: Slot  # its first date: a shift that happens once has no other
+    begun: bool  # some date of it has started, so its first date stays as it is
+    fixed: str
+
+    @property
+    def keeps_its_day(self) -> bool:
+        return self.shift.repeat == "weekly" and self.begun
+
+    @property
+    def current(self) -> dict[str, Any]:
+        """What the change form can change, as it is now: for a shift that happens once, its date as it is (moved or not)."""
+        if self.shift.repeat == "once":
+            starts, ends = local(self.first.starts_at), local(self.first.ends_at)
+            day, start, end, place = starts.date(), starts.hour * 60 + starts.minute, ends.hour * 60 + ends.minute, self.first.place
+        else:
+            day, start, end, place = self.shift.starts_on, self.shift.start_minute, self.shift.end_minute, self.shift.place
+        return {"title": self.shift.title, "place": place, "starts_on": day, "start_minute": start, "end_minute": end, "capacity": self.shift.capacity}
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The change form, filled in as the shift is now."""
+        now = self.current
+        return {
+            "title": now["title"], "place": now["place"], "starts_on": now["starts_on"].isoformat(),
+            "start_time": f"{now['start_minute'] // 60:02d}:{now['start_minute'] % 60:02d}",
+            "end_time": f"{now['end_minute'] // 60:02d}:{now['end_minute'] % 60:02d}",
+            "capacity": str(now["capacity"]),
+        }
+
+
+def why_shift_is_fixed(scheme: Scheme, shift: Shift, first: Slot, coming: list[Slot], now: datetime) -> str:
+    """Why organisers cannot change this shift now, or '' when they can: it needs a date still to come
+    that is not cancelled (a date that has started or ended is never moved), and a scheme still running."""
+    if scheme.status == "closed":
+        return "This scheme has closed, so its shifts can no longer be changed."
+    if coming:
+        return ""
+    if shift.repeat == "weekly":
+        return "This weekly shift has no dates still to come, so it can no longer be changed."
+    if first.cancelled:
+        return "This shift is cancelled, so it cannot be changed."
+    if first.ends_at <= now:
+        return "This shift is over, so it can no longer be changed."
+    return "This shift has started, so it can no longer be changed."
+
+
+async def shift_change(scheme: Scheme, shift: Shift, now: datetime) -> ShiftChange:
+    """What changing this shift would touch, and whether its organisers may."""
+    row = await ShiftOccurrence.get_or_none(shift=shift, on=shift.starts_on).prefetch_related("signups")
+    first = slot_from(shift, shift.starts_on, row)
+    coming = [s for s in await expand([shift], now, now + FURTHEST_START * 3) if s.starts_at > now and not s.cancelled]
+    begun = first.starts_at <= now or await ShiftOccurrence.filter(shift=shift, starts_at__lte=now).exists()
+    return ShiftChange(scheme, shift, first, begun, why_shift_is_fixed(scheme, shift, first, coming, now))
+
+
+async def shift_to_change(actor: User | None, council: Council, slug: str, shift_id: int, now: datetime | None = None) -> ShiftChange:
+    """A shift for its organisers to change, unless `why_shift_is_fixed` says they may not."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    change = await shift_change(scheme, await _shift(scheme, shift_id), utc(now))
+    if change.fixed:
+        raise Conflict(change.fixed)
+    return change
+
+
+def _as_made(shift: Shift) -> tuple:
+    return (shift.title, shift.place, shift.starts_on, shift.start_minute, shift.end_minute, shift.capacity, shift.repeat_until)
+
+
+def _volunteers(n: int) -> str:
+    return f"{n} volunteer{'s' if n != 1 else ''}"
+
+
+async def update_shift(actor: User | None, council: Council, slug: str, shift_id: int, values: dict[str, Any], now: datetime | None = None) -> Shift:
+    """An organiser changes a shift's name, place, date, times or how many volunteers it needs, checked
+    as a new shift is. A weekly shift changes from its next date still to come (one that has begun keeps
+    its day); dates that have started keep their times, and dates moved on their own keep theirs.
+    Volunteers on a date whose name, time or place changed are e-mailed what changed."""
+    now = utc(now)
+    change = await shift_to_change(actor, council, slug, shift_id, now)
+    scheme, shift = change.scheme, change.shift
+    given = {name: values.get(name) or "" for name in CHANGEABLE}
+    errors: dict[str, str] = {}
+    if change.keeps_its_day:
+        if not given["starts_on"].strip():
+            given["starts_on"] = shift.starts_on.isoformat()
+        elif parse_date(given["starts_on"]) != shift.starts_on:
+            errors["starts_on"] = "This weekly shift has begun, so it keeps its day. To run it on another day, stop it and add a new shift"
+    kept = {"repeat": shift.repeat, "needs_dbs": shift.needs_dbs, "home_visit": "yes" if shift.home_visit else "", "public": "yes" if shift.public else ""}
+    try:
+        checked = check_shift({**kept, **given}, now, kept_on=shift.starts_on if change.keeps_its_day else None)
+    except Invalid as error:
+        raise Invalid({**error.errors, **errors}) from None
+    if errors:
+        raise Invalid(errors)
+    checked = {name: checked[name] for name in CHANGE_WORDS}
+    changed = [words for name, words in CHANGE_WORDS.items() if checked[name] != change.current[name]]
+    by = checked["starts_on"] - shift.starts_on  # days every date moves: only before any has begun
+    async with in_transaction():
+        # Locked: sign-ups to the shift wait (they lock it too), so the counts below stay true while it changes.
+        locked = await Shift.select_for_update().get(id=shift.id)
+        if _as_made(locked) != _as_made(shift):
+            raise Conflict("Someone else has just changed this shift. Look at it again before you change it.")
+        rows = list(await ShiftOccurrence.select_for_update().filter(shift_id=shift.id, starts_at__gt=now))
+        on_row: dict[int, list[SignUp]] = {row.id: [] for row in rows}
+        if rows:
+            for signup in await SignUp.filter(occurrence_id__in=list(on_row)).prefetch_related("volunteer"):
+                on_row[signup.occurrence_id].append(signup)
+        going_ahead = [row for row in rows if not row.cancelled and locked.falls_on(row.on) and on_row[row.id]]
+        if fullest := max(going_ahead, key=lambda row: len(on_row[row.id]), default=None):
+            taken = len(on_row[fullest.id])
+            if taken > checked["capacity"]:
+                raise Invalid({"capacity": f"{_volunteers(taken)} {'has' if taken == 1 else 'have'} signed up for {day_name(fullest.starts_at)}. Enter {taken} or more"})
+        was_title = locked.title
+        was = {row.id: (locked.title, when(row.starts_at, row.ends_at), row.place or locked.place) for row in going_ahead}
+        for name, value in checked.items():
+            setattr(locked, name, value)
+        if locked.repeat_until is not None:
+            locked.repeat_until += by
+        await locked.save(update_fields=[*checked, "repeat_until"])
+        now_is: dict[int, tuple[date, str, str, str]] = {}
+        # Every date moves by the same days, the furthest first, so two never meet on one day.
+        for row in sorted(rows, key=lambda r: r.on, reverse=by.days > 0):
+            on = row.on + by
+            if row.moved and locked.repeat == "weekly":  # moved on its own: it keeps its time and place
+                starts_at, ends_at, place, moved = row.starts_at, row.ends_at, row.place, True
+            else:  # it takes the shift's new times and place; a shift that happens once is its one date, moved or not
+                (starts_at, ends_at), place, moved = span(on, locked.start_time, locked.end_time), "", False
+            if row.id in was and starts_at <= now:
+                raise Invalid({"start_time": f"Volunteers have signed up for {day_name(on)}, and at this time it would already have started. Choose a later time"})
+            if starts_at != row.starts_at:
+                await ShiftReminder.filter(occurrence_id=row.id).delete()  # so the worker reminds them of the new time
+            await ShiftOccurrence.filter(id=row.id).update(on=on, starts_at=starts_at, ends_at=ends_at, place=place, moved=moved)
+            now_is[row.id] = (on, locked.title, when(starts_at, ends_at), place or locked.place)
+        if changed:
+            await audit.record(actor, "shift.changed", locked, council=council, reason=", ".join(changed))
+        queued = await _tell_about_change(council, scheme, locked, was_title, on_row, was, now_is)
+    await mail.deliver(queued)
+    locked.scheme = scheme
+    return locked
+
+
+async def _tell_about_change(
+    council: Council, scheme: Scheme, shift: Shift, was_title: str, on_row: dict[int, list[SignUp]],
+    was: dict[int, tuple[str, str, str]], now_is: dict[int, tuple[date, str, str, str]],
+) -> list[OutgoingEmail]:
+    """One e-mail to each volunteer on a date whose name, time or place changed, saying how, date by date."""
+    changes: dict[int, tuple[User, list[str]]] = {}
+    for row_id, (old_title, old_when, old_place) in was.items():
+        on, title, new_when, place = now_is[row_id]
+        if (old_title, old_when, old_place) == (title, new_when, place):
+            continue
+        block = (
+            f"Was: {old_title}, {old_when}, {old_place}\nNow: {title}, {new_when}, {place}\n"
+            f"If you cannot make it now, withdraw here: {scheme_url(council, scheme)}/shifts/{shift.id}/{on.isoformat()}"
+        )
+        for signup in on_row[row_id]:
+            changes.setdefault(signup.volunteer_id, (signup.volunteer, []))[1].append(block)
+    queued = []
+    for volunteer, blocks in changes.values():
+        queued.append(await mail.queue(
+            volunteer.email,
+            f"{was_title} has changed",
+            f"The organisers of {scheme.name} have changed a shift you are on:\n\n" + "\n\n".join(blocks) + "\n",
+            council_id=council.id,
+        ))
+    return queued
 
 
 # Seeing the rota
@@ -326,6 +509,7 @@ class SlotPage:
     refusal: str = ""
     names: dict[int, str] = field(default_factory=dict)
     now: datetime | None = None
+    shift_fixed: str = ""  # for organisers: why they cannot change the shift now
 
     @property
     def started(self) -> bool:
@@ -349,7 +533,8 @@ async def slot_page(actor: User | None, council: Council, slug: str, shift_id: i
     slot = await find_slot(scheme, shift_id, on)
     refusal = _not_open_yet(slot, now) or (await _refusals(scheme, actor, [slot])).get(slot.path, "")  # type: ignore[arg-type]
     names = await _names([slot]) if who.is_organiser else {}
-    return SlotPage(scheme, who, slot, refusal, names, now)
+    shift_fixed = (await shift_change(scheme, slot.shift, now)).fixed if who.is_organiser else ""
+    return SlotPage(scheme, who, slot, refusal, names, now, shift_fixed)
 
 
 # Signing up and withdrawing
@@ -366,17 +551,20 @@ async def sign_up(actor: User | None, council: Council, slug: str, shift_id: int
     reason = _not_open_yet(slot, now) or (await _refusals(scheme, actor, [slot])).get(slot.path)
     if reason:
         raise Conflict(reason)
-    occurrence = await materialise(slot.shift, slot.on)
     async with in_transaction():
-        # The row lock makes sign-ups to this date wait for each other, so the count below stays true.
-        locked = await ShiftOccurrence.select_for_update().get(id=occurrence.id)
+        # The shift's row lock makes sign-ups to it wait for each other and for an organiser changing it,
+        # so its dates, the count below and how many it needs stay true.
+        shift = await Shift.select_for_update().get(id=slot.shift.id)
+        if not shift.falls_on(slot.on) or (shift.start_minute, shift.end_minute) != (slot.shift.start_minute, slot.shift.end_minute):
+            raise Conflict("The organisers have just changed this shift. Check its new date and time, and try again.")
+        locked = await ShiftOccurrence.select_for_update().get(id=(await materialise(shift, slot.on)).id)
         if locked.cancelled:
             raise Conflict("This shift is cancelled.")
         if locked.starts_at <= now:
             raise Conflict("This shift has already started.")
         if await SignUp.filter(occurrence=locked, volunteer=actor).exists():
             raise Conflict("You are already on this shift.")
-        if await SignUp.filter(occurrence=locked).count() >= slot.shift.capacity:
+        if await SignUp.filter(occurrence=locked).count() >= shift.capacity:
             raise Conflict("This shift is full. Choose another date, or ask an organiser.")
         signup = await SignUp.create(occurrence=locked, volunteer=actor)
         await audit.record(actor, "shift.signed_up", locked, council=council)

@@ -10,9 +10,12 @@ import icalendar
 import pytest
 
 from civic import worker
+from civic.audit import AuditLog
 from civic.db import is_postgres
 from civic.errors import Conflict, Invalid
 from civic.schemes import calendars, lone_working, rota
+from civic.mail import OutgoingEmail
+from civic.schemes.models import Scheme
 from civic.schemes.running import ShiftOccurrence, ShiftReminder, SignUp
 from tests.factories import create_scheme_ok, create_shift_ok, create_user_ok, create_volunteer_ok, organiser_of
 from tests.peers import need
@@ -175,6 +178,175 @@ async def test_stopping_a_weekly_shift_cancels_later_dates_and_tells_those_on_th
     assert "is cancelled" in (await mailbox.wait_for(volunteer.user.email))[0]["Subject"]
 
 
+# Changing a shift
+
+
+CHANGE = {"title": "Pantry", "place": "The hall", "starts_on": "2031-05-06", "start_time": "10:00", "end_time": "12:00", "capacity": "2"}
+
+
+async def test_changing_a_shift_moves_it_and_emails_what_changed_to_those_on_it_in_the_same_transaction(council, mailbox):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    on_it, elsewhere = await create_volunteer_ok(scheme), await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, title="Pantry", place="The hall", capacity=2)
+    other = await create_shift_ok(scheme, date(2031, 5, 7), now=now, title="Lunch club")
+    await rota.sign_up(on_it.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+    await rota.sign_up(elsewhere.user, council, scheme.slug, other.id, date(2031, 5, 7), now=now)
+    await ShiftReminder.create(occurrence=await ShiftOccurrence.get(shift=shift), volunteer=on_it.user)
+
+    changed = await rota.update_shift(organiser, council, scheme.slug, shift.id,
+                                      {**CHANGE, "place": "St Anne's", "starts_on": "2031-05-08", "start_time": "14:00", "end_time": "16:30", "capacity": "4"}, now=now)
+
+    assert (changed.place, changed.starts_on, changed.start_minute, changed.capacity) == ("St Anne's", date(2031, 5, 8), 14 * 60, 4)
+    [slot] = await rota.expand([changed], now, london(2031, 6, 1))
+    assert (slot.on, slot.starts_at.astimezone(LONDON), slot.ends_at.astimezone(LONDON), slot.place) == (
+        date(2031, 5, 8), london(2031, 5, 8, 14), london(2031, 5, 8, 16, 30), "St Anne's")
+    assert slot.has(on_it.user)  # the sign-up moved with the date
+    assert not await ShiftReminder.filter(occurrence_id=slot.occurrence.id).exists()  # reminded again, of the new time
+    queued = await OutgoingEmail.filter(to=on_it.user.email, subject="Pantry has changed")
+    assert len(queued) == 1
+    assert "Was: Pantry, Tuesday 6 May 2031, 10am to midday, The hall\nNow: Pantry, Thursday 8 May 2031, 2pm to 4:30pm, St Anne's" in queued[0].body
+    assert f"/schemes/{scheme.slug}/shifts/{shift.id}/2031-05-08" in queued[0].body
+    assert not await OutgoingEmail.filter(to=elsewhere.user.email).exists()
+    entry = await AuditLog.get(action="shift.changed", target_id=str(shift.id))
+    assert entry.reason == "place, date, start time, end time, volunteers needed"
+    assert "Now: Pantry, Thursday 8 May 2031" in mailbox.body((await mailbox.wait_for(on_it.user.email))[-1])
+
+
+async def test_a_weekly_shift_not_yet_begun_moves_to_another_day_with_everyone_on_it(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, repeat="weekly", repeat_until="2031-05-20", title="Pantry", place="The hall")
+    for on in (date(2031, 5, 6), date(2031, 5, 13), date(2031, 5, 20)):
+        await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, on, now=now)
+
+    changed = await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "starts_on": "2031-05-08"}, now=now)
+
+    assert changed.repeat_until == date(2031, 5, 22)  # still three dates
+    slots = await rota.expand([changed], now, london(2031, 6, 30))
+    assert [(s.on, s.starts_at.astimezone(LONDON), s.has(volunteer.user)) for s in slots] == [
+        (date(2031, 5, 8), london(2031, 5, 8, 10), True), (date(2031, 5, 15), london(2031, 5, 15, 10), True), (date(2031, 5, 22), london(2031, 5, 22, 10), True),
+    ]
+    [told] = await OutgoingEmail.filter(to=volunteer.user.email, subject="Pantry has changed")
+    assert told.body.count("Was: ") == 3 and "Now: Pantry, Thursday 22 May 2031, 10am to midday, The hall" in told.body
+
+
+async def test_a_change_is_checked_as_a_new_shift_is_and_changes_nothing_when_refused(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now)
+
+    with pytest.raises(Invalid) as refused:
+        await rota.update_shift(organiser, council, scheme.slug, shift.id,
+                                {"title": "", "place": "", "starts_on": "2031-04-30", "start_time": "noonish", "end_time": "", "capacity": "0"}, now=now)
+    assert set(refused.value.errors) == {"title", "place", "starts_on", "start_time", "end_time", "capacity"}
+    assert refused.value.errors["starts_on"] == "The date must be today or in the future"
+    with pytest.raises(Invalid) as too_soon:
+        await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "starts_on": "2031-05-01", "start_time": "08:00"}, now=now)
+    assert too_soon.value.errors == {"start_time": "The shift must start later than now"}
+    assert (await rota.Shift.get(id=shift.id)).starts_on == date(2031, 5, 6)
+    assert not await AuditLog.filter(action="shift.changed", target_id=str(shift.id)).exists()
+
+
+async def test_a_shift_cannot_need_fewer_volunteers_than_have_signed_up(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, repeat="weekly", capacity=5, title="Pantry")
+    for person in [await create_volunteer_ok(scheme) for _ in range(3)]:
+        await rota.sign_up(person.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)
+
+    with pytest.raises(Invalid) as refused:
+        await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "start_time": "11:00", "capacity": "2"}, now=now)
+    assert refused.value.errors == {"capacity": "3 volunteers have signed up for Tuesday 13 May 2031. Enter 3 or more"}
+    unchanged = await rota.Shift.get(id=shift.id)
+    assert (unchanged.capacity, unchanged.start_minute) == (5, 10 * 60)
+    assert not await OutgoingEmail.filter(subject="Pantry has changed", council=council).exists()  # queued in the transaction, so gone with it
+    assert (await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "capacity": "3"}, now=now)).capacity == 3
+
+
+async def test_a_weekly_shift_under_way_changes_its_dates_to_come_and_keeps_its_day(council, mailbox):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    early, later = await create_volunteer_ok(scheme), await create_volunteer_ok(scheme)
+    made = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=made, repeat="weekly", title="Pantry", place="The hall")
+    await rota.sign_up(early.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=made)
+    for on in (date(2031, 5, 13), date(2031, 5, 20)):
+        await rota.sign_up(later.user, council, scheme.slug, shift.id, on, now=made)
+    await rota.move(organiser, council, scheme.slug, shift.id, date(2031, 5, 20), {"date": "2031-05-21", "start_time": "09:00", "end_time": "11:00"}, now=made)
+    now = london(2031, 5, 6, 11)  # the first date is under way
+
+    with pytest.raises(Invalid) as refused:
+        await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "starts_on": "2031-05-07"}, now=now)
+    assert refused.value.errors["starts_on"].startswith("This weekly shift has begun, so it keeps its day")
+    changed = await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "starts_on": "", "title": "Food bank", "start_time": "13:00", "end_time": "15:00"}, now=now)
+
+    slots = await rota.expand([changed], london(2031, 5, 6), london(2031, 5, 28))
+    assert [(s.on, s.shift.title, s.starts_at.astimezone(LONDON)) for s in slots] == [
+        (date(2031, 5, 6), "Food bank", london(2031, 5, 6, 10)),  # under way: it keeps the time it started at
+        (date(2031, 5, 13), "Food bank", london(2031, 5, 13, 13)),
+        (date(2031, 5, 20), "Food bank", london(2031, 5, 21, 9)),  # moved on its own: it keeps its move
+        (date(2031, 5, 27), "Food bank", london(2031, 5, 27, 13)),
+    ]
+    assert not await OutgoingEmail.filter(to=early.user.email, subject="Pantry has changed").exists()
+    [told] = await OutgoingEmail.filter(to=later.user.email, subject="Pantry has changed")  # one e-mail, both dates, named as they knew it
+    assert "Was: Pantry, Tuesday 13 May 2031, 10am to midday, The hall\nNow: Food bank, Tuesday 13 May 2031, 1pm to 3pm, The hall" in told.body
+    assert "Was: Pantry, Wednesday 21 May 2031, 9am to 11am, The hall\nNow: Food bank, Wednesday 21 May 2031, 9am to 11am, The hall" in told.body
+
+
+async def test_a_shift_that_has_started_or_ended_cannot_be_changed_nor_one_of_a_closed_scheme(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    made = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=made)
+    weekly = await create_shift_ok(scheme, date(2031, 5, 6), now=made, repeat="weekly", repeat_until="2031-05-13")
+
+    for now, says in ((london(2031, 5, 6, 10, 30), "This shift has started"), (london(2031, 5, 6, 13), "This shift is over")):
+        with pytest.raises(Conflict, match=says):
+            await rota.update_shift(organiser, council, scheme.slug, shift.id, CHANGE, now=now)
+    with pytest.raises(Conflict, match="This weekly shift has no dates still to come"):
+        await rota.shift_to_change(organiser, council, scheme.slug, weekly.id, now=london(2031, 5, 13, 10, 30))
+    await rota.cancel(organiser, council, scheme.slug, shift.id, date(2031, 5, 6), "Rain")
+    with pytest.raises(Conflict, match="This shift is cancelled"):
+        await rota.shift_to_change(organiser, council, scheme.slug, shift.id, now=made)
+    await rota.shift_to_change(organiser, council, scheme.slug, weekly.id, now=made)
+    await Scheme.filter(id=scheme.id).update(status="closed")
+    with pytest.raises(Conflict, match="This scheme has closed"):
+        await rota.shift_to_change(organiser, council, scheme.slug, weekly.id, now=made)
+
+
+async def test_a_new_time_already_past_on_a_date_someone_is_on_is_refused(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    made = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=made, repeat="weekly", start_time="18:00", end_time="20:00")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=made)
+    now = london(2031, 5, 13, 12)
+
+    with pytest.raises(Invalid) as refused:
+        await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "starts_on": "", "start_time": "09:00", "end_time": "11:00"}, now=now)
+    assert refused.value.errors == {"start_time": "Volunteers have signed up for Tuesday 13 May 2031, and at this time it would already have started. Choose a later time"}
+    assert (await ShiftOccurrence.get(shift=shift, on=date(2031, 5, 13))).starts_at == london(2031, 5, 13, 18)
+
+
+async def test_a_sign_up_counts_against_the_number_the_shift_needs_now(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, capacity=2)
+    first, second = await create_volunteer_ok(scheme), await create_volunteer_ok(scheme)
+    await rota.sign_up(first.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+    await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "capacity": "1"}, now=now)
+    with pytest.raises(Conflict, match="full"):
+        await rota.sign_up(second.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+
+
 async def test_the_shift_form_reports_every_problem_at_once(council):
     scheme = await _scheme(council)
     with pytest.raises(Invalid) as error:
@@ -263,6 +435,31 @@ async def test_fifty_concurrent_sign_ups_to_five_places_leave_exactly_five(counc
     assert outcomes.count("in") == 5 and outcomes.count("full") == 45
     assert await SignUp.filter(occurrence__shift=shift).count() == 5
     assert await ShiftOccurrence.filter(shift=shift).count() == 1
+
+
+async def test_a_shift_changed_while_volunteers_sign_up_never_has_more_on_it_than_it_needs(council):
+    need(is_postgres(), "PostgreSQL")
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    now = london(2031, 5, 1)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, capacity=10)
+    people = [await create_volunteer_ok(scheme, phone="") for _ in range(10)]
+
+    async def attempt(membership):
+        try:
+            await rota.sign_up(membership.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+        except Conflict:
+            pass
+
+    async def fewer():
+        try:
+            await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "capacity": "2"}, now=now)
+        except Invalid:
+            pass  # too late: more than two had signed up
+
+    await asyncio.gather(fewer(), *(attempt(p) for p in people))
+    needed = (await rota.Shift.get(id=shift.id)).capacity
+    assert await SignUp.filter(occurrence__shift=shift).count() <= needed
 
 
 # Reminders

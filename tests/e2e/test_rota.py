@@ -162,6 +162,37 @@ async def test_a_resident_volunteers_is_checked_and_takes_a_shift_that_needs_an_
         await _fits_the_phone(phone)
 
 
+async def test_an_organiser_changes_a_shift_from_its_page_and_is_told_why_it_needs_enough_places(phone, live_server, e2e_council, mailbox, check_accessibility):
+    from civic.schemes import rota
+
+    tag = uuid.uuid4().hex[:6]
+    scheme = await create_scheme_ok(e2e_council, name=f"Pantry {tag}")
+    day = today(datetime.now(timezone.utc)) + timedelta(days=3)
+    shift = await create_shift_ok(scheme, day, title=f"Pantry set-up {tag}", capacity=3)
+    on_it = [await create_volunteer_ok(scheme) for _ in range(2)]
+    for volunteer in on_it:
+        await rota.sign_up(volunteer.user, e2e_council, scheme.slug, shift.id, day)
+    await signin_in_browser(phone, live_server, await organiser_of(scheme))
+
+    await phone.goto(f"/schemes/{scheme.slug}/shifts/{shift.id}/{day.isoformat()}")
+    await phone.get_by_role("link", name=re.compile("^Change the shift")).click()
+    await phone.wait_for_url(f"**/schemes/{scheme.slug}/shifts/{shift.id}/edit")
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    await phone.get_by_label("How many volunteers").fill("1")
+    await phone.get_by_role("button", name="Save changes").click()
+    await expect(phone.locator("#capacity-error")).to_contain_text("2 volunteers have signed up for")
+    await check_accessibility(phone)
+    await phone.get_by_label("How many volunteers").fill("3")
+    await phone.get_by_label("Where").fill("St Anne's church hall")
+    await phone.get_by_role("button", name="Save changes").click()
+    await phone.wait_for_url(f"**/schemes/{scheme.slug}/roster")
+    await expect(phone.locator(f"#slot-{shift.id}-{day.isoformat()}")).to_contain_text("St Anne's church hall")
+    await check_accessibility(phone)
+    for volunteer in on_it:
+        assert "St Anne's church hall" in mailbox.body((await mailbox.wait_for(volunteer.user.email))[-1])
+
+
 async def test_without_javascript_a_volunteer_without_a_check_is_told_why_they_cannot_sign_up(phone_without_js, live_server, e2e_council):
     scheme = await create_scheme_ok(e2e_council)
     day = today(datetime.now(timezone.utc)) + timedelta(days=3)

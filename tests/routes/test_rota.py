@@ -404,6 +404,92 @@ async def test_an_event_that_is_over_says_so_instead_of_offering_change(client, 
     assert (await client.get(f"/schemes/{scheme.slug}/events/{event.id}/edit")).status_code == 409
 
 
+# Changing a shift
+
+
+async def test_an_organiser_changes_a_shift_and_the_volunteers_on_it_are_emailed_what_changed(client, council):
+    scheme = await create_scheme_ok(council)
+    volunteer = await create_volunteer_ok(scheme)
+    shift = await create_shift_ok(scheme, _next_week(), title="Pantry", place="The hall", capacity=3)
+    on = _next_week().isoformat()
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, _next_week())
+    await client.signin_as(await organiser_of(scheme))
+    slot = await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/{on}")
+    assert html(slot).css_first(f"a[href='/schemes/{scheme.slug}/shifts/{shift.id}/edit']")
+
+    form = await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit")
+    assert text_of(form, "h1") == ["Change Pantry"]
+    assert {name: html(form).css_first(f"input#{name}").attributes["value"] for name in ("title", "place", "starts_on", "start_time", "end_time", "capacity")} == {
+        "title": "Pantry", "place": "The hall", "starts_on": on, "start_time": "10:00", "end_time": "12:00", "capacity": "3",
+    }
+    assert not html(form).css("input[name=repeat], select#needs_dbs")  # how often and which check stay as they are
+    values = {"title": "Pantry", "place": "The library", "starts_on": on, "start_time": "14:00", "end_time": "16:00", "capacity": "3"}
+
+    refused = await client.post(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit", {**values, "capacity": "0", "end_time": "14:00"})
+    assert refused.status_code == 422
+    assert field_error(refused, "capacity") == "Enter how many volunteers the shift needs, from 1 to 200"
+    assert field_error(refused, "end_time") == "The end time must be different from the start time"
+    assert html(refused).css_first("input#place").attributes["value"] == "The library"  # what was typed is kept
+
+    saved = await client.post(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit", values)
+    assert saved.status_code == 303 and saved.headers["location"] == f"/schemes/{scheme.slug}/roster"
+    page = await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/{on}")
+    assert "2pm to 4pm" in text_of(page, "#when")[0] and "The library" in text_of(page, ".govuk-summary-list__value")
+    [told] = await OutgoingEmail.filter(to=volunteer.user.email, subject="Pantry has changed")
+    assert "The hall" in told.body and "2pm to 4pm, The library" in told.body
+    assert (await AuditLog.get(action="shift.changed", target_id=str(shift.id))).reason == "place, start time, end time"
+
+
+async def test_a_shift_cannot_need_fewer_volunteers_than_are_on_it(client, council):
+    scheme = await create_scheme_ok(council)
+    shift = await create_shift_ok(scheme, _next_week(), title="Pantry", capacity=3)
+    for person in [await create_volunteer_ok(scheme) for _ in range(2)]:
+        await rota.sign_up(person.user, council, scheme.slug, shift.id, _next_week())
+    await client.signin_as(await organiser_of(scheme))
+    values = {"title": "Pantry", "place": "Abbey ward", "starts_on": _next_week().isoformat(), "start_time": "10:00", "end_time": "12:00", "capacity": "1"}
+
+    refused = await client.post(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit", values, headers={"HX-Request": "true"})
+
+    assert refused.status_code == 422 and "<html" not in refused.text
+    assert field_error(refused, "capacity") == f"2 volunteers have signed up for {rota.day_name(_next_week())}. Enter 2 or more"
+    assert (await rota.Shift.get(id=shift.id)).capacity == 3
+
+
+async def test_a_shift_that_cannot_be_changed_says_why_instead_of_offering_change(client, council):
+    scheme = await create_scheme_ok(council)
+    shift = await create_shift_ok(scheme, _next_week(), title="Pantry")
+    on = _next_week().isoformat()
+    organiser = await organiser_of(scheme)
+    await rota.cancel(organiser, council, scheme.slug, shift.id, _next_week(), "The hall is flooded")
+    await client.signin_as(organiser)
+
+    page = await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/{on}")
+    assert not html(page).css_first(f"a[href='/schemes/{scheme.slug}/shifts/{shift.id}/edit']")
+    assert text_of(page, "#shift-fixed") == ["This shift is cancelled, so it cannot be changed."]
+    assert (await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit")).status_code == 409
+    refused = await client.post(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit", {"title": "Back on", "place": "x", "starts_on": on, "start_time": "10:00", "end_time": "12:00", "capacity": "2"})
+    assert refused.status_code == 409 and "This shift is cancelled" in " ".join(text_of(refused, "main"))
+    assert (await rota.Shift.get(id=shift.id)).title == "Pantry"
+
+
+async def test_a_weekly_shift_that_has_begun_keeps_its_day_on_the_change_form(client, council):
+    scheme = await create_scheme_ok(council)
+    begun = today(datetime.now(timezone.utc)) - timedelta(days=7)
+    shift = await create_shift_ok(scheme, _next_week(), repeat="weekly", title="Pantry")
+    await rota.Shift.filter(id=shift.id).update(starts_on=begun)
+    await client.signin_as(await organiser_of(scheme))
+
+    form = await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit")
+
+    assert not html(form).css_first("input#starts_on")
+    assert text_of(form, "#keeps-its-day")[0].startswith(f"It runs every {begun:%A}")
+    saved = await client.post(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit",
+                              {"title": "Pantry", "place": "The hall", "start_time": "11:00", "end_time": "13:00", "capacity": "2"})
+    assert saved.status_code == 303
+    changed = await rota.Shift.get(id=shift.id)
+    assert (changed.starts_on, changed.start_minute) == (begun, 11 * 60)
+
+
 # Asking before what cannot be undone
 
 

@@ -44,6 +44,7 @@ def helpers(status: int = 200, others: int = 403) -> dict[str, int]:
 
 
 SHIFT = {"title": "Added by {role}", "place": "The hall", "starts_on": "{next_week}", "start_time": "10:00", "end_time": "12:00", "repeat": "once", "capacity": "3"}
+SHIFT_CHANGE = {"title": "Changed by {role}", "place": "The hall", "starts_on": "{next_week}", "start_time": "10:00", "end_time": "12:00", "capacity": "10"}
 EVENT = {"title": "Meeting set by {role}", "place": "The hall", "date": "{next_week}", "start_time": "18:00", "end_time": "19:00"}
 REQUEST = {"what": "A lift", "when_needed": "Friday", "home_visit": "no", "first_name": "Edna", "house": "3", "street": "Quay Street",
            "postcode": "NM1 4AB", "contact_by": "email"}
@@ -109,6 +110,8 @@ CASES = [
     Case("POST", SLOT + "/left", helpers(409), note="not a visit"),
     Case("POST", SLOT + "/move", organisers(303), data={"date": "{next_week}", "start_time": "11:00", "end_time": "13:00"}),
     Case("POST", SLOT + "/cancel", organisers(303), data=REASON, fresh=True),
+    Case("GET", "/schemes/{slug}/shifts/{shift_id}/edit", organisers()),
+    Case("POST", "/schemes/{slug}/shifts/{shift_id}/edit", organisers(303), data=SHIFT_CHANGE),
     Case("GET", "/schemes/{slug}/shifts/{shift_id}/stop", organisers()),
     Case("POST", "/schemes/{slug}/shifts/{shift_id}/stop", organisers(303), fresh=True),
     # Events
