@@ -15,6 +15,7 @@ _SECRET_IN_PATH = re.compile(
     r"|/concerns/status/[^/?#\s\"]+/"  # a reporter's status link: the reference stays, the key goes
     r"|/calendars/"  # a volunteer's private calendar feed
     r"|/rounds/report/stop/"  # a voter's link to stop progress e-mails, naming their ballot
+    r"|/account/email/confirm/"  # a link that moves an account to a new e-mail address
     r")(?P<secret>[^/?#\s\"]+?)(?P<after>\.ics)?(?=[/?#\s\"]|$)"
 )
 # Query parameters that carry one: a voting code (a usable vote), an identity provider's authorization

@@ -42,6 +42,7 @@ def access_log_line(path: str) -> str:
         (f"/concerns/status/ABCD-2345/{SECRET}?sent=1", "/concerns/status/ABCD-2345/[hidden]?sent=1"),
         (f"/calendars/{SECRET}.ics", "/calendars/[hidden].ics"),
         (f"/rounds/report/stop/{SECRET}", "/rounds/report/stop/[hidden] "),
+        (f"/account/email/confirm/{SECRET}", "/account/email/confirm/[hidden] "),
         (f"/rounds/7/ballot?code={SECRET}", "/rounds/7/ballot?code=[hidden] "),
         (f"/rounds/7/ballot?lang=en&code={SECRET}&x=1", "/rounds/7/ballot?lang=en&code=[hidden]&x=1"),
         (f"/rounds/7/ballots?receipt={SECRET}&page=2", "/rounds/7/ballots?receipt=[hidden]&page=2"),
