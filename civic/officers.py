@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from tortoise import timezone
+from tortoise.expressions import Q
 
 from civic import audit
 from civic.accounts import User, require_role, roles_of
@@ -101,10 +102,14 @@ async def _duty_address(council: Council) -> Section:
     return Section("Duty address", items, empty=f"Alerts about concerns past their time and referrals not delivered are e-mailed to {council.duty_email}.", order=5)
 
 
+# Administrators see "Recent activity" too, and what was done with a concern is for officers: its team,
+# why it was closed, what its team did with the referral ("Passed to statutory social care", the key
+# worker's name) and how an officer said the team was told. The concern's own page keeps all of it.
+FOR_OFFICERS_ONLY = Q(action__startswith="concern.") | Q(action__startswith="referral.") | Q(action="webhook.cancelled")
+
+
 async def _recent_activity(council: Council) -> Section:
-    # Administrators see this too, and what was done with a concern (its team, why it was closed) is
-    # for officers: the concern's own page and access log keep it.
-    entries = await AuditLog.filter(council=council).exclude(action__startswith="concern.").prefetch_related("actor").limit(8)
+    entries = await AuditLog.filter(council=council).exclude(FOR_OFFICERS_ONLY).prefetch_related("actor").limit(8)
     items = [
         AttentionItem(f"{entry.created_at:%d %b %H:%M}: {entry.actor or 'civic'} {audit.words(entry.action)}" + (f" ({entry.reason})" if entry.reason else ""))
         for entry in entries

@@ -123,6 +123,22 @@ async def test_statuses_move_forward_received_allocated_closed_and_the_history_s
     assert await ConcernAccess.filter(concern_id=concern.id).count() == 3
 
 
+async def test_what_a_team_did_with_a_referral_is_for_officers_not_on_an_administrators_home_page(app, council, system):
+    concern, _, _ = await refer_ok(council, system.team)
+    await post_status(system, concern.reference, {"status": "allocated", "key_worker": {"role": "Family support worker", "first_name": "Sam"}})
+    await post_status(system, concern.reference, {"status": "closed", "outcome": "stepped-up"})
+    async with Browser(app, council) as admin:
+        await admin.signin_as(await create_user_ok(council, role="admin"))
+        home = " ".join(text_of(await admin.get("/officer"), "main"))
+    # Administrators do not read concerns: not even what became of one, or the name of its key worker.
+    assert "gave someone a role" in home  # the rest of what happened is there
+    assert "statutory social care" not in home and "Sam" not in home
+    async with Browser(app, council) as officer:
+        await officer.signin_as(await create_user_ok(council, role="officer"))
+        page = " ".join(text_of(await officer.get(f"/officer/concerns/{concern.reference}"), "main"))
+    assert "Closed by the team: Passed to statutory social care" in page and "Sam (Family support worker)" in page
+
+
 @pytest.mark.parametrize(
     "steps, last, message",
     [
