@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from civic import config
-from civic.errors import Conflict, Invalid, NotFound, RateLimited
+from civic.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from civic.webhooks import callbacks, contract
 from civic.webhooks.models import KeyWorkerEndpoint
 from routes.web import client_ip
@@ -33,6 +33,8 @@ def api(work: Callable[[Request, KeyWorkerEndpoint], Awaitable[Any]]) -> Callabl
             response = _json(await work(request, endpoint))
         except callbacks.NotAuthenticated as error:
             response = _json({"error": str(error)}, 401, {"WWW-Authenticate": 'Bearer realm="civic"'})
+        except Forbidden as error:
+            response = _json({"error": error.message}, 403)
         except NotFound as error:
             response = _json({"error": error.message}, 404)
         except Conflict as error:

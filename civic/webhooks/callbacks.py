@@ -45,6 +45,10 @@ RECORD_CHOICES = {
 ROLE_LIMIT = 80
 REFERENCE_LIMIT = 12
 FIRST_NAME_LIMIT = 40
+NOT_VOUCHED_FOR = (
+    "A council officer has not yet confirmed this system, so its API key cannot read or update concerns. "
+    "Ask the council to confirm it on the system's page."
+)
 
 
 class NotAuthenticated(DomainError):
@@ -91,7 +95,12 @@ async def log_call(endpoint: KeyWorkerEndpoint | None, method: str, path: str, r
 
 
 async def _referred(endpoint: KeyWorkerEndpoint, reference: str) -> tuple[Concern, Referral]:
-    """The concern and this team's latest referral of it; NotFound for anything not referred to this team."""
+    """The concern and this team's latest referral of it; NotFound for anything not referred to this team.
+
+    Forbidden for a system no officer has confirmed yet: the administrator who added it holds its key.
+    """
+    if not endpoint.vouched_for:
+        raise Forbidden(NOT_VOUCHED_FOR)
     wanted = access.normalise_reference(reference)
     if not wanted.isascii() or len(wanted) > REFERENCE_LIMIT:
         raise NotFound("No concern with that reference has been referred to your team.")
@@ -210,8 +219,9 @@ async def _move(council: Council, concern: Concern, referral: Referral, update: 
 
 
 async def _system_posts_status(referral: Referral) -> bool:
-    # A team whose case system holds a working API key records what happened there, not twice.
-    return await KeyWorkerEndpoint.exists(team_id=referral.team_id, status__in=API_KEY_WORKS_WHEN)
+    # A team whose case system holds a working API key records what happened there, not twice. A key
+    # no officer has vouched for works for nothing yet, so its team's key workers record it here.
+    return await KeyWorkerEndpoint.filter(team_id=referral.team_id, status__in=API_KEY_WORKS_WHEN).exclude(confirmed_url="").exists()
 
 
 async def _recordable_referral(user: User | None, council: Council, reference: str) -> tuple[Concern, Referral]:

@@ -209,6 +209,7 @@ SCHEMAS.update(
 
 _ERRORS = {
     "401": {"description": "No API key, or one that is not recognised", "content": {"application/json": {"schema": _ref("Error")}}},
+    "403": {"description": "A council officer has not yet confirmed your system, so its key reads and updates no concern", "content": {"application/json": {"schema": _ref("Error")}}},
     "404": {"description": "No such concern has been referred to your team", "content": {"application/json": {"schema": _ref("Error")}}},
 }
 _REFERENCE = {"name": "reference", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 20}, "description": "like ABCD-2345"}

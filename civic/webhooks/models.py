@@ -82,6 +82,14 @@ class KeyWorkerEndpoint(Model):
         return self.status == "active"
 
     @property
+    def vouched_for(self) -> bool:
+        """An officer has confirmed this system (at some address): only then does its API key read or update concerns.
+
+        An administrator sees the key when the system is added, and administrators do not read concerns.
+        """
+        return bool(self.confirmed_url)
+
+    @property
     def switched_off(self) -> bool:
         return self.status == "disabled"
 

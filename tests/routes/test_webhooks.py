@@ -8,6 +8,7 @@ from tortoise import Tortoise
 from civic import accounts, crypto
 from civic.audit import AuditLog
 from civic.webhooks import signing
+from civic.concerns.models import ConcernAccess, Referral, TeamMembership
 from civic.webhooks.models import KeyWorkerEndpoint, WebhookDelivery
 from tests.factories import Browser, create_endpoint_ok, create_team_ok, create_user_ok, field_error, html, refer_ok, text_of, use_settings
 from tests.peers import free_port
@@ -331,6 +332,38 @@ async def test_a_system_an_administrator_adds_waits_for_an_officer_unless_they_a
 
     claimed = await delivery.claim()
     assert [row.endpoint_id for row in claimed] == [added["Added by an officer"].id]
+
+
+async def test_the_api_key_of_a_system_an_administrator_added_reads_no_concern_until_an_officer_confirms_it(app, council):
+    team = await create_team_ok(council)
+    key_worker = await create_user_ok(council, role="key-worker")
+    await TeamMembership.create(team=team, user=key_worker)
+    async with Browser(app, council) as admin:
+        await admin.signin_as(await create_user_ok(council, role="admin"))
+        page = await admin.follow(await admin.post("/admin/endpoints", form(team.id, "http://127.0.0.1:9/hooks")))
+        api_key = text_of(page, "#api-key")[0]
+        assert "its API key cannot read or update any" in text_of(page, "#url-unconfirmed")[0]
+    endpoint = await KeyWorkerEndpoint.get(api_key_hint=signing.api_key_hint(api_key))
+    concern, _, referral = await refer_ok(council, team)
+    async with Browser(app, council) as holder:
+        # Administrators do not read concerns, and the one who added the system holds its key.
+        holder.http.headers["authorization"] = f"Bearer {api_key}"
+        read = await holder.get(f"/api/v1/concerns/{concern.reference}")
+        told = await holder.http.post(f"/api/v1/concerns/{concern.reference}/status", json={"status": "closed", "outcome": "no-role"})
+        assert [read.status_code, told.status_code] == [403, 403]
+        assert "has not yet confirmed this system" in read.json()["error"]
+        assert "reporter_email" not in read.text and concern.details not in read.text
+        assert not await ConcernAccess.filter(concern_id=concern.id).exists()
+        assert (await Referral.get(id=referral.id)).status == "sent"
+        # Meanwhile the team's key workers record what happened on the concern's page, as with no system.
+        async with Browser(app, council) as worker:
+            await worker.signin_as(key_worker)
+            page = await worker.get(f"/officer/concerns/{concern.reference}")
+            assert html(page).css("#action-referral-status input[name=status]") != []
+        async with Browser(app, council) as officer:
+            await officer.signin_as(await create_user_ok(council, role="officer"))
+            assert (await officer.post(f"/admin/endpoints/{endpoint.id}/confirm-url", {"url": "http://127.0.0.1:9/hooks"})).status_code == 303
+        assert (await holder.get(f"/api/v1/concerns/{concern.reference}")).status_code == 200
 
 
 async def status_of(row: WebhookDelivery) -> str:
