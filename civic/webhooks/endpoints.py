@@ -197,15 +197,16 @@ async def confirm_url(user: User | None, council: Council, endpoint_id: int | st
     return await _endpoint(council, endpoint_id)
 
 
-async def _ask_to_confirm(council: Council, endpoint: KeyWorkerEndpoint) -> list[mail.OutgoingEmail]:
+async def _ask_to_confirm(council: Council, endpoint: KeyWorkerEndpoint, what_changed: str = "") -> list[mail.OutgoingEmail]:
     """Tell the duty address that concerns wait for an officer to confirm where they go."""
     if not council.duty_email:
         return []
+    what_changed = what_changed or f"An administrator set the web address of {endpoint.name}, the case system of {endpoint.team.name}, to:"
     return [
         await mail.queue(
             council.duty_email,
             f"Confirm where {endpoint.name} receives concerns",
-            f"An administrator set the web address of {endpoint.name}, the case system of {endpoint.team.name}, to:\n\n"
+            f"{what_changed}\n\n"
             f"{endpoint.url}\n\n"
             f"No concern is sent there until a council officer confirms it. Before you do, check with the team "
             f"that this is their system's address. Until then, its referrals wait.\n\n"
@@ -230,15 +231,33 @@ async def rotate_secret(user: User | None, council: Council, endpoint_id: int | 
 
 
 async def replace_api_key(user: User | None, council: Council, endpoint_id: int | str) -> Credentials:
-    """A new API key; the old one stops working at once (a key cannot be recovered, only replaced)."""
+    """A new API key; the old one stops working at once (a key cannot be recovered, only replaced).
+
+    The new key is shown to whoever made it. Made by an administrator who is not an officer, it reads
+    no concern (and deliveries wait) until an officer confirms the system again, as for a new system.
+    """
     await require_role(user, council, *ADMIN)
     endpoint = await _endpoint(council, endpoint_id)
     api_key = signing.new_api_key()
+    reads_concerns = await has_role(user, council, *CONFIRMERS)
+    queued: list[mail.OutgoingEmail] = []
     async with in_transaction():
         endpoint.api_key_hash = signing.hash_api_key(api_key)
         endpoint.api_key_hint = signing.api_key_hint(api_key)
-        await endpoint.save(update_fields=["api_key_hash", "api_key_hint", "updated_at"])
+        changed = ["api_key_hash", "api_key_hint", "updated_at"]
+        if not reads_concerns:
+            endpoint.confirmed_url, endpoint.url_confirmed_at = "", None
+            changed += ["confirmed_url", "url_confirmed_at"]
+        await endpoint.save(update_fields=changed)
         await audit.record(user, "endpoint.api_key_replaced", endpoint, council=council)
+        if not reads_concerns:
+            queued = await _ask_to_confirm(
+                council, endpoint,
+                f"An administrator made a new API key for {endpoint.name}, the case system of {endpoint.team.name}. "
+                "Until a council officer confirms the system again, the key reads no concern. Its web address is:",
+            )
+    if queued:
+        await mail.deliver(queued)
     return Credentials(endpoint.id, api_key=api_key)
 
 

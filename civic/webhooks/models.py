@@ -47,6 +47,7 @@ class KeyWorkerEndpoint(Model):
     url = fields.CharField(max_length=500)
     # Concerns go only to an address someone who may read them confirmed: an administrator alone cannot
     # send them elsewhere. Test events (which carry no concern) go to `url` whether confirmed or not.
+    # Emptied when an administrator who is not an officer makes a new API key: they have seen it.
     confirmed_url = fields.CharField(max_length=500, default="", db_default="", description="the address an officer confirmed, the only one concerns are sent to")
     url_confirmed_at = fields.DatetimeField(null=True)
     event_types: Any = fields.JSONField(default=list, description="the events it receives besides ping")

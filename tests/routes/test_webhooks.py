@@ -386,6 +386,35 @@ async def test_making_a_new_api_key_asks_first_and_says_the_old_one_stops(admin_
     assert endpoint.api_key_hash == before  # asking changes nothing
 
 
+async def test_a_new_api_key_an_administrator_alone_makes_reads_no_concern_until_an_officer_confirms_the_system_again(app, council, mailbox):
+    team = await create_team_ok(council, "Family Hub")
+    endpoint, _, _ = await create_endpoint_ok(council, team, url="http://127.0.0.1:9/hooks")
+    concern, _, _ = await refer_ok(council, team)
+    await WebhookDelivery.filter(endpoint=endpoint).update(status="dead")  # the first delivery is not what this is about
+    async with Browser(app, council) as admin:
+        await admin.signin_as(await create_user_ok(council, role="admin"))
+        asked = await admin.get(f"/admin/endpoints/{endpoint.id}/api-key")
+        assert "A council officer will need to confirm the system again" in text_of(asked, "#needs-confirming")[0]
+        page = await admin.follow(await admin.post(f"/admin/endpoints/{endpoint.id}/api-key"))
+        new_key = text_of(page, "#api-key")[0]
+        assert text_of(page, "#url-unconfirmed") != []
+    [told] = await mailbox.wait_for(council.duty_email)
+    assert "made a new API key for" in mailbox.body(told) and "/admin/endpoints/" in mailbox.body(told)
+    async with Browser(app, council) as holder:
+        holder.http.headers["authorization"] = f"Bearer {new_key}"
+        assert (await holder.get("/api/v1/me")).status_code == 200
+        refused = await holder.get(f"/api/v1/concerns/{concern.reference}")
+        assert refused.status_code == 403 and concern.details not in refused.text
+        await refer_ok(council, team)
+        from civic.webhooks import delivery
+
+        assert endpoint.id not in [row.endpoint_id for row in await delivery.claim()]  # nor is any concern sent meanwhile
+        async with Browser(app, council) as officer:
+            await officer.signin_as(await create_user_ok(council, role="officer"))
+            assert (await officer.post(f"/admin/endpoints/{endpoint.id}/confirm-url", {"url": "http://127.0.0.1:9/hooks"})).status_code == 303
+        assert (await holder.get(f"/api/v1/concerns/{concern.reference}")).status_code == 200
+
+
 async def test_a_new_api_key_replaces_the_old_one_at_once(admin_browser, council, app):
     endpoint, _, old_key = await create_endpoint_ok(council)
     page = await admin_browser.follow(await admin_browser.post(f"/admin/endpoints/{endpoint.id}/api-key"))
