@@ -47,9 +47,10 @@ async def invite(actor: User | None, council: Council, slug: str, raw_email: str
     if scheme.status == "closed":
         raise Conflict("This scheme has closed, so it cannot take on new organisers.")
     async with in_transaction():
+        # Someone the council has stopped posting is invited like anyone else, so an organiser cannot
+        # learn from the answer that an address has an account, or that it is stopped: they cannot
+        # sign in to accept while the stop lasts (see `_mine`).
         person = await User.get_or_none(email=email)
-        if person is not None and person.suspended:
-            raise Invalid({"email": "That person cannot be an organiser. Contact the council if you think this is a mistake."})
         if person is not None and await access.is_organiser(person, scheme):
             raise Invalid({"email": f"{email} is already an organiser"})
         unanswered = OrganiserInvitation.filter(scheme=scheme, email=email, status="pending")

@@ -296,6 +296,23 @@ async def test_an_organiser_invites_a_co_organiser_who_becomes_one_only_when_the
     assert actions[-2:] == ["scheme.organiser_invited", "scheme.organiser_added"]
 
 
+async def test_inviting_someone_the_council_stopped_posting_answers_as_for_anyone_and_they_cannot_accept(app, client, council, mailbox):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser, status="pending")  # any resident can propose one
+    stopped = await create_user_ok(council, suspended=True)
+    await client.signin_as(organiser)
+    answers = [await client.post(f"/schemes/{scheme.slug}/organisers", {"email": email}) for email in (stopped.email, f"new-{council.slug}@example.test")]
+    # Nothing tells the organiser that the first address has an account, let alone a stopped one.
+    assert [a.status_code for a in answers] == [303, 303]
+    invited = text_of(await client.get(f"/schemes/{scheme.slug}/organisers"), "#invitations td:first-child")
+    assert any(row.startswith(stopped.email) for row in invited) and len(invited) == 2
+    await mailbox.wait_for(stopped.email)
+    async with Browser(app, council) as them:
+        await them.signin_as(stopped)  # a session they could not get: suspension ends every one
+        assert (await them.post(f"/schemes/{scheme.slug}/invitation/accept")).status_code == 403
+    assert not await access.is_organiser(stopped, scheme)
+
+
 async def test_an_invitation_is_only_for_the_address_it_went_to(app, client, council):
     organiser = await create_user_ok(council)
     scheme = await create_scheme_ok(council, organiser)
