@@ -77,6 +77,7 @@ class Settings:
     api_failed_key_rate: str = "20/minute"
     scheme_message_rate: str = "5/hour"
     report_rate: str = "10/hour"
+    invitation_rate: str = "10/hour"
     oidc_providers: str = ""
     trusted_hosts: str = "*"
     worker_interval: float = 2.0

@@ -134,7 +134,7 @@ async def scheme_decline(request: Request) -> Response:
 async def _organisers(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
     page = await organising.organisers_page(current_user(request), current_council(request), request.path_params["slug"])
     context = {"page": page, "scheme": page.scheme, "values": values, "errors": errors, "lifetime": invitations.LIFETIME_WORDS}
-    return render(request, "schemes/organisers.html", context, status_code=status, block="form" if status == 422 else None)
+    return render(request, "schemes/organisers.html", context, status_code=status, block="form" if status in (422, 429) else None)
 
 
 async def organisers_page(request: Request) -> Response:
@@ -148,6 +148,8 @@ async def organiser_invite(request: Request) -> Response:
         invitation = await invitations.invite(current_user(request), current_council(request), slug, values.get("email", ""))
     except Invalid as error:
         return await _organisers(request, values, error.errors, status=422)
+    except RateLimited as error:
+        return await _organisers(request, values, {"email": error.message}, status=429)
     flash(request, f"We have emailed {invitation.email} an invitation. They will become an organiser when they sign in with that address and accept it.")
     return redirect(f"/schemes/{slug}/organisers")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tortoise import timezone
 
-from civic import audit, mail
+from civic import audit, config, mail, ratelimit
 from civic.accounts import User, normalise_email
 from civic.councils import Council
 from civic.db import in_transaction
@@ -46,6 +46,11 @@ async def invite(actor: User | None, council: Council, slug: str, raw_email: str
         raise Invalid({"email": "Enter their email address, like name@example.com"}) from None
     if scheme.status == "closed":
         raise Conflict("This scheme has closed, so it cannot take on new organisers.")
+    # Each invitation e-mails whatever address was typed, and anyone who proposes a scheme organises it.
+    await ratelimit.hit(
+        config.current().invitation_rate, "organiser-invitation", str(inviter.id),
+        message="You have sent several invitations in a short time. Please wait {wait} and try again.",
+    )
     async with in_transaction():
         # Someone the council has stopped posting is invited like anyone else, so an organiser cannot
         # learn from the answer that an address has an account, or that it is stopped: they cannot

@@ -313,6 +313,19 @@ async def test_inviting_someone_the_council_stopped_posting_answers_as_for_anyon
     assert not await access.is_organiser(stopped, scheme)
 
 
+async def test_one_person_can_send_only_a_few_invitations_in_a_short_time(client, council, mailbox, clean_limits):
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser, status="pending")  # any resident can propose one, and so invite
+    await client.signin_as(organiser)
+    addresses = [f"stranger-{n}-{council.slug}@example.test" for n in range(12)]
+    answers = [(await client.post(f"/schemes/{scheme.slug}/organisers", {"email": address})) for address in addresses]
+    assert [a.status_code for a in answers] == [303] * 10 + [429] * 2
+    assert "several invitations in a short time" in field_error(answers[-1], "email")
+    assert await OrganiserInvitation.filter(scheme=scheme).count() == 10
+    await mailbox.wait_for(addresses[9])
+    assert mailbox.to(addresses[10]) == []
+
+
 async def test_an_invitation_is_only_for_the_address_it_went_to(app, client, council):
     organiser = await create_user_ok(council)
     scheme = await create_scheme_ok(council, organiser)
