@@ -10,7 +10,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('civic', '0018_information_from_duplicates')]
+    dependencies = [('civic', '0019_scheme_search_text')]
 
     initial = False
 
