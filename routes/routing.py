@@ -39,15 +39,22 @@ class IndexedRoutes:
 
     def __init__(self, router: Router):
         self.router = router
-        filed = [(route, _word_of(route)) for route in router.routes]
-        self.by_word: dict[str, list[BaseRoute]] = {word: [] for _, word in filed}
+        self.by_word: dict[str, list[BaseRoute]] = {}
+        self.anywhere: list[BaseRoute] = []
+        self._filed = -1  # how many routes were filed: a route added later (as tests do) files them again
+
+    def _file(self) -> None:
+        filed = [(route, _word_of(route)) for route in self.router.routes]
+        by_word: dict[str, list[BaseRoute]] = {word: [] for _, word in filed}
         for route, word in filed:  # in order; a route that may match any path goes into every list
-            for key in self.by_word if word == ANY else (word,):
-                self.by_word[key].append(route)
-        self.anywhere = self.by_word.get(ANY, [])
+            for key in by_word if word == ANY else (word,):
+                by_word[key].append(route)
+        self.by_word, self.anywhere, self._filed = by_word, by_word.get(ANY, []), len(filed)
 
     def choose(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
         """The route `Router.app` would hand this request to, and what it adds to the scope; None if no route matches."""
+        if self._filed != len(self.router.routes):
+            self._file()
         word = get_route_path(scope).lstrip("/").split("/", 1)[0]
         partial = None
         for route in self.by_word.get(word, self.anywhere):
