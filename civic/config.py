@@ -82,6 +82,7 @@ class Settings:
     trusted_hosts: str = "*"
     worker_interval: float = 2.0
     public_cache_seconds: float = 10.0
+    council_cache_seconds: float = 10.0
     max_in_hand: int = 8
     shed_at: int = 48
     log_level: str = "info"

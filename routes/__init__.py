@@ -31,7 +31,7 @@ from routes.middleware import (
     SessionMiddleware,
     TypableURLMiddleware,
 )
-from routes.web import STATIC, PrecompressedStaticFiles, templates
+from routes.web import GZIP_MINIMUM, STATIC, PrecompressedStaticFiles, templates
 
 log = logging.getLogger("civic")
 
@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         # Pages at level 2: a 28.7 KB ballot page compresses to 3.37 KB in 44 µs, against 3.20 KB in 96 µs
         # at level 4 and 3.04 KB in 128 µs at 6 (Starlette's default is 9). Static assets come
         # compressed at level 9, once (PrecompressedStaticFiles).
-        Middleware(GZipMiddleware, minimum_size=500, compresslevel=2),
+        Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=2),
         Middleware(SecurityHeadersMiddleware, settings=settings),
         Middleware(AdmissionMiddleware, settings=settings),
         Middleware(MultipartCSRFMiddleware),

@@ -20,8 +20,6 @@ from civic.schemes.text import typable
 from routes.web import static_url, templates
 
 SESSION_COOKIE = "civic_session"
-# Council rows change rarely (an admin edits branding); each process re-reads them this often.
-COUNCIL_CACHE_SECONDS = 10.0
 # Host names that are no council's, remembered per process (a few hundred bytes each).
 OTHER_HOSTS = 256
 
@@ -161,7 +159,8 @@ class MailAfterAnswerMiddleware:
 class CouncilMiddleware:
     """Puts the council this request is for into scope['council'], and the user's roles there.
 
-    Councils' own host names are read together, at most every COUNCIL_CACHE_SECONDS. Any other Host
+    Councils' own host names are read together, at most every CIVIC_COUNCIL_CACHE_SECONDS (council rows
+    change rarely: an admin edits branding). Any other Host
     header (anyone can send any, and CIVIC_TRUSTED_HOSTS allows every one by default) is for the
     fallback council; the last OTHER_HOSTS of those are remembered, so that a council made a moment
     ago is found at once, while junk Host headers cannot grow the process without bound.
@@ -170,8 +169,8 @@ class CouncilMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app = app
         self.default_slug = settings.default_council
-        self._hosts: Kept[Hosts] = Kept(1, lifetime=COUNCIL_CACHE_SECONDS)
-        self._other_hosts: Kept[bool] = Kept(OTHER_HOSTS, lifetime=COUNCIL_CACHE_SECONDS)
+        self._hosts: Kept[Hosts] = Kept(1, lifetime=settings.council_cache_seconds)
+        self._other_hosts: Kept[bool] = Kept(OTHER_HOSTS, lifetime=settings.council_cache_seconds)
 
     async def _read_hosts(self) -> Hosts:
         return self._hosts.put("hosts", await read_hosts(self.default_slug))

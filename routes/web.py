@@ -7,6 +7,8 @@ import gzip
 import hashlib
 import json
 import os
+import struct
+import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -151,9 +153,56 @@ def render(
 # Pages that are the same for everyone not signed in (the directory, a scheme's page) are kept rendered,
 # as their data already is, for CIVIC_PUBLIC_CACHE_SECONDS: in a surge most visitors are anonymous and
 # read the same few pages, and rendering was half the work of each. The one part that is each
-# visitor's own, the CSRF token, is kept as a marker and filled in for every visitor.
-_kept_pages: Kept[tuple[bytes, list[tuple[bytes, bytes]]]] = Kept(300)
-_TOKEN_MARK = b"\x00csrf\x00"
+# visitor's own, the CSRF token, is left out and filled in for every visitor.
+GZIP_MINIMUM = 500  # bytes: smaller answers go uncompressed (GZipMiddleware's minimum_size too)
+
+
+class KeptPage:
+    """A rendered page without its CSRF token, kept plain and gzipped, each visitor's token filled in.
+
+    Once rendering was kept, compressing each copy became the largest cost of these pages: zlib sets
+    up afresh for every answer. So the parts between the token's places are compressed once, at level 9,
+    each ending on a byte boundary (a sync flush), and each answer puts its token between them as
+    stored (uncompressed) deflate blocks: one gzip stream, which only needs its checksum worked out.
+    """
+
+    def __init__(self, body: bytes, token: bytes, headers: list[tuple[bytes, bytes]]):
+        self.parts = body.split(token)
+        self.headers = headers
+        self.size = len(body) - (len(self.parts) - 1) * len(token)
+        self.compressed = []
+        for n, part in enumerate(self.parts):
+            deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)  # raw deflate, framed by hand below
+            self.compressed.append(deflate.compress(part) + deflate.flush(zlib.Z_FINISH if n == len(self.parts) - 1 else zlib.Z_SYNC_FLUSH))
+
+    def plain(self, token: bytes) -> bytes:
+        return token.join(self.parts)
+
+    def gzipped(self, token: bytes) -> bytes:
+        # A stored block: not the last (BFINAL 0, BTYPE 00), then its length and that length's complement.
+        stored = struct.pack("<BHH", 0, len(token), len(token) ^ 0xFFFF) + token
+        checksum = 0
+        for n, part in enumerate(self.parts):
+            checksum = zlib.crc32(part, zlib.crc32(token, checksum) if n else checksum)
+        size = self.size + (len(self.parts) - 1) * len(token)
+        # The gzip header (no name, no time, unknown OS) and trailer (CRC-32 and length), RFC 1952.
+        return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + stored.join(self.compressed) + struct.pack("<II", checksum, size & 0xFFFFFFFF)
+
+    def response(self, request: Request, token: str) -> Response:
+        wanted = "gzip" in request.headers.get("accept-encoding", "")
+        # A stored block holds at most 65,535 bytes; a token is about 50 (a forged huge cookie gets it plain).
+        if not wanted or self.size < GZIP_MINIMUM or len(token) > 0xFFFF:
+            body, headers = self.plain(token.encode()), self.headers
+        else:
+            body = self.gzipped(token.encode())
+            vary = ", ".join([*(value.decode("latin-1") for name, value in self.headers if name == b"vary"), "Accept-Encoding"])
+            headers = [*(h for h in self.headers if h[0] != b"vary"), (b"vary", vary.encode("latin-1")), (b"content-encoding", b"gzip")]
+        response = Response(body)
+        response.raw_headers = [*headers, (b"content-length", str(len(body)).encode())]
+        return response
+
+
+_kept_pages: Kept[KeptPage] = Kept(300)
 
 
 def _shared_view(request: Request) -> bool:
@@ -162,7 +211,7 @@ def _shared_view(request: Request) -> bool:
 
 
 def public_page(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-    """Keep the rendered page for visitors who are not signed in (see `_kept_pages`); others get it afresh.
+    """Keep the rendered page for visitors who are not signed in (see `KeptPage`); others get it afresh.
 
     Only for a page whose context depends on nothing but the council and the URL (path and query).
     """
@@ -175,15 +224,11 @@ def public_page(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[
         key = (current_council(request).id, request.url.path, request.url.query, is_fragment_request(request))
         kept = _kept_pages.get(key)
         if kept is not None:
-            body, headers = kept
-            response = Response(body.replace(_TOKEN_MARK, token.encode()))
-            response.raw_headers = [*headers, (b"content-length", response.headers["content-length"].encode())]
-            return response
+            return kept.response(request, token)
         response = await endpoint(request)
-        body = bytes(response.body)
-        if response.status_code == 200 and not request.scope.get("session") and b"set-cookie" not in dict(response.raw_headers) and _TOKEN_MARK not in body:
+        if response.status_code == 200 and not request.scope.get("session") and b"set-cookie" not in dict(response.raw_headers):
             headers = [(name, value) for name, value in response.raw_headers if name != b"content-length"]
-            _kept_pages.put(key, (body.replace(token.encode(), _TOKEN_MARK), headers))
+            _kept_pages.put(key, KeptPage(bytes(response.body), token.encode(), headers))
         return response
 
     return keep

@@ -7,8 +7,10 @@ kind of request in its mix, runs the app in one process under `valgrind --tool=c
 once with no requests and once with `--requests` of that kind, sent in-process through httpx's ASGI
 transport. The difference, divided by the number of requests, is what one request costs: the app,
 Tortoise and asyncpg on the client side, and httpx's share (the same for every kind). PostgreSQL runs
-in its own process and is not counted. The same code counts the same on a busy machine or an idle one,
-so compare two checkouts with it: `git worktree add ../before <commit>` and run it in each.
+in its own process and is not counted. What is kept (pages, the round, the councils) is kept for the
+whole run, so the same code counts the same on a busy machine or an idle one (until 2026-12-02 the
+usual 10 s lifetimes applied, and a loaded machine counted more); compare two checkouts with it:
+`git worktree add ../before <commit>` and run it in each.
 
 Reference (2026-11-23, 50 requests of each kind), before this benchmark's session (commit c41a297)
 and after it:
@@ -59,6 +61,11 @@ def environment(world: dict) -> dict[str, str]:
         "CIVIC_ENCRYPTION_KEYS": world["encryption_keys"],
         "CIVIC_SMTP_HOST": "127.0.0.1",
         "CIVIC_LOG_LEVEL": "warning",
+        # Under valgrind a request takes a hundred times as long: with the usual 10 s lifetimes the kept
+        # pages, the round and the councils' host names would expire between requests, more often on a
+        # busy machine than on an idle one, and the count would follow the machine's load.
+        "CIVIC_PUBLIC_CACHE_SECONDS": "86400",
+        "CIVIC_COUNCIL_CACHE_SECONDS": "86400",
     }
 
 

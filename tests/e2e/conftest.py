@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -54,10 +55,9 @@ async def _leave_the_worker_nothing_to_catch_up() -> None:
         pass
 
 
-@pytest.fixture(scope="session")
-async def live_server(settings, e2e_council, mailbox) -> AsyncIterator[str]:
-    """`civic`'s app served by uvicorn in its own process, on the test database, with the worker loop."""
-    await _leave_the_worker_nothing_to_catch_up()
+@contextlib.contextmanager
+def _serving(settings, e2e_council, mailbox, **extra_env: str) -> Iterator[str]:
+    """`civic`'s app served by uvicorn in its own process, on the test database; yields its address."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -75,9 +75,9 @@ async def live_server(settings, e2e_council, mailbox) -> AsyncIterator[str]:
         "CIVIC_ALLOW_PRIVATE_WEBHOOK_URLS": "true",
         # schemathesis sends hundreds of bad keys from 127.0.0.1; the limit has its own test in tests/routes.
         "CIVIC_API_FAILED_KEY_RATE": "100000/minute",
-        "_CIVIC_IN_PROCESS_WORKER": "1",
         "CIVIC_PUBLIC_CACHE_SECONDS": "0",  # journeys search for what they have just approved
         "PYTHONPATH": str(ROOT),
+        **extra_env,
     }
     log = open(Path(settings.data_dir) / f"live-server-{port}.log", "w")
     process = subprocess.Popen(
@@ -98,13 +98,30 @@ async def live_server(settings, e2e_council, mailbox) -> AsyncIterator[str]:
             process.kill()
             raise RuntimeError("the live server did not start: " + Path(log.name).read_text()[-2000:])
         time.sleep(0.1)
-    yield base_url
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+async def live_server(settings, e2e_council, mailbox) -> AsyncIterator[str]:
+    """The live server the journeys use, with the worker loop."""
+    await _leave_the_worker_nothing_to_catch_up()
+    with _serving(settings, e2e_council, mailbox, _CIVIC_IN_PROCESS_WORKER="1") as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+async def kept_pages_server(settings, e2e_council, mailbox) -> AsyncIterator[str]:
+    """A second server that keeps public pages as production does (and runs no worker: one is enough)."""
+    with _serving(settings, e2e_council, mailbox, CIVIC_PUBLIC_CACHE_SECONDS="3600") as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")
