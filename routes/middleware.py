@@ -205,8 +205,7 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app = app
-        self.production = settings.production
-        self.csp = "; ".join(
+        csp = "; ".join(
             [
                 "default-src 'self'",
                 "script-src 'self'",
@@ -220,27 +219,38 @@ class SecurityHeadersMiddleware:
                 "frame-ancestors 'none'",
             ]
         )
+        protective = {
+            "content-security-policy": csp,
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "strict-origin-when-cross-origin",
+            "x-frame-options": "DENY",
+            "permissions-policy": "camera=(), microphone=(), geolocation=()",
+        }
+        if settings.production:
+            protective["strict-transport-security"] = "max-age=63072000; includeSubDomains"
+        # Added as raw headers where a response has not set its own: one pass over its headers, where
+        # setting each through MutableHeaders searched them once per header.
+        self.headers = [(name.encode(), value.encode()) for name, value in protective.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        immutable = scope["path"].startswith("/static/") and b"v=" in scope.get("query_string", b"")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", self.csp)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-                if self.production:
-                    headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-                if scope["path"].startswith("/static/") and "v=" in scope.get("query_string", b"").decode():
-                    headers["Cache-Control"] = "public, max-age=31536000, immutable"
-                elif "cache-control" not in headers:
+                headers = message.setdefault("headers", [])
+                if not isinstance(headers, list):
+                    headers = message["headers"] = list(headers)
+                present = {name.lower() for name, _ in headers}
+                headers.extend(header for header in self.headers if header[0] not in present)
+                if immutable:
+                    headers[:] = [h for h in headers if h[0].lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"public, max-age=31536000, immutable"))
+                elif b"cache-control" not in present:
                     # Pages may carry personal data and CSRF tokens: never keep them in a shared cache.
-                    headers["Cache-Control"] = "no-store"
+                    headers.append((b"cache-control", b"no-store"))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -18,6 +18,15 @@ async def test_pages_carry_a_strict_content_security_policy(client):
     assert response.headers["cache-control"] == "no-store"
 
 
+async def test_a_response_keeps_the_headers_it_set_itself_and_gets_each_protective_header_once(client):
+    own = await client.get("/branding.css")  # sets its own Cache-Control
+    assert own.status_code == 200
+    assert own.headers.get_list("cache-control") == [own.headers["cache-control"]] and own.headers["cache-control"].startswith("public, max-age=")
+    for name in ("content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options", "permissions-policy"):
+        assert len(own.headers.get_list(name)) == 1, name
+    assert "strict-transport-security" not in own.headers  # only in production, behind HTTPS
+
+
 async def test_no_page_has_inline_script_or_style(client):
     page = html(await client.get("/signin"))
     assert all(node.attributes.get("src") for node in page.css("script"))
