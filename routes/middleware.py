@@ -25,12 +25,8 @@ OTHER_HOSTS = 256
 
 
 def _cookies(scope: Scope) -> dict[str, str]:
-    """civic's own cookies on this request, as OwnCookiesMiddleware read them (or read here, once)."""
-    cookies = scope.get("civic.cookies")
-    if cookies is None:
-        header = next((value for name, value in scope.get("headers", []) if name == b"cookie"), b"")
-        cookies = scope["civic.cookies"] = cookie_parser(header.decode("latin-1")) if header else {}
-    return cookies
+    """civic's own cookies on this request, as OwnCookiesMiddleware read them (none if it has not run)."""
+    return scope.get("civic.cookies", {})
 
 
 class OwnCookiesMiddleware:

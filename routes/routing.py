@@ -3,8 +3,9 @@
 Starlette's router tries each route's regular expression in turn until one matches. civic has some
 250 routes, and a ballot page used to wait behind every scheme route's expression, a health check
 behind 140 of them. Every route's path starts with a fixed word (`/schemes/...`, `/rounds/...`), so the
-routes are filed under that word once, at start-up, and a request tries only those filed under its
-own, in their original order: the same route answers as before, as `Router.app` would choose it
+routes are filed under that word at the first request (again if routes were added since), and a
+request tries only those filed under its own, in their original order: the same route answers as
+before, as `Router.app` would choose it
 (the first full match, else the first partial one, for "405 Method Not Allowed"). A path that none of
 them matches at all goes through Starlette's own loop, which redirects a missing or extra slash and
 answers the 404.
@@ -27,9 +28,7 @@ def first_word(path: str) -> str:
 
 
 def _word_of(route: BaseRoute) -> str:
-    if isinstance(route, Route):
-        return first_word(route.path)
-    if isinstance(route, Mount) and route.path:
+    if isinstance(route, Route) or (isinstance(route, Mount) and route.path):
         return first_word(route.path)
     return ANY  # a mount at the root, a Host or another kind of route could match any path
 

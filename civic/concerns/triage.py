@@ -182,7 +182,11 @@ class ConcernPage:
 
 
 async def _mark_opened(concern: Concern, actor: User) -> None:
-    """The first time anyone with access opens a concern, it stops waiting (and escalation leaves it alone)."""
+    """The first time anyone with access opens a concern, it is marked open (a "new" one becomes "open").
+
+    Escalation does not stop here: opening is not answering (`escalation.is_overdue`). What it changes is
+    what the duty e-mail says: "opened, but not referred" rather than "not opened yet".
+    """
     if concern.first_opened_at is not None:
         return
     now = timezone.now()
