@@ -31,6 +31,10 @@ class Kept(Generic[V]):
     def _lifetime(self) -> float:
         return self.lifetime if self.lifetime is not None else config.current().public_cache_seconds
 
+    def keeping(self) -> bool:
+        """Whether anything put here is kept (a lifetime of 0 turns keeping off)."""
+        return self._lifetime() > 0
+
     def get(self, key: Hashable) -> V | None:
         item = self._items.get(key)
         if item is None or item[0] <= time.monotonic() or self._lifetime() <= 0:

@@ -226,9 +226,9 @@ def public_page(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[
         if kept is not None:
             return kept.response(request, token)
         response = await endpoint(request)
-        if response.status_code == 200 and not request.scope.get("session") and b"set-cookie" not in dict(response.raw_headers):
+        if _kept_pages.keeping() and response.status_code == 200 and not request.scope.get("session") and b"set-cookie" not in dict(response.raw_headers):
             headers = [(name, value) for name, value in response.raw_headers if name != b"content-length"]
-            _kept_pages.put(key, KeptPage(bytes(response.body), token.encode(), headers))
+            return _kept_pages.put(key, KeptPage(bytes(response.body), token.encode(), headers)).response(request, token)
         return response
 
     return keep
