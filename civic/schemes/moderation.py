@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from tortoise import timezone
 from tortoise.queryset import QuerySet
@@ -213,37 +214,12 @@ async def officer_post(actor: User | None, council: Council, post_id: int) -> Ne
 
 async def hide_post(actor: User | None, council: Council, post_id: int, reason: str) -> NewsPost:
     """An officer hides a news post; reporters and its author are told."""
-    post = await officer_post(actor, council, post_id)
-    assert actor is not None
-    reason = _reason(reason)
-    if post.hidden:
-        raise Conflict("This news post is already hidden.")
-    async with in_transaction():
-        post.hidden, post.hidden_reason = True, reason
-        await post.save(update_fields=["hidden", "hidden_reason"])
-        await audit.record(actor, "news.hidden", post, council=council, reason=reason)
-        queued = await _close_reports(actor, council, await _open_reports(post.scheme, post), "hidden", reason, "An officer has checked it and hidden the news post from the site.")
-        if post.author is not None and not post.author.suspended:
-            queued.append(await mail.queue(
-                post.author.email, f"Your news post on {post.scheme.name} has been hidden",
-                f"{council.name} has hidden your news post ‘{post.title}’. The reason:\n\n{reason}\n",
-                council_id=council.id,
-            ))
-    await mail.deliver(queued)
-    return post
+    return await _hide(actor, council, await officer_post(actor, council, post_id), reason)
 
 
 async def restore_post(actor: User | None, council: Council, post_id: int, reason: str) -> NewsPost:
     """An officer brings a hidden news post back, saying why."""
-    post = await officer_post(actor, council, post_id)
-    reason = _reason(reason)
-    if not post.hidden:
-        raise Conflict("This news post is not hidden.")
-    async with in_transaction():
-        post.hidden, post.hidden_reason = False, ""
-        await post.save(update_fields=["hidden", "hidden_reason"])
-        await audit.record(actor, "news.restored", post, council=council, reason=reason)
-    return post
+    return await _restore(actor, council, await officer_post(actor, council, post_id), reason)
 
 
 async def officer_offer(actor: User | None, council: Council, offer_id: int) -> HelpOffer:
@@ -262,39 +238,57 @@ def _quoted(text: str, limit: int = 80) -> str:
 
 async def hide_offer(actor: User | None, council: Council, offer_id: int, reason: str) -> HelpOffer:
     """An officer hides an offer of help from the scheme's board; reporters and the person who offered are told."""
-    offer = await officer_offer(actor, council, offer_id)
-    assert actor is not None
-    reason = _reason(reason)
-    if offer.hidden:
-        raise Conflict("This offer is already hidden.")
-    async with in_transaction():
-        offer.hidden, offer.hidden_reason = True, reason
-        await offer.save(update_fields=["hidden", "hidden_reason"])
-        await audit.record(actor, "help_offer.hidden", offer, council=council, reason=reason)
-        queued = await _close_reports(
-            actor, council, await _open_reports(offer.scheme, None, offer), "hidden", reason, "An officer has checked it and hidden the offer of help from the site."
-        )
-        if offer.author is not None and not offer.author.suspended:
-            queued.append(await mail.queue(
-                offer.author.email, f"Your offer of help on {offer.scheme.name} has been hidden",
-                f"{council.name} has hidden your offer of help {_quoted(offer.text)}. The reason:\n\n{reason}\n",
-                council_id=council.id,
-            ))
-    await mail.deliver(queued)
-    return offer
+    return await _hide(actor, council, await officer_offer(actor, council, offer_id), reason)
 
 
 async def restore_offer(actor: User | None, council: Council, offer_id: int, reason: str) -> HelpOffer:
     """An officer brings a hidden offer of help back onto the board, saying why."""
-    offer = await officer_offer(actor, council, offer_id)
+    return await _restore(actor, council, await officer_offer(actor, council, offer_id), reason)
+
+
+# What moderation calls each thing it hides: (in a refusal, in e-mails, the audit action's first word).
+_NAMES = {NewsPost: ("news post", "news post", "news"), HelpOffer: ("offer", "offer of help", "help_offer")}
+Hideable = TypeVar("Hideable", NewsPost, HelpOffer)
+
+
+def _described(item: NewsPost | HelpOffer) -> str:
+    return f"news post ‘{item.title}’" if isinstance(item, NewsPost) else f"offer of help {_quoted(item.text)}"
+
+
+async def _hide(actor: User | None, council: Council, item: Hideable, reason: str) -> Hideable:
+    assert actor is not None
+    short, name, action = _NAMES[type(item)]
     reason = _reason(reason)
-    if not offer.hidden:
-        raise Conflict("This offer is not hidden.")
+    if item.hidden:
+        raise Conflict(f"This {short} is already hidden.")
+    post, offer = (item, None) if isinstance(item, NewsPost) else (None, item)
     async with in_transaction():
-        offer.hidden, offer.hidden_reason = False, ""
-        await offer.save(update_fields=["hidden", "hidden_reason"])
-        await audit.record(actor, "help_offer.restored", offer, council=council, reason=reason)
-    return offer
+        item.hidden, item.hidden_reason = True, reason
+        await item.save(update_fields=["hidden", "hidden_reason"])
+        await audit.record(actor, f"{action}.hidden", item, council=council, reason=reason)
+        queued = await _close_reports(
+            actor, council, await _open_reports(item.scheme, post, offer), "hidden", reason, f"An officer has checked it and hidden the {name} from the site."
+        )
+        if item.author is not None and not item.author.suspended:
+            queued.append(await mail.queue(
+                item.author.email, f"Your {name} on {item.scheme.name} has been hidden",
+                f"{council.name} has hidden your {_described(item)}. The reason:\n\n{reason}\n",
+                council_id=council.id,
+            ))
+    await mail.deliver(queued)
+    return item
+
+
+async def _restore(actor: User | None, council: Council, item: Hideable, reason: str) -> Hideable:
+    short, _, action = _NAMES[type(item)]
+    reason = _reason(reason)
+    if not item.hidden:
+        raise Conflict(f"This {short} is not hidden.")
+    async with in_transaction():
+        item.hidden, item.hidden_reason = False, ""
+        await item.save(update_fields=["hidden", "hidden_reason"])
+        await audit.record(actor, f"{action}.restored", item, council=council, reason=reason)
+    return item
 
 
 async def officer_report(actor: User | None, council: Council, report_id: int) -> Report:
