@@ -26,6 +26,9 @@ WATCHERS = ("officer", "admin")
 CONFIRMERS = ("officer",)
 NAME_LIMIT = 120
 REASON_LIMIT = 300
+# The audit entry of a delivery marked as handled: what the officer typed may name the concern, so it is
+# kept encrypted on the delivery (shown on the concern's page) and not here.
+HANDLED_NOTE_GIVEN = "how the team was told is noted on the delivery"
 PAGE_SIZE = 50
 
 
@@ -374,8 +377,9 @@ async def cancel(user: User | None, council: Council, endpoint_id: int | str, de
     if row.status not in {"dead", "pending"}:
         raise Conflict("Only a delivery that failed or is waiting can be cancelled.")
     async with in_transaction():
-        if await WebhookDelivery.filter(id=row.id, status=row.status).update(status="cancelled"):
-            await audit.record(user, "webhook.cancelled", row, council=council, reason=reason)
+        # The note goes with the delivery, encrypted; the audit log says only that one was given.
+        if await WebhookDelivery.filter(id=row.id, status=row.status).update(status="cancelled", handled_note=crypto.encrypt(reason)):
+            await audit.record(user, "webhook.cancelled", row, council=council, reason=HANDLED_NOTE_GIVEN)
     return await _delivery(endpoint, delivery_id)
 
 

@@ -118,6 +118,9 @@ class WebhookDelivery(Model):
     claimed_by = fields.CharField(max_length=80, default="")
     last_status_code = fields.IntField(null=True)
     last_error = fields.CharField(max_length=300, default="")
+    # What the officer who marked it handled typed (how the team was told): it may say what the concern
+    # is about, so it is kept encrypted here, beside the delivery, and not in the audit log.
+    handled_note = EncryptedTextField(null=True, description="how the team was told, when marked as handled")
     replays = fields.IntField(default=0)
     replay_base = fields.IntField(default=0, description="attempts made before the last replay, so the schedule starts again")
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)

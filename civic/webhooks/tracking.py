@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 from tortoise import timezone
 
-from civic.audit import AuditLog
 from civic.concerns.handover import ProgressLine
 from civic.concerns.models import Referral, TeamMembership
 from civic.councils import Council
@@ -46,7 +45,7 @@ def _tries(n: int) -> str:
     return f"{n} {'try' if n == 1 else 'tries'}"
 
 
-def _delivery_line(row: WebhookDelivery, endpoint: KeyWorkerEndpoint, reasons: dict[str, str]) -> ProgressLine:
+def _delivery_line(row: WebhookDelivery, endpoint: KeyWorkerEndpoint) -> ProgressLine:
     href = f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}"
     if row.status == "delivered":
         return ProgressLine("Delivered", "green", f"Delivered to {endpoint.name} on {row.delivered_at:%-d %B %Y %H:%M}.", href)
@@ -58,7 +57,7 @@ def _delivery_line(row: WebhookDelivery, endpoint: KeyWorkerEndpoint, reasons: d
             href,
         )
     if row.status == "cancelled":
-        told = reasons.get(str(row.id), "")
+        told = row.handled_note or ""
         return ProgressLine("Handled", "grey", f"Not sent to {endpoint.name}: marked as handled." + (f" How the team was told: {told}" if told else ""), href)
     if not endpoint.active:
         return ProgressLine("Waiting", "orange", f"Waiting to be sent: {endpoint.name} is {endpoint.status_name.lower()}. It goes once an administrator switches it on again.", href)
@@ -80,8 +79,8 @@ def _unsent_line(referral: Referral, key_workers: int) -> ProgressLine:
                         "so nobody in the team can see this concern. Tell the team another way, or refer it to a team that can receive it.")
 
 
-async def _gather(referrals: list[Referral]) -> tuple[dict[int, list[tuple[WebhookDelivery, KeyWorkerEndpoint]]], dict[int, int], dict[str, str]]:
-    """Each referral's deliveries, each team's number of key workers, and the notes of deliveries marked as handled."""
+async def _gather(referrals: list[Referral]) -> tuple[dict[int, list[tuple[WebhookDelivery, KeyWorkerEndpoint]]], dict[int, int]]:
+    """Each referral's deliveries (with the note of any marked as handled) and each team's number of key workers."""
     concern_ids = {r.concern_id for r in referrals}
     rows = await WebhookDelivery.filter(concern_id__in=concern_ids, event_type=REFERRED).order_by("created_at", "id").prefetch_related("endpoint") if concern_ids else []
     rows_of: dict[int, list[WebhookDelivery]] = defaultdict(list)
@@ -103,12 +102,7 @@ async def _gather(referrals: list[Referral]) -> tuple[dict[int, list[tuple[Webho
     key_workers: dict[int, int] = defaultdict(int)
     for team_id in await TeamMembership.filter(team_id__in=team_ids, user__suspended=False).values_list("team_id", flat=True) if team_ids else []:
         key_workers[team_id] += 1  # type: ignore[index]
-    cancelled = [str(row.id) for row in rows if row.status == "cancelled"]
-    reasons: dict[str, str] = {}
-    if cancelled:
-        for entry in await AuditLog.filter(action="webhook.cancelled", target_type="WebhookDelivery", target_id__in=cancelled).order_by("created_at", "id"):
-            reasons[entry.target_id] = entry.reason
-    return by_referral, key_workers, reasons
+    return by_referral, key_workers
 
 
 async def referral_progress(referrals: Iterable[Referral]) -> dict[int, list[ProgressLine]]:
@@ -116,11 +110,11 @@ async def referral_progress(referrals: Iterable[Referral]) -> dict[int, list[Pro
     referrals = list(referrals)
     for referral in referrals:
         await referral.fetch_related("team")
-    by_referral, key_workers, reasons = await _gather(referrals)
+    by_referral, key_workers = await _gather(referrals)
     progress: dict[int, list[ProgressLine]] = {}
     for referral in referrals:
         deliveries = by_referral.get(referral.id, [])
-        lines = [_delivery_line(row, endpoint, reasons) for row, endpoint in deliveries]
+        lines = [_delivery_line(row, endpoint) for row, endpoint in deliveries]
         progress[referral.id] = lines or [_unsent_line(referral, key_workers[referral.team_id])]
     return progress
 
@@ -159,7 +153,7 @@ async def officer_section(council: Council) -> Section:
     latest: dict[int, Referral] = {}
     for referral in referrals:
         latest[referral.concern_id] = referral
-    by_referral, key_workers, _ = await _gather(list(latest.values()))
+    by_referral, key_workers = await _gather(list(latest.values()))
     found = []
     for referral in latest.values():
         stuck = _stuck(referral, by_referral.get(referral.id, []), key_workers[referral.team_id], now)

@@ -337,7 +337,58 @@ def test_schemes_from_before_0019_are_found_without_accents_or_capitals(tmp_path
     assert found == {"cafe": ["Community Café"], "creche": ["Little Ones"], "lodz": ["Walkers"], "old chapel": ["Community Café"], "TOAST": ["Community Café"]}
 
 
-SCENARIOS = {"codes": _codes_across_0010, "email": _email_across_0013, "schemes": _schemes_across_0019}
+# Before 0021, what an officer typed when marking a delivery handled was the audit entry's reason, in plain
+# text. The migration moves it, encrypted, onto the delivery; the audit entry keeps only that one was given.
+HANDLED_NOTE_BEFORE_0021 = "Phoned Sam: Kai, aged 9, sleeps in the car on Orchard Lane"
+
+
+async def _handled_notes_across_0021(url: str) -> dict:
+    from tortoise import Tortoise, timezone
+    from tortoise.migrations.api import migrate
+
+    from civic import db
+    from civic.audit import AuditLog
+    from civic.webhooks.models import WebhookDelivery
+    from tests.factories import create_council_ok, create_endpoint_ok
+
+    await migrate(config=db.tortoise_config(url), target="civic.0020_offers_reported_and_hidden")
+    await db.start(url)  # today's models: of the tables used here, only webhook_delivery differs from 0020's
+    council = await create_council_ok()
+    endpoint, _, _ = await create_endpoint_ok(council)
+    now = WebhookDelivery._meta.fields_map["created_at"].to_db_value(timezone.now(), WebhookDelivery)
+    [row] = await db.rows(
+        "INSERT INTO webhook_delivery (council_id, endpoint_id, reference, event_type, webhook_id, body_bytes, status, attempts, next_attempt_at,"
+        " claimed_by, last_error, replays, replay_base, created_at) VALUES (?, ?, 'ABC-123', 'concern.referred', 'msg_1', 0, 'cancelled', 8, ?, '', '', 0, 0, ?) RETURNING id",
+        council.id, endpoint.id, now, now,
+    )
+    kept = await AuditLog.create(council=council, action="webhook.cancelled", target_type="WebhookDelivery", target_id=str(row["id"]), reason=HANDLED_NOTE_BEFORE_0021)
+    # A delivery purged with its concern since: its note is in the audit log alone.
+    gone = await AuditLog.create(council=council, action="webhook.cancelled", target_type="WebhookDelivery", target_id=str(row["id"] + 1000), reason="Told Kai's school")
+    other = await AuditLog.create(council=council, action="endpoint.disabled", target_type="KeyWorkerEndpoint", target_id=str(endpoint.id), reason="laptop stolen")
+    await db.stop()
+
+    await db.migrate(url)
+    await db.start(url)
+    try:
+        _, stored = await Tortoise.get_connection("default").execute_query(f"SELECT handled_note FROM webhook_delivery WHERE id = {int(row['id'])}")
+        _, audit = await Tortoise.get_connection("default").execute_query(f"SELECT id, reason FROM audit_log WHERE id IN ({kept.id}, {gone.id}, {other.id}) ORDER BY id")
+        return {
+            "stored": bytes(stored[0]["handled_note"]).decode("latin-1"),
+            "note": (await WebhookDelivery.get(id=row["id"])).handled_note,
+            "reasons": [entry["reason"] for entry in audit],
+        }
+    finally:
+        await db.stop()
+
+
+def test_notes_of_deliveries_marked_handled_before_0021_leave_the_audit_log_and_are_kept_encrypted(tmp_path):
+    found = _across("handled", tmp_path)
+    assert found["stored"].startswith("gAAAAA") and "Orchard Lane" not in found["stored"]
+    assert found["note"] == HANDLED_NOTE_BEFORE_0021
+    assert found["reasons"] == ["how the team was told is noted on the delivery", "how the team was told is noted on the delivery", "laptop stolen"]
+
+
+SCENARIOS = {"codes": _codes_across_0010, "email": _email_across_0013, "schemes": _schemes_across_0019, "handled": _handled_notes_across_0021}
 
 
 def _main(scenario: str, data_dir: str) -> None:

@@ -10,7 +10,7 @@ from civic.audit import AuditLog
 from civic.webhooks import signing
 from civic.concerns.models import ConcernAccess, Referral, TeamMembership
 from civic.webhooks.models import KeyWorkerEndpoint, WebhookDelivery
-from tests.factories import Browser, create_endpoint_ok, create_team_ok, create_user_ok, field_error, html, refer_ok, text_of, use_settings
+from tests.factories import Browser, create_endpoint_ok, create_team_ok, create_user_ok, field_error, html, refer_ok, stored_row, text_of, use_settings
 from tests.peers import free_port
 from tests.peers.webhook_receiver import Receiver
 
@@ -211,7 +211,10 @@ async def test_an_officer_replays_every_failed_delivery_of_an_endpoint_or_settle
         await row.refresh_from_db()
     assert [r.status for r in rows] == ["cancelled", "pending", "pending"]
     assert [(r.replays, r.replay_base) for r in rows[1:]] == [(1, 8), (1, 8)]
-    assert await AuditLog.filter(action="webhook.cancelled", target_id=str(rows[0].id), reason="Phoned the duty key worker").exists()
+    # The audit log says a note was given; the note itself is kept, encrypted, with the delivery.
+    [entry] = await AuditLog.filter(action="webhook.cancelled", target_id=str(rows[0].id))
+    assert entry.actor_id == officer.id and entry.reason == "how the team was told is noted on the delivery"
+    assert rows[0].handled_note == "Phoned the duty key worker"
 
 
 async def test_the_concern_page_shows_how_the_referral_reached_its_team_and_how_the_team_was_told(app, council):
@@ -236,6 +239,43 @@ async def test_the_concern_page_shows_how_the_referral_reached_its_team_and_how_
         page = await browser.get(f"/officer/concerns/{concern.reference}")
     assert text_of(page, f"#referral-{referral.id} .govuk-tag") == ["Handled"]
     assert not html(page).css(f"#referral-{referral.id} a")  # the delivery log is for officers
+
+
+async def test_how_the_team_was_told_is_stored_encrypted_and_still_shown_on_the_concern_page(app, council, settings):
+    # An officer may say there what the concern is about: it is special-category data like the concern.
+    note = "Phoned Sam at the hub: Kai, aged 9, is sleeping in the car on Orchard Lane."
+    officer, key_worker = await create_user_ok(council, role="officer"), await create_user_ok(council, role="key-worker")
+    team = await create_team_ok(council, members=[key_worker])
+    endpoint, _, _ = await create_endpoint_ok(council, team)
+    concern, _, referral = await refer_ok(council, team)
+    row = await WebhookDelivery.get(concern=concern)
+    await WebhookDelivery.filter(id=row.id).update(status="dead", attempts=8)
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        settled = await browser.post(f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}/cancel", {"reason": note})
+        assert settled.status_code == 303
+    stored = [await stored_row("webhook_delivery", row.id)] + [await stored_row("audit_log", entry.id) for entry in await AuditLog.filter(council=council)]
+    everything = " ".join(value for found in stored for value in found.values())
+    for words in ("Kai, aged 9", "Orchard Lane", "Phoned Sam"):
+        assert words not in everything, words
+    assert stored[0]["handled_note"].startswith("gAAAAA")  # a Fernet token
+
+    # Rotation moves it to the new key, and it still reads with only that key.
+    old_key = crypto.keys_from(settings.encryption_keys)[0]
+    new_key = crypto.new_key()
+    try:
+        with use_settings(encryption_keys=f"{new_key},{old_key}"):
+            assert (await crypto.rotate())["WebhookDelivery"] >= 1
+        with use_settings(encryption_keys=new_key):
+            for person in (officer, key_worker):
+                async with Browser(app, council) as browser:
+                    await browser.signin_as(person)
+                    page = await browser.get(f"/officer/concerns/{concern.reference}")
+                [line] = text_of(page, f"#referral-{referral.id} .app-referral__progress li")
+                assert line.startswith("Handled") and f"How the team was told: {note}" in line
+    finally:
+        with use_settings(encryption_keys=f"{old_key},{new_key}"):
+            await crypto.rotate()
 
 
 async def test_changing_an_endpoint_keeps_its_secret_and_key(admin_browser, council):
