@@ -169,8 +169,11 @@ async def delivery_log(request: Request) -> Response:
 
 
 async def _delivery_page(request: Request, errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    endpoint, row, attempts = await endpoints.delivery_detail(*_args(request), _id(request), _id(request, "delivery_id"))
-    context = {"endpoint": endpoint, "row": row, "attempts": attempts, "errors": errors or {}, "values": values or {}}
+    detail = await endpoints.delivery_detail(*_args(request), _id(request), _id(request, "delivery_id"))
+    context = {
+        "endpoint": detail.endpoint, "row": detail.delivery, "attempts": detail.attempts, "answers_shown": detail.answers_shown,
+        "errors": errors or {}, "values": values or {},
+    }
     return render(request, "webhooks/delivery.html", context, status_code=status_code)
 
 

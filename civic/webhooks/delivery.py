@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from tortoise import timezone
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from civic import audit, config, mail
 from civic.concerns import access
@@ -41,6 +41,8 @@ BATCH = 10
 # One run of the job stops claiming after this long, so e-mail and the other jobs get their turn.
 RUN_BUDGET = 10.0
 EXCERPT = 300
+# An answer is read this far to say how long it was (an administrator sees the length, not the words).
+ANSWER_COUNTED = 64 * 1024
 RETRY_AFTER_CAP = timedelta(hours=24)
 JITTER = 0.1  # each wait is stretched or shrunk by up to 10%, so retries from one outage spread out
 USER_AGENT = "civic-webhooks/1 (+https://www.standardwebhooks.com/)"
@@ -53,6 +55,7 @@ class Outcome:
     status_code: int | None
     duration_ms: int
     excerpt: str = ""
+    length: int = 0  # bytes of the answer, counted up to ANSWER_COUNTED
     error: str = ""
     retry_after: timedelta | None = None
     # False when nothing left civic (the address was refused or not confirmed).
@@ -188,15 +191,18 @@ async def post(clients: Clients, delivery: WebhookDelivery, endpoint: KeyWorkerE
             async with clients.for_host(target.host).stream(
                 "POST", target.pinned_url, content=body.encode(), headers=headers, extensions={"sni_hostname": target.host}
             ) as response:
-                excerpt = b""
+                excerpt, length = b"", 0
                 async for chunk in response.aiter_bytes():
-                    excerpt += chunk
-                    if len(excerpt) >= EXCERPT:
+                    if len(excerpt) < EXCERPT:
+                        excerpt += chunk[: EXCERPT - len(excerpt)]
+                    length += len(chunk)
+                    if length >= ANSWER_COUNTED:
                         break
                 return Outcome(
                     response.status_code,
                     elapsed(),
-                    excerpt=excerpt[:EXCERPT].decode("utf-8", "replace"),
+                    excerpt=excerpt.decode("utf-8", "replace"),
+                    length=min(length, ANSWER_COUNTED),
                     retry_after=parse_retry_after(response.headers.get("retry-after"), now),
                 )
     except TimeoutError:
@@ -231,7 +237,8 @@ async def record(delivery: WebhookDelivery, endpoint: KeyWorkerEndpoint, attempt
             attempted_at=attempted_at,
             status_code=outcome.status_code,
             duration_ms=outcome.duration_ms,
-            response_excerpt=outcome.excerpt,
+            response_excerpt=outcome.excerpt or None,
+            response_bytes=outcome.length,
             error=outcome.error,
             worker=worker[:80],
         )
@@ -365,8 +372,9 @@ async def send_held(delivery_id: int) -> Outcome:
 
 
 async def purge_bodies() -> int:
-    """Empty the payloads of deliveries delivered or cancelled long ago: they hold personal data."""
+    """Empty the payloads of deliveries delivered or cancelled long ago, and what receivers answered to
+    them (which may echo the payload): they hold personal data. Returns how many payloads were emptied."""
     cutoff = timezone.now() - KEEP_BODIES
-    return await WebhookDelivery.filter(
-        Q(status="delivered", delivered_at__lt=cutoff) | Q(status="cancelled", created_at__lt=cutoff), body_bytes__gt=0
-    ).update(body=None, body_bytes=0)
+    done = Q(status="delivered", delivered_at__lt=cutoff) | Q(status="cancelled", created_at__lt=cutoff)
+    await WebhookAttempt.filter(delivery_id__in=Subquery(WebhookDelivery.filter(done).values("id")), response_excerpt__isnull=False).update(response_excerpt=None)
+    return await WebhookDelivery.filter(done, body_bytes__gt=0).update(body=None, body_bytes=0)

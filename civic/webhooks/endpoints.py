@@ -24,6 +24,8 @@ ADMIN = ("admin",)
 WATCHERS = ("officer", "admin")
 # Who may confirm where concerns go: people who may read them. An administrator alone cannot send them elsewhere.
 CONFIRMERS = ("officer",)
+# Who may read what a receiver answered: it may echo the concern it was sent. Others see its length.
+ANSWER_READERS = ("officer",)
 NAME_LIMIT = 120
 REASON_LIMIT = 300
 # The audit entry of a delivery marked as handled: what the officer typed may name the concern, so it is
@@ -319,11 +321,27 @@ async def deliveries(user: User | None, council: Council, endpoint_id: int | str
     return endpoint, rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
-async def delivery_detail(user: User | None, council: Council, endpoint_id: int | str, delivery_id: int | str) -> tuple[KeyWorkerEndpoint, WebhookDelivery, list[WebhookAttempt]]:
-    """One delivery and every attempt at it. The payload is not shown: it may hold special-category data."""
+@dataclass
+class DeliveryDetail:
+    endpoint: KeyWorkerEndpoint
+    delivery: WebhookDelivery
+    attempts: list[WebhookAttempt]
+    answers_shown: bool  # what each answer said, or (to someone who may not read concerns) only its length
+
+
+async def delivery_detail(user: User | None, council: Council, endpoint_id: int | str, delivery_id: int | str) -> DeliveryDetail:
+    """One delivery and every attempt at it. The payload is not shown: it may hold special-category data.
+
+    Nor, to an administrator who is not an officer, what the receiver answered: it may echo the payload.
+    """
     endpoint = await get_endpoint(user, council, endpoint_id)
     row = await _delivery(endpoint, delivery_id)
-    return endpoint, row, list(await WebhookAttempt.filter(delivery=row).order_by("attempted_at", "id"))
+    attempts = list(await WebhookAttempt.filter(delivery=row).order_by("attempted_at", "id"))
+    shown = await has_role(user, council, *ANSWER_READERS)
+    if not shown:
+        for attempt in attempts:
+            attempt.response_excerpt = None
+    return DeliveryDetail(endpoint, row, attempts, shown)
 
 
 async def _delivery(endpoint: KeyWorkerEndpoint, delivery_id: int | str) -> WebhookDelivery:

@@ -148,7 +148,10 @@ class WebhookAttempt(Model):
     attempted_at = fields.DatetimeField()
     status_code = fields.IntField(null=True)
     duration_ms = fields.IntField(default=0)
-    response_excerpt = fields.CharField(max_length=300, default="")
+    # The start of the answer, encrypted: a receiver that echoes what it was sent puts the concern here.
+    # Only officers see it; administrators see the status code and the length (civic.webhooks.endpoints).
+    response_excerpt = EncryptedTextField(null=True, description="the first 300 bytes of the answer, emptied with the payload")
+    response_bytes = fields.IntField(default=0, db_default=0, description="how long the answer was, counted up to 64 KiB")
     error = fields.CharField(max_length=300, default="")
     worker = fields.CharField(max_length=80, default="")
 

@@ -388,7 +388,72 @@ def test_notes_of_deliveries_marked_handled_before_0021_leave_the_audit_log_and_
     assert found["reasons"] == ["how the team was told is noted on the delivery", "how the team was told is noted on the delivery", "laptop stolen"]
 
 
-SCENARIOS = {"codes": _codes_across_0010, "email": _email_across_0013, "schemes": _schemes_across_0019, "handled": _handled_notes_across_0021}
+# Before 0022, the first 300 bytes of each answer were kept as they came, and a receiver that echoes what
+# it was sent put the concern there. The migration encrypts them in place and records their length.
+ANSWERS_BEFORE_0022 = ['{"error": "could not file", "echo": "Kai sleeps in the car on Orchard Lane"}', "", "Accepted — merci"]
+
+
+async def _answers_across_0022(url: str) -> dict:
+    from tortoise import Tortoise, timezone
+    from tortoise.migrations.api import migrate
+
+    from civic import db
+    from civic.webhooks.models import WebhookAttempt, WebhookDelivery
+    from tests.factories import create_council_ok, create_endpoint_ok
+
+    async def indexes() -> list[str]:
+        if db.is_postgres():
+            found = await db.rows("SELECT indexdef AS sql FROM pg_indexes WHERE tablename = 'webhook_attempt'")
+        else:
+            found = await db.rows("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'webhook_attempt' AND sql IS NOT NULL")
+        return sorted(str(row["sql"]) for row in found)
+
+    await migrate(config=db.tortoise_config(url), target="civic.0021_webhook_handled_notes_encrypted")
+    await db.start(url)  # today's models: of the tables used here, only webhook_attempt differs from 0021's
+    council = await create_council_ok()
+    endpoint, _, _ = await create_endpoint_ok(council)
+    delivery = await WebhookDelivery.create(council=council, endpoint=endpoint, event_type="concern.referred", webhook_id="msg_1", next_attempt_at=timezone.now())
+    now = WebhookAttempt._meta.fields_map["attempted_at"].to_db_value(timezone.now(), WebhookAttempt)
+    ids = []
+    for number, excerpt in enumerate(ANSWERS_BEFORE_0022, start=1):
+        [row] = await db.rows(
+            "INSERT INTO webhook_attempt (delivery_id, number, attempted_at, status_code, duration_ms, response_excerpt, error, worker) VALUES (?, ?, ?, 500, 12, ?, '', 'w') RETURNING id",
+            delivery.id, number, now, excerpt,
+        )
+        ids.append(row["id"])
+    indexes_before = await indexes()
+    await db.stop()
+
+    await db.migrate(url)
+    await db.start(url)
+    try:
+        stored = [dict(row) for row in await Tortoise.get_connection("default").execute_query_dict(f"SELECT * FROM webhook_attempt WHERE id IN ({', '.join(map(str, ids))}) ORDER BY id")]
+        rows = await WebhookAttempt.filter(id__in=ids).order_by("id")
+        return {
+            "stored": [" ".join(bytes(v).decode("latin-1") if isinstance(v, (bytes, memoryview)) else str(v) for v in row.values()) for row in stored],
+            "columns": sorted(stored[0].keys()),
+            "excerpts": [row.response_excerpt for row in rows],
+            "lengths": [row.response_bytes for row in rows],
+            "indexes_before": indexes_before,
+            "indexes_after": await indexes(),
+        }
+    finally:
+        await db.stop()
+
+
+def test_answers_kept_before_0022_are_encrypted_with_their_length(tmp_path):
+    found = _across("answers", tmp_path)
+    assert "response_excerpt_plain" not in found["columns"]
+    assert not any(words in row for row in found["stored"] for words in ("Orchard Lane", "could not file", "merci"))
+    assert found["excerpts"] == [ANSWERS_BEFORE_0022[0], None, ANSWERS_BEFORE_0022[2]]
+    assert found["lengths"] == [len(excerpt.encode()) for excerpt in ANSWERS_BEFORE_0022]
+    assert found["indexes_after"] == found["indexes_before"]
+
+
+SCENARIOS = {
+    "codes": _codes_across_0010, "email": _email_across_0013, "schemes": _schemes_across_0019,
+    "handled": _handled_notes_across_0021, "answers": _answers_across_0022,
+}
 
 
 def _main(scenario: str, data_dir: str) -> None:

@@ -367,11 +367,20 @@ async def test_old_delivered_payloads_are_emptied_and_a_purged_concern_takes_its
     recent, _, _ = await refer_ok(council, team)
     await WebhookDelivery.filter(reference=old.reference).update(status="delivered", delivered_at=timezone.now() - timedelta(days=31))
     await WebhookDelivery.filter(reference=recent.reference).update(status="delivered", delivered_at=timezone.now())
+    # What the receiver answered sits beside the payload, and may echo it: it goes with the payload.
+    for concern in (old, recent):
+        row = await WebhookDelivery.get(reference=concern.reference)
+        await WebhookAttempt.create(delivery=row, number=1, attempted_at=timezone.now(), status_code=200, response_excerpt=f"filed {concern.reference}", response_bytes=20)
     assert await delivery.purge_bodies() >= 1
     emptied = await WebhookDelivery.get(reference=old.reference)
     kept = await WebhookDelivery.get(reference=recent.reference)
     assert emptied.body is None and emptied.body_bytes == 0 and emptied.webhook_id  # the log line stays
     assert kept.body and kept.body_bytes > 0
+    [emptied_answer] = await WebhookAttempt.filter(delivery=emptied)
+    [kept_answer] = await WebhookAttempt.filter(delivery=kept)
+    assert emptied_answer.response_excerpt is None and (emptied_answer.status_code, emptied_answer.response_bytes) == (200, 20)
+    assert kept_answer.response_excerpt == f"filed {recent.reference}"
+    assert await delivery.purge_bodies() == 0  # nothing left to empty: running again changes nothing
 
     await Concern.filter(id=recent.id).update(status="closed", closed_at=timezone.now() - timedelta(days=400))
     await purge_closed_concerns()

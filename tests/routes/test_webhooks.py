@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from tortoise import Tortoise
 
 from civic import accounts, crypto
 from civic.audit import AuditLog
-from civic.webhooks import signing
+from civic.webhooks import delivery, signing
 from civic.concerns.models import ConcernAccess, Referral, TeamMembership
-from civic.webhooks.models import KeyWorkerEndpoint, WebhookDelivery
+from civic.webhooks.models import KeyWorkerEndpoint, WebhookAttempt, WebhookDelivery
 from tests.factories import Browser, create_endpoint_ok, create_team_ok, create_user_ok, field_error, html, refer_ok, stored_row, text_of, use_settings
 from tests.peers import free_port
 from tests.peers.webhook_receiver import Receiver
@@ -122,6 +124,51 @@ async def test_send_test_event_posts_a_signed_ping_and_says_what_came_back(admin
     assert text_of(page, ".govuk-notification-banner__heading")[0].startswith("Test event delivered: HTTP 200 in")
     row = await WebhookDelivery.get(endpoint=endpoint, event_type="ping")
     assert row.status == "delivered"
+
+
+async def test_an_answer_echoing_the_concern_is_stored_encrypted_and_only_officers_read_it(app, council, settings):
+    # A receiver that answers with what it was sent puts the concern into the attempt log.
+    echoed = "Kai, aged 9, sleeps in the car on Orchard Lane"
+    secret = signing.new_secret()
+    officer, admin = await create_user_ok(council, role="officer"), await create_user_ok(council, role="admin")
+    team = await create_team_ok(council)
+    with Receiver([secret], script={"responses": [{"status": 500, "body": {"error": "could not file", "echo": echoed}}]}) as receiver:
+        endpoint, _, _ = await create_endpoint_ok(council, team, url=receiver.url, secret=secret)
+        concern, _, _ = await refer_ok(council, team)
+        await delivery.deliver_due()
+    row = await WebhookDelivery.get(concern=concern)
+    [attempt] = await WebhookAttempt.filter(delivery=row)
+    stored = await stored_row("webhook_attempt", attempt.id)
+    everything = " ".join(stored.values())
+    for words in (echoed, "Orchard Lane", "could not file"):
+        assert words not in everything, words
+    assert stored["response_excerpt"].startswith("gAAAAA")  # a Fernet token
+    length = len(json.dumps({"error": "could not file", "echo": echoed}))
+    assert attempt.status_code == 500 and attempt.response_bytes == length and echoed in attempt.response_excerpt
+
+    async def attempts_seen_by(person) -> tuple[str, bool]:
+        async with Browser(app, council) as browser:
+            await browser.signin_as(person)
+            page = await browser.get(f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}")
+        assert page.status_code == 200
+        return " ".join(text_of(page, "#attempts li")), bool(html(page).css("#answers-hidden"))
+
+    # Administrators may not read concerns: the status code and the length, not the words.
+    seen, hidden = await attempts_seen_by(admin)
+    assert "HTTP 500" in seen and f"{length} bytes back" in seen and echoed not in seen and "could not file" not in seen and hidden
+
+    # Rotation moves it to the new key; an officer still reads it with only that key.
+    old_key = crypto.keys_from(settings.encryption_keys)[0]
+    new_key = crypto.new_key()
+    try:
+        with use_settings(encryption_keys=f"{new_key},{old_key}"):
+            assert (await crypto.rotate())["WebhookAttempt"] >= 1
+        with use_settings(encryption_keys=new_key):
+            seen, hidden = await attempts_seen_by(officer)
+        assert "HTTP 500" in seen and echoed in seen and not hidden
+    finally:
+        with use_settings(encryption_keys=f"{old_key},{new_key}"):
+            await crypto.rotate()
 
 
 async def test_a_failed_test_event_is_reported_and_not_retried(admin_browser, council):
