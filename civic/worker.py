@@ -35,6 +35,7 @@ JOBS = [
     Job("remind volunteers of tomorrow's shifts", "civic.schemes.rota:send_due_reminders", 60),
     Job("alert when a volunteer has not left a visit", "civic.schemes.lone_working:alert_missed_departures", 60),
     Job("remind organisers before DBS checks lapse", "civic.schemes.safeguarding:remind_lapsing_checks", 3600),
+    Job("forget invitations to organise settled 30 days ago", "civic.schemes.invitations:forget_settled", 3600),
 ]
 
 

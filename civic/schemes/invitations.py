@@ -9,8 +9,10 @@ answers lapses after INVITATION_LIFETIME; the organisers can send it again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from tortoise import timezone
+from tortoise.expressions import Q
 
 from civic import audit, config, mail, ratelimit
 from civic.accounts import User, normalise_email
@@ -22,6 +24,10 @@ from civic.schemes.models import INVITATION_LIFETIME, LISTED_STATUSES, Membershi
 from civic.schemes.proposals import require_poster, scheme_url
 
 NO_LONGER_ORGANISES = "the organiser who sent it no longer organises the scheme"
+# An invitation holds the address someone typed. Once it is answered, withdrawn or lapsed it is kept this
+# long (its link goes on saying what became of it, the list shows a lapsed one to send again), then deleted.
+KEEP_SETTLED = timedelta(days=30)
+SETTLED = ("accepted", "declined", "withdrawn")
 LIFETIME_WORDS = f"{INVITATION_LIFETIME.days} days"
 
 
@@ -115,6 +121,26 @@ async def withdraw_sent_by(actor: User | None, inviter: User, why: str, scheme: 
         await audit.record(actor, "scheme.organiser_invitation_withdrawn", invitation.scheme, council=invitation.council, reason=f"invitation {invitation.id}: {why}")
         withdrawn += 1
     return withdrawn
+
+
+async def forget_settled(batch: int = 1000, max_batches: int = 20) -> int:
+    """The worker's job: delete invitations answered or withdrawn more than KEEP_SETTLED ago, and those
+    that lapsed more than KEEP_SETTLED ago; returns how many. One still waiting for an answer is kept.
+
+    A batch at a time, so the first run after an upgrade never holds a long lock.
+    """
+    now = timezone.now()
+    # A pending invitation lapses by its age alone, and one marked lapsed did so by then at the latest.
+    gone = Q(status__in=SETTLED, answered_at__lt=now - KEEP_SETTLED) | Q(status__in=("pending", "lapsed"), created_at__lt=now - INVITATION_LIFETIME - KEEP_SETTLED)
+    forgotten = 0
+    for _ in range(max_batches):
+        ids = list(await OrganiserInvitation.filter(gone).order_by("id").limit(batch).values_list("id", flat=True))
+        if not ids:
+            break
+        forgotten += await OrganiserInvitation.filter(gone, id__in=ids).delete()
+        if len(ids) < batch:
+            break
+    return forgotten
 
 
 @dataclass

@@ -7,9 +7,9 @@ import re
 from datetime import timedelta
 
 import pytest
-from tortoise import timezone
+from tortoise import Tortoise, timezone
 
-from civic import accounts, demo
+from civic import accounts, demo, worker
 from civic.councils import Council, Ward
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.schemes import access, board, directory, invitations, moderation, organising, proposals, volunteers
@@ -323,6 +323,44 @@ async def test_a_lapsed_invitation_can_be_sent_again_and_the_new_one_accepted(co
     assert [i.id for i in await invitations.mine(invited, council)] == [again.id]
     await invitations.accept(invited, council, scheme.slug)
     assert await access.is_organiser(invited, scheme)
+
+
+async def test_invitations_are_forgotten_thirty_days_after_they_are_answered_withdrawn_or_lapsed(council):
+    # An invitation holds an address someone typed: it is kept only while it still tells someone something.
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    accepting, declining, declined_lately, waiting_person = [await create_user_ok(council) for _ in range(4)]
+    accepted = await invitations.invite(organiser, council, scheme.slug, accepting.email)
+    await invitations.accept(accepting, council, scheme.slug)
+    declined = await invitations.invite(organiser, council, scheme.slug, declining.email)
+    await invitations.decline(declining, council, scheme.slug)
+    kept_declined = await invitations.invite(organiser, council, scheme.slug, declined_lately.email)
+    await invitations.decline(declined_lately, council, scheme.slug)
+    withdrawn = await invitations.invite(organiser, council, scheme.slug, "withdrawn.invitee@example.test")
+    await invitations.withdraw(organiser, council, scheme.slug, withdrawn.id)
+    lapsed_long_ago = await invitations.invite(organiser, council, scheme.slug, "lapsed.long.ago@example.test")
+    lapsed_lately = await invitations.invite(organiser, council, scheme.slug, "lapsed.lately@example.test")
+    waiting = await invitations.invite(organiser, council, scheme.slug, waiting_person.email)
+    month_ago = timezone.now() - timedelta(days=31)
+    await OrganiserInvitation.filter(id__in=[accepted.id, declined.id, withdrawn.id]).update(answered_at=month_ago, created_at=month_ago)
+    await OrganiserInvitation.filter(id=kept_declined.id).update(answered_at=timezone.now() - timedelta(days=29), created_at=month_ago)
+    await sent_ago(lapsed_long_ago, INVITATION_LIFETIME + timedelta(days=31))
+    await sent_ago(lapsed_lately, INVITATION_LIFETIME + timedelta(days=29))
+    await OrganiserInvitation.filter(id=lapsed_lately.id).update(status="lapsed")
+
+    [job] = [job for job in worker.JOBS if job.target == "civic.schemes.invitations:forget_settled"]
+    results = await worker.run_once([job])
+    assert results[job.name] >= 4
+
+    connection = Tortoise.get_connection("default")
+    placeholder = "$1" if connection.capabilities.dialect == "postgres" else "?"
+    stored = [row["email"] for row in await connection.execute_query_dict(f"SELECT email FROM organiser_invitation WHERE scheme_id = {placeholder} ORDER BY id", [scheme.id])]
+    assert stored == [declined_lately.email, "lapsed.lately@example.test", waiting_person.email]
+    # What the organisers and the invited see of those kept is as before.
+    assert [i.id for i in await invitations.pending(scheme)] == [waiting.id]
+    assert not (await invitations.invitation_page(waiting_person, council, scheme.slug)).lapsed
+    assert await access.is_organiser(accepting, scheme)  # forgetting the invitation leaves the organiser be
+    assert (await worker.run_once([job]))[job.name] == 0  # running again changes nothing
 
 
 async def test_removing_a_lapsed_invitation_marks_it_lapsed_rather_than_withdrawn(council):
