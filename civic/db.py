@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
+from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 from tortoise import Tortoise, connections
@@ -114,10 +116,45 @@ async def stop() -> None:
     await Tortoise.close_connections()
 
 
+# The PostgreSQL advisory lock `migrate` holds (a fixed key, in the database migrated: advisory locks are
+# per database). Two servers starting together would otherwise both apply the same migration, and one
+# dies (DuplicateColumnError).
+MIGRATION_LOCK = 0x6369766963  # "civic" in ASCII
+
+
 async def migrate(database_url: str) -> None:
-    """Apply every pending migration."""
-    await _migrate(config=tortoise_config(database_url))
-    await Tortoise.close_connections()
+    """Apply every pending migration; on PostgreSQL, one process at a time (the others wait, then find nothing to do)."""
+    config = tortoise_config(database_url)
+    async with _migration_lock(config["connections"]["default"]):
+        await _migrate(config=config)
+        await Tortoise.close_connections()
+
+
+@contextlib.asynccontextmanager
+async def _migration_lock(connection: str | dict[str, Any]) -> AsyncIterator[None]:
+    """Hold MIGRATION_LOCK on a connection of its own, outside Tortoise's pool. SQLite needs none: one file, one writer."""
+    if isinstance(connection, str):
+        yield
+        return
+    import asyncpg
+
+    credentials = connection["credentials"]
+    holder = await asyncpg.connect(
+        host=credentials.get("host"),
+        port=credentials.get("port"),
+        user=credentials.get("user"),
+        password=credentials.get("password"),
+        database=credentials.get("database"),
+        ssl=credentials.get("ssl"),
+    )
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        try:
+            yield
+        finally:
+            await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+    finally:
+        await holder.close()
 
 
 async def unmigrated_changes(database_url: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -12,6 +13,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+
+from civic import db
+from tests.peers import need
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -454,6 +458,99 @@ SCENARIOS = {
     "codes": _codes_across_0010, "email": _email_across_0013, "schemes": _schemes_across_0019,
     "handled": _handled_notes_across_0021, "answers": _answers_across_0022,
 }
+
+
+# Two servers started together each migrate at start. On PostgreSQL the second waits on an advisory lock
+# for the first to finish, then finds nothing to do (it once died with DuplicateColumnError).
+async def _fresh_postgres_database() -> str:
+    import asyncpg
+
+    server = os.environ["CIVIC_TEST_DATABASE_URL"].replace("postgresql://", "postgres://")
+    name = f"civic_migration_{uuid.uuid4().hex[:10]}"
+    connection = await asyncpg.connect(server.rsplit("/", 1)[0] + "/postgres")
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+async def _drop_postgres_database(url: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url.rsplit("/", 1)[0] + "/postgres")
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def _civic_migrate(url: str, tmp_path: Path) -> asyncio.subprocess.Process:
+    env = {**os.environ, "CIVIC_DATA_DIR": str(tmp_path), "CIVIC_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "civic.cli", "migrate", env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+
+
+async def _schema_of(url: str) -> dict:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        applied = [row["name"] for row in await connection.fetch("SELECT name FROM tortoise_migrations WHERE app = 'civic' ORDER BY name")]
+        search_text = await connection.fetchval("SELECT count(*) FROM information_schema.columns WHERE table_name = 'scheme' AND column_name = 'search_text'")
+        return {"applied": applied, "search_text": search_text}
+    finally:
+        await connection.close()
+
+
+MIGRATIONS = sorted(path.stem for path in (ROOT / "migrations").glob("0*.py"))
+
+
+async def test_two_servers_migrating_one_postgresql_database_at_once_both_start_and_the_schema_is_complete(database, tmp_path):
+    need(db.is_postgres(), "PostgreSQL")
+    url = await _fresh_postgres_database()
+    try:
+        first, second = await _civic_migrate(url, tmp_path), await _civic_migrate(url, tmp_path)
+        outcomes = await asyncio.gather(first.communicate(), second.communicate())
+        assert [first.returncode, second.returncode] == [0, 0], [err.decode()[-2000:] for _, err in outcomes]
+        assert await _schema_of(url) == {"applied": MIGRATIONS, "search_text": 1}
+    finally:
+        await _drop_postgres_database(url)
+
+
+async def test_a_migration_waits_while_another_holds_the_migration_lock_and_then_finds_nothing_left_to_do(database, tmp_path):
+    import asyncpg
+
+    need(db.is_postgres(), "PostgreSQL")
+    url = await _fresh_postgres_database()
+    try:
+        holder = await asyncpg.connect(url)  # stands for a server in the middle of migrating
+        await holder.execute("SELECT pg_advisory_lock($1)", db.MIGRATION_LOCK)
+        waiting = await _civic_migrate(url, tmp_path)
+        try:
+            for _ in range(600):  # until its connection waits on the lock, or it finished without waiting
+                waits = await holder.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+                if waits or waiting.returncode is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert waiting.returncode is None and waits == 1, "the second migration went ahead while the first held the lock"
+            tables = await holder.fetchval("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            assert tables == 0  # nothing was touched while it waited
+            await holder.execute("SELECT pg_advisory_unlock($1)", db.MIGRATION_LOCK)
+        finally:
+            await holder.close()
+            _, err = await waiting.communicate()
+        assert waiting.returncode == 0, err.decode()[-2000:]
+        assert await _schema_of(url) == {"applied": MIGRATIONS, "search_text": 1}
+        again = await _civic_migrate(url, tmp_path)  # the lock was let go: a later start migrates at once
+        _, err = await again.communicate()
+        assert again.returncode == 0, err.decode()[-2000:]
+    finally:
+        await _drop_postgres_database(url)
+
+
+SCENARIOS = {"codes": _codes_across_0010, "email": _email_across_0013, "schemes": _schemes_across_0019}
 
 
 def _main(scenario: str, data_dir: str) -> None:
