@@ -32,6 +32,20 @@ ROLE_NAMES = {"officer": "Council officer", "key-worker": "Early-help key worker
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def lifetime_words(lifetime: timedelta) -> str:
+    """How long a link works, as a person would say it: '15 minutes', 'an hour', '2 hours', 'a day', '3 days'."""
+    minutes = round(lifetime.total_seconds() / 60)
+    for size, one, many in ((24 * 60, "a day", "days"), (60, "an hour", "hours"), (1, "a minute", "minutes")):
+        if minutes >= size and minutes % size == 0:
+            return one if minutes == size else f"{minutes // size} {many}"
+    return "less than a minute"
+
+
+def email_change_lifetime_words() -> str:
+    """How long a link to a new address works ('an hour'): every text about it says what EMAIL_CHANGE_LIFETIME enforces."""
+    return lifetime_words(EMAIL_CHANGE_LIFETIME)
+
+
 class User(Model):
     id = fields.IntField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True)
@@ -337,7 +351,7 @@ async def request_email_change(user: User, raw_email: str, ip: str, council: Cou
                 email,
                 "Confirm your new email address",
                 f"Use this link to make this your email address for signing in:\n\n{site}/account/email/confirm/{quote(token)}\n\n"
-                "It works once, for an hour. Until you use it, your account keeps its old address. "
+                f"It works once, for {email_change_lifetime_words()}. Until you use it, your account keeps its old address. "
                 "If you did not ask for this, you can ignore this email.\n",
                 council_id=council.id if council else None,
             )
@@ -349,7 +363,7 @@ def _usable(row: EmailChange | None, now: datetime) -> EmailChange:
     if row is None or row.used_at is not None:
         raise Invalid({"link": "That link is not recognised or has already been used. Ask for a new one from your account page."})
     if row.expires_at <= now:
-        raise Invalid({"link": "That link has expired: links last an hour. Ask for a new one from your account page."})
+        raise Invalid({"link": f"That link has expired: links last {email_change_lifetime_words()}. Ask for a new one from your account page."})
     return row
 
 

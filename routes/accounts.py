@@ -147,9 +147,14 @@ async def account(request: Request) -> Response:
     return render(request, "accounts/account.html", {"sessions": sessions})
 
 
+def _email_page(request: Request, values: dict[str, str], errors: dict[str, str], status_code: int = 200) -> Response:
+    context = {"values": values, "errors": errors, "lifetime": accounts.email_change_lifetime_words()}
+    return render(request, "accounts/email.html", context, status_code=status_code, block="form" if errors else None)
+
+
 async def email_form(request: Request) -> Response:
     require_user(request)
-    return render(request, "accounts/email.html", {"values": {}, "errors": {}})
+    return _email_page(request, {}, {})
 
 
 async def email_request(request: Request) -> Response:
@@ -158,10 +163,10 @@ async def email_request(request: Request) -> Response:
     try:
         email = await accounts.request_email_change(user, values.get("email", ""), client_ip(request), current_council(request))
     except Invalid as error:
-        return render(request, "accounts/email.html", {"values": values, "errors": error.errors}, status_code=422, block="form")
+        return _email_page(request, values, error.errors, status_code=422)
     except RateLimited as error:
-        return render(request, "accounts/email.html", {"values": values, "errors": {"email": error.message}}, status_code=429, block="form")
-    flash(request, f"We have sent a link to {email}. Your email address changes when you use it, within an hour.")
+        return _email_page(request, values, {"email": error.message}, status_code=429)
+    flash(request, f"We have sent a link to {email}. Your email address changes when you use it, within {accounts.email_change_lifetime_words()}.")
     return redirect("/account")
 
 

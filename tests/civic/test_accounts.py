@@ -114,6 +114,12 @@ async def test_an_address_change_link_stops_working_after_its_hour_and_checking_
     assert (await accounts.User.get(id=user.id)).email == user.email
 
 
+def test_a_links_lifetime_is_said_as_a_person_would_say_it():
+    said = {minutes: accounts.lifetime_words(timedelta(minutes=minutes)) for minutes in (1, 15, 60, 90, 120, 24 * 60, 3 * 24 * 60)}
+    assert said == {1: "a minute", 15: "15 minutes", 60: "an hour", 90: "90 minutes", 120: "2 hours", 1440: "a day", 4320: "3 days"}
+    assert accounts.email_change_lifetime_words() == "an hour"
+
+
 async def test_address_change_links_are_forgotten_a_day_after_they_stop_working(council):
     user = await create_user_ok(council)
     _, waiting = await _email_change(user, timedelta(hours=1))

@@ -476,6 +476,26 @@ async def test_the_link_to_a_new_address_says_when_it_stops_working_and_after_th
     assert (await EmailChange.get(id=change.id)).used_at is None
 
 
+async def test_every_text_about_a_new_address_link_says_the_lifetime_the_link_has(app, council, mailbox, monkeypatch):
+    monkeypatch.setattr(accounts, "EMAIL_CHANGE_LIFETIME", timedelta(hours=2))
+    user = await create_user_ok(council)
+    new_email = f"two-hours-{user.id}@example.test"
+    async with Browser(app, council) as browser:
+        await browser.signin_as(user)
+        form = await browser.get("/account/email")
+        assert text_of(form, "#email-hint") == ["We will send a link to this address. Your address changes only when you use it, within 2 hours."]
+        asked = await browser.post("/account/email", {"email": new_email})
+        flashed = await browser.follow(asked)
+        assert f"We have sent a link to {new_email}. Your email address changes when you use it, within 2 hours." in text_of(flashed, ".govuk-notification-banner__content")
+        assert "It works once, for 2 hours." in mailbox.body((await mailbox.wait_for(new_email))[-1])
+        change = await EmailChange.get(new_email=new_email)
+        assert change.expires_at - change.created_at > timedelta(hours=1, minutes=59)  # the lifetime the texts give is the one enforced
+        link = CHANGE_LINK.search(mailbox.body((await mailbox.wait_for(new_email))[-1])).group(1)  # type: ignore[union-attr]
+        await EmailChange.filter(id=change.id).update(expires_at=timezone.now() - timedelta(seconds=1))
+        opened = await browser.get(link)
+        assert "That link has expired: links last 2 hours." in text_of(opened, "main p")[0]
+
+
 async def test_an_address_another_account_has_is_refused_without_saying_so_to_the_person_asking(app, council, mailbox):
     user = await create_user_ok(council)
     other = await create_user_ok(council)
