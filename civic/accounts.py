@@ -200,6 +200,27 @@ async def request_signin_link(raw_email: str, ip: str, next_path: str | None = N
     await mail.deliver([queued])
 
 
+def _working_link(row: LoginToken | None, now: datetime, signed_in_as: User | None) -> tuple[LoginToken, bool]:
+    """The link if it still works, and whether its owner is already signed in with it and just goes on; else Invalid."""
+    if row is None:
+        raise Invalid({"link": "That sign-in link is not recognised. Ask for a new one below."})
+    if signed_in_as is not None and signed_in_as.email == row.email and (row.used_at is not None or row.expires_at <= now):
+        return row, True
+    if row.used_at is not None:
+        raise Invalid({"link": "That sign-in link has already been used. Each link works once: ask for a new one below."})
+    if row.expires_at <= now:
+        raise Invalid({"link": "That sign-in link has expired: links last 15 minutes. Ask for a new one below."})
+    return row, False
+
+
+async def signin_link(token: str, signed_in_as: User | None = None) -> tuple[LoginToken, bool]:
+    """A sign-in link as it stands, without using it: the link, and whether its owner is already signed in and just goes on.
+
+    Raises Invalid, as using it would, if it no longer works, so the page it opens can say so at once.
+    """
+    return _working_link(await LoginToken.get_or_none(token_hash=_hash(token)), timezone.now(), signed_in_as)
+
+
 async def consume_signin_link(token: str, signed_in_as: User | None = None) -> tuple[User, str]:
     """Use a link once: returns the user (created on first sign-in) and where to go next.
 
@@ -207,15 +228,9 @@ async def consume_signin_link(token: str, signed_in_as: User | None = None) -> t
     """
     now = timezone.now()
     async with in_transaction():
-        row = await LoginToken.get_or_none(token_hash=_hash(token))
-        if row is None:
-            raise Invalid({"link": "That sign-in link is not recognised. Ask for a new one below."})
-        if signed_in_as is not None and signed_in_as.email == row.email and (row.used_at is not None or row.expires_at <= now):
+        row, goes_on = _working_link(await LoginToken.get_or_none(token_hash=_hash(token)), now, signed_in_as)
+        if goes_on and signed_in_as is not None:
             return signed_in_as, row.next_path
-        if row.used_at is not None:
-            raise Invalid({"link": "That sign-in link has already been used. Each link works once: ask for a new one below."})
-        if row.expires_at <= now:
-            raise Invalid({"link": "That sign-in link has expired: links last 15 minutes. Ask for a new one below."})
         # Conditional update: two clicks racing on the same link cannot both sign in.
         if not await LoginToken.filter(id=row.id, used_at__isnull=True).update(used_at=now):
             raise Invalid({"link": "That sign-in link has already been used. Each link works once: ask for a new one below."})

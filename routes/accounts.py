@@ -90,7 +90,15 @@ async def check_email(request: Request) -> Response:
 
 async def signin_link(request: Request) -> Response:
     # A page with a button rather than signing in on GET: mail scanners that open links must not use them up.
-    return render(request, "accounts/signin_link.html", {"token": request.path_params["token"], "errors": {}})
+    # A link that no longer works says so before anyone presses it, with the form to ask for another.
+    token = request.path_params["token"]
+    try:
+        link, goes_on = await accounts.signin_link(token, signed_in_as=current_user(request))
+    except Invalid as error:
+        return await _signin_page(request, {"next": await accounts.signin_link_next(token)}, {"email": error.errors["link"]}, status=400)
+    if goes_on:
+        return redirect(link.next_path)  # already signed in with it: nothing to press
+    return render(request, "accounts/signin_link.html", {"token": token, "link": link})
 
 
 async def signin_link_use(request: Request) -> Response:

@@ -140,6 +140,41 @@ async def test_a_link_older_than_15_minutes_is_refused(client, mailbox, council)
     assert not await Session.filter(user__email=email).exists()
 
 
+async def test_a_sign_in_link_that_no_longer_works_says_so_on_opening_with_a_form_to_ask_again(app, client, mailbox, council):
+    email = f"opened-late-{council.slug}@example.test"
+    expired = await _request_link(client, email, mailbox, next_path="/rounds")
+    await LoginToken.filter(email=email).update(expires_at=timezone.now() - timedelta(seconds=1))
+    used = await _request_link(client, f"used-{email}", mailbox)
+    assert (await client.post(used)).status_code == 303
+    async with Browser(app, council) as other:
+        for link, message, going in ((expired, "expired", "/rounds"), (used, "already been used", "/"), ("/signin/link/not-a-real-token", "not recognised", "/")):
+            opened = await other.get(link)
+            assert opened.status_code == 400, link
+            assert message in field_error(opened, "email")
+            assert not html(opened).css(f'form[action="{link}"]')  # no button that could only fail
+            asking = html(opened).css_first('form[action="/signin"]')  # but a way to ask for a new link
+            assert asking and asking.css_first("input[name=next]").attributes["value"] == going
+    assert (await LoginToken.get(email=email)).used_at is None  # opening it changed nothing
+
+
+async def test_a_sign_in_link_that_works_says_until_when(client, mailbox, council):
+    email = f"until-{council.slug}@example.test"
+    link = await _request_link(client, email, mailbox)
+    token = await LoginToken.get(email=email)
+    opened = await client.get(link)
+    assert opened.status_code == 200 and text_of(opened, "main button") == ["Sign in"]
+    assert text_of(opened, "#link-expires") == [f"This link works until {when.clock(token.expires_at)} on {when.day_name(token.expires_at)}."]
+
+
+async def test_opening_a_used_link_again_while_signed_in_with_it_just_goes_on(client, mailbox, council):
+    email = f"reopened-{council.slug}@example.test"
+    await create_user_ok(council, email=email)
+    link = await _request_link(client, email, mailbox, next_path="/schemes")
+    assert (await client.post(link)).headers["location"] == "/schemes"
+    again = await client.get(link)
+    assert again.status_code == 303 and again.headers["location"] == "/schemes"
+
+
 async def test_an_unknown_link_is_refused(client):
     response = await client.post("/signin/link/not-a-real-token")
     assert response.status_code == 400

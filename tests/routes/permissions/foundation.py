@@ -15,7 +15,7 @@ CASES = [
     Case("GET", "/signin", {**everyone(303), "anonymous": 200}, note="signed-in people go on to next"),
     Case("POST", "/signin", {**everyone(303)}, data={"email": "someone-{role}@example.test"}),
     Case("GET", "/signin/check-email", everyone()),
-    Case("GET", "/signin/link/{token}", everyone()),
+    Case("GET", "/signin/link/{token}", everyone(400), note="an unknown token says so before the button is pressed"),
     Case("POST", "/signin/link/{token}", everyone(400), note="an unknown token is refused for everyone"),
     Case("GET", "/welcome", signed_in()),
     Case("POST", "/welcome", signed_in(422, anonymous=403), data={"display_name": ""}),
