@@ -373,12 +373,12 @@ async def codes_create(request: Request) -> Response:
 
 async def codes_csv(request: Request) -> Response:
     round_, batch, codes = await voting.code_batch(*_actor(request), _id(request), _id(request, "batch_id"))
-    base = str(request.base_url).rstrip("/")
+    ballot = voting.ballot_url(current_council(request), round_)
     lines = ["code,round,ward,label,link"]
     ward = batch.ward.name if batch.ward else ""
     for code in codes:
         shown = voting.show_code(code.code)
-        lines.append(",".join([shown, _csv(round_.title), _csv(ward), _csv(batch.label), f"{base}/rounds/{round_.id}/ballot?code={shown}"]))
+        lines.append(",".join([shown, _csv(round_.title), _csv(ward), _csv(batch.label), f"{ballot}?code={shown}"]))
     return Response(
         "\r\n".join(lines) + "\r\n",
         media_type="text/csv; charset=utf-8",
@@ -393,7 +393,8 @@ def _csv(text: str) -> str:
 
 async def codes_print(request: Request) -> Response:
     round_, batch, codes = await voting.code_batch(*_actor(request), _id(request), _id(request, "batch_id"))
-    return render(request, "voting/admin/codes_print.html", {"round": round_, "batch": batch, "codes": codes, "base": str(request.base_url).rstrip("/")})
+    context = {"round": round_, "batch": batch, "codes": codes, "ballot_url": voting.ballot_url(current_council(request), round_)}
+    return render(request, "voting/admin/codes_print.html", context)
 
 
 async def paper_form(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from civic.voting.ballots import (
     SharesLeft,
     ballot_page,
+    ballot_url,
     cast_ballot,
     code_batch,
     code_batches,
@@ -47,7 +48,7 @@ from civic.voting.rounds import (
 
 __all__ = [
     "Allocation", "Ballot", "CodeBatch", "Priority", "ProgressUpdate", "Round", "SharesLeft", "VotingCode",
-    "add_priority", "advance_rounds", "ballot_list", "ballot_page", "cast_ballot", "close_preview", "close_round", "code_batch",
+    "add_priority", "advance_rounds", "ballot_list", "ballot_page", "ballot_url", "cast_ballot", "close_preview", "close_round", "code_batch",
     "code_batches", "count_round", "create_round", "eligibility", "enter_paper_ballot", "export_pabulib",
     "generate_codes", "import_pabulib", "list_rounds", "open_round", "paper_page", "post_progress", "preview", "progress_of",
     "publish_preview", "publish_results", "published_results", "receipt_hash", "receipt_shares", "remove_priority", "results_csv", "show_code",

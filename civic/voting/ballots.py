@@ -459,6 +459,15 @@ def _receipt_email(council: Council, round_: Round, priorities: list[Priority], 
 # Voting codes
 
 
+def ballot_url(council: Council, round_: Round) -> str:
+    """The round's ballot at the council's own public address, as letters with voting codes print it.
+
+    Never from the request's Host: a letter must carry the council's real address whatever host name
+    (another of the council's, or one with a port) the officer printing it came in by.
+    """
+    return f"{site_url(council)}/rounds/{round_.id}/ballot"
+
+
 async def generate_codes(actor: User | None, council: Council, round_id: int | str, values: Mapping[str, str]) -> CodeBatch:
     """An officer makes a batch of one-time voting codes to print or post."""
     round_ = await staff_round(actor, council, round_id)

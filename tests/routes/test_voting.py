@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from pathlib import Path
 
 from civic import mail, voting
 from civic.mail import OutgoingEmail
 from civic.audit import AuditLog
 from civic.voting.models import Ballot, Priority, Round, VotingCode
-from tests.factories import Browser, create_round_ok, create_user_ok, field_error, html, priorities_of, shares_form, text_of, vote_ok
+from tests.factories import Browser, create_council_ok, create_round_ok, create_user_ok, field_error, html, priorities_of, shares_form, text_of, vote_ok
 
 PABULIB = Path(__file__).resolve().parents[1] / "data" / "pabulib"
 
@@ -534,6 +535,25 @@ async def test_codes_come_as_csv_and_a_printable_page_and_each_download_is_audit
     assert set(text_of(printable, ".app-code-card .app-receipt-code")) == codes
     assert await AuditLog.filter(action="round.codes_downloaded", target_id=str(round_.id)).count() == 2
     assert too_many.status_code == 422 and field_error(too_many, "size") == "How many codes must be 5000 or fewer"
+
+
+async def test_voting_code_letters_carry_the_councils_own_address_whatever_host_the_officer_used(app):
+    slug = f"letters-{uuid.uuid4().hex[:6]}"
+    council = await create_council_ok(slug=slug, hostnames=f"{slug}.test,{slug}-staff.test")
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, eligibility="codes", status="draft")
+    batch = await voting.generate_codes(officer, council, round_.id, {"size": "3"})
+    ballot = f"http://{slug}.test/rounds/{round_.id}/ballot"  # its first host name: CIVIC_BASE_URL is another site's
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        for host in (f"{slug}-staff.test", f"{slug}.test:8443"):  # another of its host names; its own with a port
+            sheet = await browser.get(f"/officer/rounds/{round_.id}/codes/{batch.id}.csv", headers={"Host": host})
+            printable = await browser.get(f"/officer/rounds/{round_.id}/codes/{batch.id}", headers={"Host": host})
+            assert sheet.status_code == printable.status_code == 200, host
+            rows = list(csv.DictReader(io.StringIO(sheet.text)))
+            assert len(rows) == 3 and [row["link"] for row in rows] == [f"{ballot}?code={row['code']}" for row in rows], host
+            cards = text_of(printable, ".app-code-card p.govuk-body-s:last-child")
+            assert len(cards) == 3 and all(card.startswith(f"Vote at {ballot}, or fill in") for card in cards), cards
 
 
 async def test_an_officer_types_in_a_paper_ballot_and_it_is_audited(app, council):
