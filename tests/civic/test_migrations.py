@@ -550,9 +550,6 @@ async def test_a_migration_waits_while_another_holds_the_migration_lock_and_then
         await _drop_postgres_database(url)
 
 
-SCENARIOS = {"codes": _codes_across_0010, "email": _email_across_0013, "schemes": _schemes_across_0019}
-
-
 def _main(scenario: str, data_dir: str) -> None:
     """Run by `_across` in a process of its own, on SQLite or on a PostgreSQL database made for it."""
     import asyncio
