@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from civic.councils import site_url
 from civic.schemes import oruk
 from routes.web import current_council
 
@@ -14,7 +15,8 @@ CACHE = {"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": 
 
 
 def _site_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    """The council's public address, not the Host this request came in by: other sites keep the feed for 5 minutes."""
+    return site_url(current_council(request))
 
 
 def _int(raw: str | None, default: int) -> int:

@@ -176,3 +176,15 @@ async def test_unknown_pending_and_malformed_service_ids_answer_404_in_json(clie
 async def test_the_api_says_which_version_and_profile_it_follows(client):
     body = (await client.get("/api/openreferral")).json()
     assert body["version"] == "3.0" and "uk-profile" in body["profile"]
+
+
+async def test_the_feed_links_to_the_councils_own_address_whatever_host_it_was_asked_at(client):
+    slug = f"feed-{uuid.uuid4().hex[:6]}"
+    council = await create_council_ok(slug=slug, hostnames=f"{slug}.test,{slug}-old.test")
+    scheme = await create_scheme_ok(council, await create_user_ok(council), name="Feed Lunch Club")
+    for host in (f"{slug}-old.test", f"{slug}.test:8443"):  # another of its host names; its own with a port
+        listed = await client.get("/api/openreferral/services", headers={"Host": host})
+        one = await client.get(f"/api/openreferral/services/{scheme.uuid}", headers={"Host": host})
+        assert listed.status_code == one.status_code == 200, host
+        assert [item["url"] for item in listed.json()["contents"]] == [f"http://{slug}.test/schemes/{scheme.slug}"], host
+        assert one.json()["url"] == f"http://{slug}.test/schemes/{scheme.slug}", host
