@@ -41,6 +41,11 @@ def lifetime_words(lifetime: timedelta) -> str:
     return "less than a minute"
 
 
+def signin_link_lifetime_words() -> str:
+    """How long a sign-in link works ('15 minutes'): every text about it says what LINK_LIFETIME enforces."""
+    return lifetime_words(LINK_LIFETIME)
+
+
 def email_change_lifetime_words() -> str:
     """How long a link to a new address works ('an hour'): every text about it says what EMAIL_CHANGE_LIFETIME enforces."""
     return lifetime_words(EMAIL_CHANGE_LIFETIME)
@@ -173,7 +178,7 @@ def safe_next(path: str | None) -> str:
 
 
 async def request_signin_link(raw_email: str, ip: str, next_path: str | None = None, council: Council | None = None) -> None:
-    """E-mail a single-use sign-in link to this council's site, valid for 15 minutes; limited per address and per IP."""
+    """E-mail a single-use sign-in link to this council's site, valid for LINK_LIFETIME; limited per address and per IP."""
     email = normalise_email(raw_email)
     settings = config.current()
     polite = "You have asked for several sign-in links in a short time. Please wait {wait} and try again."
@@ -192,7 +197,7 @@ async def request_signin_link(raw_email: str, ip: str, next_path: str | None = N
             email,
             "Your link to sign in",
             f"Use this link to sign in:\n\n{link}\n\n"
-            "It works once, for 15 minutes. If you did not ask for it, you can ignore this email.\n",
+            f"It works once, for {signin_link_lifetime_words()}. If you did not ask for it, you can ignore this email.\n",
             council_id=council.id if council else None,
         )
     if not settings.production:
@@ -209,7 +214,7 @@ def _working_link(row: LoginToken | None, now: datetime, signed_in_as: User | No
     if row.used_at is not None:
         raise Invalid({"link": "That sign-in link has already been used. Each link works once: ask for a new one below."})
     if row.expires_at <= now:
-        raise Invalid({"link": "That sign-in link has expired: links last 15 minutes. Ask for a new one below."})
+        raise Invalid({"link": f"That sign-in link has expired: links last {signin_link_lifetime_words()}. Ask for a new one below."})
     return row, False
 
 

@@ -126,6 +126,7 @@ def _context(request: Request) -> dict[str, Any]:
 
 templates = Jinja2Blocks(directory=str(TEMPLATES), context_processors=[_context])
 templates.env.globals["ROLE_NAMES"] = accounts.ROLE_NAMES
+templates.env.globals["signin_link_lifetime"] = accounts.signin_link_lifetime_words
 
 
 def is_fragment_request(request: Request) -> bool:

@@ -157,6 +157,20 @@ async def test_a_sign_in_link_that_no_longer_works_says_so_on_opening_with_a_for
     assert (await LoginToken.get(email=email)).used_at is None  # opening it changed nothing
 
 
+async def test_every_text_about_a_sign_in_link_says_the_lifetime_the_link_has(app, client, mailbox, council, monkeypatch):
+    monkeypatch.setattr(accounts, "LINK_LIFETIME", timedelta(minutes=30))
+    email = f"half-hour-{council.slug}@example.test"
+    assert text_of(await client.get("/signin"), "#email-hint") == ["We will email you a link to sign in. It works once, for 30 minutes."]
+    link = await _request_link(client, email, mailbox)
+    assert "It works once, for 30 minutes." in mailbox.body((await mailbox.wait_for(email))[-1])
+    assert "The link works once, for 30 minutes." in " ".join(text_of(await client.get("/signin/check-email"), "main p"))
+    token = await LoginToken.get(email=email)
+    assert token.expires_at - token.created_at > timedelta(minutes=29)  # the lifetime the texts give is the one enforced
+    await LoginToken.filter(id=token.id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    async with Browser(app, council) as other:
+        assert "links last 30 minutes" in field_error(await other.get(link), "email")
+
+
 async def test_a_sign_in_link_that_works_says_until_when(client, mailbox, council):
     email = f"until-{council.slug}@example.test"
     link = await _request_link(client, email, mailbox)
