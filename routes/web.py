@@ -163,7 +163,8 @@ class KeptPage:
 
     Once rendering was kept, compressing each copy became the largest cost of these pages: zlib sets
     up afresh for every answer. So the parts between the token's places are compressed once, at level 6
-    (9 made a visit that missed the kept page cost three times as much, for 1% fewer bytes), each ending on a byte boundary (a sync flush), and each answer puts its token between them as
+    (an 11.7 KB directory page: 112 µs and 2,593 bytes, against 137 µs and 2,591 at 9 and 54 µs and 2,893
+    at 2), each ending on a byte boundary (a sync flush), and each answer puts its token between them as
     stored (uncompressed) deflate blocks: one gzip stream, which only needs its checksum worked out.
     """
 
