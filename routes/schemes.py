@@ -244,7 +244,7 @@ async def news_update(request: Request) -> Response:
 
 
 async def news_delete_form(request: Request) -> Response:
-    scheme, post, fixed = await organising.news_post_and_why_fixed(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "post_id"))
+    scheme, post, fixed = await organising.news_post_to_delete(current_user(request), current_council(request), request.path_params["slug"], path_number(request, "post_id"))
     return render(request, "schemes/news_delete.html", {"scheme": scheme, "post": post, "fixed": fixed})
 
 

@@ -203,11 +203,27 @@ def why_news_is_fixed(council: Council, scheme: Scheme, post: NewsPost, reported
     return None
 
 
-async def _reported(posts: list[NewsPost]) -> set[int]:
-    """Which of these posts have a report the council has not yet decided on."""
+def why_news_is_kept(council: Council, ever_reported: bool, fixed: Unchangeable | None) -> Unchangeable | None:
+    """Why organisers cannot delete this news post, or None when they may: not once anyone has reported
+    it (`ever_reported`, whatever the council decided), since deleting a post deletes its reports and the
+    council's record of what it was asked and decided must stay. `fixed` is why it cannot be changed either."""
+    if not ever_reported:
+        return None
+    if fixed is not None:
+        line = f"It has been reported to {council.name}, so it cannot be deleted either."
+    else:
+        line = f"It has been reported to {council.name}, so it cannot be deleted. You can still change it."
+    return Unchangeable(line, f"Someone has reported this news to {council.name}, so it cannot be deleted." + (" You can change it instead." if fixed is None else ""))
+
+
+async def _reported(posts: list[NewsPost], status: str | None = "open") -> set[int]:
+    """Which of these posts have a report the council has not yet decided on (or, with `status=None`, any report)."""
     if not posts:
         return set()
-    return set(await Report.filter(post_id__in=[p.id for p in posts], status="open").values_list("post_id", flat=True))
+    query = Report.filter(post_id__in=[p.id for p in posts])
+    if status is not None:
+        query = query.filter(status=status)
+    return set(await query.values_list("post_id", flat=True))
 
 
 async def news_fixed(council: Council, scheme: Scheme, posts: list[NewsPost]) -> dict[int, Unchangeable]:
@@ -216,10 +232,25 @@ async def news_fixed(council: Council, scheme: Scheme, posts: list[NewsPost]) ->
     return {p.id: why for p in posts if (why := why_news_is_fixed(council, scheme, p, p.id in reported))}
 
 
+async def news_kept(council: Council, posts: list[NewsPost], fixed: dict[int, Unchangeable]) -> dict[int, Unchangeable]:
+    """For each of these posts its organisers cannot delete, why (by post id); `fixed` is what `news_fixed` said of them."""
+    reported = await _reported(posts, status=None)
+    return {p.id: why for p in posts if (why := why_news_is_kept(council, p.id in reported, fixed.get(p.id)))}
+
+
 async def news_post_and_why_fixed(actor: User | None, council: Council, slug: str, post_id: int) -> tuple[Scheme, NewsPost, Unchangeable | None]:
     """One of the scheme's news posts, for its organisers, and why they cannot change it now (None when they can)."""
     scheme, post = await news_post(actor, council, slug, post_id)
     return scheme, post, why_news_is_fixed(council, scheme, post, bool(await _reported([post])))
+
+
+async def news_post_to_delete(actor: User | None, council: Council, slug: str, post_id: int) -> tuple[Scheme, NewsPost, Unchangeable | None]:
+    """One of the scheme's news posts, for its organisers to delete unless `why_news_is_kept` says they may not,
+    and why they cannot change it instead (None when they can)."""
+    scheme, post, fixed = await news_post_and_why_fixed(actor, council, slug, post_id)
+    if kept := why_news_is_kept(council, bool(await _reported([post], status=None)), fixed):
+        raise Conflict(kept.answer)
+    return scheme, post, fixed
 
 
 async def news_post_to_change(actor: User | None, council: Council, slug: str, post_id: int) -> tuple[Scheme, NewsPost]:
@@ -242,10 +273,7 @@ async def update_news(actor: User | None, council: Council, slug: str, post_id: 
 
 async def delete_news(actor: User | None, council: Council, slug: str, post_id: int) -> NewsPost:
     """An organiser deletes a news post, unless someone has reported it to the council."""
-    _, post, fixed = await news_post_and_why_fixed(actor, council, slug, post_id)
-    # Deleting a post deletes its reports: the council's record of what it decided must not go with it.
-    if await Report.filter(post=post).exists():
-        raise Conflict("Someone has reported this news to the council, so it cannot be deleted." + (" You can change it instead." if fixed is None else ""))
+    _, post, _ = await news_post_to_delete(actor, council, slug, post_id)
     async with in_transaction():
         await audit.record(actor, "news.deleted", post, council=council, reason=post.title)
         await post.delete()
@@ -316,6 +344,7 @@ class SchemePage:
     organisers: list[Membership]
     invitations: list[OrganiserInvitation] = field(default_factory=list)  # unanswered (waiting, or lapsed), for organisers
     fixed: dict[int, Unchangeable] = field(default_factory=dict)  # post id -> why its organisers cannot change it now
+    kept: dict[int, Unchangeable] = field(default_factory=dict)  # post id -> why its organisers cannot delete it
 
 
 # A scheme's page as visitors who are not signed in see it (the same for all of them) is kept for
@@ -340,7 +369,7 @@ async def _read_scheme_page(actor: User | None, council: Council, slug: str) -> 
         who=who,
         news=latest,
         organisers=await organisers(scheme) if (who.is_organiser or who.is_officer) else [],
-        fixed=await news_fixed(council, scheme, latest) if who.is_organiser else {},
+        **await _news_limits(council, scheme, latest, who),
     )
 
 
@@ -348,7 +377,15 @@ async def news_page(actor: User | None, council: Council, slug: str) -> SchemePa
     """All of a scheme's news, for its news page."""
     scheme, who = await access.find(actor, council, slug)
     posts = await news(scheme, who)
-    return SchemePage(scheme=scheme, who=who, news=posts, organisers=[], fixed=await news_fixed(council, scheme, posts) if who.is_organiser else {})
+    return SchemePage(scheme=scheme, who=who, news=posts, organisers=[], **await _news_limits(council, scheme, posts, who))
+
+
+async def _news_limits(council: Council, scheme: Scheme, posts: list[NewsPost], who: access.Viewer) -> dict[str, dict[int, Unchangeable]]:
+    """What organisers cannot change or delete among these posts, as SchemePage's `fixed` and `kept`; nothing for anyone else."""
+    if not who.is_organiser:
+        return {}
+    fixed = await news_fixed(council, scheme, posts)
+    return {"fixed": fixed, "kept": await news_kept(council, posts, fixed)}
 
 
 async def organisers_page(actor: User | None, council: Council, slug: str) -> SchemePage:

@@ -15,7 +15,7 @@ from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.schemes import access, board, directory, invitations, moderation, organising, proposals, volunteers
 from civic.schemes.directory import Filters, Results
 from civic.audit import AuditLog
-from civic.schemes.models import INVITATION_LIFETIME, Membership, OrganiserInvitation, Report, Scheme
+from civic.schemes.models import INVITATION_LIFETIME, Membership, NewsPost, OrganiserInvitation, Report, Scheme
 from civic.schemes.text import one_line, paragraphs, searchable, slugify, valid_phone
 from tests.factories import (
     create_council_ok,
@@ -430,6 +430,37 @@ async def test_news_shows_why_it_cannot_be_changed_exactly_when_changing_it_is_r
     closed = await organising.news_page(organiser, council, scheme.slug)
     assert {fixed.line for fixed in closed.fixed.values()} == {"This scheme has closed, so its news can no longer be changed."}
     assert len(closed.fixed) == 3
+
+
+async def test_news_shows_why_it_cannot_be_deleted_exactly_when_deleting_it_is_refused(council):
+    organiser, officer = await create_user_ok(council), await create_user_ok(council, role="officer")
+    scheme = await create_scheme_ok(council, organiser)
+    plain, reported, dismissed, hidden = [await create_post_ok(scheme, organiser, title=title) for title in ("Plain", "Reported", "Dismissed", "Hidden")]
+    await create_report_ok(scheme, post=reported)
+    await moderation.dismiss(officer, council, (await create_report_ok(scheme, post=dismissed)).id, "Nothing wrong")
+    await moderation.hide_post(officer, council, (await create_report_ok(scheme, post=hidden)).post_id, "Names a child")
+
+    page = await organising.news_page(organiser, council, scheme.slug)
+    answer = f"Someone has reported this news to {council.name}, so it cannot be deleted."
+    either = f"It has been reported to {council.name}, so it cannot be deleted either."
+    assert {post.title: page.kept.get(post.id) for post in page.news} == {
+        "Plain": None,
+        "Reported": organising.Unchangeable(either, answer),
+        "Dismissed": organising.Unchangeable(
+            f"It has been reported to {council.name}, so it cannot be deleted. You can still change it.", f"{answer} You can change it instead."
+        ),
+        "Hidden": organising.Unchangeable(either, answer),
+    }
+    for post in page.news:
+        if kept := page.kept.get(post.id):
+            with pytest.raises(Conflict, match=re.escape(kept.answer)):
+                await organising.news_post_to_delete(organiser, council, scheme.slug, post.id)
+            with pytest.raises(Conflict, match=re.escape(kept.answer)):
+                await organising.delete_news(organiser, council, scheme.slug, post.id)
+        else:
+            await organising.delete_news(organiser, council, scheme.slug, post.id)
+    assert set(await NewsPost.filter(scheme=scheme).values_list("title", flat=True)) == {"Reported", "Dismissed", "Hidden"}
+    assert (await organising.news_page(await create_user_ok(council), council, scheme.slug)).kept == {}  # for organisers only
 
 
 async def test_an_event_shows_why_it_cannot_be_changed_exactly_when_changing_it_is_refused(council):

@@ -654,11 +654,11 @@ async def test_news_offers_change_only_when_it_can_be_changed_and_otherwise_says
         page = await client.get(path)
         assert change_link(page, plain) and text_of(page, f"#post-{plain.id}-fixed") == []
         assert not change_link(page, reported)
-        assert text_of(page, f"#post-{reported.id}-fixed") == [f"{council.name} is looking at this news, so it cannot be changed for now."]
+        assert text_of(page, f"#post-{reported.id}-fixed") == [
+            f"{council.name} is looking at this news, so it cannot be changed for now. It has been reported to {council.name}, so it cannot be deleted either."
+        ]
         assert not change_link(page, hidden)
         assert text_of(page, f"#post-{hidden.id}-fixed") == [f"{council.name} has hidden this news, so it cannot be changed."]
-        for post in (plain, reported, hidden):  # deleting is still offered: its page says if it cannot be
-            assert html(page).css_first(f"#post-{post.id} a[href='/schemes/{scheme.slug}/news/{post.id}/delete']")
     # What the page offers is what the change allows.
     assert (await client.get(f"/schemes/{scheme.slug}/news/{plain.id}/edit")).status_code == 200
     for post in (reported, hidden):
@@ -673,6 +673,37 @@ async def test_news_offers_change_only_when_it_can_be_changed_and_otherwise_says
     assert not any(change_link(closed, post) for post in (plain, reported, hidden))
     assert text_of(closed, f"#post-{plain.id}-fixed") == ["This scheme has closed, so its news can no longer be changed."]
     assert (await client.get(f"/schemes/{scheme.slug}/news/{plain.id}/edit")).status_code == 409
+
+
+async def test_news_offers_delete_only_when_it_can_be_deleted_and_otherwise_says_why(client, council):
+    organiser, officer = await create_user_ok(council), await create_user_ok(council, role="officer")
+    scheme = await create_scheme_ok(council, organiser)
+    plain, reported, dismissed, hidden = [await create_post_ok(scheme, organiser, title=title) for title in ("Plain", "Reported", "Dismissed", "Hidden")]
+    await create_report_ok(scheme, post=reported)
+    await moderation.dismiss(officer, council, (await create_report_ok(scheme, post=dismissed)).id, "It is fine")
+    await moderation.hide_post(officer, council, hidden.id, "Names a child")  # by an officer, with no report
+    await client.signin_as(organiser)
+
+    def delete_link(page, post) -> bool:
+        return html(page).css_first(f"#post-{post.id} a[href='/schemes/{scheme.slug}/news/{post.id}/delete']") is not None
+
+    news = await client.get(f"/schemes/{scheme.slug}/news")
+    assert delete_link(news, plain) and text_of(news, f"#post-{plain.id}-fixed") == []
+    for page in (news, await client.get(f"/schemes/{scheme.slug}")):  # the scheme's page shows the latest three
+        assert delete_link(page, hidden)
+        assert not delete_link(page, reported) and not delete_link(page, dismissed)
+        assert text_of(page, f"#post-{dismissed.id}-fixed") == [f"It has been reported to {council.name}, so it cannot be deleted. You can still change it."]
+        assert html(page).css_first(f"#post-{dismissed.id} a[href='/schemes/{scheme.slug}/news/{dismissed.id}/edit']")
+    # What the page offers is what deleting allows: asking and deleting are both refused with the reason.
+    for post in (reported, dismissed):
+        asking = await client.get(f"/schemes/{scheme.slug}/news/{post.id}/delete")
+        assert asking.status_code == 409
+        assert f"Someone has reported this news to {council.name}, so it cannot be deleted." in " ".join(text_of(asking, "main p"))
+        assert (await client.post(f"/schemes/{scheme.slug}/news/{post.id}/delete")).status_code == 409
+        assert await NewsPost.filter(id=post.id).exists()
+    assert (await client.get(f"/schemes/{scheme.slug}/news/{hidden.id}/delete")).status_code == 200
+    assert (await client.post(f"/schemes/{scheme.slug}/news/{hidden.id}/delete")).status_code == 303
+    assert not await NewsPost.filter(id=hidden.id).exists()
 
 
 async def test_an_organiser_deletes_news_after_confirming_unless_it_was_reported(client, council):
