@@ -106,14 +106,15 @@ def form_values_of(event: Event) -> dict[str, str]:
 
 
 def why_event_is_fixed(scheme: Scheme, event: Event, now: datetime) -> str:
-    """Why organisers cannot change this event now, or '' when they can: not once it is cancelled or
-    over, nor once the scheme has closed (closing cancels the events to come)."""
+    """Why organisers cannot change or cancel this event now, or '' when they can: not once it is
+    cancelled or over, nor once the scheme has closed (closing cancels the events to come). An event
+    under way can still be corrected, or called off."""
     if event.cancelled:
         return "This event is cancelled, so it cannot be changed."
     if event.ends_at <= now:
-        return "This event is over, so it cannot be changed."
+        return "This event is over, so it cannot be changed or cancelled."
     if scheme.status == "closed":
-        return "This scheme has closed, so its events can no longer be changed."
+        return "This scheme has closed, so its events can no longer be changed or cancelled."
     return ""
 
 
@@ -166,7 +167,7 @@ class EventPage:
     coming: int
     replied: bool
     names: list[str] = field(default_factory=list)  # for organisers
-    fixed: str = ""  # for organisers: why they cannot change it now
+    fixed: str = ""  # for organisers: why they cannot change or cancel it now
 
     @property
     def places_left(self) -> int | None:
@@ -234,22 +235,32 @@ async def cancel_reply(actor: User | None, council: Council, slug: str, event_id
         raise Conflict("You had not said you were coming.")
 
 
-async def cancel_event(actor: User | None, council: Council, slug: str, event_id: int, reason: str) -> Event:
-    """An organiser cancels an event, saying why; everyone coming is told."""
+def _check_cancellable(scheme: Scheme, event: Event, now: datetime) -> None:
+    if event.cancelled:
+        raise Conflict("This event is already cancelled.")
+    if fixed := why_event_is_fixed(scheme, event, now):
+        raise Conflict(fixed)
+
+
+async def cancel_event(actor: User | None, council: Council, slug: str, event_id: int, reason: str, now: datetime | None = None) -> Event:
+    """An organiser cancels an event that is not over, saying why; everyone coming is told."""
     scheme, _ = await access.find_for_organiser(actor, council, slug)
     event = await _event(scheme, event_id)
+    now = utc(now)
+    _check_cancellable(scheme, event, now)
     reason = paragraphs(reason)
     if not reason:
         raise Invalid({"reason": "Say why, so the people coming know"})
     if len(reason) > 500:
         raise Invalid({"reason": "The reason must be 500 characters or fewer"})
-    if event.cancelled:
-        raise Conflict("This event is already cancelled.")
     async with in_transaction():
-        queued = await _cancel(council, scheme, event, reason)
-        await audit.record(actor, "event.cancelled", event, council=council)
+        # Locked, so two organisers cancelling at once tell the people coming once.
+        locked = await Event.select_for_update().get(id=event.id)
+        _check_cancellable(scheme, locked, now)
+        queued = await _cancel(council, scheme, locked, reason)
+        await audit.record(actor, "event.cancelled", locked, council=council)
     await mail.deliver(queued)
-    return event
+    return locked
 
 
 async def _cancel(council: Council, scheme: Scheme, event: Event, reason: str) -> list[mail.OutgoingEmail]:

@@ -459,6 +459,7 @@ async def test_news_shows_why_it_cannot_be_deleted_exactly_when_deleting_it_is_r
                 await organising.delete_news(organiser, council, scheme.slug, post.id)
         else:
             await organising.delete_news(organiser, council, scheme.slug, post.id)
+    assert not await NewsPost.filter(id=plain.id).exists()
     assert set(await NewsPost.filter(scheme=scheme).values_list("title", flat=True)) == {"Reported", "Dismissed", "Hidden"}
     assert (await organising.news_page(await create_user_ok(council), council, scheme.slug)).kept == {}  # for organisers only
 
@@ -475,18 +476,45 @@ async def test_an_event_shows_why_it_cannot_be_changed_exactly_when_changing_it_
     values = {"title": "Coffee", "place": "The hall", "date": "2031-05-06", "start_time": "10:00", "end_time": "11:00"}
     event = await events.create_event(organiser, council, scheme.slug, values, now=made)
 
-    for now, says in ((made, ""), (datetime(2031, 5, 6, 12, tzinfo=timezone.utc), "This event is over, so it cannot be changed.")):
+    for now, says in ((made, ""), (datetime(2031, 5, 6, 12, tzinfo=timezone.utc), "This event is over, so it cannot be changed or cancelled.")):
         page = await events.event_page(organiser, council, scheme.slug, event.id, now=now)
         assert page.fixed == says
         if says:
             with pytest.raises(Conflict, match=says):
                 await events.update_event(organiser, council, scheme.slug, event.id, values, now=now)
+            with pytest.raises(Conflict, match=says):
+                await events.cancel_event(organiser, council, scheme.slug, event.id, "Tidying up", now=now)
+            with pytest.raises(Conflict, match=says):  # said before asking for a reason the page never offered to give
+                await events.cancel_event(organiser, council, scheme.slug, event.id, "", now=now)
+    assert not (await Event.get(id=event.id)).cancelled
     assert (await events.event_page(await create_user_ok(council), council, scheme.slug, event.id, now=datetime(2031, 5, 6, 12, tzinfo=timezone.utc))).fixed == ""
     await Scheme.filter(id=scheme.id).update(status="closed")
-    assert (await events.event_page(organiser, council, scheme.slug, event.id, now=made)).fixed == "This scheme has closed, so its events can no longer be changed."
-    with pytest.raises(Conflict, match="This scheme has closed"):
+    closed = "This scheme has closed, so its events can no longer be changed or cancelled."
+    assert (await events.event_page(organiser, council, scheme.slug, event.id, now=made)).fixed == closed
+    with pytest.raises(Conflict, match=closed):
         await events.update_event(organiser, council, scheme.slug, event.id, {**values, "title": "Tea"}, now=made)
+    with pytest.raises(Conflict, match=closed):
+        await events.cancel_event(organiser, council, scheme.slug, event.id, "Tidying up", now=made)
     assert (await Event.get(id=event.id)).title == "Coffee"
+
+
+async def test_an_event_under_way_can_still_be_called_off(council):
+    from datetime import UTC, datetime
+
+    from civic.schemes import events
+    from civic.schemes.running import Event
+
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    made = datetime(2031, 5, 1, 9, tzinfo=UTC)
+    values = {"title": "Coffee", "place": "The hall", "date": "2031-05-06", "start_time": "10:00", "end_time": "11:00"}
+    event = await events.create_event(organiser, council, scheme.slug, values, now=made)
+    under_way = datetime(2031, 5, 6, 9, 30, tzinfo=UTC)  # 10:30 in London
+    assert (await events.event_page(organiser, council, scheme.slug, event.id, now=under_way)).fixed == ""
+    await events.cancel_event(organiser, council, scheme.slug, event.id, "Fire alarm", now=under_way)
+    assert (await Event.get(id=event.id)).cancel_reason == "Fire alarm"
+    with pytest.raises(Conflict, match="This event is already cancelled."):
+        await events.cancel_event(organiser, council, scheme.slug, event.id, "Fire alarm", now=under_way)
 
 
 # Offers of help reported to the council

@@ -387,21 +387,30 @@ async def test_only_an_organiser_can_change_an_event_and_not_once_it_is_cancelle
     assert (await Event.get(id=event.id)).title == "Coffee morning"
 
 
-async def test_an_event_that_is_over_says_so_instead_of_offering_change(client, council):
+async def test_an_event_that_is_over_says_so_instead_of_offering_change_or_cancel(client, council):
     from civic.schemes.running import Event
 
     scheme = await create_scheme_ok(council)
-    event, _, _ = await _event_with_two_coming(scheme)
+    event, coming, _ = await _event_with_two_coming(scheme)
     await client.signin_as(await organiser_of(scheme))
     change = f"a[href='/schemes/{scheme.slug}/events/{event.id}/edit']"
-    assert html(await client.get(f"/schemes/{scheme.slug}/events/{event.id}")).css_first(change)
+    cancel = f"form[action='/schemes/{scheme.slug}/events/{event.id}/cancel']"
+    before = html(await client.get(f"/schemes/{scheme.slug}/events/{event.id}"))
+    assert before.css_first(change) and before.css_first(cancel)
     yesterday = datetime.now(timezone.utc) - timedelta(days=1)
     await Event.filter(id=event.id).update(starts_at=yesterday, ends_at=yesterday + timedelta(hours=1))
 
     page = await client.get(f"/schemes/{scheme.slug}/events/{event.id}")
-    assert not html(page).css_first(change)
-    assert text_of(page, "#fixed") == ["This event is over, so it cannot be changed."]
+    assert not html(page).css_first(change) and not html(page).css_first(cancel)
+    assert text_of(page, "#fixed") == ["This event is over, so it cannot be changed or cancelled."]
     assert (await client.get(f"/schemes/{scheme.slug}/events/{event.id}/edit")).status_code == 409
+    # Posting anyway is refused with the reason, and nobody who came is told it was cancelled.
+    refused = await client.post(f"/schemes/{scheme.slug}/events/{event.id}/cancel", {"reason": "Tidying up"})
+    assert refused.status_code == 409
+    assert "This event is over, so it cannot be changed or cancelled." in text_of(refused, "main p")
+    assert not (await Event.get(id=event.id)).cancelled
+    assert not await OutgoingEmail.filter(to__in=[p.email for p in coming]).exists()
+    assert not await AuditLog.filter(action="event.cancelled", target_id=str(event.id)).exists()
 
 
 # Changing a shift
