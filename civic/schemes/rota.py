@@ -253,10 +253,16 @@ async def create_shift(actor: User | None, council: Council, slug: str, values: 
 
 # Changing a shift
 
-# What the change form sends; how often a shift repeats, the DBS check it needs and whether it is a
-# visit stay as they were made (volunteers already on it signed up on those terms).
+# What the change form sends. The settings below are kept as the shift has them when a form leaves one
+# out: the change form always sends them (a visit and the calendar as yes/no, never an unticked box).
 CHANGEABLE = ("title", "place", "starts_on", "start_time", "end_time", "capacity")
-CHANGE_WORDS = {"title": "name", "place": "place", "starts_on": "date", "start_minute": "start time", "end_minute": "end time", "capacity": "volunteers needed"}
+SETTINGS = ("repeat", "repeat_until", "needs_dbs", "home_visit", "public")
+CHANGE_WORDS = {
+    "title": "name", "place": "place", "starts_on": "date", "start_minute": "start time", "end_minute": "end time", "capacity": "volunteers needed",
+    "repeat": "how often", "repeat_until": "last date", "needs_dbs": "DBS check", "home_visit": "visit", "public": "public calendar",
+}
+NOW_A_VISIT = "It is now a visit to someone’s home: on the day, tap “I’ve arrived” on the shift’s page when you get there, and “I’ve left” when you go."
+NO_LONGER_A_VISIT = "It is no longer a visit to someone’s home, so there is nothing to tap on the day."
 
 
 @dataclass
@@ -271,6 +277,7 @@ class ShiftChange:
 
     @property
     def keeps_its_day(self) -> bool:
+        """A weekly shift that has begun keeps its day, keeps repeating, and stays a visit or not."""
         return self.shift.repeat == "weekly" and self.begun
 
     @property
@@ -281,7 +288,11 @@ class ShiftChange:
             day, start, end, place = starts.date(), starts.hour * 60 + starts.minute, ends.hour * 60 + ends.minute, self.first.place
         else:
             day, start, end, place = self.shift.starts_on, self.shift.start_minute, self.shift.end_minute, self.shift.place
-        return {"title": self.shift.title, "place": place, "starts_on": day, "start_minute": start, "end_minute": end, "capacity": self.shift.capacity}
+        return {
+            "title": self.shift.title, "place": place, "starts_on": day, "start_minute": start, "end_minute": end, "capacity": self.shift.capacity,
+            "repeat": self.shift.repeat, "repeat_until": self.shift.repeat_until, "needs_dbs": self.shift.needs_dbs,
+            "home_visit": self.shift.home_visit, "public": self.shift.public,
+        }
 
     @property
     def values(self) -> dict[str, str]:
@@ -291,7 +302,9 @@ class ShiftChange:
             "title": now["title"], "place": now["place"], "starts_on": now["starts_on"].isoformat(),
             "start_time": f"{now['start_minute'] // 60:02d}:{now['start_minute'] % 60:02d}",
             "end_time": f"{now['end_minute'] // 60:02d}:{now['end_minute'] % 60:02d}",
-            "capacity": str(now["capacity"]),
+            "capacity": str(now["capacity"]), "repeat": now["repeat"],
+            "repeat_until": now["repeat_until"].isoformat() if now["repeat_until"] else "", "needs_dbs": now["needs_dbs"],
+            "home_visit": "yes" if now["home_visit"] else "no", "public": "yes" if now["public"] else "no",
         }
 
 
@@ -330,31 +343,67 @@ async def shift_to_change(actor: User | None, council: Council, slug: str, shift
 
 
 def _as_made(shift: Shift) -> tuple:
-    return (shift.title, shift.place, shift.starts_on, shift.start_minute, shift.end_minute, shift.capacity, shift.repeat_until)
+    return (
+        shift.title, shift.place, shift.starts_on, shift.start_minute, shift.end_minute, shift.capacity,
+        shift.repeat, shift.repeat_until, shift.needs_dbs, shift.home_visit, shift.public,
+    )
 
 
 def _volunteers(n: int) -> str:
     return f"{n} volunteer{'s' if n != 1 else ''}"
 
 
-async def update_shift(actor: User | None, council: Council, slug: str, shift_id: int, values: dict[str, Any], now: datetime | None = None) -> Shift:
-    """An organiser changes a shift's name, place, date, times or how many volunteers it needs, checked
-    as a new shift is. A weekly shift changes from its next date still to come (one that has begun keeps
-    its day); dates that have started keep their times, and dates moved on their own keep theirs.
-    Volunteers on a date whose name, time or place changed are e-mailed what changed."""
-    now = utc(now)
-    change = await shift_to_change(actor, council, slug, shift_id, now)
-    scheme, shift = change.scheme, change.shift
+def _given(change: ShiftChange, values: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The change form's values, with the settings it left out as the shift has them, and what a shift
+    that has begun may not change."""
+    shift, current = change.shift, change.values
     given = {name: values.get(name) or "" for name in CHANGEABLE}
+    given |= {name: current[name] if values.get(name) is None else str(values[name]) for name in SETTINGS}
     errors: dict[str, str] = {}
     if change.keeps_its_day:
         if not given["starts_on"].strip():
             given["starts_on"] = shift.starts_on.isoformat()
         elif parse_date(given["starts_on"]) != shift.starts_on:
             errors["starts_on"] = "This weekly shift has begun, so it keeps its day. To run it on another day, stop it and add a new shift"
-    kept = {"repeat": shift.repeat, "needs_dbs": shift.needs_dbs, "home_visit": "yes" if shift.home_visit else "", "public": "yes" if shift.public else ""}
+        if given["repeat"] != "weekly":
+            errors["repeat"] = "This weekly shift has begun, so it keeps repeating. To end it, give it a last date, or stop it"
+        # A visit just done may still be waiting for its "I've left", and lone-working alerts look back at it.
+        if given["home_visit"] != current["home_visit"]:
+            errors["home_visit"] = "This weekly shift has begun, so whether it is a visit stays as it is. To change that, stop it and add a new shift"
+    # The last date moves with the first unless it is changed too, so the shift keeps as many dates.
+    first = parse_date(given["starts_on"])
+    if shift.repeat_until is not None and given["repeat_until"].strip() == current["repeat_until"] and first is not None:
+        given["repeat_until"] = (shift.repeat_until + (first - shift.starts_on)).isoformat()
+    return given, errors
+
+
+async def _lacking_the_check(scheme: Scheme, needs: str, dates: list[tuple[date, list[SignUp]]]) -> str:
+    """Who, signed up for these dates, would not have the check a shift needing `needs` asks for: '' if nobody."""
+    checks = await safeguarding.checks_by_user(scheme)
+    lacking: dict[int, str] = {}
+    for day, signups in sorted(dates, key=lambda d: d[0]):
+        for signup in signups:
+            if signup.volunteer_id not in lacking and (short := safeguarding.shortfall(checks.get(signup.volunteer_id), needs, day)):
+                lacking[signup.volunteer_id] = f"{signup.volunteer} {short} and is signed up for {day_name(day)}"
+    return "; ".join(lacking.values())
+
+
+async def update_shift(actor: User | None, council: Council, slug: str, shift_id: int, values: dict[str, Any], now: datetime | None = None) -> Shift:
+    """An organiser changes a shift, checked as a new shift is: its name, place, date, times, how many
+    volunteers it needs, how often it happens and its last date, the DBS check it needs, whether it is a
+    visit and whether it is on the public calendar. A weekly shift changes from its next date still to
+    come; one that has begun keeps its day, keeps repeating and stays a visit or not. Dates that have
+    started keep their times, and dates moved on their own keep theirs. It cannot need fewer volunteers
+    than have signed up for a date, nor a check that someone signed up for a date to come lacks. A date
+    someone signed up for that is no longer in the shift (an earlier last date, or it no longer repeats)
+    is cancelled. Each volunteer on a date that changed is e-mailed once, with every date: what changed,
+    what is cancelled, and whether it is now a visit."""
+    now = utc(now)
+    change = await shift_to_change(actor, council, slug, shift_id, now)
+    scheme, shift = change.scheme, change.shift
+    given, errors = _given(change, values)
     try:
-        checked = check_shift({**kept, **given}, now, kept_on=shift.starts_on if change.keeps_its_day else None)
+        checked = check_shift(given, now, kept_on=shift.starts_on if change.keeps_its_day else None)
     except Invalid as error:
         raise Invalid({**error.errors, **errors}) from None
     if errors:
@@ -362,33 +411,46 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
     checked = {name: checked[name] for name in CHANGE_WORDS}
     changed = [words for name, words in CHANGE_WORDS.items() if checked[name] != change.current[name]]
     by = checked["starts_on"] - shift.starts_on  # days every date moves: only before any has begun
+    raising = safeguarding.RANK[checked["needs_dbs"]] > safeguarding.RANK[shift.needs_dbs]
     async with in_transaction():
         # Locked: sign-ups to the shift wait (they lock it too), so the counts below stay true while it changes.
         locked = await Shift.select_for_update().get(id=shift.id)
         if _as_made(locked) != _as_made(shift):
             raise Conflict("Someone else has just changed this shift. Look at it again before you change it.")
+        was_repeat, was_title, was_visit = locked.repeat, locked.title, locked.home_visit
         rows = list(await ShiftOccurrence.select_for_update().filter(shift_id=shift.id, starts_at__gt=now))
         on_row: dict[int, list[SignUp]] = {row.id: [] for row in rows}
         if rows:
             for signup in await SignUp.filter(occurrence_id__in=list(on_row)).prefetch_related("volunteer"):
                 on_row[signup.occurrence_id].append(signup)
         going_ahead = [row for row in rows if not row.cancelled and locked.falls_on(row.on) and on_row[row.id]]
-        if fullest := max(going_ahead, key=lambda row: len(on_row[row.id]), default=None):
-            taken = len(on_row[fullest.id])
-            if taken > checked["capacity"]:
-                raise Invalid({"capacity": f"{_volunteers(taken)} {'has' if taken == 1 else 'have'} signed up for {day_name(fullest.starts_at)}. Enter {taken} or more"})
-        was_title = locked.title
         was = {row.id: (locked.title, when(row.starts_at, row.ends_at), row.place or locked.place) for row in going_ahead}
         for name, value in checked.items():
             setattr(locked, name, value)
-        if locked.repeat_until is not None:
-            locked.repeat_until += by
-        await locked.save(update_fields=[*checked, "repeat_until"])
+        # A date that has started stays in the series: its volunteers may still have to say they have left.
+        begun = await ShiftOccurrence.filter(shift_id=shift.id, starts_at__lte=now, cancelled=False).order_by("-on").first()
+        if begun is not None and not locked.falls_on(begun.on):
+            raise Invalid({"repeat_until": f"The shift on {day_name(begun.on)} has already begun, so the last date must be that day or later"})
+        staying = [row for row in going_ahead if locked.falls_on(row.on + by)]
+        if fullest := max(staying, key=lambda row: len(on_row[row.id]), default=None):
+            taken = len(on_row[fullest.id])
+            if taken > checked["capacity"]:
+                raise Invalid({"capacity": f"{_volunteers(taken)} {'has' if taken == 1 else 'have'} signed up for {day_name(fullest.starts_at)}. Enter {taken} or more"})
+        await locked.save(update_fields=list(checked))
         now_is: dict[int, tuple[date, str, str, str]] = {}
+        on_the_day: list[tuple[date, list[SignUp]]] = []  # the days volunteers are signed up for, as they now fall
+        dropped: set[int] = set()
         # Every date moves by the same days, the furthest first, so two never meet on one day.
         for row in sorted(rows, key=lambda r: r.on, reverse=by.days > 0):
             on = row.on + by
-            if row.moved and locked.repeat == "weekly":  # moved on its own: it keeps its time and place
+            if not locked.falls_on(on):  # no longer in the series: cancelled, so no reminder or visit alert comes for it
+                if row.id in was:
+                    dropped.add(row.id)
+                    await ShiftOccurrence.filter(id=row.id).update(on=on, cancelled=True, cancel_reason="The shift no longer has this date.")
+                else:
+                    await ShiftOccurrence.filter(id=row.id).update(on=on)
+                continue
+            if row.moved and was_repeat == "weekly":  # moved on its own: it keeps its time and place
                 starts_at, ends_at, place, moved = row.starts_at, row.ends_at, row.place, True
             else:  # it takes the shift's new times and place; a shift that happens once is its one date, moved or not
                 (starts_at, ends_at), place, moved = span(on, locked.start_time, locked.end_time), "", False
@@ -398,9 +460,15 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
                 await ShiftReminder.filter(occurrence_id=row.id).delete()  # so the worker reminds them of the new time
             await ShiftOccurrence.filter(id=row.id).update(on=on, starts_at=starts_at, ends_at=ends_at, place=place, moved=moved)
             now_is[row.id] = (on, locked.title, when(starts_at, ends_at), place or locked.place)
+            if row.id in was:
+                on_the_day.append((today(starts_at), on_row[row.id]))
+        if raising and (who := await _lacking_the_check(scheme, locked.needs_dbs, on_the_day)):
+            raise Invalid({"needs_dbs": f"The shift would then need {safeguarding.needs_phrase(locked.needs_dbs)}. {who}. Record their certificates first, or ask them to withdraw"})
         if changed:
-            await audit.record(actor, "shift.changed", locked, council=council, reason=", ".join(changed))
-        queued = await _tell_about_change(council, scheme, locked, was_title, on_row, was, now_is)
+            reason = ", ".join(changed) + (f"; {len(dropped)} date{'s' if len(dropped) != 1 else ''} with volunteers cancelled" if dropped else "")
+            await audit.record(actor, "shift.changed", locked, council=council, reason=reason)
+        visit = "" if locked.home_visit == was_visit else NOW_A_VISIT if locked.home_visit else NO_LONGER_A_VISIT
+        queued = await _tell_about_change(council, scheme, locked, was_title, on_row, was, now_is, dropped, visit)
     await mail.deliver(queued)
     locked.scheme = scheme
     return locked
@@ -408,26 +476,36 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
 
 async def _tell_about_change(
     council: Council, scheme: Scheme, shift: Shift, was_title: str, on_row: dict[int, list[SignUp]],
-    was: dict[int, tuple[str, str, str]], now_is: dict[int, tuple[date, str, str, str]],
+    was: dict[int, tuple[str, str, str]], now_is: dict[int, tuple[date, str, str, str]], dropped: set[int], visit: str,
 ) -> list[OutgoingEmail]:
-    """One e-mail to each volunteer on a date whose name, time or place changed, saying how, date by date."""
-    changes: dict[int, tuple[User, list[str]]] = {}
+    """One e-mail to each volunteer on a date whose name, time or place changed, or that is no longer in the
+    shift, saying how, date by date; and, when the shift now is or is no longer a visit, to everyone on it."""
+    if shift.repeat == "once":
+        ending = f"The shift now happens once, on {day_name(shift.starts_on)}."
+    else:
+        ending = f"The shift’s last date is now {day_name(shift.repeat_until)}." if shift.repeat_until else ""
+    changes: dict[int, tuple[User, list[str], bool]] = {}  # volunteer id -> them, a block per date, whether they are on a date still to come
     for row_id, (old_title, old_when, old_place) in was.items():
-        on, title, new_when, place = now_is[row_id]
-        if (old_title, old_when, old_place) == (title, new_when, place):
-            continue
-        block = (
-            f"Was: {old_title}, {old_when}, {old_place}\nNow: {title}, {new_when}, {place}\n"
-            f"If you cannot make it now, withdraw here: {scheme_url(council, scheme)}/shifts/{shift.id}/{on.isoformat()}"
-        )
+        if row_id in dropped:
+            block, staying = f"Cancelled: {old_title}, {old_when}, {old_place}\n{ending}".rstrip(), False
+        else:
+            on, title, new_when, place = now_is[row_id]
+            if (old_title, old_when, old_place) == (title, new_when, place) and not visit:
+                continue
+            what = f"{title}, {new_when}, {place}" if (old_title, old_when, old_place) == (title, new_when, place) else (
+                f"Was: {old_title}, {old_when}, {old_place}\nNow: {title}, {new_when}, {place}"
+            )
+            block = f"{what}\nIf you cannot make it now, withdraw here: {scheme_url(council, scheme)}/shifts/{shift.id}/{on.isoformat()}"
+            staying = True
         for signup in on_row[row_id]:
-            changes.setdefault(signup.volunteer_id, (signup.volunteer, []))[1].append(block)
+            volunteer, blocks, on_one = changes.get(signup.volunteer_id, (signup.volunteer, [], False))
+            changes[signup.volunteer_id] = (volunteer, [*blocks, block], on_one or staying)
     queued = []
-    for volunteer, blocks in changes.values():
+    for volunteer, blocks, on_one in changes.values():
         queued.append(await mail.queue(
             volunteer.email,
             f"{was_title} has changed",
-            f"The organisers of {scheme.name} have changed a shift you are on:\n\n" + "\n\n".join(blocks) + "\n",
+            f"The organisers of {scheme.name} have changed a shift you are on:\n\n" + (f"{visit}\n\n" if visit and on_one else "") + "\n\n".join(blocks) + "\n",
             council_id=council.id,
         ))
     return queued
@@ -557,6 +635,8 @@ async def sign_up(actor: User | None, council: Council, slug: str, shift_id: int
         shift = await Shift.select_for_update().get(id=slot.shift.id)
         if not shift.falls_on(slot.on) or (shift.start_minute, shift.end_minute) != (slot.shift.start_minute, slot.shift.end_minute):
             raise Conflict("The organisers have just changed this shift. Check its new date and time, and try again.")
+        if shift.needs_dbs != slot.shift.needs_dbs:  # the check above was against what it needed before
+            raise Conflict("The organisers have just changed the DBS check this shift needs. Look at it again, and try again.")
         locked = await ShiftOccurrence.select_for_update().get(id=(await materialise(shift, slot.on)).id)
         if locked.cancelled:
             raise Conflict("This shift is cancelled.")

@@ -11,7 +11,7 @@ import pytest
 
 from civic import worker
 from civic.audit import AuditLog
-from civic.db import is_postgres
+from civic.db import in_transaction, is_postgres, rows
 from civic.errors import Conflict, Invalid
 from civic.schemes import calendars, lone_working, rota
 from civic.mail import OutgoingEmail
@@ -347,6 +347,130 @@ async def test_a_sign_up_counts_against_the_number_the_shift_needs_now(council):
         await rota.sign_up(second.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
 
 
+async def test_an_earlier_last_date_cancels_the_dates_it_drops_and_tells_their_volunteers_once(council, mailbox):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    dropped, kept = await create_volunteer_ok(scheme), await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, repeat="weekly", title="Pantry", place="The hall")
+    for on in (date(2031, 5, 13), date(2031, 5, 20), date(2031, 5, 27)):
+        await rota.sign_up(dropped.user, council, scheme.slug, shift.id, on, now=now)
+    await rota.sign_up(kept.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)
+
+    changed = await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "repeat": "weekly", "repeat_until": "2031-05-13"}, now=now)
+
+    assert changed.repeat_until == date(2031, 5, 13)
+    assert [s.on for s in await rota.expand([changed], now, london(2031, 6, 30))] == [date(2031, 5, 6), date(2031, 5, 13)]
+    # Cancelled, so no reminder and no visit alert comes for a date no longer in the shift.
+    assert [row.cancelled for row in await ShiftOccurrence.filter(shift=shift).order_by("on")] == [False, True, True]
+    [told] = await OutgoingEmail.filter(to=dropped.user.email)
+    assert told.subject == "Pantry has changed"
+    assert "Cancelled: Pantry, Tuesday 20 May 2031, 10am to midday, The hall\nThe shift’s last date is now Tuesday 13 May 2031." in told.body
+    assert "Cancelled: Pantry, Tuesday 27 May 2031" in told.body and "13 May 2031, 10am" not in told.body
+    assert not await OutgoingEmail.filter(to=kept.user.email).exists()  # their date is as it was
+    assert (await AuditLog.get(action="shift.changed", target_id=str(shift.id))).reason == "last date; 2 dates with volunteers cancelled"
+    assert "Cancelled: Pantry, Tuesday 20 May 2031" in mailbox.body((await mailbox.wait_for(dropped.user.email))[-1])
+
+
+async def test_a_weekly_shift_not_yet_begun_can_happen_once_and_a_one_off_can_repeat(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1, 9)
+    weekly = await create_shift_ok(scheme, date(2031, 5, 6), now=now, repeat="weekly", repeat_until="2031-05-27", title="Pantry", place="The hall")
+    await rota.sign_up(volunteer.user, council, scheme.slug, weekly.id, date(2031, 5, 20), now=now)
+
+    once = await rota.update_shift(organiser, council, scheme.slug, weekly.id, {**CHANGE, "repeat": "once", "repeat_until": "2031-05-27"}, now=now)
+    assert (once.repeat, once.repeat_until) == ("once", None)
+    assert [s.on for s in await rota.expand([once], now, london(2031, 6, 30))] == [date(2031, 5, 6)]
+    [told] = await OutgoingEmail.filter(to=volunteer.user.email)
+    assert "Cancelled: Pantry, Tuesday 20 May 2031, 10am to midday, The hall\nThe shift now happens once, on Tuesday 6 May 2031." in told.body
+
+    again = await rota.update_shift(organiser, council, scheme.slug, weekly.id, {**CHANGE, "repeat": "weekly", "repeat_until": "2031-05-20"}, now=now)
+    assert [s.on for s in await rota.expand([again], now, london(2031, 6, 30))] == [date(2031, 5, 6), date(2031, 5, 13), date(2031, 5, 20)]
+    assert (await AuditLog.filter(action="shift.changed", target_id=str(weekly.id)).order_by("id").values_list("reason", flat=True)) == [
+        "how often, last date; 1 date with volunteers cancelled", "how often, last date",
+    ]
+
+
+async def test_the_check_a_shift_needs_cannot_be_raised_above_what_someone_on_a_date_to_come_has(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    basic = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Bea Basic"), check="basic", certified=date(2031, 1, 1))
+    enhanced = await create_volunteer_ok(scheme, check="enhanced", certified=date(2031, 1, 1))
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, repeat="weekly", title="Pantry", place="The hall")
+    await rota.sign_up(basic.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)
+    await rota.sign_up(enhanced.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)
+
+    with pytest.raises(Invalid) as refused:
+        await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "needs_dbs": "enhanced"}, now=now)
+    assert refused.value.errors == {"needs_dbs": (
+        "The shift would then need an enhanced DBS check or higher, current on the day. Bea Basic has a basic check and is signed up for "
+        "Tuesday 13 May 2031. Record their certificates first, or ask them to withdraw"
+    )}
+    assert (await rota.Shift.get(id=shift.id)).needs_dbs == "none"
+    # As high as everyone on it has is allowed, and needs no e-mail: they all have it.
+    assert (await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "needs_dbs": "basic"}, now=now)).needs_dbs == "basic"
+    assert (await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "needs_dbs": "none"}, now=now)).needs_dbs == "none"
+    assert not await OutgoingEmail.filter(subject="Pantry has changed", council=council).exists()
+    assert (await AuditLog.filter(action="shift.changed", target_id=str(shift.id)).values_list("reason", flat=True)) == ["DBS check", "DBS check"]
+
+
+async def test_a_change_form_that_leaves_out_a_setting_keeps_it_as_the_shift_has_it(council):
+    scheme = await _scheme(council)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, repeat="weekly", repeat_until="2031-05-20", needs_dbs="enhanced", home_visit="yes", place="The hall")
+    changed = await rota.update_shift(await organiser_of(scheme), council, scheme.slug, shift.id, {**CHANGE, "title": "Visits"}, now=now)
+    assert (changed.repeat, changed.repeat_until, changed.needs_dbs, changed.home_visit, changed.public) == ("weekly", date(2031, 5, 20), "enhanced", True, False)
+    assert (await AuditLog.get(action="shift.changed", target_id=str(shift.id))).reason == "name"
+
+
+async def test_a_shift_that_becomes_a_visit_tells_its_volunteers_and_leaves_the_public_calendar(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, title="Pantry", place="The hall", public="yes")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+    assert (await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "public": "no"}, now=now)).public is False
+    assert (await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "public": "yes"}, now=now)).public is True
+    assert not await OutgoingEmail.filter(to=volunteer.user.email).exists()  # the calendar is nothing to them
+
+    visit = await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "home_visit": "yes", "public": "yes"}, now=now)
+
+    assert (visit.home_visit, visit.public) == (True, False)  # visits are never on the public calendar
+    [told] = await OutgoingEmail.filter(to=volunteer.user.email)
+    assert told.body.startswith(f"The organisers of {scheme.name} have changed a shift you are on:\n\n{rota.NOW_A_VISIT}\n\nPantry, Tuesday 6 May 2031, 10am to midday, The hall\n")
+    assert (await AuditLog.filter(action="shift.changed", target_id=str(shift.id)).order_by("-id").first()).reason == "visit, public calendar"
+    await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "home_visit": "no"}, now=now)
+    assert rota.NO_LONGER_A_VISIT in (await OutgoingEmail.filter(to=volunteer.user.email).order_by("-id").first()).body
+
+
+async def test_a_weekly_shift_that_has_begun_keeps_repeating_stays_a_visit_or_not_and_keeps_its_dates_begun(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    made = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=made, repeat="weekly", title="Pantry")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=made)
+    now = london(2031, 5, 13, 11)  # its second date is under way
+
+    with pytest.raises(Invalid) as refused:
+        await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "starts_on": "", "repeat": "once", "home_visit": "yes"}, now=now)
+    assert refused.value.errors == {
+        "repeat": "This weekly shift has begun, so it keeps repeating. To end it, give it a last date, or stop it",
+        "home_visit": "This weekly shift has begun, so whether it is a visit stays as it is. To change that, stop it and add a new shift",
+    }
+    with pytest.raises(Invalid) as too_early:
+        await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "starts_on": "", "repeat_until": "2031-05-06"}, now=now)
+    assert too_early.value.errors == {"repeat_until": "The shift on Tuesday 13 May 2031 has already begun, so the last date must be that day or later"}
+    assert (await rota.Shift.get(id=shift.id)).repeat_until is None
+    ended = await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "starts_on": "", "repeat_until": "2031-05-13"}, now=now)
+    assert [s.on for s in await rota.expand([ended], made, london(2031, 6, 30))] == [date(2031, 5, 6), date(2031, 5, 13)]
+    assert not (await ShiftOccurrence.get(shift=shift, on=date(2031, 5, 13))).cancelled
+
+
 async def test_the_shift_form_reports_every_problem_at_once(council):
     scheme = await _scheme(council)
     with pytest.raises(Invalid) as error:
@@ -460,6 +584,41 @@ async def test_a_shift_changed_while_volunteers_sign_up_never_has_more_on_it_tha
     await asyncio.gather(fewer(), *(attempt(p) for p in people))
     needed = (await rota.Shift.get(id=shift.id)).capacity
     assert await SignUp.filter(occurrence__shift=shift).count() <= needed
+
+
+async def test_a_sign_up_waiting_while_the_check_is_raised_is_refused_rather_than_taken_without_it(council):
+    # The sign-up read the shift (needing no check) before an organiser raised it; it must not then
+    # take the place on what the shift needed before.
+    need(is_postgres(), "PostgreSQL")
+    scheme = await _scheme(council)
+    now = london(2031, 5, 1)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now)
+    volunteer = await create_volunteer_ok(scheme, phone="")  # no check
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def organiser_raises_the_check() -> None:  # as update_shift does, holding the shift's row while it changes
+        async with in_transaction():
+            await rota.Shift.select_for_update().get(id=shift.id)
+            holding.set()
+            await release.wait()
+            await rota.Shift.filter(id=shift.id).update(needs_dbs="basic")
+
+    async def sign_up_waits_for_a_lock() -> bool:
+        waiting = await rows("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        return waiting[0]["n"] > 0
+
+    change = asyncio.create_task(organiser_raises_the_check())
+    await holding.wait()
+    signing = asyncio.create_task(rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now))
+    for _ in range(600):
+        if await sign_up_waits_for_a_lock() or signing.done():
+            break
+        await asyncio.sleep(0.05)
+    release.set()
+    await change
+    with pytest.raises(Conflict, match="The organisers have just changed the DBS check this shift needs"):
+        await signing
+    assert not await SignUp.filter(occurrence__shift=shift).exists()
 
 
 # Reminders

@@ -431,7 +431,6 @@ async def test_an_organiser_changes_a_shift_and_the_volunteers_on_it_are_emailed
     assert {name: html(form).css_first(f"input#{name}").attributes["value"] for name in ("title", "place", "starts_on", "start_time", "end_time", "capacity")} == {
         "title": "Pantry", "place": "The hall", "starts_on": on, "start_time": "10:00", "end_time": "12:00", "capacity": "3",
     }
-    assert not html(form).css("input[name=repeat], select#needs_dbs")  # how often and which check stay as they are
     values = {"title": "Pantry", "place": "The library", "starts_on": on, "start_time": "14:00", "end_time": "16:00", "capacity": "3"}
 
     refused = await client.post(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit", {**values, "capacity": "0", "end_time": "14:00"})
@@ -447,6 +446,30 @@ async def test_an_organiser_changes_a_shift_and_the_volunteers_on_it_are_emailed
     [told] = await OutgoingEmail.filter(to=volunteer.user.email, subject="Pantry has changed")
     assert "The hall" in told.body and "2pm to 4pm, The library" in told.body
     assert (await AuditLog.get(action="shift.changed", target_id=str(shift.id))).reason == "place, start time, end time"
+
+
+async def test_the_change_form_shows_how_often_the_last_date_the_check_the_visit_and_the_calendar_and_changes_them(client, council):
+    scheme = await create_scheme_ok(council)
+    basic = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Bea Basic"), check="basic")
+    shift = await create_shift_ok(scheme, _next_week(), repeat="weekly", repeat_until=(_next_week() + timedelta(days=14)).isoformat(), title="Pantry", needs_dbs="basic", public="yes")
+    await rota.sign_up(basic.user, council, scheme.slug, shift.id, _next_week() + timedelta(days=7))
+    await client.signin_as(await organiser_of(scheme))
+    form = html(await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit"))
+    assert [form.css_first(f"input[name={name}][checked]").attributes["value"] for name in ("repeat", "home_visit", "public")] == ["weekly", "no", "yes"]
+    assert form.css_first("input#repeat_until").attributes["value"] == (_next_week() + timedelta(days=14)).isoformat()
+    assert form.css_first("select#needs_dbs option[selected]").attributes["value"] == "basic"
+    shown = {field.attributes["name"]: field.attributes.get("value") or "" for field in form.css("#shift-form input[type=text], #shift-form input[type=date], #shift-form input[type=time]")}
+    shown |= {"repeat": "weekly", "needs_dbs": "basic", "home_visit": "no", "public": "yes"}
+
+    refused = await client.post(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit", {**shown, "needs_dbs": "enhanced", "public": "no"})
+    assert refused.status_code == 422
+    assert field_error(refused, "needs_dbs").startswith("The shift would then need an enhanced DBS check or higher, current on the day. Bea Basic has a basic check")
+    assert html(refused).css_first("input[name=public][checked]").attributes["value"] == "no"  # what was chosen is kept
+    saved = await client.post(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit", {**shown, "public": "no", "repeat_until": ""})
+    assert saved.status_code == 303
+    changed = await rota.Shift.get(id=shift.id)
+    assert (changed.repeat, changed.repeat_until, changed.needs_dbs, changed.home_visit, changed.public) == ("weekly", None, "basic", False, False)
+    assert (await AuditLog.get(action="shift.changed", target_id=str(shift.id))).reason == "last date, public calendar"
 
 
 async def test_a_shift_cannot_need_fewer_volunteers_than_are_on_it(client, council):
@@ -492,6 +515,9 @@ async def test_a_weekly_shift_that_has_begun_keeps_its_day_on_the_change_form(cl
 
     assert not html(form).css_first("input#starts_on")
     assert text_of(form, "#keeps-its-day")[0].startswith(f"It runs every {begun:%A}")
+    assert not html(form).css("input[name=repeat], input[name=home_visit]")  # it keeps repeating, and stays a visit or not
+    assert text_of(form, "#keeps-visit") == ["It is not a visit to someone’s home. It has begun, so that stays as it is: to change it, stop it and add a new shift."]
+    assert html(form).css_first("input#repeat_until") and html(form).css_first("select#needs_dbs")
     saved = await client.post(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit",
                               {"title": "Pantry", "place": "The hall", "start_time": "11:00", "end_time": "13:00", "capacity": "2"})
     assert saved.status_code == 303
