@@ -58,6 +58,9 @@ async def invite(actor: User | None, council: Council, slug: str, raw_email: str
         message="You have sent several invitations in a short time. Please wait {wait} and try again.",
     )
     async with in_transaction():
+        # Locked, so two organisers inviting one address at the same moment make one invitation: the
+        # second waits here, then finds the first and is told so.
+        await Scheme.select_for_update().only("id").get(id=scheme.id)
         # Someone the council has stopped posting is invited like anyone else, so an organiser cannot
         # learn from the answer that an address has an account, or that it is stopped: they cannot
         # sign in to accept while the stop lasts (see `_mine`).

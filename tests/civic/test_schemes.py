@@ -11,7 +11,9 @@ from tortoise import Tortoise, timezone
 
 from civic import accounts, demo, worker
 from civic.councils import Council, Ward
+from civic.db import is_postgres
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
+from civic.mail import OutgoingEmail
 from civic.schemes import access, board, directory, invitations, moderation, organising, proposals, volunteers
 from civic.schemes.directory import Filters, Results
 from civic.audit import AuditLog
@@ -29,6 +31,7 @@ from tests.factories import (
     use_settings,
     ward,
 )
+from tests.peers import need
 
 
 @pytest.mark.parametrize(
@@ -361,6 +364,27 @@ async def test_invitations_are_forgotten_thirty_days_after_they_are_answered_wit
     assert not (await invitations.invitation_page(waiting_person, council, scheme.slug)).lapsed
     assert await access.is_organiser(accepting, scheme)  # forgetting the invitation leaves the organiser be
     assert (await worker.run_once([job]))[job.name] == 0  # running again changes nothing
+
+
+async def test_two_organisers_inviting_one_address_at_the_same_moment_make_one_invitation(council):
+    need(is_postgres(), "PostgreSQL")
+    scheme = await create_scheme_ok(council)
+    organiser, other = await organiser_of(scheme), (await create_volunteer_ok(scheme, role="organiser")).user
+    address = f"both-{scheme.slug}@example.test"
+    async def invite(inviter):
+        try:
+            return await invitations.invite(inviter, council, scheme.slug, address)
+        except Invalid as refused:
+            return refused
+
+    answers = await asyncio.gather(invite(organiser), invite(other), invite(organiser), invite(other))
+
+    sent = [a for a in answers if isinstance(a, OrganiserInvitation)]
+    assert len(sent) == 1
+    assert [a.errors for a in answers if isinstance(a, Invalid)] == [{"email": f"You have already invited {address}. They have not answered yet."}] * 3
+    assert await OrganiserInvitation.filter(scheme=scheme, email=address, status="pending").count() == 1
+    assert [i.id for i in await invitations.pending(scheme)] == [sent[0].id]
+    assert await OutgoingEmail.filter(to=address).count() == 1
 
 
 async def test_removing_a_lapsed_invitation_marks_it_lapsed_rather_than_withdrawn(council):
