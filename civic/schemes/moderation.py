@@ -246,8 +246,8 @@ async def restore_offer(actor: User | None, council: Council, offer_id: int, rea
     return await _restore(actor, council, await officer_offer(actor, council, offer_id), reason)
 
 
-# What moderation calls each thing it hides: (in a refusal, in e-mails, the audit action's first word).
-_NAMES = {NewsPost: ("news post", "news post", "news"), HelpOffer: ("offer", "offer of help", "help_offer")}
+# What moderation calls each thing it hides: in a refusal, and in e-mails.
+_NAMES = {NewsPost: ("news post", "news post"), HelpOffer: ("offer", "offer of help")}
 Hideable = TypeVar("Hideable", NewsPost, HelpOffer)
 
 
@@ -257,7 +257,7 @@ def _described(item: NewsPost | HelpOffer) -> str:
 
 async def _hide(actor: User | None, council: Council, item: Hideable, reason: str) -> Hideable:
     assert actor is not None
-    short, name, action = _NAMES[type(item)]
+    short, name = _NAMES[type(item)]
     reason = _reason(reason)
     if item.hidden:
         raise Conflict(f"This {short} is already hidden.")
@@ -265,7 +265,7 @@ async def _hide(actor: User | None, council: Council, item: Hideable, reason: st
     async with in_transaction():
         item.hidden, item.hidden_reason = True, reason
         await item.save(update_fields=["hidden", "hidden_reason"])
-        await audit.record(actor, f"{action}.hidden", item, council=council, reason=reason)
+        await audit.record(actor, "news.hidden" if post else "help_offer.hidden", item, council=council, reason=reason)
         queued = await _close_reports(
             actor, council, await _open_reports(item.scheme, post, offer), "hidden", reason, f"An officer has checked it and hidden the {name} from the site."
         )
@@ -280,14 +280,14 @@ async def _hide(actor: User | None, council: Council, item: Hideable, reason: st
 
 
 async def _restore(actor: User | None, council: Council, item: Hideable, reason: str) -> Hideable:
-    short, _, action = _NAMES[type(item)]
+    short, _ = _NAMES[type(item)]
     reason = _reason(reason)
     if not item.hidden:
         raise Conflict(f"This {short} is not hidden.")
     async with in_transaction():
         item.hidden, item.hidden_reason = False, ""
         await item.save(update_fields=["hidden", "hidden_reason"])
-        await audit.record(actor, f"{action}.restored", item, council=council, reason=reason)
+        await audit.record(actor, "news.restored" if isinstance(item, NewsPost) else "help_offer.restored", item, council=council, reason=reason)
     return item
 
 
