@@ -176,6 +176,8 @@ class KeptPage:
         for n, part in enumerate(self.parts):
             deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)  # raw deflate, framed by hand below
             self.compressed.append(deflate.compress(part) + deflate.flush(zlib.Z_FINISH if n == len(self.parts) - 1 else zlib.Z_SYNC_FLUSH))
+        vary = ", ".join([*(value.decode("latin-1") for name, value in headers if name == b"vary"), "Accept-Encoding"])
+        self.gzip_headers = [*(h for h in headers if h[0] != b"vary"), (b"vary", vary.encode("latin-1")), (b"content-encoding", b"gzip")]
 
     def plain(self, token: bytes) -> bytes:
         return token.join(self.parts)
@@ -196,9 +198,7 @@ class KeptPage:
         if not wanted or self.size < GZIP_MINIMUM or len(token) > 0xFFFF:
             body, headers = self.plain(token.encode()), self.headers
         else:
-            body = self.gzipped(token.encode())
-            vary = ", ".join([*(value.decode("latin-1") for name, value in self.headers if name == b"vary"), "Accept-Encoding"])
-            headers = [*(h for h in self.headers if h[0] != b"vary"), (b"vary", vary.encode("latin-1")), (b"content-encoding", b"gzip")]
+            body, headers = self.gzipped(token.encode()), self.gzip_headers
         response = Response(body)
         response.raw_headers = [*headers, (b"content-length", str(len(body)).encode())]
         return response
