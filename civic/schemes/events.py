@@ -168,6 +168,7 @@ class EventPage:
     replied: bool
     names: list[str] = field(default_factory=list)  # for organisers
     fixed: str = ""  # for organisers: why they cannot change or cancel it now
+    started: bool = False  # replies close when it starts (see `reply`)
 
     @property
     def places_left(self) -> int | None:
@@ -199,8 +200,9 @@ async def event_page(actor: User | None, council: Council, slug: str, event_id: 
     replies = list(await EventReply.filter(event=event).prefetch_related("user"))
     replied = actor is not None and any(r.user_id == actor.id for r in replies)  # type: ignore[attr-defined]
     names = [str(r.user) for r in replies] if who.is_organiser else []
-    fixed = why_event_is_fixed(scheme, event, utc(now)) if who.is_organiser else ""
-    return EventPage(scheme, who, event, len(replies), replied, names, fixed)
+    now = utc(now)
+    fixed = why_event_is_fixed(scheme, event, now) if who.is_organiser else ""
+    return EventPage(scheme, who, event, len(replies), replied, names, fixed, started=event.starts_at <= now)
 
 
 async def reply(actor: User | None, council: Council, slug: str, event_id: int, now: datetime | None = None) -> EventReply:

@@ -413,6 +413,26 @@ async def test_an_event_that_is_over_says_so_instead_of_offering_change_or_cance
     assert not await AuditLog.filter(action="event.cancelled", target_id=str(event.id)).exists()
 
 
+async def test_an_event_that_has_started_says_replies_have_closed_instead_of_offering_im_coming(app, council):
+    from civic.schemes.running import Event
+
+    scheme = await create_scheme_ok(council)
+    event, _, _ = await _event_with_two_coming(scheme)
+    resident = await create_user_ok(council)
+    reply = f"form[action='/schemes/{scheme.slug}/events/{event.id}/reply']"
+    async with Browser(app, council) as browser, Browser(app, council) as anonymous:
+        await browser.signin_as(resident)
+        assert html(await browser.get(f"/schemes/{scheme.slug}/events/{event.id}")).css_first(reply)
+        started = datetime.now(timezone.utc) - timedelta(minutes=10)
+        await Event.filter(id=event.id).update(starts_at=started, ends_at=started + timedelta(hours=1))
+        for visitor in (browser, anonymous):
+            page = await visitor.get(f"/schemes/{scheme.slug}/events/{event.id}")
+            assert not html(page).css_first(reply) and "to say you are coming" not in page.text
+            assert text_of(page, "#replies-closed") == ["This event has started, so replies have closed."]
+        refused = await browser.post(f"/schemes/{scheme.slug}/events/{event.id}/reply", {})
+        assert refused.status_code == 409  # posting anyway is refused, as before
+
+
 # Changing a shift
 
 
