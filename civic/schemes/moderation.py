@@ -265,7 +265,7 @@ async def _hide(actor: User | None, council: Council, item: Hideable, reason: st
     async with in_transaction():
         item.hidden, item.hidden_reason = True, reason
         await item.save(update_fields=["hidden", "hidden_reason"])
-        await audit.record(actor, "news.hidden" if post else "help_offer.hidden", item, council=council, reason=reason)
+        await audit.record(actor, "news.hidden" if post is not None else "help_offer.hidden", item, council=council, reason=reason)
         queued = await _close_reports(
             actor, council, await _open_reports(item.scheme, post, offer), "hidden", reason, f"An officer has checked it and hidden the {name} from the site."
         )
