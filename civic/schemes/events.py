@@ -168,7 +168,7 @@ class EventPage:
     replied: bool
     names: list[str] = field(default_factory=list)  # for organisers
     fixed: str = ""  # for organisers: why they cannot change or cancel it now
-    started: bool = False  # replies close when it starts (see `reply`)
+    started: bool = False  # replies close, and can no longer be taken back, when it starts (see `reply` and `cancel_reply`)
 
     @property
     def places_left(self) -> int | None:
@@ -227,14 +227,21 @@ async def reply(actor: User | None, council: Council, slug: str, event_id: int, 
     return row
 
 
-async def cancel_reply(actor: User | None, council: Council, slug: str, event_id: int) -> None:
-    """Someone is no longer coming; their place is free again."""
+async def cancel_reply(actor: User | None, council: Council, slug: str, event_id: int, now: datetime | None = None) -> None:
+    """Someone is no longer coming, until the event starts; their place is free again. Once it has
+    started, the replies are the organisers' record of who said they were coming, and stay as they are."""
     if actor is None:
         raise Forbidden("Sign in to continue.")
     scheme, _ = await access.find(actor, council, slug)
     event = await _event(scheme, event_id)
-    if not await EventReply.filter(event=event, user=actor).delete():
-        raise Conflict("You had not said you were coming.")
+    now = utc(now)
+    async with in_transaction():
+        # Locked as `reply` locks it, so the start is read under the same lock as the places.
+        locked = await Event.select_for_update().get(id=event.id)
+        if locked.starts_at <= now:
+            raise Conflict("This event has started, so you can no longer take back your reply.")
+        if not await EventReply.filter(event=locked, user=actor).delete():
+            raise Conflict("You had not said you were coming.")
 
 
 def _check_cancellable(scheme: Scheme, event: Event, now: datetime) -> None:

@@ -541,6 +541,28 @@ async def test_an_event_under_way_can_still_be_called_off(council):
         await events.cancel_event(organiser, council, scheme.slug, event.id, "Fire alarm", now=under_way)
 
 
+async def test_a_reply_cannot_be_taken_back_once_the_event_has_started(council):
+    from datetime import UTC, datetime
+
+    from civic.schemes import events
+    from civic.schemes.running import EventReply
+
+    scheme = await create_scheme_ok(council)
+    made = datetime(2031, 5, 1, 9, tzinfo=UTC)
+    values = {"title": "Coffee", "place": "The hall", "date": "2031-05-06", "start_time": "10:00", "end_time": "11:00"}
+    event = await events.create_event(await organiser_of(scheme), council, scheme.slug, values, now=made)
+    came, changed_mind = await create_user_ok(council), await create_user_ok(council)
+    for person in (came, changed_mind):
+        await events.reply(person, council, scheme.slug, event.id, now=made)
+
+    await events.cancel_reply(changed_mind, council, scheme.slug, event.id, now=datetime(2031, 5, 6, 8, 59, tzinfo=UTC))  # a minute before 10am in London
+    for now in (datetime(2031, 5, 6, 9, tzinfo=UTC), datetime(2031, 5, 7, 9, tzinfo=UTC)):  # as it starts, and the day after
+        with pytest.raises(Conflict, match="This event has started, so you can no longer take back your reply"):
+            await events.cancel_reply(came, council, scheme.slug, event.id, now=now)
+    # The organisers' record of who said they were coming stays as it was on the day.
+    assert [r.user_id for r in await EventReply.filter(event=event)] == [came.id]  # type: ignore[attr-defined]
+
+
 # Offers of help reported to the council
 
 

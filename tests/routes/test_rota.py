@@ -433,6 +433,27 @@ async def test_an_event_that_has_started_says_replies_have_closed_instead_of_off
         assert refused.status_code == 409  # posting anyway is refused, as before
 
 
+async def test_someone_coming_to_an_event_that_has_started_is_no_longer_offered_i_can_no_longer_come(client, council):
+    from civic.schemes.running import Event, EventReply
+
+    scheme = await create_scheme_ok(council)
+    event, coming, _ = await _event_with_two_coming(scheme)
+    take_back = f"form[action='/schemes/{scheme.slug}/events/{event.id}/reply/cancel']"
+    await client.signin_as(coming[0])
+    assert html(await client.get(f"/schemes/{scheme.slug}/events/{event.id}")).css_first(take_back)
+    started = datetime.now(timezone.utc) - timedelta(minutes=10)
+    await Event.filter(id=event.id).update(starts_at=started, ends_at=started + timedelta(hours=1))
+
+    page = await client.get(f"/schemes/{scheme.slug}/events/{event.id}")
+    assert not html(page).css_first(take_back)
+    assert text_of(page, "strong.govuk-tag") == ["You are coming"]
+    assert text_of(page, "#replies-closed") == ["This event has started, so replies have closed."]
+    refused = await client.post(f"/schemes/{scheme.slug}/events/{event.id}/reply/cancel", {})
+    assert refused.status_code == 409
+    assert "This event has started, so you can no longer take back your reply." in text_of(refused, "main p")
+    assert await EventReply.filter(event=event).count() == 2
+
+
 # Changing a shift
 
 
