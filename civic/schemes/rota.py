@@ -440,16 +440,24 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
         now_is: dict[int, tuple[date, str, str, str]] = {}
         on_the_day: list[tuple[date, list[SignUp]]] = []  # the days volunteers are signed up for, as they now fall
         dropped: set[int] = set()
+        reopened = 0
         # Every date moves by the same days, the furthest first, so two never meet on one day.
         for row in sorted(rows, key=lambda r: r.on, reverse=by.days > 0):
             on = row.on + by
             if not locked.falls_on(on):  # no longer in the series: cancelled, so no reminder or visit alert comes for it
                 if row.id in was:
                     dropped.add(row.id)
-                    await ShiftOccurrence.filter(id=row.id).update(on=on, cancelled=True, cancel_reason="The shift no longer has this date.")
+                    await ShiftOccurrence.filter(id=row.id).update(on=on, cancelled=True, cancel_reason="The shift no longer has this date.", off_the_series=True)
                 else:
                     await ShiftOccurrence.filter(id=row.id).update(on=on)
                 continue
+            if row.cancelled and row.off_the_series:
+                # Back in the series (a later last date, or weekly again): open for sign-up as a new date would be.
+                # Its volunteers were told it is cancelled, so they are not put back on it unasked.
+                await SignUp.filter(occurrence_id=row.id).delete()
+                await ShiftReminder.filter(occurrence_id=row.id).delete()
+                await ShiftOccurrence.filter(id=row.id).update(cancelled=False, cancel_reason="", off_the_series=False)
+                reopened += 1
             if row.moved and was_repeat == "weekly":  # moved on its own: it keeps its time and place
                 starts_at, ends_at, place, moved = row.starts_at, row.ends_at, row.place, True
             else:  # it takes the shift's new times and place; a shift that happens once is its one date, moved or not
@@ -466,6 +474,7 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
             raise Invalid({"needs_dbs": f"The shift would then need {safeguarding.needs_phrase(locked.needs_dbs)}. {who}. Record their certificates first, or ask them to withdraw"})
         if changed:
             reason = ", ".join(changed) + (f"; {len(dropped)} date{'s' if len(dropped) != 1 else ''} with volunteers cancelled" if dropped else "")
+            reason += f"; {reopened} cancelled date{'s' if reopened != 1 else ''} open again" if reopened else ""
             await audit.record(actor, "shift.changed", locked, council=council, reason=reason)
         visit = "" if locked.home_visit == was_visit else NOW_A_VISIT if locked.home_visit else NO_LONGER_A_VISIT
         queued = await _tell_about_change(council, scheme, locked, was_title, on_row, was, now_is, dropped, visit)
@@ -784,7 +793,7 @@ async def cancel(actor: User | None, council: Council, slug: str, shift_id: int,
         raise Conflict("This shift is already cancelled.")
     occurrence = await materialise(slot.shift, slot.on)
     async with in_transaction():
-        await ShiftOccurrence.filter(id=occurrence.id).update(cancelled=True, cancel_reason=reason)
+        await ShiftOccurrence.filter(id=occurrence.id).update(cancelled=True, cancel_reason=reason, off_the_series=False)  # on purpose: it stays cancelled
         await audit.record(actor, "shift.cancelled", occurrence, council=council)
         queued = await _tell_signed_up(
             slot,
@@ -834,7 +843,7 @@ async def _end_series(scheme: Scheme, shift: Shift, later: list[Slot], last: dat
     queued = []
     for slot in later:
         if slot.occurrence is not None and not slot.cancelled:
-            await ShiftOccurrence.filter(id=slot.occurrence.id).update(cancelled=True, cancel_reason=reason)
+            await ShiftOccurrence.filter(id=slot.occurrence.id).update(cancelled=True, cancel_reason=reason, off_the_series=True)
             queued += await _tell_signed_up(
                 slot, f"{shift.title} on {day_name(slot.starts_at)} is cancelled",
                 f"The {scheme.name} shift you were on, {slot.when}, is cancelled: {why}.\n",

@@ -193,6 +193,9 @@ class ShiftOccurrence(Model):
     moved = fields.BooleanField(default=False)
     cancelled = fields.BooleanField(default=False)
     cancel_reason = fields.TextField(default="")
+    # Cancelled only because the series stopped reaching it (stopped, an earlier last date, no longer
+    # weekly), not by an organiser on purpose: a later last date opens it again.
+    off_the_series = fields.BooleanField(default=False, db_default=False, description="cancelled because the series ended before it, not on purpose")
 
     shift_id: int
 

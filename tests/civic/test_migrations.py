@@ -454,9 +454,56 @@ def test_answers_kept_before_0022_are_encrypted_with_their_length(tmp_path):
     assert found["indexes_after"] == found["indexes_before"]
 
 
+# Before 0023, a date cancelled because its series ended looked like one an organiser cancelled on purpose,
+# but for the words civic wrote as its reason. The migration marks those, so a later last date opens them.
+SHIFT_DATES_BEFORE_0023 = [
+    # day, cancelled, reason
+    (13, True, "The shift has stopped."),
+    (20, True, "The shift no longer has this date."),
+    (27, True, "Bank holiday"),
+    (3, False, ""),
+]
+
+
+async def _shift_dates_across_0023(url: str) -> dict:
+    from datetime import date, datetime, timezone
+
+    from tortoise.migrations.api import migrate
+
+    from civic import db
+    from civic.schemes.running import ShiftOccurrence
+    from tests.factories import create_council_ok, create_scheme_ok, create_shift_ok
+
+    await migrate(config=db.tortoise_config(url), target="civic.0022_webhook_answers_encrypted")
+    await db.start(url)  # today's models: of the tables used here, only scheme_shift_occurrence differs from 0022's
+    council = await create_council_ok()
+    shift = await create_shift_ok(await create_scheme_ok(council), date(2031, 5, 6), now=datetime(2031, 5, 1, tzinfo=timezone.utc), repeat="weekly")
+    ids = []
+    for day, cancelled, reason in SHIFT_DATES_BEFORE_0023:
+        on = date(2031, 5 if day > 6 else 6, day)
+        starts = ShiftOccurrence._meta.fields_map["starts_at"].to_db_value(datetime(on.year, on.month, on.day, 9, tzinfo=timezone.utc), ShiftOccurrence)
+        [row] = await db.rows(
+            'INSERT INTO scheme_shift_occurrence (shift_id, "on", starts_at, ends_at, place, moved, cancelled, cancel_reason) VALUES (?, ?, ?, ?, \'\', ?, ?, ?) RETURNING id',
+            shift.id, on, starts, starts, False, cancelled, reason,
+        )
+        ids.append(row["id"])
+    await db.stop()
+
+    await db.migrate(url)
+    await db.start(url)
+    try:
+        return {"off_the_series": [row.off_the_series for row in sorted(await ShiftOccurrence.filter(id__in=ids), key=lambda row: ids.index(row.id))]}
+    finally:
+        await db.stop()
+
+
+def test_dates_cancelled_before_0023_because_their_series_ended_are_told_from_those_cancelled_on_purpose(tmp_path):
+    assert _across("shift_dates", tmp_path) == {"off_the_series": [True, True, False, False]}
+
+
 SCENARIOS = {
     "codes": _codes_across_0010, "email": _email_across_0013, "schemes": _schemes_across_0019,
-    "handled": _handled_notes_across_0021, "answers": _answers_across_0022,
+    "handled": _handled_notes_across_0021, "answers": _answers_across_0022, "shift_dates": _shift_dates_across_0023,
 }
 
 

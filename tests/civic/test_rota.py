@@ -372,6 +372,51 @@ async def test_an_earlier_last_date_cancels_the_dates_it_drops_and_tells_their_v
     assert "Cancelled: Pantry, Tuesday 20 May 2031" in mailbox.body((await mailbox.wait_for(dropped.user.email))[-1])
 
 
+async def test_a_later_last_date_opens_the_dates_a_stop_cancelled_and_keeps_those_cancelled_on_purpose(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    made = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=made, repeat="weekly", title="Pantry", place="The hall")
+    for on in (date(2031, 5, 13), date(2031, 5, 20)):
+        await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, on, now=made)
+    await rota.cancel(organiser, council, scheme.slug, shift.id, date(2031, 5, 27), "Bank holiday")
+    now = london(2031, 5, 6, 8)  # its first date is still to come
+    await rota.stop(organiser, council, scheme.slug, shift.id, now=now)
+
+    again = await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "repeat": "weekly", "repeat_until": "2031-06-10"}, now=now)
+
+    slots = await rota.expand([again], now, london(2031, 6, 30))
+    assert [(s.on, s.cancelled, s.cancel_reason, s.taken) for s in slots] == [
+        (date(2031, 5, 6), False, "", 0),
+        (date(2031, 5, 13), False, "", 0),  # the stop cancelled it and told its volunteer: open again, and they are not on it unasked
+        (date(2031, 5, 20), False, "", 0),
+        (date(2031, 5, 27), True, "Bank holiday", 0),  # cancelled on purpose: it stays cancelled
+        (date(2031, 6, 3), False, "", 0),
+        (date(2031, 6, 10), False, "", 0),
+    ]
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)
+    assert (await rota.find_slot(scheme, shift.id, date(2031, 5, 13))).has(volunteer.user)
+    # Nothing is said to the volunteer whose sign-ups the stop ended: they were told those dates are cancelled.
+    assert not await OutgoingEmail.filter(to=volunteer.user.email, subject="Pantry has changed").exists()
+
+
+async def test_a_later_last_date_opens_again_the_dates_an_earlier_one_dropped(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, repeat="weekly")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 20), now=now)
+    await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "repeat": "weekly", "repeat_until": "2031-05-13"}, now=now)
+    assert (await ShiftOccurrence.get(shift=shift, on=date(2031, 5, 20))).cancelled
+
+    again = await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "repeat": "weekly", "repeat_until": "2031-05-27"}, now=now)
+    assert [(s.on, s.cancelled, s.taken) for s in await rota.expand([again], now, london(2031, 6, 30))] == [
+        (date(2031, 5, 6), False, 0), (date(2031, 5, 13), False, 0), (date(2031, 5, 20), False, 0), (date(2031, 5, 27), False, 0),
+    ]
+
+
 async def test_a_weekly_shift_not_yet_begun_can_happen_once_and_a_one_off_can_repeat(council):
     scheme = await _scheme(council)
     organiser = await organiser_of(scheme)
@@ -387,9 +432,12 @@ async def test_a_weekly_shift_not_yet_begun_can_happen_once_and_a_one_off_can_re
     assert "Cancelled: Pantry, Tuesday 20 May 2031, 10am to midday, The hall\nThe shift now happens once, on Tuesday 6 May 2031." in told.body
 
     again = await rota.update_shift(organiser, council, scheme.slug, weekly.id, {**CHANGE, "repeat": "weekly", "repeat_until": "2031-05-20"}, now=now)
-    assert [s.on for s in await rota.expand([again], now, london(2031, 6, 30))] == [date(2031, 5, 6), date(2031, 5, 13), date(2031, 5, 20)]
+    # 20 May is back, open to sign up for: its volunteer was told it was cancelled, so is no longer on it.
+    assert [(s.on, s.cancelled, s.taken) for s in await rota.expand([again], now, london(2031, 6, 30))] == [
+        (date(2031, 5, 6), False, 0), (date(2031, 5, 13), False, 0), (date(2031, 5, 20), False, 0),
+    ]
     assert (await AuditLog.filter(action="shift.changed", target_id=str(weekly.id)).order_by("id").values_list("reason", flat=True)) == [
-        "how often, last date; 1 date with volunteers cancelled", "how often, last date",
+        "how often, last date; 1 date with volunteers cancelled", "how often, last date; 1 cancelled date open again",
     ]
 
 
