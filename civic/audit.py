@@ -103,6 +103,7 @@ ACTION_WORDS = {
     "shift.moved": "moved a shift",
     "shift.signed_up": "signed up for a shift",
     "shift.stopped": "stopped a repeating shift",
+    "shift.volunteer_removed": "took a volunteer off a shift",
     "shift.withdrawn": "dropped out of a shift",
     "team.created": "added an early help team",
     "team.made_default": "made a team the default for concerns",

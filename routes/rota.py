@@ -1,4 +1,4 @@
-"""The rota: the coming shifts, the organisers' roster, adding and changing shifts, one date's page, sign-up, and visits."""
+"""The rota: the coming shifts, the organisers' roster, adding and changing shifts, one date's page, sign-up, taking someone off a date, and visits."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from civic.db import as_id
 from civic.errors import Conflict, Invalid
 from civic.schemes import access, lone_working, rota, safeguarding
 from civic.schemes.when import parse_date
@@ -93,7 +94,8 @@ async def shift_update(request: Request) -> Response:
 
 async def _slot(request: Request, values: dict[str, str] | None = None, errors: dict[str, str] | None = None, refused: str = "", status: int = 200) -> Response:
     page = await rota.slot_page(*_slot_args(request))
-    context = {"page": page, "scheme": page.scheme, "slot": page.slot, "values": page.move_values if values is None else values, "errors": errors or {}, "refused": refused or page.refusal}
+    # What was typed into one form, with the move form filled in as the date is unless that was the one.
+    context = {"page": page, "scheme": page.scheme, "slot": page.slot, "values": {**page.move_values, **(values or {})}, "errors": errors or {}, "refused": refused or page.refusal}
     return render(request, "rota/slot.html", context, status_code=status)
 
 
@@ -137,6 +139,17 @@ async def cancel(request: Request) -> Response:
     return redirect(request.url.path.removesuffix("/cancel"))
 
 
+async def take_off(request: Request) -> Response:
+    values = form_values(await request.form())
+    volunteer_id = as_id(values["volunteer"]) if values.get("volunteer") else None
+    try:
+        await rota.take_off(*_slot_args(request), volunteer_id, values.get("why", ""))
+    except Invalid as error:
+        return await _slot(request, values, error.errors, status=422)
+    flash(request, "They are no longer on this date, and have been emailed. Their place is free for someone else.")
+    return redirect(request.url.path.removesuffix("/take-off"))
+
+
 async def arrived(request: Request) -> Response:
     await lone_working.arrived(*_slot_args(request))
     flash(request, "Thank you. Tap “I’ve left” when you leave.")
@@ -177,6 +190,7 @@ routes = [
     Route(SLOT + "/withdraw", withdraw, methods=["POST"], name="slot_withdraw"),
     Route(SLOT + "/move", move, methods=["POST"], name="slot_move"),
     Route(SLOT + "/cancel", cancel, methods=["POST"], name="slot_cancel"),
+    Route(SLOT + "/take-off", take_off, methods=["POST"], name="slot_take_off"),
     Route(SLOT + "/arrived", arrived, methods=["POST"], name="slot_arrived"),
     Route(SLOT + "/left", left, methods=["POST"], name="slot_left"),
 ]

@@ -607,6 +607,11 @@ class SlotPage:
         return self.slot.signup_of(self.who.user)
 
     @property
+    def on_it(self) -> list[tuple[int, str]]:
+        """For organisers: who is on this date, as choices of whom to take off it."""
+        return [(s.volunteer_id, self.names.get(s.volunteer_id, "")) for s in self.slot.signups]
+
+    @property
     def move_values(self) -> dict[str, str]:
         """The form to move this date, filled in as it is now."""
         starts, ends = local(self.slot.starts_at), local(self.slot.ends_at)
@@ -676,6 +681,53 @@ async def withdraw(actor: User | None, council: Council, slug: str, shift_id: in
         freed = await find_slot(scheme, shift_id, slot.on)
         queued = await tell_about_free_places(council, scheme, actor, [freed], now)  # type: ignore[arg-type]
     await mail.deliver(queued)
+
+
+TAKE_OFF_REASON_LIMIT = 300
+
+
+async def take_off(
+    actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, volunteer_id: int | None, why: str = "", now: datetime | None = None,
+) -> Slot:
+    """An organiser takes one volunteer off one date of a shift before it starts, optionally saying why;
+    the volunteer is e-mailed, and the place is free again. Their other dates stay theirs."""
+    scheme, _ = await access.find_for_organiser(actor, council, slug)
+    now = utc(now)
+    slot = await find_slot(scheme, shift_id, on)
+    why = paragraphs(why)
+    errors: dict[str, str] = {}
+    if volunteer_id is None:
+        errors["volunteer"] = "Choose who to take off this date"
+    if len(why) > TAKE_OFF_REASON_LIMIT:
+        errors["why"] = f"The reason must be {TAKE_OFF_REASON_LIMIT} characters or fewer"
+    if errors:
+        raise Invalid(errors)
+    volunteer = await User.get_or_none(id=volunteer_id)
+    async with in_transaction():
+        # Locked as a sign-up locks them, the shift and then the date: a sign-up to the freed place, or a
+        # second organiser taking the same person off, waits for this to finish.
+        shift = await Shift.select_for_update().get(id=slot.shift.id)
+        row = await ShiftOccurrence.get_or_none(shift=shift, on=slot.on)
+        locked = await ShiftOccurrence.select_for_update().get(id=row.id) if row is not None else None
+        if locked is not None and locked.cancelled:
+            raise Conflict("This date is cancelled, so nobody needs taking off it.")
+        if locked is not None and locked.starts_at <= now:
+            raise Conflict("This shift has started, so who was on it stays as it is.")
+        if volunteer is None or locked is None or not await SignUp.filter(occurrence=locked, volunteer=volunteer).delete():
+            raise Conflict(f"{volunteer or 'That volunteer'} is not on this date. Someone may have just taken them off, or they withdrew.")
+        # Should they be put back on it, the worker reminds them again.
+        await ShiftReminder.filter(occurrence=locked, volunteer=volunteer).delete()
+        await audit.record(actor, "shift.volunteer_removed", locked, council=council, reason=f"user {volunteer.id}")
+        said = f"They said:\n\n{why}\n\n" if why else ""
+        queued = await mail.queue(
+            volunteer.email,
+            f"You are no longer on {slot.shift.title} on {day_name(slot.starts_at)}",
+            f"The organisers of {scheme.name} have taken you off this shift:\n\n{slot.shift.title}, {slot.when}, {slot.place}\n\n{said}"
+            f"Your other shifts are as they were. You can see the rota here:\n\n{scheme_url(council, scheme)}/rota\n",
+            council_id=council.id,
+        )
+    await mail.deliver([queued])
+    return await find_slot(scheme, shift_id, slot.on)
 
 
 async def drop_future_signups(scheme: Scheme, user: User, now: datetime) -> list[Slot]:

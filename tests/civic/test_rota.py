@@ -12,7 +12,7 @@ import pytest
 from civic import worker
 from civic.audit import AuditLog
 from civic.db import in_transaction, is_postgres, rows
-from civic.errors import Conflict, Invalid
+from civic.errors import Conflict, Forbidden, Invalid
 from civic.schemes import calendars, lone_working, rota
 from civic.mail import OutgoingEmail
 from civic.schemes.models import Scheme
@@ -587,6 +587,86 @@ async def test_a_full_shift_refuses_the_next_volunteer_and_a_withdrawal_frees_th
     await rota.sign_up(third.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
     with pytest.raises(Conflict, match="already started"):
         await rota.withdraw(third.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=london(2031, 5, 6, 10, 30))
+
+
+async def test_an_organiser_takes_one_volunteer_off_one_date_and_they_are_told_why(council, mailbox):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    now = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, repeat="weekly", capacity=2, title="Pantry", place="The hall")
+    taken_off, staying, waiting = [await create_volunteer_ok(scheme) for _ in range(3)]
+    for person in (taken_off, staying):
+        await rota.sign_up(person.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)
+    await rota.sign_up(taken_off.user, council, scheme.slug, shift.id, date(2031, 5, 20), now=now)
+
+    slot = await rota.take_off(organiser, council, scheme.slug, shift.id, date(2031, 5, 13), taken_off.user.id, "  We need a driver that day ", now=now)
+
+    assert not slot.has(taken_off.user) and slot.has(staying.user)
+    assert (await rota.find_slot(scheme, shift.id, date(2031, 5, 20))).has(taken_off.user)  # only that date
+    await rota.sign_up(waiting.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)  # the place is free again
+    [told] = await OutgoingEmail.filter(to=taken_off.user.email)
+    assert told.subject == "You are no longer on Pantry on Tuesday 13 May 2031"
+    assert "have taken you off this shift:\n\nPantry, Tuesday 13 May 2031, 10am to midday, The hall" in told.body
+    assert "They said:\n\nWe need a driver that day\n" in told.body
+    assert f"/schemes/{scheme.slug}/rota" in told.body
+    assert not await OutgoingEmail.filter(to=staying.user.email).exists()
+    entry = await AuditLog.get(action="shift.volunteer_removed", council=council)
+    assert (entry.target_id, entry.reason) == (str(slot.occurrence.id), f"user {taken_off.user.id}")  # why is for the volunteer, not the log
+    assert "You are no longer on Pantry" in (await mailbox.wait_for(taken_off.user.email))[0]["Subject"]
+
+    # Without a reason, the e-mail says none was given rather than quoting nothing.
+    await rota.take_off(organiser, council, scheme.slug, shift.id, date(2031, 5, 20), taken_off.user.id, "", now=now)
+    [_, second] = await OutgoingEmail.filter(to=taken_off.user.email).order_by("id")
+    assert "They said" not in second.body and "Tuesday 20 May 2031" in second.body
+
+
+async def test_only_the_schemes_organisers_take_a_volunteer_off_a_date_and_not_once_it_has_started(council):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    volunteer, other = await create_volunteer_ok(scheme), await create_volunteer_ok(scheme)
+    made = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=made, repeat="weekly")
+    for on in (date(2031, 5, 6), date(2031, 5, 13)):
+        await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, on, now=made)
+    elsewhere = await organiser_of(await _scheme(council))
+
+    for person in (other.user, volunteer.user, elsewhere):
+        with pytest.raises(Forbidden):
+            await rota.take_off(person, council, scheme.slug, shift.id, date(2031, 5, 6), volunteer.user.id, "", now=made)
+    with pytest.raises(Invalid) as refused:
+        await rota.take_off(organiser, council, scheme.slug, shift.id, date(2031, 5, 6), None, "x" * 301, now=made)
+    assert refused.value.errors == {"volunteer": "Choose who to take off this date", "why": "The reason must be 300 characters or fewer"}
+    with pytest.raises(Conflict, match="is not on this date"):
+        await rota.take_off(organiser, council, scheme.slug, shift.id, date(2031, 5, 6), other.user.id, "", now=made)
+    with pytest.raises(Conflict, match="This shift has started, so who was on it stays as it is"):
+        await rota.take_off(organiser, council, scheme.slug, shift.id, date(2031, 5, 6), volunteer.user.id, "", now=london(2031, 5, 6, 10, 30))
+    await rota.cancel(organiser, council, scheme.slug, shift.id, date(2031, 5, 13), "Rain")
+    with pytest.raises(Conflict, match="This date is cancelled"):
+        await rota.take_off(organiser, council, scheme.slug, shift.id, date(2031, 5, 13), volunteer.user.id, "", now=made)
+    assert await SignUp.filter(volunteer=volunteer.user).count() == 2
+    assert not await AuditLog.filter(action="shift.volunteer_removed", council=council).exists()
+
+
+async def test_two_organisers_taking_one_volunteer_off_at_once_tell_them_once(council):
+    need(is_postgres(), "PostgreSQL")
+    scheme = await _scheme(council)
+    first = await organiser_of(scheme)
+    second = await create_volunteer_ok(scheme, role="organiser")
+    volunteer = await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now)
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+
+    async def attempt(organiser):
+        try:
+            await rota.take_off(organiser, council, scheme.slug, shift.id, date(2031, 5, 6), volunteer.user.id, "", now=now)
+            return "done"
+        except Conflict:
+            return "refused"
+
+    assert sorted(await asyncio.gather(attempt(first), attempt(second.user))) == ["done", "refused"]
+    assert await OutgoingEmail.filter(to=volunteer.user.email).count() == 1
+    assert await AuditLog.filter(action="shift.volunteer_removed", council=council).count() == 1
 
 
 async def test_fifty_concurrent_sign_ups_to_five_places_leave_exactly_five(council):

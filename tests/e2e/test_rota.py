@@ -193,6 +193,35 @@ async def test_an_organiser_changes_a_shift_from_its_page_and_is_told_why_it_nee
         assert "St Anne's church hall" in mailbox.body((await mailbox.wait_for(volunteer.user.email))[-1])
 
 
+async def test_an_organiser_takes_one_volunteer_off_a_date_on_a_phone_and_they_are_told_why(phone, live_server, e2e_council, mailbox, check_accessibility):
+    from civic.schemes import rota
+
+    tag = uuid.uuid4().hex[:6]
+    scheme = await create_scheme_ok(e2e_council, name=f"Pantry {tag}")
+    day = today(datetime.now(timezone.utc)) + timedelta(days=3)
+    shift = await create_shift_ok(scheme, day, title=f"Pantry set-up {tag}", capacity=3)
+    leaving = await create_volunteer_ok(scheme, user=await create_user_ok(e2e_council, display_name=f"Lee Leaving {tag}"))
+    staying = await create_volunteer_ok(scheme, user=await create_user_ok(e2e_council, display_name=f"Sam Staying {tag}"))
+    for volunteer in (leaving, staying):
+        await rota.sign_up(volunteer.user, e2e_council, scheme.slug, shift.id, day)
+    await signin_in_browser(phone, live_server, await organiser_of(scheme))
+
+    await phone.goto(f"/schemes/{scheme.slug}/shifts/{shift.id}/{day.isoformat()}")
+    await phone.get_by_text("Take a volunteer off this date").click()
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    await phone.get_by_role("button", name="Take them off this date").click()
+    await expect(phone.locator("#volunteer-error")).to_contain_text("Choose who to take off this date")
+    await check_accessibility(phone)
+    await phone.get_by_label(f"Lee Leaving {tag}").check()
+    await phone.get_by_label("Why? (optional)").fill("We need a driver that day")
+    await phone.get_by_role("button", name="Take them off this date").click()
+    await expect(phone.locator("#roster")).to_have_text(f"Sam Staying {tag}")
+    await expect(phone.locator("#places")).to_have_text("1 of 3 taken")
+    await check_accessibility(phone)
+    assert "We need a driver that day" in mailbox.body((await mailbox.wait_for(leaving.user.email))[-1])
+
+
 async def test_without_javascript_a_volunteer_without_a_check_is_told_why_they_cannot_sign_up(phone_without_js, live_server, e2e_council):
     scheme = await create_scheme_ok(e2e_council)
     day = today(datetime.now(timezone.utc)) + timedelta(days=3)

@@ -267,6 +267,42 @@ async def test_the_roster_shows_who_is_on_each_shift_and_the_gaps(client, counci
     assert text_of(roster, "#gaps")[0].startswith(f"{dates * 3 - 1} places unfilled")
 
 
+async def test_an_organiser_takes_one_volunteer_off_a_date_from_its_page_saying_why(client, council):
+    scheme = await create_scheme_ok(council)
+    shift = await create_shift_ok(scheme, _next_week(), title="Pantry", capacity=3)
+    zofia = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Zofia Nowak"))
+    ade = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Ade Bello"))
+    for person in (zofia, ade):
+        await rota.sign_up(person.user, council, scheme.slug, shift.id, _next_week())
+    path = f"/schemes/{scheme.slug}/shifts/{shift.id}/{_next_week().isoformat()}"
+    form = f"form[action='{path}/take-off']"
+    await client.signin_as(zofia.user)
+    assert not html(await client.get(path)).css_first(form)  # volunteers are not offered it
+    await client.signin_as(await organiser_of(scheme))
+    page = html(await client.get(path))
+    assert page.css_first(form).css_first("input[name=csrftoken]")
+    assert [(i.attributes["value"], label.text()) for i, label in zip(page.css(f"{form} input[name=volunteer]"), page.css(f"{form} .govuk-radios__label"))] == [
+        (str(zofia.user.id), "Zofia Nowak"), (str(ade.user.id), "Ade Bello"),
+    ]
+
+    refused = await client.post(path + "/take-off", {"why": "Needs a driver"})
+    assert refused.status_code == 422
+    assert field_error(refused, "volunteer") == "Choose who to take off this date"
+    assert html(refused).css_first("textarea#why").text() == "Needs a driver"  # what was typed is kept
+    assert "open" in html(refused).css_first("#take-off").attributes
+    assert html(refused).css_first("input#date").attributes["value"] == _next_week().isoformat()  # the move form is as the date is
+
+    done = await client.post(path + "/take-off", {"volunteer": str(zofia.user.id), "why": "Needs a driver"})
+    assert done.status_code == 303
+    page = await client.follow(done)
+    assert text_of(page, "#roster") == ["Ade Bello"]
+    assert text_of(page, "#places") == ["1 of 3 taken"]
+    [told] = await OutgoingEmail.filter(to=zofia.user.email)
+    assert "They said:\n\nNeeds a driver" in told.body
+    again = await client.post(path + "/take-off", {"volunteer": str(zofia.user.id)})
+    assert again.status_code == 409 and "Zofia Nowak is not on this date." in " ".join(text_of(again, "main p"))
+
+
 async def test_a_volunteer_on_a_visit_taps_arrived_and_left(client, council):
     scheme = await create_scheme_ok(council)
     now = datetime.now(timezone.utc)

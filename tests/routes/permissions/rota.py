@@ -110,6 +110,8 @@ CASES = [
     Case("POST", SLOT + "/left", helpers(409), note="not a visit"),
     Case("POST", SLOT + "/move", organisers(303), data={"date": "{next_week}", "start_time": "11:00", "end_time": "13:00"}),
     Case("POST", SLOT + "/cancel", organisers(303), data=REASON, fresh=True),
+    Case("POST", SLOT + "/take-off", organisers(303), data={"volunteer": "{on_it_id}", "why": "Taken off by {role}"},
+         note="{on_it_id} is a volunteer outside the matrix, on {on} from the start"),
     Case("GET", "/schemes/{slug}/shifts/{shift_id}/edit", organisers()),
     Case("POST", "/schemes/{slug}/shifts/{shift_id}/edit", organisers(303), data=SHIFT_CHANGE),
     Case("GET", "/schemes/{slug}/shifts/{shift_id}/stop", organisers()),
@@ -163,6 +165,8 @@ async def setup(world: World) -> dict[str, str]:
         "title": "Coffee", "place": "The hall", "date": next_week.isoformat(), "start_time": "10:00", "end_time": "11:00",
     })
     await events.reply(requester, council, scheme.slug, event.id)
+    on_it = await create_volunteer_ok(scheme)
+    await rota.sign_up(on_it.user, council, scheme.slug, shift.id, next_week)
     token = (await calendars.new_feed(volunteer.user, council)).rsplit("/", 1)[1].removesuffix(".ics")
     return {
         "slug": scheme.slug,
@@ -174,6 +178,7 @@ async def setup(world: World) -> dict[str, str]:
         "next_week": next_week.isoformat(),
         "shift_id": str(shift.id),
         "on": next_week.isoformat(),
+        "on_it_id": str(on_it.user.id),
         "event_id": str(event.id),
         "token": token,
     }
