@@ -377,15 +377,20 @@ def _given(change: ShiftChange, values: dict[str, Any]) -> tuple[dict[str, str],
     return given, errors
 
 
+def _and(words: list[str]) -> str:
+    return " and ".join(words) if len(words) < 3 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 async def _lacking_the_check(scheme: Scheme, needs: str, dates: list[tuple[date, list[SignUp]]]) -> str:
-    """Who, signed up for these dates, would not have the check a shift needing `needs` asks for: '' if nobody."""
+    """Who, signed up for these dates, would not have the check a shift needing `needs` asks for, and on
+    which of them, so organisers know whom to take off which date: '' if nobody."""
     checks = await safeguarding.checks_by_user(scheme)
-    lacking: dict[int, str] = {}
+    lacking: dict[int, tuple[str, list[str]]] = {}  # volunteer id -> what they lack, the days they lack it
     for day, signups in sorted(dates, key=lambda d: d[0]):
         for signup in signups:
-            if signup.volunteer_id not in lacking and (short := safeguarding.shortfall(checks.get(signup.volunteer_id), needs, day)):
-                lacking[signup.volunteer_id] = f"{signup.volunteer} {short} and is signed up for {day_name(day)}"
-    return "; ".join(lacking.values())
+            if short := safeguarding.shortfall(checks.get(signup.volunteer_id), needs, day):
+                lacking.setdefault(signup.volunteer_id, (f"{signup.volunteer} {short}", []))[1].append(day_name(day))
+    return "; ".join(f"{who} and is signed up for {_and(days)}" for who, days in lacking.values())
 
 
 async def update_shift(actor: User | None, council: Council, slug: str, shift_id: int, values: dict[str, Any], now: datetime | None = None) -> Shift:
@@ -471,7 +476,7 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
             if row.id in was:
                 on_the_day.append((today(starts_at), on_row[row.id]))
         if raising and (who := await _lacking_the_check(scheme, locked.needs_dbs, on_the_day)):
-            raise Invalid({"needs_dbs": f"The shift would then need {safeguarding.needs_phrase(locked.needs_dbs)}. {who}. Record their certificates first, or ask them to withdraw"})
+            raise Invalid({"needs_dbs": f"The shift would then need {safeguarding.needs_phrase(locked.needs_dbs)}. {who}. Record their certificates first, or take them off those dates: on each date’s page, choose “Take a volunteer off this date”"})
         if changed:
             reason = ", ".join(changed) + (f"; {len(dropped)} date{'s' if len(dropped) != 1 else ''} with volunteers cancelled" if dropped else "")
             reason += f"; {reopened} cancelled date{'s' if reopened != 1 else ''} open again" if reopened else ""

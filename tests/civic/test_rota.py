@@ -448,15 +448,21 @@ async def test_the_check_a_shift_needs_cannot_be_raised_above_what_someone_on_a_
     enhanced = await create_volunteer_ok(scheme, check="enhanced", certified=date(2031, 1, 1))
     now = london(2031, 5, 1, 9)
     shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, repeat="weekly", title="Pantry", place="The hall")
-    await rota.sign_up(basic.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)
+    for on in (date(2031, 5, 20), date(2031, 5, 13)):
+        await rota.sign_up(basic.user, council, scheme.slug, shift.id, on, now=now)
     await rota.sign_up(enhanced.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)
 
     with pytest.raises(Invalid) as refused:
         await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "needs_dbs": "enhanced"}, now=now)
+    # Every date they are on, so the organiser knows which to take them off.
     assert refused.value.errors == {"needs_dbs": (
         "The shift would then need an enhanced DBS check or higher, current on the day. Bea Basic has a basic check and is signed up for "
-        "Tuesday 13 May 2031. Record their certificates first, or ask them to withdraw"
+        "Tuesday 13 May 2031 and Tuesday 20 May 2031. Record their certificates first, or take them off those dates: on each date’s page, "
+        "choose “Take a volunteer off this date”"
     )}
+    await rota.take_off(organiser, council, scheme.slug, shift.id, date(2031, 5, 20), basic.user.id, now=now)
+    with pytest.raises(Invalid, match="is signed up for Tuesday 13 May 2031. Record"):
+        await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "needs_dbs": "enhanced"}, now=now)
     assert (await rota.Shift.get(id=shift.id)).needs_dbs == "none"
     # As high as everyone on it has is allowed, and needs no e-mail: they all have it.
     assert (await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "needs_dbs": "basic"}, now=now)).needs_dbs == "basic"
