@@ -73,7 +73,7 @@ async def _endpoint_page(request: Request, errors: dict[str, str] | None = None,
     context = {
         "endpoint": endpoint,
         "recent": recent[:10],
-        "calls": await endpoints.api_calls(endpoint),
+        "calls": await endpoints.api_calls(*_args(request), endpoint),
         "credentials": credentials,
         "event_names": EVENT_TYPES,
         "style_names": PAYLOAD_STYLES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -26,6 +27,13 @@ WATCHERS = ("officer", "admin")
 CONFIRMERS = ("officer",)
 # Who may read what a receiver answered: it may echo the concern it was sent. Others see its length.
 ANSWER_READERS = ("officer",)
+# Who may see which concern a delivery or an API call was about. An administrator repairs delivery from
+# the event, status, attempts, timing and status codes; a reference would tell them which concerns exist
+# and, with the timing, let them link deliveries to people.
+CONCERN_READERS = ("officer",)
+# The key-worker API names the concern in its path (/api/v1/concerns/{reference}...).
+_REFERENCE_IN_PATH = re.compile(r"(?<=/concerns/)[^/?#]+")
+UNNAMED = "…"
 NAME_LIMIT = 120
 REASON_LIMIT = 300
 # The audit entry of a delivery marked as handled: what the officer typed may name the concern, so it is
@@ -318,7 +326,24 @@ async def deliveries(user: User | None, council: Council, endpoint_id: int | str
         query = query.filter(status=status)
     page = max(page, 1)
     rows = list(await query.order_by("-created_at", "-id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
+    if not await has_role(user, council, *CONCERN_READERS):
+        for row in rows:
+            _without_concern(row)
     return endpoint, rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def _without_concern(row: WebhookDelivery) -> None:
+    """For someone who may not read concerns: the delivery without which concern it was about.
+
+    The payload and a handled note go too: they name the concern. The row is for showing, never saving.
+    """
+    row.reference, row.concern_id, row.body, row.handled_note = "", None, None, None
+
+
+async def _shown(user: User | None, council: Council, row: WebhookDelivery) -> WebhookDelivery:
+    if not await has_role(user, council, *CONCERN_READERS):
+        _without_concern(row)
+    return row
 
 
 @dataclass
@@ -335,7 +360,7 @@ async def delivery_detail(user: User | None, council: Council, endpoint_id: int 
     Nor, to an administrator who is not an officer, what the receiver answered: it may echo the payload.
     """
     endpoint = await get_endpoint(user, council, endpoint_id)
-    row = await _delivery(endpoint, delivery_id)
+    row = await _shown(user, council, await _delivery(endpoint, delivery_id))
     attempts = list(await WebhookAttempt.filter(delivery=row).order_by("attempted_at", "id"))
     shown = await has_role(user, council, *ANSWER_READERS)
     if not shown:
@@ -368,7 +393,7 @@ async def replay(user: User | None, council: Council, endpoint_id: int | str, de
         changed = await WebhookDelivery.filter(id=row.id, status=row.status).update(**_replay_fields(row))
         if changed:
             await audit.record(user, "webhook.replayed", row, council=council, reason=f"{row.webhook_id} to {endpoint.name}")
-    return await _delivery(endpoint, delivery_id)
+    return await _shown(user, council, await _delivery(endpoint, delivery_id))
 
 
 async def replay_all(user: User | None, council: Council, endpoint_id: int | str) -> int:
@@ -398,7 +423,7 @@ async def cancel(user: User | None, council: Council, endpoint_id: int | str, de
         # The note goes with the delivery, encrypted; the audit log says only that one was given.
         if await WebhookDelivery.filter(id=row.id, status=row.status).update(status="cancelled", handled_note=crypto.encrypt(reason)):
             await audit.record(user, "webhook.cancelled", row, council=council, reason=HANDLED_NOTE_GIVEN)
-    return await _delivery(endpoint, delivery_id)
+    return await _shown(user, council, await _delivery(endpoint, delivery_id))
 
 
 async def officer_section(council: Council) -> Section:
@@ -450,5 +475,11 @@ def unseal(token: str | None, endpoint_id: int) -> Credentials | None:
     return found if found.endpoint_id == endpoint_id else None
 
 
-async def api_calls(endpoint: KeyWorkerEndpoint, limit: int = 10) -> list[KeyWorkerApiCall]:
-    return list(await KeyWorkerApiCall.filter(endpoint=endpoint).order_by("-created_at", "-id").limit(limit))
+async def api_calls(user: User | None, council: Council, endpoint: KeyWorkerEndpoint, limit: int = 10) -> list[KeyWorkerApiCall]:
+    """The endpoint's latest calls to the key-worker API; to someone who may not read concerns, without the concern each named."""
+    await require_role(user, council, *WATCHERS)
+    calls = list(await KeyWorkerApiCall.filter(endpoint=endpoint, council=council).order_by("-created_at", "-id").limit(limit))
+    if not await has_role(user, council, *CONCERN_READERS):
+        for call in calls:
+            call.reference, call.path = "", _REFERENCE_IN_PATH.sub(UNNAMED, call.path)
+    return calls

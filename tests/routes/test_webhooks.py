@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from tortoise import Tortoise
 
 from civic import accounts, crypto
 from civic.audit import AuditLog
-from civic.webhooks import delivery, signing
 from civic.concerns.models import ConcernAccess, Referral, TeamMembership
+from civic.webhooks import delivery, endpoints, signing
 from civic.webhooks.models import KeyWorkerEndpoint, WebhookAttempt, WebhookDelivery
 from tests.factories import Browser, create_endpoint_ok, create_team_ok, create_user_ok, field_error, html, refer_ok, stored_row, text_of, use_settings
 from tests.peers import free_port
@@ -510,3 +511,56 @@ async def test_a_new_api_key_replaces_the_old_one_at_once(admin_browser, council
     async with Browser(app, council) as system:
         assert (await system.get("/api/v1/me", headers={"authorization": f"Bearer {old_key}"})).status_code == 401
         assert (await system.get("/api/v1/me", headers={"authorization": f"Bearer {new_key}"})).status_code == 200
+
+
+async def test_an_administrator_repairs_deliveries_without_learning_which_concern_each_was_about(app, council):
+    # Administrators do not read concerns: a reference (with when it was sent) says a concern exists and
+    # whom it may be about. They see what repairing delivery needs; officers also see the reference.
+    officer, admin = await create_user_ok(council, role="officer"), await create_user_ok(council, role="admin")
+    team = await create_team_ok(council)
+    secret = signing.new_secret()
+    with Receiver([secret], script={"responses": [{"status": 503}]}) as receiver:
+        endpoint, _, api_key = await create_endpoint_ok(council, team, url=receiver.url, secret=secret)
+        concern, _, _ = await refer_ok(council, team)
+        await delivery.deliver_due()
+    row = await WebhookDelivery.get(concern=concern)
+    async with Browser(app, council) as system:
+        system.http.headers["authorization"] = f"Bearer {api_key}"
+        assert (await system.get(f"/api/v1/concerns/{concern.reference.replace('-', '').lower()}")).status_code == 200
+    written = {concern.reference, concern.reference.replace("-", ""), concern.reference.replace("-", "").lower()}
+
+    async def pages_seen_by(person) -> dict[str, Any]:
+        async with Browser(app, council) as browser:
+            await browser.signin_as(person)
+            pages = {
+                "endpoint": await browser.get(f"/admin/endpoints/{endpoint.id}"),
+                "log": await browser.get(f"/admin/endpoints/{endpoint.id}/deliveries"),
+                "delivery": await browser.get(f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}"),
+            }
+        assert [p.status_code for p in pages.values()] == [200, 200, 200]
+        return pages
+
+    seen = await pages_seen_by(admin)
+    for name, page in seen.items():
+        assert not any(ref in page.text for ref in written), name
+    assert text_of(seen["log"], "#deliveries tbody tr td a") == ["concern.referred"]
+    tried = text_of(seen["log"], "#deliveries tbody tr td span")[0]
+    assert "1 try" in tried
+    assert "HTTP 503" in text_of(seen["delivery"], "#attempts li")[0]
+    assert text_of(seen["delivery"], "#delivery-status") == [row.status_text]
+    assert text_of(seen["endpoint"], "#api-calls li")[0].endswith("answered 200")
+    assert "GET /api/v1/concerns/" in text_of(seen["endpoint"], "#api-calls li")[0]
+
+    # Where the log is built, not only in the page: the domain functions leave the concern out.
+    _, rows, _ = await endpoints.deliveries(admin, council, endpoint.id)
+    detail = await endpoints.delivery_detail(admin, council, endpoint.id, row.id)
+    calls = await endpoints.api_calls(admin, council, endpoint)
+    for found in rows + [detail.delivery]:
+        assert (found.reference, found.concern_id, found.body) == ("", None, None)
+        assert (found.event_type, found.status, found.attempts, found.last_status_code) == ("concern.referred", row.status, 1, 503)
+    assert [(c.reference, c.path) for c in calls] == [("", "/api/v1/concerns/…")]
+
+    seen = await pages_seen_by(officer)
+    assert text_of(seen["log"], "#deliveries tbody tr td a") == [f"concern.referred {concern.reference}"]
+    assert concern.reference in text_of(seen["delivery"], "h1")[0]
+    assert f"/api/v1/concerns/{concern.reference.replace('-', '').lower()}" in text_of(seen["endpoint"], "#api-calls li")[0]
