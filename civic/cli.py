@@ -88,7 +88,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
             workers=args.workers,
             # Printed once the port is listening, so whoever reads the address can use it straight away.
             ready=lambda: print(f"civic is running at http://{shown_host}:{args.port}/  (press Ctrl+C to stop)", flush=True),
-            proxy_headers=True,
+            # X-Forwarded-For is read by the app, from CIVIC_TRUSTED_PROXIES only (routes.middleware.ForwardedForMiddleware).
+            proxy_headers=False,
             log_level=settings.log_level,
             server_header=False,
         )

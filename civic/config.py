@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, fields
@@ -80,6 +81,8 @@ class Settings:
     invitation_rate: str = "10/hour"
     oidc_providers: str = ""
     trusted_hosts: str = "*"
+    # Empty: uvicorn's FORWARDED_ALLOW_IPS if set, else this machine (load() fills it in).
+    trusted_proxies: str = ""
     worker_interval: float = 2.0
     public_cache_seconds: float = 10.0
     council_cache_seconds: float = 10.0
@@ -169,6 +172,9 @@ def load(environ: dict[str, str] | None = None, env_file: str | Path = ".env") -
     settings = Settings(**values)  # type: ignore[arg-type]
     data_dir = Path(settings.data_dir)
     extra: dict[str, object] = {}
+    if not settings.trusted_proxies:
+        extra["trusted_proxies"] = merged.get("FORWARDED_ALLOW_IPS") or LOCAL_PROXIES
+    trusted_proxies(str(extra.get("trusted_proxies", settings.trusted_proxies)))
     if not settings.database_url:
         data_dir.mkdir(parents=True, exist_ok=True)
         extra["database_url"] = f"sqlite://{data_dir / 'civic.sqlite3'}"
@@ -204,6 +210,31 @@ def retry_schedule(setting: str) -> list[float]:
     if not delays or any(delay < 0 for delay in delays):
         raise ConfigError(f"CIVIC_WEBHOOK_RETRY_SCHEDULE={setting!r} needs at least one delay, none negative.")
     return delays
+
+
+# Who may say, in X-Forwarded-For, whom a request is from when no proxy is configured: a proxy on this machine.
+LOCAL_PROXIES = "127.0.0.1,::1"
+
+
+def trusted_proxies(setting: str) -> list[str]:
+    """CIVIC_TRUSTED_PROXIES as a list of addresses and networks, or ["*"] for every peer.
+
+    uvicorn would take a mistyped entry as a name no peer ever has, and trust nobody without a word.
+    """
+    entries = [entry.strip() for entry in setting.split(",") if entry.strip()]
+    if entries == ["*"]:
+        return entries
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry) if "/" in entry else ipaddress.ip_address(entry)
+        except ValueError:
+            raise ConfigError(
+                f"CIVIC_TRUSTED_PROXIES={setting!r}: {entry!r} is not an IP address or network. List your reverse proxies' "
+                "addresses or networks separated by commas, like 10.0.0.5,10.1.0.0/16, or * if only the proxy can reach civic."
+            ) from None
+    if not entries:
+        raise ConfigError(f"CIVIC_TRUSTED_PROXIES={setting!r} lists no address.")
+    return entries
 
 
 def _check_webhook_settings(settings: Settings) -> None:

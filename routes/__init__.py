@@ -23,6 +23,7 @@ from routes.access_log import hide_secrets_from
 from routes.middleware import (
     AdmissionMiddleware,
     CouncilMiddleware,
+    ForwardedForMiddleware,
     HtmxRedirectMiddleware,
     MailAfterAnswerMiddleware,
     MultipartCSRFMiddleware,
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     ]
     allowed_hosts = [h.strip() for h in settings.trusted_hosts.split(",") if h.strip()] or ["*"]
     middleware = [
+        # First, and before any middleware copies the scope: uvicorn's access log then shows the visitor too.
+        Middleware(ForwardedForMiddleware, settings=settings),
         Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts),
         Middleware(TypableURLMiddleware),
         Middleware(OwnCookiesMiddleware),

@@ -1,9 +1,10 @@
-"""ASGI middleware: server-side sessions, the council a request is for, security headers, and admission under load."""
+"""ASGI middleware: whom a request is from, server-side sessions, the council a request is for, security headers, and admission under load."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import re
 import secrets
 from typing import Any
@@ -11,13 +12,16 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from civic import accounts, mail
-from civic.config import Settings
+from civic.config import Settings, trusted_proxies
 from civic.councils import Council, Hosts, council_for_host, host_name, read_hosts
 from civic.kept import Kept
 from civic.schemes.text import typable
 from routes.web import static_url, templates
+
+log = logging.getLogger("civic.proxies")
 
 SESSION_COOKIE = "civic_session"
 # Host names that are no council's, remembered per process (a few hundred bytes each).
@@ -57,6 +61,37 @@ class OwnCookiesMiddleware:
                         headers.append((b"cookie", "; ".join(f"{name}={value}" for name, value in own.items()).encode("latin-1")))
                     scope["headers"] = headers
         await self.app(scope, receive, send)
+
+
+class ForwardedForMiddleware:
+    """Whom a request is from: X-Forwarded-For (and X-Forwarded-Proto) when a trusted proxy sends it.
+
+    uvicorn's own ProxyHeadersMiddleware, with CIVIC_TRUSTED_PROXIES, run here rather than by uvicorn so
+    this sees the peer before it is replaced. Rate limits count per address: behind a proxy civic does not
+    trust, every resident shares the proxy's, and in a surge one limit would lock everyone out. So in
+    production the first request carrying the header from a peer not trusted is logged, once per process.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.setting = settings.trusted_proxies
+        self.proxy = ProxyHeadersMiddleware(app, trusted_hosts=trusted_proxies(self.setting))
+        self.warn = settings.production
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.warn and scope["type"] == "http":
+            peer = scope["client"][0] if scope.get("client") else None
+            if peer not in self.proxy.trusted_hosts and any(name == b"x-forwarded-for" for name, _ in scope["headers"]):
+                self.warn = False
+                # Not the header's value: it holds residents' addresses.
+                log.warning(
+                    "A request from %s carried X-Forwarded-For, but %s is not in CIVIC_TRUSTED_PROXIES (%s), so the header was "
+                    "ignored: everyone who comes through it counts as %s, and they share one rate limit for signing in, "
+                    "concerns and invitations. If %s is your reverse proxy or load balancer, add it to CIVIC_TRUSTED_PROXIES. "
+                    "This is said once; restart to hear it again.",
+                    peer, peer, self.setting, peer, peer,
+                )
+        await self.proxy(scope, receive, send)
 
 
 class SessionMiddleware:

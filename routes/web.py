@@ -264,4 +264,5 @@ def path_number(request: Request, name: str) -> int:
 
 
 def client_ip(request: Request) -> str:
+    """The visitor's address, which rate limits count by: from X-Forwarded-For only when a trusted proxy sent it (ForwardedForMiddleware)."""
     return request.client.host if request.client else "unknown"

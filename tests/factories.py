@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -73,10 +73,10 @@ async def create_user_ok(council: Council | None = None, role: str | None = None
 class Browser:
     """An HTTP client that behaves like a browser on one council's site: cookies, CSRF tokens, parsed HTML."""
 
-    def __init__(self, app: Any, council: Council | None = None, host: str | None = None):
+    def __init__(self, app: Any, council: Council | None = None, host: str | None = None, ip: str | None = None):
         self.host = host or (council.hostnames.split(",")[0] if council else "civic.test")
         # Each client comes from its own address, so per-IP rate limits do not leak between tests.
-        ip = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+        ip = ip or f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
         self.http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app, client=(ip, 40000)),
             base_url=f"http://{self.host}",

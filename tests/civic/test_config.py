@@ -75,3 +75,18 @@ def test_every_setting_is_documented_in_the_readme_and_env_example():
         name = "CIVIC_" + field.upper()
         assert name in readme, f"{name} is not in README.md"
         assert name in example, f"{name} is not in .env.example"
+
+
+def test_trusted_proxies_default_to_uvicorns_setting_then_this_machine(tmp_path):
+    assert _load(tmp_path).trusted_proxies == "127.0.0.1,::1"
+    assert _load(tmp_path, FORWARDED_ALLOW_IPS="10.0.0.5").trusted_proxies == "10.0.0.5"
+    assert _load(tmp_path, FORWARDED_ALLOW_IPS="10.0.0.5", CIVIC_TRUSTED_PROXIES="10.1.0.0/16, 192.0.2.1").trusted_proxies == "10.1.0.0/16, 192.0.2.1"
+    assert config.trusted_proxies("10.1.0.0/16, 192.0.2.1") == ["10.1.0.0/16", "192.0.2.1"]
+    assert config.trusted_proxies("*") == ["*"]
+
+
+@pytest.mark.parametrize("value", ["10.0.0.300", "proxy.internal", "10.0.0.1/8", "10.0.0.1,*", " , "])
+def test_a_trusted_proxy_that_is_not_an_address_stops_start_up(tmp_path, value):
+    # uvicorn would take it for a name no peer has, and trust nobody without a word.
+    with pytest.raises(ConfigError, match="CIVIC_TRUSTED_PROXIES"):
+        _load(tmp_path, CIVIC_TRUSTED_PROXIES=value)

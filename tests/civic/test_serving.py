@@ -168,3 +168,37 @@ def test_starting_civic_prints_no_library_warnings():
     started = subprocess.run([sys.executable, "-c", "import routes; routes.app_factory()"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120, check=False)
     assert started.returncode == 0, started.stderr
     assert "Warning" not in started.stderr, started.stderr
+
+
+def test_civic_serve_believes_x_forwarded_for_only_from_its_trusted_proxies_and_warns_once_about_another(tmp_path):
+    from cryptography.fernet import Fernet
+
+    port = free_port()
+    env = {
+        **os.environ, "PYTHONPATH": str(ROOT), "CIVIC_DATA_DIR": str(tmp_path), "CIVIC_LOG_LEVEL": "info",
+        "CIVIC_ENV": "production", "CIVIC_BASE_URL": "https://civic.example", "CIVIC_SECRET_KEY": "s" * 48,
+        "CIVIC_SMTP_HOST": "127.0.0.1", "CIVIC_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        # The proxy is 127.0.0.2; the test's other requests come from 127.0.0.1, a peer not trusted.
+        "CIVIC_TRUSTED_PROXIES": "127.0.0.2",
+    }
+    env.pop("CIVIC_DATABASE_URL", None)
+    env.pop("FORWARDED_ALLOW_IPS", None)
+    command = [sys.executable, "-c", "from civic.cli import main; raise SystemExit(main())", "serve", "--port", str(port), "--no-worker"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        address = _address_once_printed(server)
+        with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as proxy:
+            assert proxy.get(address + "healthz", headers={"x-forwarded-for": "203.0.113.7"}, timeout=60).status_code == 200
+        for visitor in ("198.51.100.1", "198.51.100.2"):
+            assert httpx.get(address + "healthz", headers={"x-forwarded-for": visitor}, timeout=60).status_code == 200
+        assert httpx.get(address + "healthz", timeout=60).status_code == 200
+    finally:
+        _stop(server, signal.SIGINT)
+    output = server.stdout.read()  # type: ignore[union-attr]
+    served = [line for line in output.splitlines() if '"GET /healthz' in line]
+    # uvicorn's access log shows whom the app took each request to be from.
+    assert [line.split(" - ")[0].split()[-1].rsplit(":", 1)[0] for line in served] == ["203.0.113.7", "127.0.0.1", "127.0.0.1", "127.0.0.1"], output
+    warnings = [line for line in output.splitlines() if "X-Forwarded-For" in line]
+    assert len(warnings) == 1, output
+    assert "127.0.0.1 is not in CIVIC_TRUSTED_PROXIES (127.0.0.2)" in warnings[0] and "WARNING" in warnings[0]
+    assert "198.51.100" not in output  # residents' addresses from a header civic ignored are not logged

@@ -9,9 +9,9 @@ from tortoise import timezone
 
 from civic import accounts, voting
 from civic.accounts import EmailChange, LoginToken, Session, User
-from civic.schemes import when
 from civic.audit import AuditLog
 from civic.mail import OutgoingEmail
+from civic.schemes import when
 from civic.voting.models import Ballot
 from tests.factories import (
     Browser,
@@ -27,6 +27,7 @@ from tests.factories import (
     priorities_of,
     shares_form,
     text_of,
+    use_settings,
 )
 
 LINK = re.compile(r"http://[\w.\-]+(/signin/link/[\w\-]+)")
@@ -618,3 +619,28 @@ async def test_the_sign_in_page_says_an_account_is_made_and_what_to_do_without_e
     assert "we make an account for you with your email address" in words
     assert "If you do not have an email address" in text_of(page, "h2")
     assert "voting code by post" in words and f"contact {council.name}" in words
+
+
+async def test_behind_a_trusted_proxy_each_visitor_has_their_own_sign_in_limit(council, mailbox, clean_limits):
+    # Every request comes from the proxy's address: counted by that, one busy visitor would lock out the rest.
+    from routes import create_app
+
+    proxy, stranger = "10.250.0.1", "10.250.0.2"
+    asked = 0
+
+    async def ask(peer: str, forwarded_for: str) -> int:
+        nonlocal asked
+        asked += 1
+        async with Browser(app, council, ip=peer) as browser:
+            answer = await browser.post("/signin", {"email": f"asker-{asked}-{council.slug}@example.test"}, headers={"x-forwarded-for": forwarded_for})
+        return answer.status_code
+
+    with use_settings(trusted_proxies=f"{proxy},10.251.0.0/16", signin_rate_per_ip="2/minute") as settings:
+        app = create_app(settings)
+        assert [await ask(proxy, "203.0.113.1") for _ in range(3)] == [303, 303, 429]
+        assert await ask(proxy, "203.0.113.2") == 303
+        # Through a second proxy in a trusted network, the visitor is the address the first proxy saw.
+        assert await ask("10.251.3.4", "203.0.113.3, 10.250.0.1") == 303
+        assert await ask("10.251.3.4", "198.51.100.9, 203.0.113.1") == 429
+        # From a peer that is not trusted the header is ignored: nobody picks their own address to dodge the limit.
+        assert [await ask(stranger, f"198.51.100.{n}") for n in range(3)] == [303, 303, 429]
