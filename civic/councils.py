@@ -156,6 +156,15 @@ async def ward_for_postcode(council: Council, postcode: str) -> Ward | None:
     return row.ward if row else None
 
 
+# Where someone whose postcode is in another council's area finds that council.
+FIND_YOUR_COUNCIL = "https://www.gov.uk/find-local-council"
+
+
+def not_in_area(council: Council, postcode: str) -> str:
+    """What a resident is first told about a postcode `known_outside` the council's area (the concern form and the directory)."""
+    return f"{postcode} is not in {council.name}'s area."
+
+
 async def known_outside(council: Council, postcode: str) -> bool:
     """Whether a postcode the council has no ward for is known to be outside its area: another council
     of this deployment has its sector, or the council has a list of sectors and none in its district.

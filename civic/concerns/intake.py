@@ -30,7 +30,7 @@ from civic.concerns.vocabulary import (
     REPORTER_STATUS,
     URGENCY,
 )
-from civic.councils import Council, Ward, known_outside, normalise_postcode, ward_for_postcode
+from civic.councils import Council, Ward, known_outside, normalise_postcode, not_in_area, ward_for_postcode
 from civic.db import as_id, in_transaction
 from civic.errors import Invalid, NotFound
 
@@ -59,8 +59,6 @@ STEP_FIELDS = {
     "contact": ("contact_by", "reporter_name", "reporter_email", "reporter_phone"),
 }
 REQUIRED = {"about": "about", "category": "category", "details": "details", "urgency": "urgency", "knows": "knows", "contact": "contact_by"}
-# Where a reporter whose postcode is in another council's area finds that council.
-FIND_YOUR_COUNCIL = "https://www.gov.uk/find-local-council"
 POLITE_LIMIT = (
     "You have sent several concerns in a short time, so we cannot take another just now. "
     "Please wait {wait} and send it again: your answers are saved."
@@ -69,7 +67,7 @@ POLITE_LIMIT = (
 
 class OutsideArea(Invalid):
     """A step's problems, one of them a postcode known to be in another council's area: the page says
-    where to find that council (FIND_YOUR_COUNCIL)."""
+    where to find that council (civic.councils.FIND_YOUR_COUNCIL)."""
 
 
 # The draft
@@ -197,7 +195,7 @@ async def _clean(council: Council, step: str, form: dict[str, str]) -> dict[str,
             # Only a postcode known to be elsewhere is refused; one the council's list does not know is kept.
             if ward is None and await known_outside(council, value["postcode"]):
                 errors["postcode"] = (
-                    f"{value['postcode']} is not in {council.name}'s area. If the person lives elsewhere, "
+                    f"{not_in_area(council, value['postcode'])} If the person lives elsewhere, "
                     "contact their own council. You can also leave the postcode blank."
                 )
                 raise OutsideArea(errors)

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
-from civic.councils import Council, Ward, normalise_postcode, ward_for_postcode
+from civic.councils import FIND_YOUR_COUNCIL, Council, Ward, known_outside, normalise_postcode, not_in_area, ward_for_postcode
 from civic.db import as_id, page_number
 from civic.errors import Invalid
 from civic.kept import Kept
@@ -74,6 +74,8 @@ class Results:
     place: str = ""
     problems: dict[str, str] = field(default_factory=dict)
     suggestions: list[tuple[str, str]] = field(default_factory=list)  # (text, query string)
+    place_unknown: str = ""  # why a postcode did not narrow the search
+    find_your_council: str = ""  # set when the postcode is in another council's area
 
     @property
     def first_number(self) -> int:
@@ -126,29 +128,46 @@ def matching(query: QuerySet[Scheme], words: str = "", category: str = "", audie
     return query
 
 
-async def _place(council: Council, filters: Filters) -> tuple[list[int] | None, str, dict[str, str]]:
-    """The wards to search in, words describing them, and any problem with the postcode or ward."""
+@dataclass
+class _Place:
+    ward_ids: list[int] | None = None  # None: anywhere
+    words: str = ""
+    problems: dict[str, str] = field(default_factory=dict)
+    unknown: str = ""
+    find_your_council: str = ""
+
+
+async def _place(council: Council, filters: Filters) -> _Place:
+    """The wards to search in and words describing them, or what is wrong with the postcode or ward.
+
+    A postcode is judged as the concern form judges it (civic.concerns.intake): one known to be in another
+    council's area is refused, with where to find that council; one the council's list merely lacks (a
+    gap in the list, or no list) is searched for everywhere, saying so, rather than called elsewhere.
+    """
     if filters.postcode:
         try:
             postcode = normalise_postcode(filters.postcode)
         except Invalid:
-            return None, "", {"postcode": f"‘{filters.postcode}’ is not a full postcode. Enter one like NM1 4AB, or choose a ward instead."}
+            return _Place(problems={"postcode": "Enter a real postcode, like NM1 4AB, or choose a ward instead"})
         ward = await ward_for_postcode(council, postcode)
+        if ward is None and await known_outside(council, postcode):
+            message = f"{not_in_area(council, postcode)} If you live elsewhere, look for support through your own council. You can also choose a ward, or search everywhere."
+            return _Place(problems={"postcode": message}, find_your_council=FIND_YOUR_COUNCIL)
         if ward is None:
-            return None, "", {"postcode": f"{postcode} is not in {council.name}'s area. Choose a ward instead, or search everywhere."}
+            return _Place(unknown=f"We do not know which ward {postcode} is in, so these are schemes anywhere in {council.name}'s area. Choose your ward to see those nearest you.")
         wards = await near(ward)
         others = ", ".join(w.name for w in wards[1:])
-        return [w.id for w in wards], f"near {postcode}: {ward.name}" + (f" and the wards next to it ({others})" if others else ""), {}
+        return _Place([w.id for w in wards], f"near {postcode}: {ward.name}" + (f" and the wards next to it ({others})" if others else ""))
     if filters.ward:
         ward = await Ward.get_or_none(council=council, id=int(filters.ward))
         if ward is None:
-            return None, "", {"ward": "Choose a ward from the list"}
-        return [ward.id], f"in {ward.name}", {}
-    return None, "", {}
+            return _Place(problems={"ward": "Choose a ward from the list"})
+        return _Place([ward.id], f"in {ward.name}")
+    return _Place()
 
 
-def _suggestions(filters: Filters, place: str) -> list[tuple[str, str]]:
-    """What to try when nothing matched: loosen one filter at a time."""
+def _suggestions(filters: Filters, place: str, everywhere: bool = False) -> list[tuple[str, str]]:
+    """What to try when nothing matched: loosen one filter at a time (`everywhere`: the place did not narrow it)."""
     found = []
     if filters.words:
         found.append((f"search without the words ‘{filters.words}’", filters.query_string(words="", page=1)))
@@ -156,7 +175,7 @@ def _suggestions(filters: Filters, place: str) -> list[tuple[str, str]]:
         found.append((f"look in every category, not only {CATEGORIES[filters.category].name.lower()}", filters.query_string(category="", page=1)))
     if filters.audience:
         found.append((f"include schemes for anyone, not only {AUDIENCES[filters.audience].name.lower()}", filters.query_string(audience="", page=1)))
-    if filters.postcode or filters.ward:
+    if (filters.postcode or filters.ward) and not everywhere:
         found.append(("search everywhere in the area" if not place else f"search everywhere, not only {place}", filters.query_string(postcode="", ward="", page=1)))
     return found
 
@@ -174,19 +193,19 @@ async def search(council: Council, filters: Filters) -> Results:
 
 
 async def _search(council: Council, filters: Filters) -> Results:
-    ward_ids, place, problems = await _place(council, filters)
-    results = Results(filters=filters, place=place, problems=problems)
-    if problems:
-        results.suggestions = _suggestions(filters, place)
+    place = await _place(council, filters)
+    results = Results(filters=filters, place=place.words, problems=place.problems, place_unknown=place.unknown, find_your_council=place.find_your_council)
+    if place.problems:
+        results.suggestions = _suggestions(filters, place.words)
         return results
-    query = matching(listed(council), filters.words, filters.category, filters.audience, ward_ids)
+    query = matching(listed(council), filters.words, filters.category, filters.audience, place.ward_ids)
     results.total = await query.count()
     results.pages = max(1, math.ceil(results.total / PAGE_SIZE))
     results.page = min(filters.page, results.pages)
     offset = (results.page - 1) * PAGE_SIZE
     results.schemes = list(await query.order_by("name", "id").offset(offset).limit(PAGE_SIZE).prefetch_related("categories", "audiences", "wards"))
     if not results.total:
-        results.suggestions = _suggestions(filters, place)
+        results.suggestions = _suggestions(filters, place.words, everywhere=bool(place.unknown))
     return results
 
 

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from civic import config
 from civic.concerns import intake, routing
 from civic.concerns.vocabulary import ABOUT, CONTACT, DETAILS_LIMIT, KNOWS, URGENCY
-from civic.councils import Ward
+from civic.councils import FIND_YOUR_COUNCIL, Ward
 from civic.errors import Invalid, RateLimited
 from routes.web import client_ip, current_council, current_user, flash, form_values, redirect, render
 
@@ -96,7 +96,7 @@ async def step_save(request: Request) -> Response:
     except Invalid as error:
         context = await _step_context(request, step, answers, values, error.errors)
         if isinstance(error, intake.OutsideArea):
-            context["find_your_council"] = intake.FIND_YOUR_COUNCIL
+            context["find_your_council"] = FIND_YOUR_COUNCIL
         return render(request, "concerns/step.html", context, status_code=422, block="form")
     answers = await intake.load_draft(council, request.session[DRAFT])
     following = intake.step_after(step, answers)

@@ -9,6 +9,7 @@ from tortoise import timezone
 
 from civic.accounts import User
 from civic.audit import AuditLog
+from civic.councils import PostcodeSector
 from civic.schemes import access, moderation, when
 from civic.schemes.models import INVITATION_LIFETIME, Membership, NewsPost, OrganiserInvitation, Scheme
 from tests.factories import (
@@ -21,6 +22,7 @@ from tests.factories import (
     create_user_ok,
     field_error,
     html,
+    outward,
     postcode_in,
     scheme_values,
     text_of,
@@ -82,15 +84,53 @@ async def test_near_my_postcode_means_my_ward_and_the_wards_next_to_it(client, c
     assert titles(await client.get("/schemes", params={"ward": str(castlefields.id)})) == ["In Castlefields"]
 
 
-async def test_a_postcode_that_is_wrong_or_elsewhere_says_what_to_do(client, council):
+async def test_a_postcode_that_is_not_one_is_refused_as_the_concern_form_refuses_it(client, council):
     await create_scheme_ok(council)
     wrong = await client.get("/schemes?postcode=NM1")
     assert titles(wrong) == []
-    assert "not a full postcode" in field_error(wrong, "postcode")
-    assert "not a full postcode" in text_of(wrong, ".govuk-error-summary")[0]
-    elsewhere = await client.get("/schemes?postcode=ZE1+0AA")
-    assert "ZE1 0AA is not in " + council.name in field_error(elsewhere, "postcode")
-    assert "search everywhere in the area" in text_of(elsewhere, "#scheme-results li a")
+    message = "Enter a real postcode, like NM1 4AB, or choose a ward instead"
+    assert field_error(wrong, "postcode") == message
+    assert text_of(wrong, ".govuk-error-summary li") == [message]
+    assert html(wrong).css_first("#find-your-council") is None
+
+
+async def test_a_postcode_in_another_councils_area_is_told_so_with_where_to_find_that_council(client, council):
+    # The concern form's rule (councils.known_outside), and its words.
+    neighbour = await create_council_ok()
+    await create_scheme_ok(council)
+    for typed, shown in (("ze10aa", "ZE1 0AA"), (postcode_in(neighbour, "Harbourside").lower(), postcode_in(neighbour, "Harbourside"))):
+        for headers in ({}, {"HX-Request": "true"}):
+            elsewhere = await client.get("/schemes", params={"postcode": typed}, headers=headers)
+            message = f"{shown} is not in {council.name}'s area. If you live elsewhere, look for support through your own council. You can also choose a ward, or search everywhere."
+            assert text_of(elsewhere, ".govuk-error-summary li") == [message], typed
+            assert html(elsewhere).css_first("#find-your-council a").attributes["href"] == "https://www.gov.uk/find-local-council"
+            assert titles(elsewhere) == []
+            if not headers:
+                assert field_error(elsewhere, "postcode") == message
+                assert html(elsewhere).css_first("#postcode").attributes["value"] == typed
+                assert "search everywhere in the area" in text_of(elsewhere, "#scheme-results li a")
+
+
+async def test_a_postcode_not_known_to_be_elsewhere_searches_everywhere_and_says_so(client, council):
+    # A sector the council's list lacks, in a district it covers, may be a gap in the list: the concern
+    # form keeps such a postcode without a ward, so the directory does not call it outside the area either.
+    await create_scheme_ok(council, name="In Abbey", wards=("Abbey",))
+    await create_scheme_ok(council, name="In Harbourside", wards=("Harbourside",))
+    gap = f"{outward(council)} 9ZZ"
+    response = await client.get("/schemes", params={"postcode": gap.lower()})
+    assert response.status_code == 200 and not html(response).css(".govuk-error-summary")
+    assert titles(response) == ["In Abbey", "In Harbourside"]
+    assert text_of(response, "#place-unknown") == [f"We do not know which ward {gap} is in, so these are schemes anywhere in {council.name}'s area. Choose your ward to see those nearest you."]
+    assert html(response).css_first("#find-your-council") is None
+    assert html(response).css_first("#postcode").attributes["value"] == gap.lower()
+
+
+async def test_with_no_postcode_list_no_postcode_is_called_outside_the_area(client, council):
+    await create_scheme_ok(council, name="Anywhere")
+    await PostcodeSector.filter(council=council).delete()
+    response = await client.get("/schemes", params={"postcode": "SW1A 1AA"})
+    assert titles(response) == ["Anywhere"] and not html(response).css(".govuk-error-summary")
+    assert "We do not know which ward SW1A 1AA is in" in text_of(response, "#place-unknown")[0]
 
 
 async def test_empty_results_say_what_to_try_next(client, council):
