@@ -93,8 +93,10 @@ async def delete_account(user: User) -> None:
         await OrganiserInvitation.filter(email=user.email).delete()
         await invitations.withdraw_sent_by(None, user, "the organiser who sent it has deleted their account")
         # Messages about a concern they raised go with the concern (its purge deletes them).
-        about_concerns = await ConcernEmail.filter(email__to=user.email).values_list("email_id", flat=True)
-        await OutgoingEmail.filter(to=user.email).exclude(id__in=list(about_concerns)).delete()
+        # Addresses are encrypted: their messages are found by the address's keyed digest.
+        theirs = mail.address_digests(user.email)
+        about_concerns = await ConcernEmail.filter(email__to_digest__in=theirs).values_list("email_id", flat=True)
+        await OutgoingEmail.filter(to_digest__in=theirs).exclude(id__in=list(about_concerns)).delete()
         await audit.record(None, "user.deleted", user, reason="deleted their own account")
         await user.delete()
     # Anything queued to their own address (as an organiser told of their own leaving) went with the rest.

@@ -39,12 +39,24 @@ WORKER_TIMEOUT = 30.0
 KEEP = timedelta(days=30)
 
 
+# What the keyed digests of addresses are for (civic.crypto.digests): a key of their own.
+ADDRESS_DIGEST = "e-mail address"
+
+
+def address_digests(address: str) -> list[str]:
+    """The keyed digests `OutgoingEmail.to_digest` may hold for this address, however it was typed: one per key."""
+    return crypto.digests(ADDRESS_DIGEST, address.strip().lower())
+
+
 class OutgoingEmail(Model):
+    # Encrypted: the address says who, a subject can say what about ("Your concern: an update"), and
+    # bodies hold sign-in links, ballot receipts and messages to people who raised concerns, none of
+    # which a copy of the database (a backup) may give away. A person's messages are found by
+    # `to_digest` (`address_digests`).
     id = fields.BigIntField(primary_key=True)
-    to = fields.CharField(max_length=254)
-    subject = fields.CharField(max_length=250)
-    # Encrypted: bodies hold sign-in links, ballot receipts and messages to people who raised
-    # concerns, which a copy of the database (a backup) must not give away.
+    to = EncryptedTextField()
+    to_digest = fields.CharField(max_length=64, description="the address's keyed digest (mail.address_digests): how a person's messages are found")
+    subject = EncryptedTextField()
     body = EncryptedTextField()
     attachments: Any = EncryptedJSONField(default=list, description="[{filename, content_type, content}]")
     status = fields.CharField(max_length=10, default="pending", db_index=True)
@@ -64,7 +76,14 @@ class OutgoingEmail(Model):
 
     class Meta:
         table = "outgoing_email"
-        indexes = [Index(fields=["topic", "status"]), Index(fields=["council_id", "status"])]
+        indexes = [Index(fields=["topic", "status"]), Index(fields=["council_id", "status"]), Index(fields=["to_digest"])]
+
+    async def save(self, *args: Any, update_fields: Any = None, **kwargs: Any) -> None:
+        # The digest follows the first key, as the ciphertext does: `civic keys rotate` moves both.
+        self.to_digest = address_digests(self.to)[0]
+        if update_fields is not None and "to" in update_fields:
+            update_fields = [*update_fields, "to_digest"]
+        await super().save(*args, update_fields=update_fields, **kwargs)
 
 
 async def queue(
@@ -80,14 +99,16 @@ async def queue(
     fields_map = OutgoingEmail._meta.fields_map
     now = fields_map["created_at"].to_db_value(timezone.now(), OutgoingEmail)
     encrypted = fields_map["attachments"].to_db_value(attachments, OutgoingEmail) if attachments else crypto.encrypt_constant("[]")
-    [row] = await db.rows(_INSERT, to, subject, crypto.encrypt(body), encrypted, topic, council_id, now, now)
+    [row] = await db.rows(
+        _INSERT, crypto.encrypt(to), address_digests(to)[0], crypto.encrypt(subject), crypto.encrypt(body), encrypted, topic, council_id, now, now
+    )
     # The row as written, but with what was just encrypted rather than decrypting it again.
-    return db.from_row(OutgoingEmail, {**row, "body": body, "attachments": attachments or []})
+    return db.from_row(OutgoingEmail, {**row, "to": to, "subject": subject, "body": body, "attachments": attachments or []})
 
 
 _INSERT = (
-    'INSERT INTO outgoing_email ("to", subject, body, attachments, topic, council_id, next_attempt_at, created_at, status, attempts, last_error)'
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '') RETURNING *"
+    'INSERT INTO outgoing_email ("to", to_digest, subject, body, attachments, topic, council_id, next_attempt_at, created_at, status, attempts, last_error)'
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '') RETURNING *"
 )
 
 

@@ -17,7 +17,7 @@ from civic.concerns.notices import SCRUBBED_ADDRESS
 from civic.councils import Council
 from civic.db import in_transaction
 from civic.errors import Forbidden, NotFound
-from civic.mail import OutgoingEmail
+from civic.mail import OutgoingEmail, address_digests
 
 
 @dataclass
@@ -79,7 +79,7 @@ async def send_again(actor: User | None, council: Council, email_id: int | None 
     For after the mail relay is mended. Returns how many will go; audited.
     """
     await require_role(actor, council, "officer")
-    failed = OutgoingEmail.filter(council=council, status="failed").exclude(to=SCRUBBED_ADDRESS)
+    failed = OutgoingEmail.filter(council=council, status="failed").exclude(to_digest__in=address_digests(SCRUBBED_ADDRESS))
     async with in_transaction():
         if email_id is not None:
             if not await OutgoingEmail.exists(id=email_id, council=council):

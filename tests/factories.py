@@ -142,6 +142,24 @@ async def stored_row(table: str, row_id: int) -> dict[str, str]:
     return {column: bytes(value).decode("latin-1") if isinstance(value, (bytes, memoryview)) else str(value) for column, value in row.items()}
 
 
+def mail_to(*addresses: str, **filters: Any):
+    """The outgoing e-mail to any of these addresses, as a query: found by the address's keyed digest, as civic.erasure finds it."""
+    from civic import mail
+
+    return mail.OutgoingEmail.filter(to_digest__in=[d for address in addresses for d in mail.address_digests(address)], **filters)
+
+
+async def emails(to: str | None = None, *, subject: str | None = None, **filters: Any) -> list[Any]:
+    """The outgoing e-mail to this address, with this subject, oldest first.
+
+    The subject is encrypted, so it is compared once each message is read back.
+    """
+    from civic.mail import OutgoingEmail
+
+    query = mail_to(to, **filters) if to is not None else OutgoingEmail.filter(**filters)
+    return [row for row in await query.order_by("id") if subject is None or row.subject == subject]
+
+
 # Concerns
 
 

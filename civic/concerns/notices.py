@@ -2,8 +2,9 @@
 
 E-mails leave civic for mail relays and inboxes it does not control, so what goes into them is kept
 to a minimum: never the concern's text, never an officer's question (the status page shows that).
-In the outgoing queue bodies are encrypted but addresses are not, so once a message to the person
-who raised a concern is sent its address and body are scrubbed.
+In the outgoing queue addresses, subjects and bodies are encrypted, but the queue is kept a month
+(mail.KEEP) and officers see what could not be sent: so once a message to the person who raised a
+concern is sent its address and body are scrubbed.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ async def scrub_sent_reporter_email() -> int:
         row = link.email
         if row.status == "failed" and row.created_at > now - KEEP_FAILED:
             continue
-        await OutgoingEmail.filter(id=row.id, status=row.status).update(to=SCRUBBED_ADDRESS, body=SCRUBBED_BODY)
+        await OutgoingEmail.filter(id=row.id, status=row.status).update(to=SCRUBBED_ADDRESS, to_digest=mail.address_digests(SCRUBBED_ADDRESS)[0], body=SCRUBBED_BODY)
         await link.delete()
         scrubbed += 1
     return scrubbed

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from tortoise import timezone
 
-from civic import accounts, erasure, voting
+from civic import accounts, erasure, mail, voting
 from civic.accounts import LoginToken, OIDCIdentity, Session, User
 from civic.audit import AuditLog
+from civic.concerns import notices
 from civic.concerns.models import Concern
 from civic.errors import Conflict
 from civic.mail import OutgoingEmail
@@ -38,6 +39,7 @@ from tests.factories import (
     create_shift_ok,
     create_user_ok,
     create_volunteer_ok,
+    mail_to,
     organiser_of,
     vote_ok,
 )
@@ -49,6 +51,8 @@ async def test_deleting_an_account_removes_the_person_and_their_sessions_and_sig
     await OIDCIdentity.create(user=user, provider="residents", subject="subject-1")
     await LoginToken.create(token_hash=f"hash-{user.id}", email=user.email, expires_at=timezone.now() + timedelta(minutes=15))
     await OutgoingEmail.create(to=user.email, subject="Your link to sign in", body="a link")
+    await mail.queue(user.email.upper(), "Your shift tomorrow", "See you at 10.", council_id=council.id)  # as someone typed it
+    someone_else = await mail.queue(f"not-{user.email}", "Your shift tomorrow", "See you at 10.", council_id=council.id)
     user_id, email = user.id, user.email
 
     await erasure.delete_account(user)
@@ -57,7 +61,8 @@ async def test_deleting_an_account_removes_the_person_and_their_sessions_and_sig
     assert not await Session.filter(user_id=user_id).exists()
     assert not await OIDCIdentity.filter(user_id=user_id).exists()
     assert not await LoginToken.filter(email=email).exists()
-    assert not await OutgoingEmail.filter(to=email).exists()
+    assert not await mail_to(email).exists()
+    assert await OutgoingEmail.exists(id=someone_else.id)
 
 
 async def test_invitations_to_organise_sent_to_them_go_and_those_they_sent_stay_without_their_name(council):
@@ -219,11 +224,16 @@ async def test_a_concern_they_raised_stays_with_the_council_with_the_contact_det
     reporter = await create_user_ok(council)
     concern, _ = await create_concern_ok(council, reporter=reporter, reporter_email=reporter.email)
 
+    [about_it] = await notices.email_reporter(concern, council, "key", "Your concern: an update", "Follow it at {status_url}")
+    await mail.queue(reporter.email, "Your link to sign in", "a link", council_id=council.id)
+
     await erasure.delete_account(reporter)
 
     kept = await Concern.get(id=concern.id)
     assert kept.reporter_id is None
     assert kept.reporter_email == reporter.email and kept.details
+    # The message about it goes with the concern, when it is purged; the rest of their e-mail goes now.
+    assert [row.id for row in await mail_to(reporter.email)] == [about_it.id]
 
 
 async def test_council_staff_cannot_delete_their_account_until_their_role_is_removed(council):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import uuid
 from dataclasses import replace
@@ -13,7 +14,7 @@ from tortoise import timezone
 from civic import accounts, config, crypto, db, mail, worker
 from civic.concerns.models import ConcernEmail
 from civic.mail import OutgoingEmail
-from tests.factories import stored_row
+from tests.factories import mail_to, stored_row
 from tests.peers import free_port, need
 
 SHIFT_ICS = {"filename": "shift.ics", "content_type": "text/calendar", "content": "BEGIN:VCALENDAR\r\nSUMMARY:Lifts to the Orchard Lane surgery\r\nEND:VCALENDAR\r\n"}
@@ -41,19 +42,26 @@ async def test_a_message_survives_the_relay_being_down(settings, database, mailb
     assert (await OutgoingEmail.get(id=row.id)).status == "sent"
 
 
-async def test_a_copy_of_the_database_shows_no_body_or_attachment_and_the_worker_still_sends_them(database, mailbox):
-    address = f"at-rest-{uuid.uuid4().hex[:8]}@example.test"
-    row = await mail.queue(address, "Your shift tomorrow", "Meet Zofia at the library at 10.", [SHIFT_ICS], council_id=None)
+async def test_a_copy_of_the_database_shows_no_address_subject_body_or_attachment_and_the_worker_still_sends_them(database, mailbox):
+    address = f"zofia.nowak-{uuid.uuid4().hex[:8]}@example.test"
+    row = await mail.queue(address, "Your shift at the Orchard Lane surgery", "Meet Zofia at the library at 10.", [SHIFT_ICS], council_id=None)
     stored = await stored_row("outgoing_email", row.id)
-    assert stored["body"].startswith("gAAAAA") and stored["attachments"].startswith("gAAAAA")  # Fernet tokens
+    for column in ("to", "subject", "body", "attachments"):
+        assert stored[column].startswith("gAAAAA"), column  # Fernet tokens
     everything = " ".join(stored.values())
-    for secret in ("Meet Zofia", "library at 10", "VCALENDAR", "Orchard Lane", "shift.ics", "text/calendar"):
+    for secret in ("zofia.nowak", "example.test", "Your shift", "Meet Zofia", "library at 10", "VCALENDAR", "Orchard Lane", "shift.ics", "text/calendar"):
         assert secret not in everything, secret
+    # Found by a keyed digest of the address: a copy of the database cannot test guessed addresses.
+    assert stored["to_digest"] not in (hashlib.sha256(address.encode()).hexdigest(), hashlib.sha256(address.lower().encode()).hexdigest())
     again = await OutgoingEmail.get(id=row.id)
+    assert (again.to, again.subject) == (address, "Your shift at the Orchard Lane surgery")
     assert again.body == "Meet Zofia at the library at 10." and again.attachments == [SHIFT_ICS]
+    assert [found.id for found in await mail_to(f"  {address.upper()} ")] == [row.id]  # as people type it
+    assert not await mail_to(f"other-{address}").exists()
 
     await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver_due", 0)])
     [message] = await mailbox.wait_for(address)
+    assert (message["To"], message["Subject"]) == (address, "Your shift at the Orchard Lane surgery")
     assert mailbox.body(message).strip() == "Meet Zofia at the library at 10."
     attachment = next(message.iter_attachments())
     assert attachment.get_filename() == "shift.ics" and "SUMMARY:Lifts to the Orchard Lane surgery" in attachment.get_content()
@@ -64,7 +72,7 @@ async def test_a_copy_of_the_database_cannot_sign_anyone_in(council, mailbox):
     await accounts.request_signin_link(address, f"192.0.2.{uuid.uuid4().int % 250 + 1}", council=council)
     [message] = await mailbox.wait_for(address)
     token = re.search(r"/signin/link/(\S+)", mailbox.body(message)).group(1)  # type: ignore[union-attr]
-    row = await OutgoingEmail.get(to=address)
+    row = await mail_to(address).get()
     everything = " ".join((await stored_row("outgoing_email", row.id)).values())
     assert token not in everything and "/signin/link/" not in everything
     assert token in row.body
@@ -80,10 +88,13 @@ async def test_rotating_keys_reencrypts_outgoing_email_and_it_still_goes_without
         config.use(replace(settings, encryption_keys=f"{new_key},{old_key}"))
         assert (await crypto.rotate())["OutgoingEmail"] >= 1
         after = await stored_row("outgoing_email", row.id)
-        assert after["body"] != before["body"] and after["attachments"] != before["attachments"]
+        for column in ("to", "subject", "body", "attachments", "to_digest"):
+            assert after[column] != before[column], column
         config.use(replace(settings, encryption_keys=new_key))
+        assert [found.id for found in await mail_to(address)] == [row.id]  # the digest moved to the new key too
         await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver_due", 0)])
         [message] = await mailbox.wait_for(address)
+        assert message["Subject"] == "Your shift tomorrow"
         assert mailbox.body(message).strip() == "Meet Zofia at the library at 10."
         assert next(message.iter_attachments()).get_filename() == "shift.ics"
     finally:

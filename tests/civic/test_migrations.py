@@ -281,7 +281,8 @@ def test_e_mail_queued_before_0013_is_encrypted_still_goes_and_keeps_its_indexes
         assert secret not in everything, secret
     assert found["bodies"] == [body for _, _, body, _, _, _ in EMAIL_BEFORE_0013]
     assert found["attachments"] == [attachments for _, _, _, attachments, _, _ in EMAIL_BEFORE_0013]
-    assert found["indexes_after"] == found["indexes_before"] and len(found["indexes_after"]) >= 3
+    kept = [index for index in found["indexes_after"] if "to_digest" not in index]  # 0024 adds that one
+    assert kept == found["indexes_before"] and len(kept) >= 3
     assert found["concern_link_kept"] and not found["concern_link_after_delete"]
     # What was waiting went, once; what had gone or been superseded did not go again.
     assert found["sent"] == 3 and found["statuses"] == ["sent", "sent", "sent", "superseded", "sent"]
@@ -501,9 +502,110 @@ def test_dates_cancelled_before_0023_because_their_series_ended_are_told_from_th
     assert _across("shift_dates", tmp_path) == {"off_the_series": [True, True, False, False]}
 
 
+# Before 0024 the address and subject of every queued or kept message were stored as written: who it is
+# for, and what about. The migration encrypts them in place with a keyed digest of the address to find a
+# person's messages by; what was waiting must still go, and on SQLite the table keeps its indexes and the
+# concern_email rows that cascade from it.
+EMAIL_BEFORE_0024 = [
+    # to, subject, status
+    ("Pat.Jones@example.test", "Your link to sign in", "pending"),
+    ("lee@example.test", "Your ballot for Parks and Libraries", "sent"),
+    ("reporter@example.test", "Your concern about a neighbour: an update", "pending"),
+]
+
+
+async def _addresses_across_0024(url: str) -> dict:
+    import dataclasses
+
+    from tortoise import timezone
+    from tortoise.migrations.api import migrate
+
+    from civic import config, crypto, db, erasure, mail
+    from civic.concerns.models import ConcernEmail
+    from civic.mail import OutgoingEmail
+    from tests.factories import create_concern_ok, create_council_ok, create_user_ok, mail_to
+    from tests.peers import start_smtp_server
+
+    async def indexes() -> list[str]:
+        if db.is_postgres():
+            found = await db.rows("SELECT indexdef AS sql FROM pg_indexes WHERE tablename = 'outgoing_email'")
+        else:
+            found = await db.rows("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outgoing_email' AND sql IS NOT NULL")
+        return sorted(str(row["sql"]) for row in found)
+
+    await migrate(config=db.tortoise_config(url), target="civic.0023_shift_dates_off_the_series")
+    await db.start(url)  # today's models: of the tables used here, only outgoing_email differs from 0023's
+    council = await create_council_ok()
+    concern, _ = await create_concern_ok(council)
+    now = OutgoingEmail._meta.fields_map["created_at"].to_db_value(timezone.now(), OutgoingEmail)
+    ids = []
+    for to, subject, status in EMAIL_BEFORE_0024:
+        [row] = await db.rows(
+            'INSERT INTO outgoing_email ("to", subject, body, attachments, status, topic, council_id, attempts, last_error, next_attempt_at, created_at)'
+            " VALUES (?, ?, ?, ?, ?, '', ?, 0, '', ?, ?) RETURNING id",
+            to, subject, crypto.encrypt("See you at 10."), crypto.encrypt("[]"), status, council.id, now, now,
+        )
+        ids.append(row["id"])
+    await ConcernEmail.create(concern=concern, email_id=ids[-1])
+    indexes_before = await indexes()
+    await db.stop()
+
+    await db.migrate(url)
+    await db.start(url)
+    try:
+        stored = [dict(row) for row in await db.rows(f"SELECT * FROM outgoing_email WHERE id IN ({', '.join(map(str, ids))}) ORDER BY id")]
+        rows = await OutgoingEmail.filter(id__in=ids).order_by("id")
+        found = {
+            "stored": [" ".join(bytes(v).decode("latin-1") if isinstance(v, (bytes, memoryview)) else str(v) for v in row.values()) for row in stored],
+            "columns": sorted(stored[0].keys()),
+            "to": [row.to for row in rows],
+            "subjects": [row.subject for row in rows],
+            "digests": [row["to_digest"] for row in stored],
+            "expected_digests": [crypto.digest("e-mail address", to.lower()) for to, _, _ in EMAIL_BEFORE_0024],
+            "found_by_address": [[row.id for row in await mail_to(to)] == [id] for (to, _, _), id in zip(EMAIL_BEFORE_0024, ids)],
+            "ids": ids,
+            "indexes_before": indexes_before,
+            "indexes_after": await indexes(),
+            "concern_link_kept": await ConcernEmail.filter(concern=concern, email_id=ids[-1]).exists(),
+        }
+        box, controller = start_smtp_server()  # a real relay for what was waiting to go
+        try:
+            config.use(dataclasses.replace(config.current(), smtp_host="127.0.0.1", smtp_port=box.port))
+            found["sent"] = await mail.deliver_due()
+        finally:
+            controller.stop()
+        found["delivered"] = sorted([str(message["To"]), str(message["Subject"])] for message in box.messages)
+        # Deleting an account finds the messages queued to it before the upgrade.
+        await erasure.delete_account(await create_user_ok(council, email="pat.jones@example.test"))
+        found["left_after_erasure"] = list(await OutgoingEmail.filter(id__in=ids).order_by("id").values_list("id", flat=True))
+        return found
+    finally:
+        await db.stop()
+
+
+def test_addresses_and_subjects_of_e_mail_from_before_0024_are_encrypted_found_by_digest_and_still_go(tmp_path):
+    found = _across("addresses", tmp_path)
+    assert "to_plain" not in found["columns"] and "subject_plain" not in found["columns"]
+    everything = " ".join(found["stored"])
+    for to, subject, _ in EMAIL_BEFORE_0024:
+        for secret in (to, to.lower(), subject):
+            assert secret not in everything, secret
+    assert found["to"] == [to for to, _, _ in EMAIL_BEFORE_0024]
+    assert found["subjects"] == [subject for _, subject, _ in EMAIL_BEFORE_0024]
+    assert found["digests"] == found["expected_digests"] and all(found["found_by_address"])
+    assert [i for i in found["indexes_after"] if "to_digest" not in i] == found["indexes_before"] and len(found["indexes_before"]) >= 3
+    assert len([i for i in found["indexes_after"] if "to_digest" in i]) == 1
+    assert found["concern_link_kept"]
+    # What was waiting went, to the address and with the subject it had.
+    assert found["sent"] == 2
+    assert found["delivered"] == [["Pat.Jones@example.test", "Your link to sign in"], ["reporter@example.test", "Your concern about a neighbour: an update"]]
+    pat, lee, reporter = found["ids"]
+    assert found["left_after_erasure"] == [lee, reporter]
+
 SCENARIOS = {
     "codes": _codes_across_0010, "email": _email_across_0013, "schemes": _schemes_across_0019,
     "handled": _handled_notes_across_0021, "answers": _answers_across_0022, "shift_dates": _shift_dates_across_0023,
+    "addresses": _addresses_across_0024,
 }
 
 

@@ -14,10 +14,9 @@ from civic.audit import AuditLog
 from civic.db import in_transaction, is_postgres, rows
 from civic.errors import Conflict, Forbidden, Invalid
 from civic.schemes import calendars, lone_working, rota
-from civic.mail import OutgoingEmail
 from civic.schemes.models import Scheme
 from civic.schemes.running import ShiftOccurrence, ShiftReminder, SignUp
-from tests.factories import create_scheme_ok, create_shift_ok, create_user_ok, create_volunteer_ok, organiser_of
+from tests.factories import create_scheme_ok, create_shift_ok, create_user_ok, create_volunteer_ok, emails, mail_to, organiser_of
 from tests.peers import need
 
 LONDON = ZoneInfo("Europe/London")
@@ -204,11 +203,11 @@ async def test_changing_a_shift_moves_it_and_emails_what_changed_to_those_on_it_
         date(2031, 5, 8), london(2031, 5, 8, 14), london(2031, 5, 8, 16, 30), "St Anne's")
     assert slot.has(on_it.user)  # the sign-up moved with the date
     assert not await ShiftReminder.filter(occurrence_id=slot.occurrence.id).exists()  # reminded again, of the new time
-    queued = await OutgoingEmail.filter(to=on_it.user.email, subject="Pantry has changed")
+    queued = await emails(on_it.user.email, subject="Pantry has changed")
     assert len(queued) == 1
     assert "Was: Pantry, Tuesday 6 May 2031, 10am to midday, The hall\nNow: Pantry, Thursday 8 May 2031, 2pm to 4:30pm, St Anne's" in queued[0].body
     assert f"/schemes/{scheme.slug}/shifts/{shift.id}/2031-05-08" in queued[0].body
-    assert not await OutgoingEmail.filter(to=elsewhere.user.email).exists()
+    assert not await mail_to(elsewhere.user.email).exists()
     entry = await AuditLog.get(action="shift.changed", target_id=str(shift.id))
     assert entry.reason == "place, date, start time, end time, volunteers needed"
     assert "Now: Pantry, Thursday 8 May 2031" in mailbox.body((await mailbox.wait_for(on_it.user.email))[-1])
@@ -230,7 +229,7 @@ async def test_a_weekly_shift_not_yet_begun_moves_to_another_day_with_everyone_o
     assert [(s.on, s.starts_at.astimezone(LONDON), s.has(volunteer.user)) for s in slots] == [
         (date(2031, 5, 8), london(2031, 5, 8, 10), True), (date(2031, 5, 15), london(2031, 5, 15, 10), True), (date(2031, 5, 22), london(2031, 5, 22, 10), True),
     ]
-    [told] = await OutgoingEmail.filter(to=volunteer.user.email, subject="Pantry has changed")
+    [told] = await emails(volunteer.user.email, subject="Pantry has changed")
     assert told.body.count("Was: ") == 3 and "Now: Pantry, Thursday 22 May 2031, 10am to midday, The hall" in told.body
 
 
@@ -265,7 +264,7 @@ async def test_a_shift_cannot_need_fewer_volunteers_than_have_signed_up(council)
     assert refused.value.errors == {"capacity": "3 volunteers have signed up for Tuesday 13 May 2031. Enter 3 or more"}
     unchanged = await rota.Shift.get(id=shift.id)
     assert (unchanged.capacity, unchanged.start_minute) == (5, 10 * 60)
-    assert not await OutgoingEmail.filter(subject="Pantry has changed", council=council).exists()  # queued in the transaction, so gone with it
+    assert not await emails(subject="Pantry has changed", council=council)  # queued in the transaction, so gone with it
     assert (await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "capacity": "3"}, now=now)).capacity == 3
 
 
@@ -293,8 +292,8 @@ async def test_a_weekly_shift_under_way_changes_its_dates_to_come_and_keeps_its_
         (date(2031, 5, 20), "Food bank", london(2031, 5, 21, 9)),  # moved on its own: it keeps its move
         (date(2031, 5, 27), "Food bank", london(2031, 5, 27, 13)),
     ]
-    assert not await OutgoingEmail.filter(to=early.user.email, subject="Pantry has changed").exists()
-    [told] = await OutgoingEmail.filter(to=later.user.email, subject="Pantry has changed")  # one e-mail, both dates, named as they knew it
+    assert not await emails(early.user.email, subject="Pantry has changed")
+    [told] = await emails(later.user.email, subject="Pantry has changed")  # one e-mail, both dates, named as they knew it
     assert "Was: Pantry, Tuesday 13 May 2031, 10am to midday, The hall\nNow: Food bank, Tuesday 13 May 2031, 1pm to 3pm, The hall" in told.body
     assert "Was: Pantry, Wednesday 21 May 2031, 9am to 11am, The hall\nNow: Food bank, Wednesday 21 May 2031, 9am to 11am, The hall" in told.body
 
@@ -363,11 +362,11 @@ async def test_an_earlier_last_date_cancels_the_dates_it_drops_and_tells_their_v
     assert [s.on for s in await rota.expand([changed], now, london(2031, 6, 30))] == [date(2031, 5, 6), date(2031, 5, 13)]
     # Cancelled, so no reminder and no visit alert comes for a date no longer in the shift.
     assert [row.cancelled for row in await ShiftOccurrence.filter(shift=shift).order_by("on")] == [False, True, True]
-    [told] = await OutgoingEmail.filter(to=dropped.user.email)
+    [told] = await mail_to(dropped.user.email)
     assert told.subject == "Pantry has changed"
     assert "Cancelled: Pantry, Tuesday 20 May 2031, 10am to midday, The hall\nThe shift’s last date is now Tuesday 13 May 2031." in told.body
     assert "Cancelled: Pantry, Tuesday 27 May 2031" in told.body and "13 May 2031, 10am" not in told.body
-    assert not await OutgoingEmail.filter(to=kept.user.email).exists()  # their date is as it was
+    assert not await mail_to(kept.user.email).exists()  # their date is as it was
     assert (await AuditLog.get(action="shift.changed", target_id=str(shift.id))).reason == "last date; 2 dates with volunteers cancelled"
     assert "Cancelled: Pantry, Tuesday 20 May 2031" in mailbox.body((await mailbox.wait_for(dropped.user.email))[-1])
 
@@ -428,7 +427,7 @@ async def test_a_weekly_shift_not_yet_begun_can_happen_once_and_a_one_off_can_re
     once = await rota.update_shift(organiser, council, scheme.slug, weekly.id, {**CHANGE, "repeat": "once", "repeat_until": "2031-05-27"}, now=now)
     assert (once.repeat, once.repeat_until) == ("once", None)
     assert [s.on for s in await rota.expand([once], now, london(2031, 6, 30))] == [date(2031, 5, 6)]
-    [told] = await OutgoingEmail.filter(to=volunteer.user.email)
+    [told] = await mail_to(volunteer.user.email)
     assert "Cancelled: Pantry, Tuesday 20 May 2031, 10am to midday, The hall\nThe shift now happens once, on Tuesday 6 May 2031." in told.body
 
     again = await rota.update_shift(organiser, council, scheme.slug, weekly.id, {**CHANGE, "repeat": "weekly", "repeat_until": "2031-05-20"}, now=now)
@@ -467,7 +466,7 @@ async def test_the_check_a_shift_needs_cannot_be_raised_above_what_someone_on_a_
     # As high as everyone on it has is allowed, and needs no e-mail: they all have it.
     assert (await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "needs_dbs": "basic"}, now=now)).needs_dbs == "basic"
     assert (await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "needs_dbs": "none"}, now=now)).needs_dbs == "none"
-    assert not await OutgoingEmail.filter(subject="Pantry has changed", council=council).exists()
+    assert not await emails(subject="Pantry has changed", council=council)
     assert (await AuditLog.filter(action="shift.changed", target_id=str(shift.id)).values_list("reason", flat=True)) == ["DBS check", "DBS check"]
 
 
@@ -489,16 +488,16 @@ async def test_a_shift_that_becomes_a_visit_tells_its_volunteers_and_leaves_the_
     await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
     assert (await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "public": "no"}, now=now)).public is False
     assert (await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "public": "yes"}, now=now)).public is True
-    assert not await OutgoingEmail.filter(to=volunteer.user.email).exists()  # the calendar is nothing to them
+    assert not await mail_to(volunteer.user.email).exists()  # the calendar is nothing to them
 
     visit = await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "home_visit": "yes", "public": "yes"}, now=now)
 
     assert (visit.home_visit, visit.public) == (True, False)  # visits are never on the public calendar
-    [told] = await OutgoingEmail.filter(to=volunteer.user.email)
+    [told] = await mail_to(volunteer.user.email)
     assert told.body.startswith(f"The organisers of {scheme.name} have changed a shift you are on:\n\n{rota.NOW_A_VISIT}\n\nPantry, Tuesday 6 May 2031, 10am to midday, The hall\n")
     assert (await AuditLog.filter(action="shift.changed", target_id=str(shift.id)).order_by("-id").first()).reason == "visit, public calendar"
     await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "home_visit": "no"}, now=now)
-    assert rota.NO_LONGER_A_VISIT in (await OutgoingEmail.filter(to=volunteer.user.email).order_by("-id").first()).body
+    assert rota.NO_LONGER_A_VISIT in (await mail_to(volunteer.user.email).order_by("-id").first()).body
 
 
 async def test_a_weekly_shift_that_has_begun_keeps_repeating_stays_a_visit_or_not_and_keeps_its_dates_begun(council):

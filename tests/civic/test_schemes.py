@@ -13,7 +13,6 @@ from civic import accounts, demo, worker
 from civic.councils import Council, Ward
 from civic.db import is_postgres
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
-from civic.mail import OutgoingEmail
 from civic.schemes import access, board, directory, invitations, moderation, organising, proposals, volunteers
 from civic.schemes.directory import Filters, Results
 from civic.audit import AuditLog
@@ -26,6 +25,7 @@ from tests.factories import (
     create_scheme_ok,
     create_user_ok,
     create_volunteer_ok,
+    mail_to,
     organiser_of,
     scheme_values,
     use_settings,
@@ -384,7 +384,7 @@ async def test_two_organisers_inviting_one_address_at_the_same_moment_make_one_i
     assert [a.errors for a in answers if isinstance(a, Invalid)] == [{"email": f"You have already invited {address}. They have not answered yet."}] * 3
     assert await OrganiserInvitation.filter(scheme=scheme, email=address, status="pending").count() == 1
     assert [i.id for i in await invitations.pending(scheme)] == [sent[0].id]
-    assert await OutgoingEmail.filter(to=address).count() == 1
+    assert await mail_to(address).count() == 1
 
 
 async def test_removing_a_lapsed_invitation_marks_it_lapsed_rather_than_withdrawn(council):
@@ -605,8 +605,6 @@ async def test_an_offer_taken_down_or_hidden_cannot_be_reported_by_the_public(co
 
 
 async def test_hiding_an_offer_takes_it_off_the_board_tells_the_reporters_and_its_author_and_restoring_brings_it_back(council, mailbox):
-    from civic.mail import OutgoingEmail
-
     scheme = await create_scheme_ok(council)
     author, reporter, officer = await create_user_ok(council), await create_user_ok(council), await create_user_ok(council, role="officer")
     offer = await _offer(scheme, author, "Lifts to the surgery, £5 a time")
@@ -625,9 +623,9 @@ async def test_hiding_an_offer_takes_it_off_the_board_tells_the_reporters_and_it
     public = await board.board(reporter, council, scheme.slug)
     assert public[2] == []
     assert [o.id for o in (await board.board(await organiser_of(scheme), council, scheme.slug))[2]] == [offer.id]  # organisers see what was hidden
-    [told_reporter] = await OutgoingEmail.filter(to=reporter.email)
+    [told_reporter] = await mail_to(reporter.email)
     assert "hidden the offer of help from the site" in told_reporter.body and "Lifts here are free" in told_reporter.body
-    [told_author] = await OutgoingEmail.filter(to=author.email)
+    [told_author] = await mail_to(author.email)
     assert told_author.subject == f"Your offer of help on {scheme.name} has been hidden"
     assert "‘Lifts to the surgery, £5 a time’" in told_author.body and "Lifts here are free" in told_author.body
     assert [o.id for o in (await moderation.queue(officer, council)).hidden_offers] == [offer.id]

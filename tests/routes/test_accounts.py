@@ -22,6 +22,7 @@ from tests.factories import (
     create_volunteer_ok,
     field_error,
     html,
+    mail_to,
     organiser_of,
     postcode_in,
     priorities_of,
@@ -85,7 +86,7 @@ async def test_a_sign_in_link_goes_back_to_the_council_site_it_was_asked_for_on(
             link = re.search(r"(http://[^/\s]+)(/signin/link/[\w\-]+)", body)
             assert link and link.group(1) == f"http://{council.hostnames}", body
             # Sent for this council: its officers, and no other council's, would see it if it failed.
-            assert {row.council_id for row in await OutgoingEmail.filter(to=email)} == {council.id}  # type: ignore[attr-defined]
+            assert {row.council_id for row in await mail_to(email)} == {council.id}  # type: ignore[attr-defined]
             signed_in = await visitor.post(link.group(2))
             assert signed_in.status_code == 303 and signed_in.headers["location"].startswith("/welcome")
 
@@ -383,7 +384,7 @@ async def test_the_page_answers_before_the_sign_in_link_is_sent_so_a_slow_relay_
     assert status == [303]
     # The relay was waited on (1 s), and only after the answer had gone.
     assert finished - started >= 0.9 and finished - answered[0] >= 0.9
-    row = await OutgoingEmail.get(to=email)
+    row = await mail_to(email).get()
     assert row.status == "pending" and row.attempts == 1  # not lost: the worker sends it once the relay answers
     await OutgoingEmail.filter(id=row.id).update(next_attempt_at=timezone.now())
     await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver_due", 0)])

@@ -9,7 +9,7 @@ from civic.audit import AuditLog
 from civic.concerns import triage
 from civic.concerns.notices import SCRUBBED_ADDRESS
 from civic.mail import OutgoingEmail
-from tests.factories import Browser, create_concern_ok, create_council_ok, create_user_ok, html, text_of
+from tests.factories import Browser, create_concern_ok, create_council_ok, create_user_ok, html, mail_to, text_of
 
 
 async def _failed(council, subject: str, to: str | None = None, error: str = "(550, 'mailbox unavailable')") -> OutgoingEmail:
@@ -99,7 +99,7 @@ async def test_a_concern_reporters_address_is_never_shown_though_their_e_mail_ca
     officer = await create_user_ok(council, role="officer")
     concern, _ = await create_concern_ok(council)
     await triage.ask_for_information(officer, council, concern.reference, "Which flat is it?")
-    row = await OutgoingEmail.get(to=concern.reporter_email)
+    row = await mail_to(concern.reporter_email).get()
     await OutgoingEmail.filter(id=row.id).update(status="failed", attempts=len(mail.RETRY_DELAYS) + 1, last_error="(451, 'try later')")
     async with Browser(app, council) as browser:
         await browser.signin_as(officer)

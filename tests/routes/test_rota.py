@@ -8,7 +8,6 @@ import icalendar
 
 from civic.audit import AuditLog
 from civic.councils import Council
-from civic.mail import OutgoingEmail
 from civic.schemes import help_requests, rota
 from civic.schemes.models import Membership
 from civic.schemes.running import ContactConsent, HelpRequest, SignUp
@@ -20,8 +19,10 @@ from tests.factories import (
     create_shift_ok,
     create_user_ok,
     create_volunteer_ok,
+    emails,
     field_error,
     html,
+    mail_to,
     organiser_of,
     postcode_in,
     text_of,
@@ -149,7 +150,7 @@ async def test_the_same_request_sent_twice_is_one_request_and_one_set_of_e_mails
     again = await client.post(f"/schemes/{scheme.slug}/ask", form)  # a second press, or a resend on a poor signal
     assert first.status_code == again.status_code == 303 and first.headers["location"] == again.headers["location"]
     assert await HelpRequest.filter(scheme=scheme).count() == 1
-    assert await OutgoingEmail.filter(subject=f"Your request for help from {scheme.name}").count() == 1
+    assert len(await emails(subject=f"Your request for help from {scheme.name}", council=council)) == 1
     different = await client.post(f"/schemes/{scheme.slug}/ask", {**form, "what": "A lift home afterwards"})
     assert different.headers["location"] != first.headers["location"]
     assert await HelpRequest.filter(scheme=scheme).count() == 2
@@ -393,12 +394,12 @@ async def test_an_organiser_changes_an_event_and_people_coming_are_told_only_of_
     renamed = await client.post(f"/schemes/{scheme.slug}/events/{event.id}/edit", {**values, "title": "Coffee and cake"})
     assert renamed.status_code == 303
     assert text_of(await client.follow(renamed), "h1") == ["Coffee and cake"]
-    assert not await OutgoingEmail.filter(to__in=[p.email for p in coming]).exists()
+    assert not await mail_to(*[p.email for p in coming]).exists()
 
     moved = await client.post(f"/schemes/{scheme.slug}/events/{event.id}/edit", {**values, "title": "Coffee and cake", "place": "The library", "start_time": "14:00", "end_time": "15:00"})
     assert moved.status_code == 303
     for person in coming:
-        [told] = await OutgoingEmail.filter(to=person.email)
+        [told] = await mail_to(person.email)
         assert told.subject == "Coffee and cake has changed"
         assert "Was: " in told.body and "The hall" in told.body and "Now: " in told.body and "2pm to 3pm, The library" in told.body
 
@@ -445,7 +446,7 @@ async def test_an_event_that_is_over_says_so_instead_of_offering_change_or_cance
     assert refused.status_code == 409
     assert "This event is over, so it cannot be changed or cancelled." in text_of(refused, "main p")
     assert not (await Event.get(id=event.id)).cancelled
-    assert not await OutgoingEmail.filter(to__in=[p.email for p in coming]).exists()
+    assert not await mail_to(*[p.email for p in coming]).exists()
     assert not await AuditLog.filter(action="event.cancelled", target_id=str(event.id)).exists()
 
 
@@ -520,7 +521,7 @@ async def test_an_organiser_changes_a_shift_and_the_volunteers_on_it_are_emailed
     assert saved.status_code == 303 and saved.headers["location"] == f"/schemes/{scheme.slug}/roster"
     page = await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/{on}")
     assert "2pm to 4pm" in text_of(page, "#when")[0] and "The library" in text_of(page, ".govuk-summary-list__value")
-    [told] = await OutgoingEmail.filter(to=volunteer.user.email, subject="Pantry has changed")
+    [told] = await emails(volunteer.user.email, subject="Pantry has changed")
     assert "The hall" in told.body and "2pm to 4pm, The library" in told.body
     assert (await AuditLog.get(action="shift.changed", target_id=str(shift.id))).reason == "place, start time, end time"
 

@@ -8,10 +8,9 @@ import uuid
 from pathlib import Path
 
 from civic import mail, voting
-from civic.mail import OutgoingEmail
 from civic.audit import AuditLog
 from civic.voting.models import Ballot, Priority, Round, VotingCode
-from tests.factories import Browser, create_council_ok, create_round_ok, create_user_ok, field_error, html, priorities_of, shares_form, text_of, vote_ok
+from tests.factories import Browser, create_council_ok, create_round_ok, create_user_ok, field_error, html, mail_to, priorities_of, shares_form, text_of, vote_ok
 
 PABULIB = Path(__file__).resolve().parents[1] / "data" / "pabulib"
 
@@ -57,7 +56,7 @@ async def test_a_resident_saves_a_ballot_and_gets_a_receipt_on_screen_and_by_ema
     assert ballot.receipt_hash == voting.receipt_hash(round_.id, receipt)
     assert text_of(receipt_page, ".app-receipt-hash") == [ballot.receipt_hash[:12]]
     assert not mailbox.to(resident.email)  # queued with the ballot, for the worker to send
-    await mail.deliver(list(await OutgoingEmail.filter(to=resident.email, status="pending")))  # as the worker does
+    await mail.deliver(list(await mail_to(resident.email, status="pending")))  # as the worker does
     body = mailbox.body((await mailbox.wait_for(resident.email))[-1])
     assert receipt in body and "Priority 1: 60 shares" in body
     assert html(again).css_first(f"#shares-{p[0].id}").attributes["value"] == "60"  # shown again, to change
