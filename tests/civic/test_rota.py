@@ -397,7 +397,7 @@ async def test_a_later_last_date_opens_the_dates_a_stop_cancelled_and_keeps_thos
     await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)
     assert (await rota.find_slot(scheme, shift.id, date(2031, 5, 13))).has(volunteer.user)
     # Nothing is said to the volunteer whose sign-ups the stop ended: they were told those dates are cancelled.
-    assert not await OutgoingEmail.filter(to=volunteer.user.email, subject="Pantry has changed").exists()
+    assert not await emails(volunteer.user.email, subject="Pantry has changed")
 
 
 async def test_a_later_last_date_opens_again_the_dates_an_earlier_one_dropped(council):
@@ -609,19 +609,19 @@ async def test_an_organiser_takes_one_volunteer_off_one_date_and_they_are_told_w
     assert not slot.has(taken_off.user) and slot.has(staying.user)
     assert (await rota.find_slot(scheme, shift.id, date(2031, 5, 20))).has(taken_off.user)  # only that date
     await rota.sign_up(waiting.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)  # the place is free again
-    [told] = await OutgoingEmail.filter(to=taken_off.user.email)
+    [told] = await emails(taken_off.user.email)
     assert told.subject == "You are no longer on Pantry on Tuesday 13 May 2031"
     assert "have taken you off this shift:\n\nPantry, Tuesday 13 May 2031, 10am to midday, The hall" in told.body
     assert "They said:\n\nWe need a driver that day\n" in told.body
     assert f"/schemes/{scheme.slug}/rota" in told.body
-    assert not await OutgoingEmail.filter(to=staying.user.email).exists()
+    assert not await mail_to(staying.user.email).exists()
     entry = await AuditLog.get(action="shift.volunteer_removed", council=council)
     assert (entry.target_id, entry.reason) == (str(slot.occurrence.id), f"user {taken_off.user.id}")  # why is for the volunteer, not the log
     assert "You are no longer on Pantry" in (await mailbox.wait_for(taken_off.user.email))[0]["Subject"]
 
     # Without a reason, the e-mail says none was given rather than quoting nothing.
     await rota.take_off(organiser, council, scheme.slug, shift.id, date(2031, 5, 20), taken_off.user.id, "", now=now)
-    [_, second] = await OutgoingEmail.filter(to=taken_off.user.email).order_by("id")
+    [_, second] = await emails(taken_off.user.email)
     assert "They said" not in second.body and "Tuesday 20 May 2031" in second.body
 
 
@@ -670,7 +670,7 @@ async def test_two_organisers_taking_one_volunteer_off_at_once_tell_them_once(co
             return "refused"
 
     assert sorted(await asyncio.gather(attempt(first), attempt(second.user))) == ["done", "refused"]
-    assert await OutgoingEmail.filter(to=volunteer.user.email).count() == 1
+    assert await mail_to(volunteer.user.email).count() == 1
     assert await AuditLog.filter(action="shift.volunteer_removed", council=council).count() == 1
 
 

@@ -298,7 +298,7 @@ async def test_an_organiser_takes_one_volunteer_off_a_date_from_its_page_saying_
     page = await client.follow(done)
     assert text_of(page, "#roster") == ["Ade Bello"]
     assert text_of(page, "#places") == ["1 of 3 taken"]
-    [told] = await OutgoingEmail.filter(to=zofia.user.email)
+    [told] = await emails(zofia.user.email)
     assert "They said:\n\nNeeds a driver" in told.body
     again = await client.post(path + "/take-off", {"volunteer": str(zofia.user.id)})
     assert again.status_code == 409 and "Zofia Nowak is not on this date." in " ".join(text_of(again, "main p"))
