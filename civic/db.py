@@ -30,7 +30,7 @@ MODEL_MODULES = [
     "civic.webhooks.models",
 ]
 
-__all__ = ["in_transaction", "tortoise_config", "start", "stop", "migrate", "TORTOISE_ORM", "rows", "columns", "from_row", "as_id", "page_number"]
+__all__ = ["in_transaction", "tortoise_config", "start", "stop", "migrate", "TORTOISE_ORM", "rows", "columns", "from_row", "as_id", "page_number"]  # noqa: F822 (TORTOISE_ORM comes from __getattr__, built when asked)
 
 M = TypeVar("M", bound=Model)
 

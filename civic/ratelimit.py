@@ -7,8 +7,8 @@ import time
 
 from limits import parse
 from limits.aio.storage import Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from civic import config
 from civic.errors import RateLimited

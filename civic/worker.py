@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import pkgutil
 import logging
+import pkgutil
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass

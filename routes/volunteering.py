@@ -12,7 +12,6 @@ from civic.schemes.models import MEMBERSHIP_ROLES
 from routes import times  # noqa: F401 - registers the date filters
 from routes.web import current_council, current_user, flash, form_values, path_number, redirect, render, require_user
 
-
 # Joining and leaving
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-
 from civic import audit, mail
 from civic.accounts import User
 from civic.councils import Council

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-
 from civic import audit, config, mail
 from civic.accounts import User
 from civic.councils import Council

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-
 from civic import audit, config, mail
 from civic.accounts import EMAIL, User
 from civic.councils import Council

@@ -121,12 +121,11 @@ CODES_BEFORE_0010 = ["ABCDEFGHJKMN", "PQRSTUVWXYZ2", "3456789ABCDE"]
 
 async def _codes_across_0010(url: str) -> dict:
     from tortoise import Tortoise
+    from tortoise.exceptions import IntegrityError
     from tortoise.migrations.api import migrate
 
     from civic import crypto, db, voting
     from civic.errors import Invalid
-    from tortoise.exceptions import IntegrityError
-
     from civic.voting.models import Ballot, CodeBatch, VotingCode
     from tests.factories import create_council_ok, create_round_ok, create_user_ok, priorities_of, shares_form
 

@@ -10,12 +10,12 @@ import pytest
 from tortoise import Tortoise, timezone
 
 from civic import accounts, demo, worker
+from civic.audit import AuditLog
 from civic.councils import Council, Ward
 from civic.db import is_postgres
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.schemes import access, board, directory, invitations, moderation, organising, proposals, volunteers
 from civic.schemes.directory import Filters, Results
-from civic.audit import AuditLog
 from civic.schemes.models import INVITATION_LIFETIME, Membership, NewsPost, OrganiserInvitation, Report, Scheme
 from civic.schemes.text import one_line, paragraphs, searchable, slugify, valid_phone
 from tests.factories import (

@@ -357,9 +357,10 @@ async def test_a_payload_over_20_kb_is_sent_thin_rather_than_dropped(council, se
 
 
 async def test_old_delivered_payloads_are_emptied_and_a_purged_concern_takes_its_deliveries_with_it(council):
-    from civic.concerns.purge import purge_closed_concerns
-    from civic.concerns.models import Concern
     from tortoise import timezone
+
+    from civic.concerns.models import Concern
+    from civic.concerns.purge import purge_closed_concerns
 
     team = await create_team_ok(council)
     await create_endpoint_ok(council, team)

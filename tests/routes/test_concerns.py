@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import asyncio
+import csv
 import io
 import json
 import re
@@ -12,8 +12,8 @@ from datetime import timedelta
 from tortoise import timezone
 
 from civic.concerns.models import Concern, ConcernAccess, ConcernDraft, ConcernEvent, Referral, TeamMembership
-from civic.mail import OutgoingEmail
 from civic.councils import PostcodeSector
+from civic.mail import OutgoingEmail
 from tests.factories import (
     Browser,
     create_concern_ok,
@@ -532,7 +532,8 @@ async def test_queue_puts_the_most_urgent_first_then_the_oldest(app, council):
 
 async def test_a_key_worker_starts_with_their_teams_work_including_what_was_referred_to_it(app, council):
     # Only "waiting" (new or being looked at) was shown first: every referral to the team was hidden.
-    team, other_team = await create_team_ok(council, "Family Support North"), await create_team_ok(council, "Young People's Team")
+    team = await create_team_ok(council, "Family Support North")
+    await create_team_ok(council, "Young People's Team")  # another team's, which this key worker is not offered
     key_worker = await create_user_ok(council, role="key-worker")
     await TeamMembership.create(team=team, user=key_worker)
     assigned, _ = await create_concern_ok(council, team=team)
