@@ -8,6 +8,7 @@ import logging
 import re
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect, cookie_parser
@@ -292,6 +293,10 @@ class HtmxRedirectMiddleware:
 
     Without this, htmx would follow the redirect inside its request and swap the next page into
     the form's target, leaving the address bar behind.
+
+    A redirect to the page the form is on, at an anchor (news posted: `/schemes/x/news#post-6`), is
+    only a jump within the page to a browser, which would leave the form filled in, no message and
+    no new post: people posted again. HX-Refresh then has htmx load the page afresh at that anchor.
     """
 
     def __init__(self, app: ASGIApp):
@@ -309,10 +314,22 @@ class HtmxRedirectMiddleware:
                 location = response_headers.get("location", "/")
                 del response_headers["location"]
                 response_headers["HX-Redirect"] = location
+                if _only_the_anchor_moves(headers.get(b"hx-current-url", b"").decode("latin-1"), location):
+                    response_headers["HX-Refresh"] = "true"
                 message["status"] = 200
             await send(message)
 
         await self.app(scope, receive, send_hx_redirect)
+
+
+def _only_the_anchor_moves(current: str, location: str) -> bool:
+    """Whether going from the page at `current` to `location` would only move to an anchor on it."""
+    if "#" not in location or not current:
+        return False
+    here, there = urlsplit(current), urlsplit(location)
+    if not there.path and not there.query:  # "#post-6"
+        return True
+    return (there.path, there.query) == (here.path, here.query) and there.netloc in ("", here.netloc)
 
 
 class MultipartCSRFMiddleware:

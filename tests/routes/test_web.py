@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 
 from routes.web import STATIC, templates
-from tests.factories import ROUND_RULES, Browser, create_user_ok, field_error, html, text_of
+from tests.factories import ROUND_RULES, Browser, create_scheme_ok, create_user_ok, field_error, html, text_of
 
 
 async def test_pages_carry_a_strict_content_security_policy(client):
@@ -100,6 +100,22 @@ async def test_htmx_post_that_succeeds_redirects_the_whole_page(client):
     response = await client.post("/signin", {"email": "hx@example.test"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.headers["hx-redirect"] == "/signin/check-email"
+
+
+async def test_an_htmx_post_back_to_its_own_page_at_an_anchor_reloads_the_page(app, council):
+    # A jump to an anchor on the page the form is on loads nothing: the news looked unposted, the form
+    # still full, no message, and organisers posted again. HX-Refresh has htmx load it afresh.
+    organiser = await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser=organiser)
+    news = f"http://{council.hostnames.split(',')[0]}/schemes/{scheme.slug}/news"
+    async with Browser(app, council) as browser:
+        await browser.signin_as(organiser)
+        posted = await browser.post(f"/schemes/{scheme.slug}/news", {"title": "Open on Monday", "body": "From 10am."}, headers={"HX-Request": "true", "HX-Current-URL": news})
+        elsewhere = await browser.post(f"/schemes/{scheme.slug}/news", {"title": "Closed at Christmas", "body": "Back on 2 January."}, headers={"HX-Request": "true", "HX-Current-URL": news.replace("/news", "")})
+    assert posted.status_code == 200 and posted.headers["hx-redirect"].startswith(f"/schemes/{scheme.slug}/news#post-")
+    assert posted.headers["hx-refresh"] == "true"
+    # Posted from another page (or to another page), the redirect loads a page anyway: no second load.
+    assert elsewhere.headers["hx-redirect"].startswith(f"/schemes/{scheme.slug}/news#post-") and "hx-refresh" not in elsewhere.headers
 
 
 async def test_health_check_reports_the_database(client):
