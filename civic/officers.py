@@ -18,6 +18,7 @@ from civic.councils import Council
 from civic.db import in_transaction
 from civic.errors import Forbidden, NotFound
 from civic.mail import OutgoingEmail, address_digests
+from civic.schemes import when
 
 
 @dataclass
@@ -111,7 +112,7 @@ FOR_OFFICERS_ONLY = Q(action__startswith="concern.") | Q(action__startswith="ref
 async def _recent_activity(council: Council) -> Section:
     entries = await AuditLog.filter(council=council).exclude(FOR_OFFICERS_ONLY).prefetch_related("actor").limit(8)
     items = [
-        AttentionItem(f"{entry.created_at:%d %b %H:%M}: {entry.actor or 'civic'} {audit.words(entry.action)}" + (f" ({entry.reason})" if entry.reason else ""))
+        AttentionItem(f"{when.short_moment(entry.created_at)}: {entry.actor or 'civic'} {audit.words(entry.action)}" + (f" ({entry.reason})" if entry.reason else ""))
         for entry in entries
     ]
     return Section("Recent activity", items, empty="No activity yet.", order=95)

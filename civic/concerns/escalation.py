@@ -14,6 +14,7 @@ from civic.concerns.vocabulary import UNANSWERED, URGENCY
 from civic.councils import Council
 from civic.db import in_transaction
 from civic.officers import AttentionItem, Section
+from civic.schemes import when
 
 log = logging.getLogger("civic.concerns")
 
@@ -43,9 +44,9 @@ def _line(concern: Concern) -> str:
     return (
         f"{concern.reference}: {'opened, but not referred, signposted or closed' if opened else 'not opened yet'}. "
         f"The person who raised it asked for someone to look at it {URGENCY[concern.urgency].promise} "
-        f"(by {concern.due_at:%d %B %Y %H:%M} UTC).\n"
+        f"(by {when.moment(concern.due_at)}).\n"
         f"  Category: {concern.category.name if concern.category else 'none'}. Ward: {concern.ward.name if concern.ward else 'not given'}. "
-        f"Raised {concern.created_at:%d %B %Y %H:%M} UTC.\n"
+        f"Raised {when.moment(concern.created_at)}.\n"
         f"  Open it: {officer_url(concern.council, concern.reference)}\n"
     )
 

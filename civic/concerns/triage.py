@@ -23,6 +23,7 @@ from civic.concerns.vocabulary import NOTE_LIMIT, STATUS, URGENCY
 from civic.councils import Council, Ward, site_url
 from civic.db import as_id, in_transaction, page_number
 from civic.errors import Conflict, Invalid
+from civic.schemes import when
 
 PAGE_SIZE = 50
 STATUS_FILTERS = {
@@ -142,7 +143,7 @@ def _cell(value: object) -> str:
 
 
 def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+    return f"{when.local(value):%Y-%m-%d %H:%M}" if value else ""
 
 
 async def export_csv(user: User | None, council: Council, filters: Filters) -> str:

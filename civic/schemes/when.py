@@ -98,6 +98,30 @@ def times(starts_at: datetime, ends_at: datetime) -> str:
     return f"{clock(starts_at)} to {clock(ends_at)}{' (next day)' if next_day else ''}"
 
 
+def on_day(moment: datetime) -> str:
+    """'4 March 2025': the day it was in London (a moment late at night in summer is the next day's in UTC)."""
+    value = local(moment)
+    return f"{value.day} {value:%B %Y}"
+
+
+def moment(value: datetime) -> str:
+    """'4 March 2025 at 2:30pm', in London time: when something happened or is due, as GOV.UK writes it."""
+    return f"{on_day(value)} at {clock(value)}"
+
+
+def short_moment(value: datetime) -> str:
+    """'4 Mar, 2:30pm', in London time: for lists and tables where a line is short."""
+    shown = local(value)
+    return f"{shown.day} {shown:%b}, {clock(value)}"
+
+
+def exact(value: datetime) -> str:
+    """'4 March 2025 at 2:30:05pm', in London time: to the second, for logs people compare with other logs."""
+    shown = local(value)
+    hour = shown.hour % 12 or 12
+    return f"{on_day(value)} at {hour}:{shown.minute:02d}:{shown.second:02d}{'am' if shown.hour < 12 else 'pm'}"
+
+
 def when(starts_at: datetime, ends_at: datetime) -> str:
     """'Tuesday 4 March 2025, 10am to midday'."""
     return f"{day_name(starts_at)}, {times(starts_at, ends_at)}"

@@ -30,6 +30,7 @@ from civic.concerns import access
 from civic.config import retry_schedule
 from civic.councils import Council, site_url
 from civic.db import in_transaction, is_postgres
+from civic.schemes import when
 from civic.webhooks import addresses, payloads, signing
 from civic.webhooks.models import PING, KeyWorkerEndpoint, WebhookAttempt, WebhookDelivery
 
@@ -283,7 +284,7 @@ async def _note_failure(endpoint: KeyWorkerEndpoint, now: datetime) -> list[mail
     if fresh.status == "active" and fresh.failing_since is not None and now - fresh.failing_since >= limit:
         days = limit.total_seconds() / 86400
         span = f"{days:g} days" if days >= 1 else f"{limit.total_seconds():g} seconds"
-        return await _pause(fresh, f"Every delivery has failed for {span}, since {fresh.failing_since:%d %B %Y %H:%M} UTC.")
+        return await _pause(fresh, f"Every delivery has failed for {span}, since {when.moment(fresh.failing_since)}.")
     return []
 
 

@@ -13,6 +13,7 @@ from civic.concerns.handover import ProgressLine
 from civic.concerns.models import Referral, TeamMembership
 from civic.councils import Council
 from civic.officers import AttentionItem, Section
+from civic.schemes import when
 from civic.webhooks.models import KeyWorkerEndpoint, WebhookDelivery
 
 REFERRED = "concern.referred"
@@ -48,7 +49,7 @@ def _tries(n: int) -> str:
 def _delivery_line(row: WebhookDelivery, endpoint: KeyWorkerEndpoint) -> ProgressLine:
     href = f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}"
     if row.status == "delivered":
-        return ProgressLine("Delivered", "green", f"Delivered to {endpoint.name} on {row.delivered_at:%-d %B %Y %H:%M}.", href)
+        return ProgressLine("Delivered", "green", f"Delivered to {endpoint.name} on {when.moment(row.delivered_at)}.", href)
     if row.status == "dead":
         return ProgressLine(
             "Not delivered", "red",
@@ -66,7 +67,7 @@ def _delivery_line(row: WebhookDelivery, endpoint: KeyWorkerEndpoint) -> Progres
     return ProgressLine(
         "Retrying", "orange",
         f"Not yet delivered to {endpoint.name}: {_tries(row.attempts)} so far, the last answer: {_answer(row)}. "
-        f"Next try {row.next_attempt_at:%-d %B %H:%M}.",
+        f"Next try {when.moment(row.next_attempt_at)}.",
         href,
     )
 

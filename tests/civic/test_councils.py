@@ -43,3 +43,18 @@ async def test_a_postcode_is_known_to_be_outside_only_in_a_district_the_council_
     await PostcodeSector.filter(council=council).delete()
     assert not await known_outside(council, "SW1A 1AA")
     assert await known_outside(council, postcode_in(neighbour, "Castlefields"))
+
+
+def test_times_are_written_on_londons_clock_whatever_the_season():
+    from datetime import datetime, timezone
+
+    from civic.schemes import when
+
+    winter, summer = datetime(2026, 1, 5, 14, 30, tzinfo=timezone.utc), datetime(2026, 7, 5, 14, 30, 5, tzinfo=timezone.utc)
+    assert when.moment(winter) == "5 January 2026 at 2:30pm"
+    assert when.moment(summer) == "5 July 2026 at 3:30pm"
+    assert when.short_moment(summer) == "5 Jul, 3:30pm"
+    assert when.exact(summer) == "5 July 2026 at 3:30:05pm"
+    assert when.exact(datetime(2026, 1, 5, 0, 0, 9, tzinfo=timezone.utc)) == "5 January 2026 at 12:00:09am"
+    # Half past eleven at night in UTC is already the next day in a London summer.
+    assert when.on_day(datetime(2026, 7, 5, 23, 30, tzinfo=timezone.utc)) == "6 July 2026"

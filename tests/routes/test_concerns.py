@@ -1068,3 +1068,21 @@ async def test_an_action_that_cannot_be_done_now_shows_the_concern_and_says_why(
     ]
     assert text_of(late, "h1") == [closed.reference]
     assert text_of(late, "#concern-conflict .govuk-notification-banner__heading") == ["That was not done. This concern is closed."]
+
+
+async def test_officers_read_when_a_concern_was_raised_on_londons_clock_in_summer(app, council):
+    # Officer pages wrote the stored UTC time: from April to October every time was an hour early,
+    # including the time a concern was due to be looked at by.
+    from datetime import datetime, timezone as tz
+
+    concern, _ = await create_concern_ok(council, urgency="week")
+    raised = datetime(2026, 7, 1, 13, 5, tzinfo=tz.utc)
+    await Concern.filter(id=concern.id).update(created_at=raised, due_at=raised + timedelta(days=7))
+    async with await _officer(app, council) as officer:
+        queue = await officer.get("/officer/concerns")
+        page = await officer.get(f"/officer/concerns/{concern.reference}")
+        export = await officer.get("/officer/concerns/export.csv")
+    [meta] = [t for t in text_of(queue, ".app-queue__meta") if "raised" in t]
+    assert "raised 1 Jul, 2:05pm" in meta
+    assert "1 July 2026 at 2:05pm" in " ".join(text_of(page, ".govuk-summary-list__value"))
+    assert "2026-07-01 14:05" in export.text and "2026-07-01 13:05" not in export.text
