@@ -163,7 +163,7 @@ async def job_done(request: Request) -> Response:
 
 async def _board(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
     scheme, who, offers = await board.board(current_user(request), current_council(request), request.path_params["slug"])
-    context = {"scheme": scheme, "who": who, "offers": offers, "values": values, "errors": errors}
+    context = {"scheme": scheme, "who": who, "offers": offers, "values": values, "errors": errors, "why_kept": board.why_offer_is_kept}
     return render(request, "help_requests/offers.html", context, status_code=status, block="form" if status != 200 else None)
 
 

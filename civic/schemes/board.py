@@ -50,8 +50,18 @@ async def post_offer(actor: User | None, council: Council, slug: str, text: str)
     return offer
 
 
+def why_offer_is_kept(council: Council, offer: HelpOffer, who: access.Viewer) -> str:
+    """Why this person may not take this offer down though they posted it or run the scheme, or "" when they may:
+    not while the council has it hidden, unless they are its officer, since what an officer hid stays for them
+    to keep hidden or restore."""
+    if offer.hidden and not who.is_officer:
+        return f"{council.name} has hidden this offer, so it cannot be taken down while it is hidden. If you think it should be shown again, contact {council.name}."
+    return ""
+
+
 async def remove_offer(actor: User | None, council: Council, slug: str, offer_id: int) -> HelpOffer:
-    """The person who posted an offer, the scheme's organisers or the council's officers take it down."""
+    """The person who posted an offer, the scheme's organisers or the council's officers take it down
+    (only officers while the council has it hidden)."""
     if actor is None:
         raise Forbidden("Sign in to continue.")
     scheme, who = await access.find(actor, council, slug)
@@ -61,6 +71,12 @@ async def remove_offer(actor: User | None, council: Council, slug: str, offer_id
     if not (offer.author_id == actor.id or who.is_organiser or who.is_officer):
         raise Forbidden("Only the person who posted it, the organisers or the council can take an offer down.")
     async with in_transaction():
+        # Locked, as a report on it and an officer hiding it hold it (moderation.py): each sees what the one before did.
+        offer = await HelpOffer.select_for_update().get_or_none(id=offer_id, scheme=scheme, removed_at__isnull=True)
+        if offer is None:
+            raise NotFound()
+        if kept := why_offer_is_kept(council, offer, who):
+            raise Conflict(kept)
         offer.removed_at, offer.removed_by = timezone.now(), actor
         await offer.save(update_fields=["removed_at", "removed_by_id"])
         await audit.record(actor, "help_offer.removed", offer, council=council)

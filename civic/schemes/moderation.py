@@ -25,6 +25,7 @@ from civic.schemes.text import paragraphs
 
 REASON_LIMIT = 2000
 DETAILS_LIMIT = 2000
+ALREADY_REPORTED = "You have already reported this. An officer will look at it and tell you what they decide."
 
 
 def _reason(raw: str, field_name: str = "reason", missing: str = "Say why, for the audit log") -> str:
@@ -64,16 +65,47 @@ class Reported:
     offer: HelpOffer | None = None
 
 
+def _refuse_if_hidden(council: Council, item: Scheme | NewsPost | HelpOffer) -> None:
+    """Organisers and officers still see what the council hid; a report on it would reopen what the council has decided."""
+    if item.hidden:
+        noun = "news" if isinstance(item, NewsPost) else "offer" if isinstance(item, HelpOffer) else "scheme"
+        raise Conflict(f"{council.name} has already hidden this {noun}.")
+
+
 async def report_target(user: User | None, council: Council, slug: str, post_id: int | None, offer_id: int | None = None) -> Reported:
-    """What a report form is about: a scheme, or one of its news posts or offers of help, that this person can see."""
+    """What a report form is about: a scheme, or one of its news posts or offers of help, that this person can see
+    and the council has not hidden."""
     if post_id is not None:
         scheme, post, _ = await _visible_post(user, council, slug, post_id)
-        return Reported(scheme, post=post)
-    if offer_id is not None:
+        target = Reported(scheme, post=post)
+    elif offer_id is not None:
         scheme, offer = await _visible_offer(user, council, slug, offer_id)
-        return Reported(scheme, offer=offer)
-    scheme, _ = await access.find(user, council, slug)
-    return Reported(scheme)
+        target = Reported(scheme, offer=offer)
+    else:
+        scheme, _ = await access.find(user, council, slug)
+        target = Reported(scheme)
+    _refuse_if_hidden(council, target.post or target.offer or target.scheme)
+    return target
+
+
+async def _lock_target(council: Council, target: Reported) -> None:
+    """Hold what a report is about until the report is saved, and check it is still there to report.
+
+    An organiser deleting the news (or anyone taking the offer down) and an officer hiding it hold the same
+    row, so each either finishes first, and the report is refused here, or waits and then finds it reported.
+    """
+    if target.post is not None:
+        post = await NewsPost.select_for_update().get_or_none(id=target.post.id)
+        if post is None:
+            raise Conflict("This news has just been deleted, so there is nothing to report.")
+        _refuse_if_hidden(council, post)
+    elif target.offer is not None:
+        offer = await HelpOffer.select_for_update().get_or_none(id=target.offer.id)
+        if offer is None or offer.removed_at is not None:
+            raise Conflict("This offer has just been taken down, so there is nothing to report.")
+        _refuse_if_hidden(council, offer)
+    else:
+        _refuse_if_hidden(council, await Scheme.select_for_update().get(id=target.scheme.id))
 
 
 def _about(query: QuerySet[Report], post: NewsPost | None, offer: HelpOffer | None) -> QuerySet[Report]:
@@ -102,13 +134,17 @@ async def report(
         errors["details"] = f"Details must be {DETAILS_LIMIT} characters or fewer (they have {len(details)})"
     if errors:
         raise Invalid(errors)
-    if await _about(Report.filter(scheme=scheme, reporter=reporter, status="open"), post, offer).exists():
-        raise Conflict("You have already reported this. An officer will look at it and tell you what they decide.")
+    reported_before = _about(Report.filter(scheme=scheme, reporter=reporter, status="open"), post, offer)
+    if await reported_before.exists():
+        raise Conflict(ALREADY_REPORTED)
     await ratelimit.hit(
         config.current().report_rate, "scheme-report", str(reporter.id),
         message="You have sent several reports in a short time. Please wait {wait} and try again.",
     )
     async with in_transaction():
+        await _lock_target(council, target)
+        if await reported_before.exists():  # sent twice at once: the second waited for the first
+            raise Conflict(ALREADY_REPORTED)
         row = await Report.create(council=council, scheme=scheme, post=post, offer=offer, reporter=reporter, reason=reason, details=details)
         await audit.record(reporter, "report.made", row, council=council, reason=reason)
     return row
@@ -147,8 +183,11 @@ async def _close_reports(actor: User, council: Council, reports: list[Report], s
     queued = []
     now = timezone.now()
     for row in reports:
+        # Only if still open: another officer deciding it at the same moment (hiding what it is about, or
+        # dismissing it) has decided it, and the reporter hears once.
+        if not await Report.filter(id=row.id, status="open").update(status=status, outcome=outcome, handled_by_id=actor.id, handled_at=now):
+            continue
         row.status, row.outcome, row.handled_by, row.handled_at = status, outcome, actor, now
-        await row.save(update_fields=["status", "outcome", "handled_by_id", "handled_at"])
         await audit.record(actor, f"report.{status}", row, council=council, reason=outcome)
         if row.reporter is not None and not row.reporter.suspended:
             queued.append(await mail.queue(row.reporter.email, "What happened to your report", f"Thank you for your report about {row.scheme.name}.\n\n{told}\n\nThe officer's note: {outcome}\n", council_id=council.id))
@@ -167,6 +206,9 @@ async def hide_scheme(actor: User | None, council: Council, slug: str, reason: s
     if scheme.hidden:
         raise Conflict("This scheme is already hidden.")
     async with in_transaction():
+        # Locked, as reports hold it: a second officer hiding it at the same moment waits, then is refused.
+        if (await Scheme.select_for_update().get(id=scheme.id)).hidden:
+            raise Conflict("This scheme is already hidden.")
         scheme.hidden, scheme.hidden_reason = True, reason
         await scheme.save(update_fields=["hidden", "hidden_reason", "updated_at"])
         await audit.record(actor, "scheme.hidden", scheme, council=council, reason=reason)
@@ -187,6 +229,8 @@ async def restore_scheme(actor: User | None, council: Council, slug: str, reason
     if not scheme.hidden:
         raise Conflict("This scheme is not hidden.")
     async with in_transaction():
+        if not (await Scheme.select_for_update().get(id=scheme.id)).hidden:
+            raise Conflict("This scheme is not hidden.")
         scheme.hidden, scheme.hidden_reason = False, ""
         await scheme.save(update_fields=["hidden", "hidden_reason", "updated_at"])
         await audit.record(actor, "scheme.restored", scheme, council=council, reason=reason)
@@ -255,6 +299,16 @@ def _described(item: NewsPost | HelpOffer) -> str:
     return f"news post ‘{item.title}’" if isinstance(item, NewsPost) else f"offer of help {_quoted(item.text)}"
 
 
+async def _locked(item: Hideable) -> Hideable:
+    """The item as it is now, held until the transaction ends: organisers changing or deleting it, a report
+    on it and another officer's decision hold the same row, so each sees what the one before it did."""
+    short, _ = _NAMES[type(item)]
+    current = await type(item).select_for_update().get_or_none(id=item.id)
+    if current is None:
+        raise Conflict(f"This {short} has just been deleted.")
+    return current
+
+
 async def _hide(actor: User | None, council: Council, item: Hideable, reason: str) -> Hideable:
     assert actor is not None
     short, name = _NAMES[type(item)]
@@ -263,6 +317,8 @@ async def _hide(actor: User | None, council: Council, item: Hideable, reason: st
         raise Conflict(f"This {short} is already hidden.")
     post, offer = (item, None) if isinstance(item, NewsPost) else (None, item)
     async with in_transaction():
+        if (await _locked(item)).hidden:
+            raise Conflict(f"This {short} is already hidden.")
         item.hidden, item.hidden_reason = True, reason
         await item.save(update_fields=["hidden", "hidden_reason"])
         await audit.record(actor, "news.hidden" if post is not None else "help_offer.hidden", item, council=council, reason=reason)
@@ -285,6 +341,11 @@ async def _restore(actor: User | None, council: Council, item: Hideable, reason:
     if not item.hidden:
         raise Conflict(f"This {short} is not hidden.")
     async with in_transaction():
+        current = await _locked(item)
+        if not current.hidden:
+            raise Conflict(f"This {short} is not hidden.")
+        if isinstance(current, HelpOffer) and current.removed_at is not None:
+            raise Conflict("This offer has been taken down from the board, so there is nothing to restore.")
         item.hidden, item.hidden_reason = False, ""
         await item.save(update_fields=["hidden", "hidden_reason"])
         await audit.record(actor, "news.restored" if isinstance(item, NewsPost) else "help_offer.restored", item, council=council, reason=reason)
@@ -308,6 +369,9 @@ async def dismiss(actor: User | None, council: Council, report_id: int, reason: 
     if row.status != "open":
         raise Conflict("This report has already been dealt with.")
     async with in_transaction():
+        # Locked: an officer hiding what it is about at the same moment waits, or is waited for and then decided.
+        if (await Report.select_for_update().get(id=row.id)).status != "open":
+            raise Conflict("This report has already been dealt with.")
         queued = await _close_reports(actor, council, [row], "dismissed", reason, "An officer has checked it and decided to leave it as it is.")
     await mail.deliver(queued)
     return row

@@ -203,11 +203,17 @@ def why_news_is_fixed(council: Council, scheme: Scheme, post: NewsPost, reported
     return None
 
 
-def why_news_is_kept(council: Council, ever_reported: bool, fixed: Unchangeable | None) -> Unchangeable | None:
+def why_news_is_kept(council: Council, post: NewsPost, ever_reported: bool, fixed: Unchangeable | None) -> Unchangeable | None:
     """Why organisers cannot delete this news post, or None when they may: not once anyone has reported
     it (`ever_reported`, whatever the council decided), since deleting a post deletes its reports and the
-    council's record of what it was asked and decided must stay. `fixed` is why it cannot be changed either."""
+    council's record of what it was asked and decided must stay; nor while the council has it hidden, reported
+    or not, since what an officer hid stays for them to keep hidden or restore. `fixed` is why it cannot be changed either."""
     if not ever_reported:
+        if post.hidden:  # and so `fixed` says it cannot be changed
+            return Unchangeable(
+                f"Nor can it be deleted while {council.name} has it hidden.",
+                f"{council.name} has hidden this news, so it cannot be deleted while it is hidden. If you think it should be shown again, contact {council.name}.",
+            )
         return None
     if fixed is not None:
         line = f"It has been reported to {council.name}, so it cannot be deleted either."
@@ -235,20 +241,37 @@ async def news_fixed(council: Council, scheme: Scheme, posts: list[NewsPost]) ->
 async def news_kept(council: Council, posts: list[NewsPost], fixed: dict[int, Unchangeable]) -> dict[int, Unchangeable]:
     """For each of these posts its organisers cannot delete, why (by post id); `fixed` is what `news_fixed` said of them."""
     reported = await _reported(posts, status=None)
-    return {p.id: why for p in posts if (why := why_news_is_kept(council, p.id in reported, fixed.get(p.id)))}
+    return {p.id: why for p in posts if (why := why_news_is_kept(council, p, p.id in reported, fixed.get(p.id)))}
+
+
+async def _why_fixed(council: Council, scheme: Scheme, post: NewsPost) -> Unchangeable | None:
+    return why_news_is_fixed(council, scheme, post, bool(await _reported([post])))
+
+
+async def _why_kept(council: Council, post: NewsPost, fixed: Unchangeable | None) -> Unchangeable | None:
+    return why_news_is_kept(council, post, bool(await _reported([post], status=None)), fixed)
+
+
+async def _locked_post(scheme: Scheme, post_id: int) -> NewsPost:
+    """The post as it is now, held until the transaction ends. A report on it and an officer hiding it hold
+    the same row (moderation.py), so a change or deletion either comes first or sees them and is refused."""
+    post = await NewsPost.select_for_update().get_or_none(id=post_id, scheme=scheme)
+    if post is None:
+        raise NotFound()
+    return post
 
 
 async def news_post_and_why_fixed(actor: User | None, council: Council, slug: str, post_id: int) -> tuple[Scheme, NewsPost, Unchangeable | None]:
     """One of the scheme's news posts, for its organisers, and why they cannot change it now (None when they can)."""
     scheme, post = await news_post(actor, council, slug, post_id)
-    return scheme, post, why_news_is_fixed(council, scheme, post, bool(await _reported([post])))
+    return scheme, post, await _why_fixed(council, scheme, post)
 
 
 async def news_post_to_delete(actor: User | None, council: Council, slug: str, post_id: int) -> tuple[Scheme, NewsPost, Unchangeable | None]:
     """One of the scheme's news posts, for its organisers to delete unless `why_news_is_kept` says they may not,
     and why they cannot change it instead (None when they can)."""
     scheme, post, fixed = await news_post_and_why_fixed(actor, council, slug, post_id)
-    if kept := why_news_is_kept(council, bool(await _reported([post], status=None)), fixed):
+    if kept := await _why_kept(council, post, fixed):
         raise Conflict(kept.answer)
     return scheme, post, fixed
 
@@ -263,18 +286,25 @@ async def news_post_to_change(actor: User | None, council: Council, slug: str, p
 
 async def update_news(actor: User | None, council: Council, slug: str, post_id: int, title: str, body: str) -> NewsPost:
     """An organiser corrects a news post, unless it is reported, hidden or the scheme has closed."""
-    _, post = await news_post_to_change(actor, council, slug, post_id)
-    post.title, post.body = check_news(title, body)
+    scheme, post = await news_post_to_change(actor, council, slug, post_id)
+    title, body = check_news(title, body)
     async with in_transaction():
+        post = await _locked_post(scheme, post.id)
+        if fixed := await _why_fixed(council, scheme, post):  # reported or hidden since the check above
+            raise Conflict(fixed.answer)
+        post.title, post.body = title, body
         await post.save(update_fields=["title", "body"])
         await audit.record(actor, "news.changed", post, council=council)
     return post
 
 
 async def delete_news(actor: User | None, council: Council, slug: str, post_id: int) -> NewsPost:
-    """An organiser deletes a news post, unless someone has reported it to the council."""
-    _, post, _ = await news_post_to_delete(actor, council, slug, post_id)
+    """An organiser deletes a news post, unless someone has reported it to the council or the council has hidden it."""
+    scheme, post, _ = await news_post_to_delete(actor, council, slug, post_id)
     async with in_transaction():
+        post = await _locked_post(scheme, post.id)
+        if kept := await _why_kept(council, post, await _why_fixed(council, scheme, post)):  # reported or hidden since the check above
+            raise Conflict(kept.answer)
         await audit.record(actor, "news.deleted", post, council=council, reason=post.title)
         await post.delete()
     return post

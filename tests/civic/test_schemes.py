@@ -459,10 +459,12 @@ async def test_news_shows_why_it_cannot_be_changed_exactly_when_changing_it_is_r
 async def test_news_shows_why_it_cannot_be_deleted_exactly_when_deleting_it_is_refused(council):
     organiser, officer = await create_user_ok(council), await create_user_ok(council, role="officer")
     scheme = await create_scheme_ok(council, organiser)
-    plain, reported, dismissed, hidden = [await create_post_ok(scheme, organiser, title=title) for title in ("Plain", "Reported", "Dismissed", "Hidden")]
+    titles = ("Plain", "Reported", "Dismissed", "Hidden", "Hidden unreported")
+    plain, reported, dismissed, hidden, unreported = [await create_post_ok(scheme, organiser, title=title) for title in titles]
     await create_report_ok(scheme, post=reported)
     await moderation.dismiss(officer, council, (await create_report_ok(scheme, post=dismissed)).id, "Nothing wrong")
     await moderation.hide_post(officer, council, (await create_report_ok(scheme, post=hidden)).post_id, "Names a child")
+    await moderation.hide_post(officer, council, unreported.id, "Gives a child's school")  # an officer saw it; nobody reported it
 
     page = await organising.news_page(organiser, council, scheme.slug)
     answer = f"Someone has reported this news to {council.name}, so it cannot be deleted."
@@ -474,6 +476,10 @@ async def test_news_shows_why_it_cannot_be_deleted_exactly_when_deleting_it_is_r
             f"It has been reported to {council.name}, so it cannot be deleted. You can still change it.", f"{answer} You can change it instead."
         ),
         "Hidden": organising.Unchangeable(either, answer),
+        "Hidden unreported": organising.Unchangeable(
+            f"Nor can it be deleted while {council.name} has it hidden.",
+            f"{council.name} has hidden this news, so it cannot be deleted while it is hidden. If you think it should be shown again, contact {council.name}.",
+        ),
     }
     for post in page.news:
         if kept := page.kept.get(post.id):
@@ -484,8 +490,11 @@ async def test_news_shows_why_it_cannot_be_deleted_exactly_when_deleting_it_is_r
         else:
             await organising.delete_news(organiser, council, scheme.slug, post.id)
     assert not await NewsPost.filter(id=plain.id).exists()
-    assert set(await NewsPost.filter(scheme=scheme).values_list("title", flat=True)) == {"Reported", "Dismissed", "Hidden"}
+    assert set(await NewsPost.filter(scheme=scheme).values_list("title", flat=True)) == {"Reported", "Dismissed", "Hidden", "Hidden unreported"}
     assert (await organising.news_page(await create_user_ok(council), council, scheme.slug)).kept == {}  # for organisers only
+    await moderation.restore_post(officer, council, unreported.id, "The school is public knowledge")
+    await organising.delete_news(organiser, council, scheme.slug, unreported.id)  # once shown again, as any unreported news
+    assert not await NewsPost.filter(id=unreported.id).exists()
 
 
 async def test_an_event_shows_why_it_cannot_be_changed_exactly_when_changing_it_is_refused(council):
@@ -638,6 +647,32 @@ async def test_hiding_an_offer_takes_it_off_the_board_tells_the_reporters_and_it
         await moderation.restore_offer(officer, council, offer.id, "Again")
     entries = await AuditLog.filter(target_type="HelpOffer", target_id=str(offer.id), action__in=["help_offer.hidden", "help_offer.restored"]).order_by("id")
     assert [(e.action, e.reason) for e in entries] == [("help_offer.hidden", "Lifts here are free"), ("help_offer.restored", "They stopped charging")]
+
+
+async def test_an_offer_the_council_hid_is_taken_down_only_by_its_officers_until_restored(council):
+    from civic.schemes.running import HelpOffer
+
+    scheme = await create_scheme_ok(council)
+    organiser, author, officer = await organiser_of(scheme), await create_user_ok(council), await create_user_ok(council, role="officer")
+    offer, other = await _offer(scheme, author, "Cheap tickets"), await _offer(scheme, author, "Spare tickets")
+    await moderation.hide_offer(officer, council, offer.id, "Touting")
+    await moderation.hide_offer(officer, council, other.id, "Touting")
+    kept = f"{council.name} has hidden this offer, so it cannot be taken down while it is hidden. If you think it should be shown again, contact {council.name}."
+    for who in (organiser, author):
+        with pytest.raises(Conflict, match=re.escape(kept)):
+            await board.remove_offer(who, council, scheme.slug, offer.id)
+    assert (await HelpOffer.get(id=offer.id)).removed_at is None
+    assert [o.id for o in (await moderation.queue(officer, council)).hidden_offers] == [other.id, offer.id]  # still there to decide on
+
+    await board.remove_offer(officer, council, scheme.slug, other.id)  # the council may
+    assert (await HelpOffer.get(id=other.id)).removed_at is not None
+    with pytest.raises(Conflict, match="This offer has been taken down from the board, so there is nothing to restore."):
+        await moderation.restore_offer(officer, council, other.id, "Shown by mistake")
+    assert (await HelpOffer.get(id=other.id)).hidden
+
+    await moderation.restore_offer(officer, council, offer.id, "They were not touting")
+    await board.remove_offer(author, council, scheme.slug, offer.id)
+    assert (await HelpOffer.get(id=offer.id)).removed_by_id == author.id  # type: ignore[attr-defined]
 
 
 async def test_the_person_who_offered_can_be_stopped_from_posting_from_the_report(council):

@@ -128,6 +128,11 @@ async def test_a_hidden_news_post_vanishes_for_the_public_but_its_organisers_see
         page = await own.get(f"/schemes/{scheme.slug}")
         assert text_of(page, "article h3") == ["Free puppies"]
         assert "Hidden by the council: An advert" in text_of(page, "article p")
+        assert not html(page).css_first(f"a[href='/schemes/{scheme.slug}/news/{post.id}/report']")
+        for asked in (await own.get(f"/schemes/{scheme.slug}/news/{post.id}/report"),
+                      await own.post(f"/schemes/{scheme.slug}/news/{post.id}/report", {"reason": "wrong", "details": "Still an advert"})):
+            assert asked.status_code == 409 and f"{council.name} has already hidden this news." in text_of(asked, "main p")
+        assert await Report.filter(post_id=post.id).count() == 1
     async with await _officer(app, council) as office:
         assert (await office.post(f"/officer/moderation/posts/{post.id}/restore", {"reason": "Puppies found homes"})).status_code == 303
     assert text_of(await client.get(f"/schemes/{scheme.slug}"), "article h3") == ["Free puppies"]
@@ -187,6 +192,32 @@ async def test_an_offer_of_help_is_reported_from_the_board_and_an_officer_hides_
         assert (await office.post(f"/officer/moderation/offers/{offer.id}/restore", {"reason": "Misread: they meant sweets"})).status_code == 303
     assert text_of(await client.get(f"/schemes/{scheme.slug}/offers"), f"#offer-{offer.id} p")[0] == "Cheap cigarettes, ask me"
     assert [e.action for e in await AuditLog.filter(target_type="HelpOffer", target_id=str(offer.id)).order_by("id")] == ["help_offer.hidden", "help_offer.restored"]
+
+
+async def test_the_board_says_why_an_offer_the_council_hid_cannot_be_taken_down(app, client, council):
+    from civic.schemes import moderation
+    from civic.schemes.running import HelpOffer
+
+    organiser, officer = await create_user_ok(council), await create_user_ok(council, role="officer")
+    scheme = await create_scheme_ok(council, organiser)
+    offer = await HelpOffer.create(council=council, scheme=scheme, author=organiser, text="Cheap tickets")
+    await moderation.hide_offer(officer, council, offer.id, "Touting")
+    take_down = f"#offer-{offer.id} form[action='/schemes/{scheme.slug}/offers/{offer.id}/remove']"
+
+    await client.signin_as(organiser)  # who runs the scheme and posted it
+    board = await client.get(f"/schemes/{scheme.slug}/offers")
+    assert not html(board).css_first(take_down)
+    assert text_of(board, f"#offer-{offer.id}-kept") == [
+        f"{council.name} has hidden this offer, so it cannot be taken down while it is hidden. If you think it should be shown again, contact {council.name}."
+    ]
+    refused = await client.post(f"/schemes/{scheme.slug}/offers/{offer.id}/remove")
+    assert refused.status_code == 409 and f"{council.name} has hidden this offer" in " ".join(text_of(refused, "main p"))
+    assert (await HelpOffer.get(id=offer.id)).removed_at is None
+
+    async with Browser(app, council) as office:
+        await office.signin_as(officer)
+        board = await office.get(f"/schemes/{scheme.slug}/offers")
+        assert html(board).css_first(take_down) and text_of(board, f"#offer-{offer.id}-kept") == []
 
 
 async def test_signing_in_to_report_an_offer_says_what_it_is_for(client, council):

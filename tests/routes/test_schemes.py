@@ -698,21 +698,22 @@ async def test_news_offers_change_only_when_it_can_be_changed_and_otherwise_says
             f"{council.name} is looking at this news, so it cannot be changed for now. It has been reported to {council.name}, so it cannot be deleted either."
         ]
         assert not change_link(page, hidden)
-        assert text_of(page, f"#post-{hidden.id}-fixed") == [f"{council.name} has hidden this news, so it cannot be changed."]
+        assert text_of(page, f"#post-{hidden.id}-fixed") == [
+            f"{council.name} has hidden this news, so it cannot be changed. Nor can it be deleted while {council.name} has it hidden."
+        ]
     # What the page offers is what the change allows.
     assert (await client.get(f"/schemes/{scheme.slug}/news/{plain.id}/edit")).status_code == 200
     for post in (reported, hidden):
         assert (await client.get(f"/schemes/{scheme.slug}/news/{post.id}/edit")).status_code == 409
     assert html(await client.get(f"/schemes/{scheme.slug}/news/{plain.id}/delete")).css_first(f"a[href='/schemes/{scheme.slug}/news/{plain.id}/edit']")
-    asking = await client.get(f"/schemes/{scheme.slug}/news/{hidden.id}/delete")
-    assert not html(asking).css_first(f"a[href='/schemes/{scheme.slug}/news/{hidden.id}/edit']")
-    assert f"{council.name} has hidden this news, so it cannot be changed." in text_of(asking, "p")
-
     await Scheme.filter(id=scheme.id).update(status="closed")
     closed = await client.get(f"/schemes/{scheme.slug}/news")
     assert not any(change_link(closed, post) for post in (plain, reported, hidden))
     assert text_of(closed, f"#post-{plain.id}-fixed") == ["This scheme has closed, so its news can no longer be changed."]
     assert (await client.get(f"/schemes/{scheme.slug}/news/{plain.id}/edit")).status_code == 409
+    asking = await client.get(f"/schemes/{scheme.slug}/news/{plain.id}/delete")  # it can still be deleted, not changed instead
+    assert not html(asking).css_first(f"a[href='/schemes/{scheme.slug}/news/{plain.id}/edit']")
+    assert "This scheme has closed, so its news can no longer be changed." in text_of(asking, "p")
 
 
 async def test_news_offers_delete_only_when_it_can_be_deleted_and_otherwise_says_why(client, council):
@@ -730,7 +731,6 @@ async def test_news_offers_delete_only_when_it_can_be_deleted_and_otherwise_says
     news = await client.get(f"/schemes/{scheme.slug}/news")
     assert delete_link(news, plain) and text_of(news, f"#post-{plain.id}-fixed") == []
     for page in (news, await client.get(f"/schemes/{scheme.slug}")):  # the scheme's page shows the latest three
-        assert delete_link(page, hidden)
         assert not delete_link(page, reported) and not delete_link(page, dismissed)
         assert text_of(page, f"#post-{dismissed.id}-fixed") == [f"It has been reported to {council.name}, so it cannot be deleted. You can still change it."]
         assert html(page).css_first(f"#post-{dismissed.id} a[href='/schemes/{scheme.slug}/news/{dismissed.id}/edit']")
@@ -741,7 +741,15 @@ async def test_news_offers_delete_only_when_it_can_be_deleted_and_otherwise_says
         assert f"Someone has reported this news to {council.name}, so it cannot be deleted." in " ".join(text_of(asking, "main p"))
         assert (await client.post(f"/schemes/{scheme.slug}/news/{post.id}/delete")).status_code == 409
         assert await NewsPost.filter(id=post.id).exists()
-    assert (await client.get(f"/schemes/{scheme.slug}/news/{hidden.id}/delete")).status_code == 200
+    # Hidden by an officer without a report: kept, for them to keep hidden or restore, until they restore it.
+    assert not delete_link(news, hidden)
+    asking = await client.get(f"/schemes/{scheme.slug}/news/{hidden.id}/delete")
+    assert asking.status_code == 409
+    assert f"{council.name} has hidden this news, so it cannot be deleted while it is hidden." in " ".join(text_of(asking, "main p"))
+    assert (await client.post(f"/schemes/{scheme.slug}/news/{hidden.id}/delete")).status_code == 409
+    assert (await NewsPost.get(id=hidden.id)).hidden
+    await moderation.restore_post(officer, council, hidden.id, "Shown by mistake")
+    assert delete_link(await client.get(f"/schemes/{scheme.slug}/news"), hidden)
     assert (await client.post(f"/schemes/{scheme.slug}/news/{hidden.id}/delete")).status_code == 303
     assert not await NewsPost.filter(id=hidden.id).exists()
 
