@@ -96,10 +96,11 @@ async def assign(request: Request) -> Response:
     form = await request.form()
     slug, request_id = request.path_params["slug"], path_number(request, "request_id")
     chosen = [str(v) for v in form.getlist("volunteers")]
+    confirmed = form.get("confirm_unchecked") == "yes"
     try:
-        await help_requests.assign(current_user(request), current_council(request), slug, request_id, chosen)
+        await help_requests.assign(current_user(request), current_council(request), slug, request_id, chosen, confirm_unchecked=confirmed)
     except Invalid as error:
-        return await _request_page(request, {"volunteers": chosen}, error.errors, status=422)
+        return await _request_page(request, {"volunteers": chosen, "confirm_unchecked": "yes" if confirmed else ""}, error.errors, status=422)
     flash(request, "Matched. We have emailed the volunteers and the person who asked.")
     return redirect(f"/schemes/{slug}/requests/{request_id}")
 

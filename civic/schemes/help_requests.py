@@ -179,7 +179,8 @@ class Candidate:
     membership: Membership
     check: safeguarding.CheckStatus
     live_jobs: int
-    shortfall: str = ""  # what their check lacks for this job, e.g. "has no DBS check recorded"
+    shortfall: str = ""  # what their check lacks for this job, e.g. "has no DBS check recorded": they cannot do it
+    caution: str = ""  # for a home visit the scheme asks no check for: what is missing, so matching them needs a confirmation
 
     @property
     def user(self) -> User:
@@ -202,6 +203,11 @@ class RequestPage:
     @property
     def still_needed(self) -> int:
         return max(0, self.needed - len(self.live)) if self.request.status in ("open", "matched") else 0
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Whether someone listed could be matched to this home visit only once the organiser confirms it."""
+        return any(c.caution for c in self.candidates)
 
 
 async def scheme_requests(actor: User | None, council: Council, slug: str) -> tuple[Scheme, dict[str, list[HelpRequest]]]:
@@ -232,10 +238,12 @@ async def request_page(actor: User | None, council: Council, slug: str, request_
         busy[row["volunteer_id"]] = busy.get(row["volunteer_id"], 0) + 1
     taken = {a.volunteer_id for a in assignments if a.status in LIVE}
     needs = dbs_needed(scheme, request)
+    cautious = request.home_visit and needs == "none"
     candidates = [
         Candidate(
             m, safeguarding.status_of(checks.get(m.user_id), on), busy.get(m.user_id, 0),  # type: ignore[attr-defined]
             safeguarding.shortfall(checks.get(m.user_id), needs, on),  # type: ignore[attr-defined]
+            safeguarding.caution(checks.get(m.user_id), on) if cautious else "",  # type: ignore[attr-defined]
         )
         for m in await access.helpers(scheme)
         if m.user_id not in taken  # type: ignore[attr-defined]
@@ -243,8 +251,12 @@ async def request_page(actor: User | None, council: Council, slug: str, request_
     return RequestPage(scheme, request, assignments, candidates, volunteers_needed(scheme, request), needs)
 
 
-async def assign(actor: User | None, council: Council, slug: str, request_id: int, volunteer_ids: list[str]) -> HelpRequest:
-    """An organiser matches one volunteer to a request, or two for a home visit when the scheme visits in pairs."""
+async def assign(
+    actor: User | None, council: Council, slug: str, request_id: int, volunteer_ids: list[str], confirm_unchecked: bool = False
+) -> HelpRequest:
+    """An organiser matches one volunteer to a request, or two for a home visit when the scheme visits in pairs.
+
+    A home visit by someone without a current DBS check, when the scheme asks for none, needs `confirm_unchecked`."""
     page = await request_page(actor, council, slug, request_id)
     scheme, request = page.scheme, page.request
     if request.status not in ("open", "matched") or page.still_needed == 0:
@@ -258,14 +270,21 @@ async def assign(actor: User | None, council: Council, slug: str, request_id: in
     if lacking:
         who = "; ".join(f"{c.user} {c.shortfall}" for c in lacking)
         raise Invalid({"volunteers": f"A home visit for this scheme needs {safeguarding.needs_phrase(page.needs_dbs)}. {who}. Choose someone else, or record their certificate first"})
+    errors: dict[str, str] = {}
     if len(wanted) != page.still_needed:
         if page.still_needed == 2:
-            message = "This scheme visits people at home in pairs: choose two volunteers"
+            errors["volunteers"] = "This scheme visits people at home in pairs: choose two volunteers"
         elif page.needed == 2:
-            message = "Choose one more volunteer to make up the pair"
+            errors["volunteers"] = "Choose one more volunteer to make up the pair"
         else:
-            message = "Choose one volunteer"
-        raise Invalid({"volunteers": message})
+            errors["volunteers"] = "Choose one volunteer"
+    # The scheme asks for no check, so it is the organiser's call, but made knowingly: the page tags them, and this asks.
+    unchecked = [candidates[user_id] for user_id in sorted(wanted) if candidates[user_id].caution]
+    if unchecked and not confirm_unchecked:
+        who = "; ".join(f"{c.user} {c.caution}" for c in unchecked)
+        errors["confirm_unchecked"] = f"This is a home visit and {who}. Tick to confirm you have checked it is safe, or choose someone else"
+    if errors:
+        raise Invalid(errors)
     now = timezone.now()
     async with in_transaction():
         # Re-read under the change: another organiser may have matched it a moment ago.
@@ -279,7 +298,9 @@ async def assign(actor: User | None, council: Council, slug: str, request_id: in
             if not created:
                 assignment.status, assignment.assigned_by, assignment.answered_at = "asked", actor, None
                 await assignment.save()
-        await audit.record(actor, "help_request.matched", request, council=council, reason=", ".join(f"user {v.id}" for v in chosen))
+        without = {c.user.id for c in unchecked}
+        reason = ", ".join(f"user {v.id}" + (" (no current DBS check, confirmed)" if v.id in without else "") for v in chosen)
+        await audit.record(actor, "help_request.matched", request, council=council, reason=reason)
         queued = [
             await mail.queue(
                 volunteer.email,

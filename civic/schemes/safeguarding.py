@@ -27,7 +27,8 @@ DBS_LEVELS = {
     "enhanced-barred": "Enhanced with barred lists",
 }
 RANK = {level: rank for rank, level in enumerate(DBS_LEVELS)}
-# Organisers hear this long before a check stops being current, so there is time to renew it.
+# Organisers hear this long before a check stops being current, so there is time to renew it; from then on
+# the check is shown as lapsing soon, so the e-mail and the pages agree.
 REMIND_BEFORE = timedelta(days=30)
 
 
@@ -68,6 +69,7 @@ class CheckStatus:
     checked_by: str = ""
     lapses: date | None = None
     current: bool = False
+    lapses_soon: bool = False  # current, but within REMIND_BEFORE of lapsing: organisers have been e-mailed
 
     @property
     def level_name(self) -> str:
@@ -87,23 +89,28 @@ def status_of(check: SafeguardingCheck | None, on: date) -> CheckStatus:
     if check is None:
         return CheckStatus()
     lapses = lapses_on(check)
-    return CheckStatus(check.level, check.certificate_date, check.checked_by, lapses, lapses is not None and on < lapses)
+    current = lapses is not None and on < lapses
+    return CheckStatus(check.level, check.certificate_date, check.checked_by, lapses, current, current and lapses <= on + REMIND_BEFORE)  # type: ignore[operator]
 
 
-def refusal(check: SafeguardingCheck | None, needs: str, on: date) -> str:
-    """Why someone with this check cannot take a shift on this day that needs this level; '' if they can."""
+def refusal(check: SafeguardingCheck | None, needs: str, on: date, organiser: bool = False) -> str:
+    """Why someone with this check cannot take a shift on this day that needs this level; '' if they can.
+
+    An organiser records checks, their own included, so they are not told to ask one."""
     if RANK.get(needs, 0) == 0:
         return ""
     wanted = f"{_article(needs)} {level_name(needs).lower()} DBS check"
     status = status_of(check, on)
     if status.level == "none" or status.certificate_date is None:
-        return f"This shift needs {wanted}, and the scheme has no check recorded for you. Ask an organiser to record your certificate."
+        ask = "Record your certificate on your own page in the scheme’s people." if organiser else "Ask an organiser to record your certificate."
+        return f"This shift needs {wanted}, and the scheme has no check recorded for you. {ask}"
     if RANK[status.level] < RANK[needs]:
         return f"This shift needs {wanted} or higher. The check recorded for you is {status.level_name.lower()}."
     if not status.current:
         return (
             f"This shift needs a current {level_name(needs).lower()} DBS check. Yours, from {day_name(status.certificate_date)}, "
-            f"is current for {valid_days()} days, so it is not current on {day_name(on)}. Ask an organiser to record a new certificate."
+            f"is current for {valid_days()} days, so it is not current on {day_name(on)}. "
+            + ("Record the new certificate on your own page in the scheme’s people." if organiser else "Ask an organiser to record a new certificate.")
         )
     return ""
 
@@ -120,6 +127,11 @@ def shortfall(check: SafeguardingCheck | None, needs: str, on: date) -> str:
     if not status.current:
         return f"has {_article(status.level)} {status.level_name.lower()} check that lapsed on {day_name(status.lapses)}"  # type: ignore[arg-type]
     return ""
+
+
+def caution(check: SafeguardingCheck | None, on: date) -> str:
+    """For a home visit when the scheme asks for no level: what someone's check lacks, as organisers read it; '' if they have a current one."""
+    return shortfall(check, "basic", on)  # the lowest level: any current check will do
 
 
 def needs_phrase(needs: str) -> str:

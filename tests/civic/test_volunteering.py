@@ -159,6 +159,21 @@ async def test_organisers_are_reminded_once_before_a_check_lapses(council, mailb
     assert len(mailbox.to(organiser.email)) == 1
 
 
+async def test_a_check_shows_as_lapsing_soon_from_the_day_organisers_are_emailed(council, mailbox):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme, check="enhanced", certified=date(2030, 6, 1))
+    check = await safeguarding.check_for(volunteer.id)
+    emailed_on = safeguarding.lapses_on(check) - safeguarding.REMIND_BEFORE
+    day_before = emailed_on - timedelta(days=1)
+    assert not safeguarding.status_of(check, day_before).lapses_soon
+    assert await safeguarding.remind_lapsing_checks(now=datetime.combine(day_before, datetime.min.time(), tzinfo=LONDON)) == 0
+    assert safeguarding.status_of(check, emailed_on).lapses_soon
+    assert await safeguarding.remind_lapsing_checks(now=datetime.combine(emailed_on, datetime.min.time(), tzinfo=LONDON)) == 1
+    assert await mailbox.wait_for(organiser.email)
+    assert not safeguarding.status_of(check, safeguarding.lapses_on(check)).lapses_soon, "a lapsed check is lapsed, not lapsing"
+
+
 # Help requests
 
 
@@ -186,7 +201,7 @@ async def test_a_scheme_that_visits_in_pairs_needs_two_volunteers_for_a_home_vis
     scheme.visit_in_pairs = True
     await scheme.save()
     organiser = await organiser_of(scheme)
-    first, second = await create_volunteer_ok(scheme), await create_volunteer_ok(scheme)
+    first, second = await create_volunteer_ok(scheme, check="basic"), await create_volunteer_ok(scheme, check="basic")
     visit = await create_help_request_ok(scheme, home_visit="yes")
     with pytest.raises(Invalid, match="in pairs: choose two volunteers"):
         await help_requests.assign(organiser, council, scheme.slug, visit.id, [str(first.user.id)])
@@ -430,6 +445,39 @@ async def test_a_home_visit_is_matched_only_to_volunteers_with_the_check_the_sch
 
     call = await create_help_request_ok(scheme, home_visit="no")
     assert (await help_requests.assign(organiser, council, scheme.slug, call.id, [str(unchecked.user.id)])).status == "matched"
+
+
+async def test_a_home_visit_by_someone_without_a_current_check_needs_confirming_when_the_scheme_asks_for_none(council, settings):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    assert scheme.home_visit_dbs == "none"
+    unchecked = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Ned Nocheck"))
+    lapsed = await create_volunteer_ok(
+        scheme, user=await create_user_ok(council, display_name="Len Lapsed"), check="basic",
+        certified=date.today() - timedelta(days=settings.dbs_valid_days + 1),
+    )
+    checked = await create_volunteer_ok(scheme, check="basic")
+    visit = await create_help_request_ok(scheme, home_visit="yes")
+
+    page = await help_requests.request_page(organiser, council, scheme.slug, visit.id)
+    assert page.needs_confirmation
+    cautions = {c.user.id: c.caution for c in page.candidates}
+    assert cautions[unchecked.user.id] == "has no DBS check recorded"
+    assert cautions[lapsed.user.id].startswith("has a basic check that lapsed on")
+    assert cautions[checked.user.id] == ""
+    for one in (unchecked, lapsed):
+        with pytest.raises(Invalid) as error:
+            await help_requests.assign(organiser, council, scheme.slug, visit.id, [str(one.user.id)])
+        assert set(error.value.errors) == {"confirm_unchecked"} and str(one.user) in error.value.errors["confirm_unchecked"]
+    assert not await Assignment.filter(help_request_id=visit.id).exists()
+    matched = await help_requests.assign(organiser, council, scheme.slug, visit.id, [str(unchecked.user.id)], confirm_unchecked=True)
+    assert matched.status == "matched"
+
+    call = await create_help_request_ok(scheme, home_visit="no")
+    assert not (await help_requests.request_page(organiser, council, scheme.slug, call.id)).needs_confirmation
+    assert (await help_requests.assign(organiser, council, scheme.slug, call.id, [str(lapsed.user.id)])).status == "matched"
+    other_visit = await create_help_request_ok(scheme, home_visit="yes")
+    assert (await help_requests.assign(organiser, council, scheme.slug, other_visit.id, [str(checked.user.id)])).status == "matched"
 
 
 async def test_an_organiser_takes_a_job_back_from_a_volunteer_who_never_answered(council, mailbox):

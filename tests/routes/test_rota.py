@@ -205,6 +205,57 @@ async def test_matching_a_home_visit_names_who_lacks_the_check_the_scheme_asks_f
         "Ned Nocheck has no DBS check recorded. Choose someone else, or record their certificate first"
     )
     assert (await HelpRequest.get(id=request.id)).status == "open"
+    tags = {t.text(strip=True) for t in html(form).css(".govuk-checkboxes__hint .govuk-tag")}
+    assert "Cannot do this visit" in tags and "No current DBS check" not in tags, "below the scheme's level is refused, never confirmed"
+    assert html(form).css_first("input[name=confirm_unchecked]") is None
+    confirmed = await client.post(f"/schemes/{scheme.slug}/requests/{request.id}/assign",
+                                  [("volunteers", str(unchecked.user.id)), ("confirm_unchecked", "yes")])
+    assert confirmed.status_code == 422 and (await HelpRequest.get(id=request.id)).status == "open"
+
+
+async def test_a_home_visit_by_someone_without_a_check_needs_the_organiser_to_confirm_it(client, council):
+    scheme = await create_scheme_ok(council)  # asks for no check for home visits
+    unchecked = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Ned Nocheck"))
+    checked = await create_volunteer_ok(scheme, check="enhanced")
+    request = await create_help_request_ok(scheme, home_visit="yes")
+    await client.signin_as(await organiser_of(scheme))
+    form = await client.get(f"/schemes/{scheme.slug}/requests/{request.id}")
+    hints = {h.attributes["id"]: h for h in html(form).css(".govuk-checkboxes__hint")}
+    unchecked_hint = hints[html(form).css_first(f"input[name=volunteers][value='{unchecked.user.id}']").attributes["aria-describedby"]]
+    checked_hint = hints[html(form).css_first(f"input[name=volunteers][value='{checked.user.id}']").attributes["aria-describedby"]]
+    assert [t.text(strip=True) for t in unchecked_hint.css(".govuk-tag")] == ["No current DBS check"]
+    assert "Ned Nocheck has no DBS check recorded" in unchecked_hint.text()
+    assert not checked_hint.css(".govuk-tag")
+    assert html(form).css_first("input[name=confirm_unchecked]").attributes["value"] == "yes"
+
+    refused = await client.post(f"/schemes/{scheme.slug}/requests/{request.id}/assign", [("volunteers", str(unchecked.user.id))])
+    assert refused.status_code == 422
+    assert field_error(refused, "confirm_unchecked") == (
+        "This is a home visit and Ned Nocheck has no DBS check recorded. Tick to confirm you have checked it is safe, or choose someone else"
+    )
+    assert "checked" in html(refused).css_first(f"input[name=volunteers][value='{unchecked.user.id}']").attributes, "keeps the selection"
+    assert (await HelpRequest.get(id=request.id)).status == "open"
+
+    matched = await client.post(f"/schemes/{scheme.slug}/requests/{request.id}/assign",
+                                [("volunteers", str(unchecked.user.id)), ("confirm_unchecked", "yes")])
+    assert matched.status_code == 303 and (await HelpRequest.get(id=request.id)).status == "matched"
+    [logged] = await AuditLog.filter(action="help_request.matched", target_id=request.id)
+    assert logged.reason == f"user {unchecked.user.id} (no current DBS check, confirmed)"
+
+
+async def test_a_check_about_to_lapse_is_tagged_on_the_people_and_match_pages(client, council, settings):
+    scheme = await create_scheme_ok(council)
+    soon = await create_volunteer_ok(scheme, check="enhanced", certified=today(datetime.now(timezone.utc)) - timedelta(days=settings.dbs_valid_days - 20))
+    later = await create_volunteer_ok(scheme, check="enhanced", certified=today(datetime.now(timezone.utc)) - timedelta(days=settings.dbs_valid_days - 45))
+    request = await create_help_request_ok(scheme, home_visit="no")
+    await client.signin_as(await organiser_of(scheme))
+    people = await client.get(f"/schemes/{scheme.slug}/people")
+    assert [t.text(strip=True) for t in html(people).css(f"#person-{soon.id} .govuk-tag")] == ["Lapses soon"]
+    assert not html(people).css(f"#person-{later.id} .govuk-tag")
+    form = await client.get(f"/schemes/{scheme.slug}/requests/{request.id}")
+    hint_of = {i.attributes["value"]: i.attributes["aria-describedby"] for i in html(form).css("input[name=volunteers]")}
+    assert html(form).css_first(f"#{hint_of[str(soon.user.id)]} .govuk-tag").text(strip=True) == "Lapses soon"
+    assert html(form).css_first(f"#{hint_of[str(later.user.id)]} .govuk-tag") is None
 
 
 # The rota
