@@ -71,6 +71,12 @@ async def test_a_resident_asks_a_befriending_scheme_for_help_and_a_pair_of_volun
     await expect(phone.locator(".govuk-error-summary")).to_contain_text("in pairs: choose two volunteers")
     await phone.get_by_label(f"Kwame {tag}").check()
     await phone.get_by_role("button", name="Match and tell them").click()
+    # The scheme asks for no DBS check, and neither has one: matching them to a home visit needs a confirmation.
+    await expect(phone.locator("#confirm_unchecked-error")).to_contain_text(f"Zofia {tag} has no DBS check recorded")
+    await expect(phone.get_by_label(f"Kwame {tag}")).to_be_checked()
+    await check_accessibility(phone)
+    await phone.get_by_label("I have checked that it is safe").check()
+    await phone.get_by_role("button", name="Match and tell them").click()
     await expect(phone.locator(".govuk-notification-banner")).to_contain_text("Matched")
     await expect(phone.locator("#status")).to_have_text("Matched")
     await phone.goto(f"/schemes/{scheme.slug}/requests")
