@@ -535,6 +535,7 @@ class RotaPage:
     slots: list[Slot]
     refusals: dict[str, str] = field(default_factory=dict)  # slot path -> why this person cannot sign up
     names: dict[int, str] = field(default_factory=dict)  # user id -> name, for organisers only
+    own_page: int | None = None  # an organiser refused for want of a check: their membership, whose page records it
 
     @property
     def gaps(self) -> int:
@@ -559,10 +560,13 @@ def _not_open_yet(slot: Slot, now: datetime) -> str:
     return f"Sign-up for this date opens on {day_name(opens)}, {ROTA_WEEKS} weeks before, when it comes onto the rota."
 
 
-async def _refusals(scheme: Scheme, user: User, slots: list[Slot]) -> dict[str, str]:
+async def _refusals(scheme: Scheme, user: User, slots: list[Slot]) -> tuple[dict[str, str], int | None]:
+    """Why this person cannot take each slot for want of a check; and, for an organiser so refused, their membership."""
     membership = await Membership.get(scheme=scheme, user=user)
     check = await SafeguardingCheck.get_or_none(membership=membership)
-    return {s.path: reason for s in slots if (reason := safeguarding.refusal(check, s.shift.needs_dbs, today(s.starts_at)))}
+    organiser = membership.role == "organiser"
+    refusals = {s.path: reason for s in slots if (reason := safeguarding.refusal(check, s.shift.needs_dbs, today(s.starts_at), organiser))}
+    return refusals, membership.id if organiser and refusals else None
 
 
 async def _scheme_slots(scheme: Scheme, start: datetime, end: datetime) -> list[Slot]:
@@ -577,7 +581,8 @@ async def rota_page(actor: User | None, council: Council, slug: str, now: dateti
     scheme, who = await require_helper(actor, council, slug)
     now = utc(now)
     slots = await _scheme_slots(scheme, now, now + timedelta(weeks=weeks))
-    return RotaPage(scheme, who, slots, await _refusals(scheme, actor, slots))  # type: ignore[arg-type]
+    refusals, own_page = await _refusals(scheme, actor, slots)  # type: ignore[arg-type]
+    return RotaPage(scheme, who, slots, refusals, own_page=own_page)
 
 
 async def _names(slots: list[Slot]) -> dict[int, str]:
@@ -602,6 +607,7 @@ class SlotPage:
     names: dict[int, str] = field(default_factory=dict)
     now: datetime | None = None
     shift_fixed: str = ""  # for organisers: why they cannot change the shift now
+    own_page: int | None = None  # an organiser refused for want of a check: their membership, whose page records it
 
     @property
     def started(self) -> bool:
@@ -628,10 +634,11 @@ async def slot_page(actor: User | None, council: Council, slug: str, shift_id: i
     scheme, who = await require_helper(actor, council, slug)
     now = utc(now)
     slot = await find_slot(scheme, shift_id, on)
-    refusal = _not_open_yet(slot, now) or (await _refusals(scheme, actor, [slot])).get(slot.path, "")  # type: ignore[arg-type]
+    refusals, own_page = await _refusals(scheme, actor, [slot])  # type: ignore[arg-type]
+    refusal = _not_open_yet(slot, now) or refusals.get(slot.path, "")
     names = await _names([slot]) if who.is_organiser else {}
     shift_fixed = (await shift_change(scheme, slot.shift, now)).fixed if who.is_organiser else ""
-    return SlotPage(scheme, who, slot, refusal, names, now, shift_fixed)
+    return SlotPage(scheme, who, slot, refusal, names, now, shift_fixed, own_page if refusal == refusals.get(slot.path) else None)
 
 
 # Signing up and withdrawing
@@ -645,7 +652,7 @@ async def sign_up(actor: User | None, council: Council, slug: str, shift_id: int
         raise Conflict("This scheme has closed, so its rota has stopped.")
     now = utc(now)
     slot = await find_slot(scheme, shift_id, on)
-    reason = _not_open_yet(slot, now) or (await _refusals(scheme, actor, [slot])).get(slot.path)
+    reason = _not_open_yet(slot, now) or (await _refusals(scheme, actor, [slot]))[0].get(slot.path)
     if reason:
         raise Conflict(reason)
     async with in_transaction():

@@ -102,7 +102,7 @@ def refusal(check: SafeguardingCheck | None, needs: str, on: date, organiser: bo
     wanted = f"{_article(needs)} {level_name(needs).lower()} DBS check"
     status = status_of(check, on)
     if status.level == "none" or status.certificate_date is None:
-        ask = "Record your certificate on your own page in the scheme’s people." if organiser else "Ask an organiser to record your certificate."
+        ask = "As an organiser, you can record your own certificate." if organiser else "Ask an organiser to record your certificate."
         return f"This shift needs {wanted}, and the scheme has no check recorded for you. {ask}"
     if RANK[status.level] < RANK[needs]:
         return f"This shift needs {wanted} or higher. The check recorded for you is {status.level_name.lower()}."
@@ -110,7 +110,7 @@ def refusal(check: SafeguardingCheck | None, needs: str, on: date, organiser: bo
         return (
             f"This shift needs a current {level_name(needs).lower()} DBS check. Yours, from {day_name(status.certificate_date)}, "
             f"is current for {valid_days()} days, so it is not current on {day_name(on)}. "
-            + ("Record the new certificate on your own page in the scheme’s people." if organiser else "Ask an organiser to record a new certificate.")
+            + ("As an organiser, you can record your new certificate." if organiser else "Ask an organiser to record a new certificate.")
         )
     return ""
 

@@ -158,7 +158,7 @@ async def test_the_same_request_sent_twice_is_one_request_and_one_set_of_e_mails
 
 async def test_a_matched_volunteer_sees_the_address_only_after_accepting(client, council):
     scheme = await create_scheme_ok(council)
-    volunteer = await create_volunteer_ok(scheme)
+    volunteer = await create_volunteer_ok(scheme, check="basic")
     request = await create_help_request_ok(scheme, house="Flat 2, 14", street="Mill Lane")
     await help_requests.assign(await organiser_of(scheme), council, scheme.slug, request.id, [str(volunteer.user.id)])
     await client.signin_as(volunteer.user)
@@ -280,6 +280,28 @@ async def test_sign_up_is_refused_with_the_reason_and_allowed_with_a_current_che
     assert await SignUp.filter(occurrence__shift=shift).values_list("volunteer_id", flat=True) == [checked.user.id]
 
 
+async def test_an_organiser_without_a_check_is_sent_to_their_own_page_to_record_it(client, council):
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    mine = await Membership.get(scheme=scheme, user=organiser)
+    shift = await create_shift_ok(scheme, _next_week(), needs_dbs="enhanced")
+    path = f"/schemes/{scheme.slug}/shifts/{shift.id}/{_next_week().isoformat()}"
+    own_page = f"/schemes/{scheme.slug}/people/{mine.id}#check-form"
+    await client.signin_as(organiser)
+    for page in (await client.get(f"/schemes/{scheme.slug}/rota"), await client.get(path), await client.post(path + "/signup")):
+        assert "Ask an organiser" not in page.text
+        assert own_page in [a.attributes["href"] for a in html(page).css("main a")]
+    assert "As an organiser, you can record your own certificate." in text_of(await client.get(path), "#refused")[0]
+    person = await client.get(own_page.split("#")[0])
+    assert html(person).css_first("#check-form form") is not None
+
+    volunteer = await create_volunteer_ok(scheme)
+    await client.signin_as(volunteer.user)
+    rota_page = await client.get(f"/schemes/{scheme.slug}/rota")
+    assert "Ask an organiser to record your certificate." in rota_page.text
+    assert not [a for a in html(rota_page).css("main a") if "/people/" in a.attributes.get("href", "")]
+
+
 async def test_a_date_beyond_the_rota_says_when_sign_up_opens_and_signs_no_one_up(client, council):
     scheme = await create_scheme_ok(council)
     far = date(9999, 12, 24)
@@ -377,7 +399,7 @@ async def test_a_volunteer_on_a_visit_taps_arrived_and_left(client, council):
 async def test_a_request_that_is_done_cannot_be_cancelled_whatever_the_reason_says(client, council):
     scheme = await create_scheme_ok(council)
     organiser = await organiser_of(scheme)
-    volunteer = await create_volunteer_ok(scheme)
+    volunteer = await create_volunteer_ok(scheme, check="basic")
     request = await create_help_request_ok(scheme)
     await help_requests.assign(organiser, council, scheme.slug, request.id, [str(volunteer.user.id)])
     await help_requests.mark_done(organiser, council, scheme.slug, request.id)
