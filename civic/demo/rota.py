@@ -18,6 +18,7 @@ from civic.schemes.when import today
 
 SCHEME = "Abbey Befriending Circle"
 ORGANISER = "organiser@northmere.example"
+HOME_VISIT_DBS = "enhanced"  # as its "how to volunteer" text promises, and as the Tuesday home visits need
 # email, name, postcode, role, status, DBS level, certificate age in days (None: no check)
 VOLUNTEERS = [
     ("volunteer@northmere.example", "Zofia Nowak", "NM4 1LN", "volunteer", "active", "enhanced-barred", 200),
@@ -41,9 +42,10 @@ async def seed_rota(council: Council) -> str:
     if scheme is None:
         return "Volunteering: no befriending scheme to add it to"
     organiser = await User.get(email=ORGANISER)
-    if not scheme.visit_in_pairs or not scheme.safeguarding_lead_email:
-        scheme.visit_in_pairs, scheme.safeguarding_lead_email = True, "safeguarding@northmere.example"
-        await scheme.save(update_fields=["visit_in_pairs", "safeguarding_lead_email"])
+    # The scheme tells volunteers it asks for a DBS check for home visits, so its rules say so too.
+    if not scheme.visit_in_pairs or not scheme.safeguarding_lead_email or scheme.home_visit_dbs != HOME_VISIT_DBS:
+        scheme.visit_in_pairs, scheme.safeguarding_lead_email, scheme.home_visit_dbs = True, "safeguarding@northmere.example", HOME_VISIT_DBS
+        await scheme.save(update_fields=["visit_in_pairs", "safeguarding_lead_email", "home_visit_dbs"])
     now = timezone.now()
     people: dict[str, User] = {}
     for email, name, postcode, role, status, level, age in VOLUNTEERS:

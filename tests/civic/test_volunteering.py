@@ -370,9 +370,16 @@ async def test_the_demo_has_volunteers_with_and_without_checks_a_rota_with_gaps_
     assert page.gaps > 0 and any(slot.signups for slot in page.slots)
     assert {r.status for r in await HelpRequest.filter(scheme=scheme)} == {"open", "matched"}
     assert await Event.filter(scheme=scheme).count() == 1
+    # It asks volunteers for a DBS check for home visits, and its safeguarding rules agree.
+    assert "a DBS check if you will visit people at home" in scheme.how_to_volunteer and scheme.home_visit_dbs == "enhanced"
+    [visit] = await HelpRequest.filter(scheme=scheme, home_visit=True)
+    match_page = await help_requests.request_page(await organiser_of(scheme), council, scheme.slug, visit.id)
+    assert {str(c.user) for c in match_page.candidates if c.shortfall} >= {"Kwame Mensah"}
     counts = (len(shifts), await HelpRequest.filter(scheme=scheme).count(), await ContactConsent.filter(scheme=scheme).count())
+    updated = (await Scheme.get(id=scheme.id)).updated_at
     await demo.seed()
     assert (await Shift.filter(scheme=scheme).count(), await HelpRequest.filter(scheme=scheme).count(), await ContactConsent.filter(scheme=scheme).count()) == counts
+    assert (await Scheme.get(id=scheme.id)).updated_at == updated, "running it again changes nothing"
 
 
 # Closing a scheme
