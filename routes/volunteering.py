@@ -66,7 +66,7 @@ async def _person(request: Request, values: dict[str, str], errors: dict[str, st
         "scheme": scheme, "person": person, "values": values, "errors": errors,
         "level_choices": list(safeguarding.DBS_LEVELS.items()),
         "role_choices": [(role, volunteers.ROLE_NAMES[role]) for role in MEMBERSHIP_ROLES],
-        "valid_for": safeguarding.valid_for(),
+        "valid_for": safeguarding.valid_for(), "remind_before": safeguarding.REMIND_BEFORE.days,
     }
     return render(request, "volunteering/person.html", context, status_code=status, block="check_form" if status == 422 else None)
 
