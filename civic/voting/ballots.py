@@ -161,6 +161,9 @@ def check_shares(round_: Round, priorities: list[Priority], raw: Mapping[str, st
         if name.startswith(FIELD_PREFIX) and name not in ours:
             errors["ballot"] = "Your ballot names a priority that is not in this round. Reload the page and try again."
     shares: dict[int, int] = {}
+    # Shares over the cap still count towards the total, as the running total counts them: a voter
+    # told only about the cap would find the total too high as well after fixing it.
+    used = 0
     for name, priority in ours.items():
         text = (raw.get(name) or "").strip()
         if not text:
@@ -172,11 +175,12 @@ def check_shares(round_: Round, priorities: list[Priority], raw: Mapping[str, st
             continue
         if value < 0:
             errors[name] = f"Shares for {priority.title} cannot be fewer than 0"
-        elif value > round_.cap:
-            errors[name] = f"You can put at most {round_.cap} shares on one priority"
+            continue
+        used += value
+        if value > round_.cap:
+            errors[name] = f"You can put at most {round_.cap} shares on {priority.title}"
         elif value:
             shares[priority.id] = value
-    used = sum(shares.values())
     if used > round_.allowance:
         errors["total"] = f"You have given {used} shares but you hold {round_.allowance}. Take off {used - round_.allowance}."
     if not errors and len(shares) < round_.minimum_priorities:

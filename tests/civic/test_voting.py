@@ -300,6 +300,18 @@ async def test_each_broken_rule_on_a_ballot_gets_its_own_message(council):
     assert not await Ballot.filter(round=round_).exists()
 
 
+async def test_a_ballot_over_the_cap_and_over_the_allowance_is_told_both_at_once(council):
+    round_ = await create_round_ok(council, priorities=3, max_shares_per_priority="50")
+    resident = await create_user_ok(council)
+    p = await priorities_of(round_)
+    with pytest.raises(Invalid) as refused:
+        await voting.cast_ballot(resident, council, round_.id, shares_form(p, 60, 50, 20))
+    assert refused.value.errors == {
+        f"shares-{p[0].id}": "You can put at most 50 shares on Priority 1",
+        "total": "You have given 130 shares but you hold 100. Take off 30.",
+    }
+
+
 async def test_one_ballot_per_resident_per_round_is_a_database_rule(council):
     round_ = await create_round_ok(council)
     resident = await create_user_ok(council)

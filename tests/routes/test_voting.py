@@ -189,6 +189,23 @@ async def test_refused_ballots_get_a_message_by_each_field_and_keep_what_was_typ
     assert not await Ballot.filter(round=round_).exists()
 
 
+async def test_the_error_summary_lists_every_problem_each_linked_to_its_field(app, council):
+    round_ = await create_round_ok(council, priorities=3, max_shares_per_priority="50")
+    _, browser = await _resident(app, council)
+    p = await priorities_of(round_)
+    async with browser:
+        refused = await browser.post(f"/rounds/{round_.id}/ballot", shares_form(p, 60, 50, 20))
+    assert refused.status_code == 422
+    links = [(" ".join(a.text().split()), a.attributes["href"]) for a in html(refused).css(".govuk-error-summary a")]
+    assert links == [
+        ("You can put at most 50 shares on Priority 1", f"#shares-{p[0].id}"),
+        ("You have given 130 shares but you hold 100. Take off 30.", "#total"),
+    ]
+    assert all(html(refused).css_first(href) for _, href in links)
+    assert field_error(refused, f"shares-{p[0].id}") == "You can put at most 50 shares on Priority 1"
+    assert field_error(refused, "total") == "You have given 130 shares but you hold 100. Take off 30."
+
+
 async def test_a_closed_round_refuses_ballots_with_a_clear_message(app, council):
     round_ = await create_round_ok(council, status="closed")
     _, browser = await _resident(app, council)
