@@ -52,7 +52,8 @@ async def rounds_index(request: Request) -> Response:
 
 async def round_page(request: Request) -> Response:
     view = await round_rules.round_view(*_actor(request), _id(request))
-    return render(request, "voting/round.html", {"view": view, "round": view.round})
+    receipt_kept = bool(request.session.get("receipts", {}).get(str(view.round.id)))
+    return render(request, "voting/round.html", {"view": view, "round": view.round, "receipt_kept": receipt_kept})
 
 
 # The ballot's priorities with their − and + controls are most of its page, and the same for every voter

@@ -121,6 +121,21 @@ async def test_after_voting_the_round_pages_say_so_and_offer_a_change_instead_of
     assert "Vote now" in other_page.text and not html(other_page).css_first("#voted")
 
 
+async def test_the_receipt_says_which_code_to_keep_and_the_round_page_leads_back_to_it(app, council):
+    round_ = await create_round_ok(council)
+    _, browser = await _resident(app, council)
+    p = await priorities_of(round_)
+    async with browser:
+        before = await browser.get(f"/rounds/{round_.id}")
+        receipt_page = await browser.follow(await browser.post(f"/rounds/{round_.id}/ballot", shares_form(p, 60, 40)))
+        after = await browser.get(f"/rounds/{round_.id}")
+    explained = " ".join(text_of(receipt_page, "#receipt-explained")[0].split())
+    assert "You only need to keep your receipt code" in explained
+    assert "The short code is how you find your ballot in the public list" in explained
+    assert not html(before).css(f'a[href="/rounds/{round_.id}/ballot/receipt"]')
+    assert text_of(after, f'#voted a[href="/rounds/{round_.id}/ballot/receipt"]') == ["See your receipt code again"]
+
+
 async def test_someone_who_cannot_vote_for_their_postcode_is_told_which_and_can_change_it(app, council):
     round_ = await create_round_ok(council)
     outside = await create_user_ok(council, postcode="SW1A 1AA", display_name="Olu")
@@ -152,6 +167,20 @@ async def test_without_javascript_plus_and_minus_adjust_the_form_without_saving(
     assert "Not saved yet" in stepped.text
     assert html(down).css_first(f"#shares-{p[0].id}").attributes["value"] == "0"  # never below 0
     assert not await Ballot.filter(round=round_).exists()
+
+
+async def test_without_javascript_plus_and_minus_come_back_to_their_own_priority(app, council):
+    round_ = await create_round_ok(council, priorities=3)
+    _, browser = await _resident(app, council)
+    p = await priorities_of(round_)
+    async with browser:
+        page = await browser.get(f"/rounds/{round_.id}/ballot")
+        stepped = await browser.post(f"/rounds/{round_.id}/ballot#priority-{p[2].id}", {**shares_form(p, 0, 0, 4), "step": f"{p[2].id}:+1"})
+    for priority in p:
+        assert html(page).css_first(f"#priority-{priority.id} #shares-{priority.id}")
+        targets = [b.attributes.get("formaction") for b in html(page).css(f"#priority-{priority.id} button[name=step]")]
+        assert targets == [f"/rounds/{round_.id}/ballot#priority-{priority.id}"] * 2
+    assert html(stepped).css_first(f"#priority-{p[2].id} #shares-{p[2].id}").attributes["value"] == "5"
 
 
 async def test_shares_left_is_a_fragment_for_htmx(app, council):
@@ -321,6 +350,31 @@ async def test_greedy_results_say_which_priorities_were_funded_and_why_not(clien
     bars = [bar.attributes["class"] for bar in html(page).css("rect.app-bar-chart__bar")]
     assert bars == ["app-bar-chart__bar", "app-bar-chart__bar", "app-bar-chart__bar app-bar-chart__bar--unfunded"]
     assert "Priority 3: " in text_of(page, "#chart-desc")[0] and text_of(page, "#chart-desc")[0].count(", not funded") == 1
+
+
+async def test_residents_read_how_their_shares_are_counted_in_plain_words_and_officers_the_methods_name(app, council):
+    officer = await create_user_ok(council, role="officer")
+    split = await create_round_ok(council, officer=officer)
+    costed = await create_round_ok(council, officer=officer, method="equal_shares", eligibility="codes", budget="100", priorities=2, costs=[60, 40], status="published")
+    _, browser = await _resident(app, council)
+    staff = Browser(app, council)
+    await staff.signin_as(officer)
+    async with browser:
+        split_page = await browser.get(f"/rounds/{split.id}")
+        costed_page = await browser.get(f"/rounds/{costed.id}")
+        results = await browser.get(f"/rounds/{costed.id}/results")
+    async with staff:
+        admin = await staff.get(f"/officer/rounds/{costed.id}")
+    for page in (split_page, costed_page, results):
+        assert page.status_code == 200
+        for jargon in ("Add1", "Wieliczka", "Method of Equal Shares", "The usual choice"):
+            assert jargon not in page.text, (page.url, jargon)
+    assert "everyone who votes" in " ".join(text_of(costed_page, "#how-counted")) and "everyone who voted" in " ".join(text_of(results, "#how-counted"))
+    assert "ward" not in " ".join(text_of(costed_page, "#how-counted"))
+    assert "in proportion to the shares" in " ".join(text_of(split_page, "#how-counted"))
+    assert "Method of Equal Shares (with Add1 completion)" in admin.text
+    # A round with voting codes does not know how many could vote in each ward: no column of dashes.
+    assert [" ".join(th.text().split()) for th in html(results).css("#wards-table thead th")] == ["Ward", "Ballots"]
 
 
 async def test_the_results_csv_has_a_row_per_priority_and_a_column_per_ward(client, council):
