@@ -85,6 +85,14 @@ async def test_the_same_ballot_works_with_javascript_off(phone_without_js, live_
     await page.goto(f"/rounds/{round_.id}/ballot")
     await page.get_by_role("button", name="One share more for Priority 1").click()  # a real submit: the server adds one
     await expect(page.get_by_label("Priority 1")).to_have_value("1")
+    p = await priorities_of(round_)
+    assert page.url.endswith(f"/rounds/{round_.id}/ballot#priority-{p[0].id}")  # the page comes back at that priority
+    await page.get_by_role("button", name="One share more for Priority 3").click()
+    await expect(page.get_by_label("Priority 3")).to_have_value("1")
+    assert page.url.endswith(f"#priority-{p[2].id}")
+    assert await page.evaluate("window.scrollY") > 0  # scrolled down to it, not back at the top
+    await page.get_by_role("button", name="One share fewer for Priority 3").click()
+    await expect(page.get_by_label("Priority 3")).to_have_value("0")
     await expect(page.locator("#shares-left")).to_have_text("99 shares left of 100")
     await expect(page.get_by_role("status")).to_contain_text("Not saved yet")
     assert not await Ballot.filter(round=round_).exists()
@@ -97,7 +105,6 @@ async def test_the_same_ballot_works_with_javascript_off(phone_without_js, live_
     await page.get_by_role("button", name="Save with 39 shares unused").click()
     await page.wait_for_url("**/ballot/receipt")
     ballot = await Ballot.get(round=round_, voter=resident)
-    p = await priorities_of(round_)
     assert {a.priority_id: a.shares for a in await Allocation.filter(ballot=ballot)} == {p[0].id: 1, p[1].id: 60}
 
 
