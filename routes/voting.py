@@ -27,6 +27,7 @@ templates.env.filters.setdefault("when", when)
 templates.env.globals.update(
     METHOD_NAMES=round_rules.METHOD_NAMES,
     METHOD_HINTS=round_rules.METHOD_HINTS,
+    METHOD_EXPLAINED=round_rules.METHOD_EXPLAINED,
     ELIGIBILITY_NAMES=round_rules.ELIGIBILITY_NAMES,
     ROUND_STATUS_NAMES=round_rules.STATUS_NAMES,
     PROGRESS_NAMES=PROGRESS_NAMES,

@@ -92,8 +92,8 @@ async def _published_round(council: Council, officer: User) -> str:
             "title": PUBLISHED_TITLE,
             "explanation": (
                 "Voting codes were posted to households in every ward. Residents spread 10 shares across small "
-                "projects, and the £150,000 was shared out by the Method of Equal Shares, so that every ward's "
-                "residents control an equal part of the money."
+                "projects, and the £150,000 was shared out in equal shares, so that everyone who voted "
+                "controlled an equal part of the money."
             ),
             "budget": "150000",
             "shares_per_resident": "10",

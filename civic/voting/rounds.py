@@ -28,8 +28,29 @@ METHOD_NAMES = {
 }
 METHOD_HINTS = {
     "split": "Every priority gets part of the budget in proportion to the shares residents gave it. The usual choice for service priorities.",
-    "equal_shares": "For costed priorities: every resident controls an equal part of the budget, and a priority is funded when its backers' parts can pay for it. Used in real participatory budgets (Wieliczka, Aarau).",
+    "equal_shares": "For costed priorities: everyone who votes controls an equal part of the budget, and a priority is funded when its backers' parts can pay for it. Used in real participatory budgets (Wieliczka, Aarau).",
     "greedy": "For costed priorities: fund the priority with most shares, then the next, skipping any that no longer fit the money left. Shown for comparison.",
+}
+# What residents read on a round and its results: how their shares are counted, without the
+# methods' names and references, which are for officers choosing one (METHOD_NAMES, METHOD_HINTS).
+METHOD_EXPLAINED = {
+    "split": (
+        "Shared out in proportion to shares",
+        "Each priority gets a part of the budget in proportion to the shares residents give it: "
+        "a priority with twice the shares gets twice the money.",
+    ),
+    "equal_shares": (
+        "Equal shares of the budget",
+        "The budget is divided equally between everyone who votes. Your part pays towards the priorities "
+        "you give shares to, and a priority is funded when the parts of the people who back it add up to "
+        "its cost. If money is left over, everyone's part is raised by the same amount and the count is "
+        "run again, as long as what is funded still fits the budget.",
+    ),
+    "greedy": (
+        "Most shares first",
+        "The priority with the most shares is funded first, then the next, skipping any that cost more "
+        "than the money left.",
+    ),
 }
 ELIGIBILITY_NAMES = {
     "residents": "Signed-in residents of the participating wards",
