@@ -1073,7 +1073,8 @@ async def test_an_action_that_cannot_be_done_now_shows_the_concern_and_says_why(
 async def test_officers_read_when_a_concern_was_raised_on_londons_clock_in_summer(app, council):
     # Officer pages wrote the stored UTC time: from April to October every time was an hour early,
     # including the time a concern was due to be looked at by.
-    from datetime import datetime, timezone as tz
+    from datetime import datetime
+    from datetime import timezone as tz
 
     concern, _ = await create_concern_ok(council, urgency="week")
     raised = datetime(2026, 7, 1, 13, 5, tzinfo=tz.utc)
