@@ -15,7 +15,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from civic.accounts import User, roles_of
+from civic.accounts import RoleGrant, User, roles_of
 from civic.concerns.models import Concern, ConcernAccess, TeamMembership
 from civic.councils import Council
 from civic.errors import Forbidden, NotFound
@@ -68,6 +68,23 @@ async def viewer(user: User | None, council: Council) -> Viewer:
             await TeamMembership.filter(user=user, team__council=council).values_list("team_id", flat=True)  # type: ignore[arg-type]
         )
     return Viewer(user=user, council=council, roles=roles, team_ids=team_ids)
+
+
+async def key_workers_by_team(team_ids: Iterable[int]) -> dict[int, int]:
+    """How many people in each team could open a concern referred to it: members who hold the key worker role
+    in the team's council and are not suspended (what `viewer` and `Viewer.concerns` let through)."""
+    team_ids = set(team_ids)
+    if not team_ids:
+        return {}
+    members = await TeamMembership.filter(team_id__in=team_ids, user__suspended=False).values_list("team_id", "user_id", "team__council_id")
+    grants = set(
+        await RoleGrant.filter(user_id__in={user_id for _, user_id, _ in members}, role="key-worker").values_list("user_id", "council_id")
+    ) if members else set()
+    counts = dict.fromkeys(team_ids, 0)
+    for team_id, user_id, council_id in members:
+        if (user_id, council_id) in grants:
+            counts[team_id] += 1
+    return counts
 
 
 async def find(reader: Viewer, reference: str) -> Concern:

@@ -43,6 +43,10 @@ PROGRESS: list[str] = [
 # about the concern's current referral on its page (key workers of a team with no case system to post it).
 RECORDABLE = "civic.webhooks.callbacks:recordable"
 
+# "module:function", `async def f(teams) -> {team id: warning}`: for the refer form, what an officer should know about
+# each team a referral would not reach by itself (no working case system, nobody in civic who can see it).
+TEAM_WARNINGS = "civic.webhooks.tracking:team_warnings"
+
 
 @dataclass
 class ProgressLine:
@@ -79,6 +83,11 @@ async def announce(event: str, referral: Referral, duplicate: Concern | None = N
 async def recordable(reader: Viewer, concern: Concern, referral: Referral | None) -> list[tuple[str, str, str]]:
     """The referral statuses this reader may record on the concern page (RECORDABLE)."""
     return await pkgutil.resolve_name(RECORDABLE)(reader, concern, referral)
+
+
+async def team_warnings(teams: Iterable[Team]) -> dict[int, str]:
+    """What the refer form says beside each team a referral would not reach by itself (TEAM_WARNINGS)."""
+    return await pkgutil.resolve_name(TEAM_WARNINGS)(teams)
 
 
 async def refer_concern(concern: Concern, team: Team, actor: User | None, *, automatic: bool = False) -> Referral:

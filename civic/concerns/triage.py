@@ -180,6 +180,7 @@ class ConcernPage:
     duplicates: list[Concern] = field(default_factory=list)
     progress: dict[int, list[handover.ProgressLine]] = field(default_factory=dict)  # how each referral is reaching its team
     recordable: list[tuple[str, str, str]] = field(default_factory=list)  # referral statuses this reader may record here: (status, label, hint)
+    team_warnings: dict[int, str] = field(default_factory=dict)  # for the refer form: teams a referral would not reach by itself
 
 
 async def _mark_opened(concern: Concern, actor: User) -> None:
@@ -209,18 +210,21 @@ async def open_concern(user: User | None, council: Council, reference: str) -> C
         await _mark_opened(concern, reader.user)
     await concern.fetch_related("category", "ward", "team", "merged_into")
     referrals = await Referral.filter(concern=concern).prefetch_related("team", "referred_by")
+    teams = await Team.filter(council=council).order_by("name")
+    referable = reader.is_officer and concern.status not in ("referred", "closed")
     return ConcernPage(
         concern=concern,
         viewer=reader,
         events=await ConcernEvent.filter(concern=concern).prefetch_related("actor", "team").order_by("created_at", "id"),
         referrals=referrals,
-        teams=await Team.filter(council=council).order_by("name"),
+        teams=teams,
         suggested_team=await routing.route(council, concern.category, concern.ward),
         reporter_status=(await intake.reporter_wording(concern))[0],
         overdue=overdue,
         duplicates=await Concern.filter(merged_into=concern).order_by("created_at"),
         progress=await handover.progress(referrals),
         recordable=await handover.recordable(reader, concern, referrals[-1] if referrals else None),
+        team_warnings=await handover.team_warnings(teams) if referable else {},
     )
 
 

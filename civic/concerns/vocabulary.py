@@ -43,6 +43,25 @@ CONTACT = {
     "none": "No, I want to stay anonymous",
 }
 
+# The same answers as officers read them on the concern page: the resident's words above speak as the reporter.
+OFFICER_ABOUT = {
+    "myself": "The reporter themself",
+    "family": "The reporter's family",
+    "neighbour": "A neighbour of the reporter",
+    "child": "A child the reporter knows",
+    "someone-else": "Someone else",
+}
+OFFICER_KNOWS = {
+    "yes": "Yes",
+    "no": "No",
+    "not-sure": "The reporter is not sure",
+}
+OFFICER_CONTACT = {
+    "email": "By email",
+    "phone": "By phone",
+    "none": "Anonymous: they did not want to be contacted",
+}
+
 # The council's own list starts as these; officers add, rename and retire categories.
 DEFAULT_CATEGORIES = [
     ("isolation", "Isolation or loneliness"),
@@ -95,9 +114,11 @@ REPORTER_REFERRAL_NEXT = {
     "who will decide what to do next.",
 }
 
-# A referral's status, as officers and key workers read it: "sent" until the team says it has it.
+# A referral's status, as officers and key workers read it: "sent" until the team says it has it. A
+# referral is "sent" even to a team with no case system, so the words say only that it was referred: how
+# it reached the team (or did not) is the concern page's progress lines.
 REFERRAL_STATUS = {
-    "sent": "Sent: the team has not yet said it received it",
+    "sent": "Referred: the team has not yet said it received it",
     "received": "Received by the team",
     "allocated": "Allocated to a key worker",
     "closed": "Closed by the team",
@@ -126,9 +147,9 @@ EVENT = {
     "referred": "Referred to early help",
     "auto-refer-failed": "Could not be referred straight away",
     "escalated": "Not opened in time: the duty address was told",
-    "escalated-untold": "Not opened in time: no duty address is set, so nobody was e-mailed",
+    "escalated-untold": "Not opened in time: no duty address is set, so nobody was emailed",
     "escalated-unanswered": "Not referred or closed in time: the duty address was told",
-    "escalated-unanswered-untold": "Not referred or closed in time: no duty address is set, so nobody was e-mailed",
+    "escalated-unanswered-untold": "Not referred or closed in time: no duty address is set, so nobody was emailed",
     "contact-shown": "Contact details shown",
     "status": "Status update from the early help team",
 }

@@ -1,4 +1,4 @@
-"""Whether each referral reached its team: its deliveries on the concern page, and stuck referrals on the officer home."""
+"""Whether each referral reached its team: its deliveries on the concern page, stuck referrals on the officer home, and teams a referral would not reach."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from tortoise import timezone
 
+from civic.concerns import access
 from civic.concerns.handover import ProgressLine
-from civic.concerns.models import Referral, TeamMembership
+from civic.concerns.models import Referral, Team
 from civic.councils import Council
 from civic.officers import AttentionItem, Section
 from civic.schemes import when
@@ -46,6 +47,15 @@ def _tries(n: int) -> str:
     return f"{n} {'try' if n == 1 else 'tries'}"
 
 
+def _held(endpoint: KeyWorkerEndpoint) -> str:
+    """Why deliveries to this system wait rather than go, or "" if they go."""
+    if not endpoint.active:
+        return f"{endpoint.name} is {endpoint.status_name.lower()}"
+    if endpoint.url != endpoint.confirmed_url:
+        return f"no council officer has confirmed {endpoint.name}'s web address yet"
+    return ""
+
+
 def _delivery_line(row: WebhookDelivery, endpoint: KeyWorkerEndpoint) -> ProgressLine:
     href = f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}"
     if row.status == "delivered":
@@ -60,8 +70,10 @@ def _delivery_line(row: WebhookDelivery, endpoint: KeyWorkerEndpoint) -> Progres
     if row.status == "cancelled":
         told = row.handled_note or ""
         return ProgressLine("Handled", "grey", f"Not sent to {endpoint.name}: marked as handled." + (f" How the team was told: {told}" if told else ""), href)
-    if not endpoint.active:
-        return ProgressLine("Waiting", "orange", f"Waiting to be sent: {endpoint.name} is {endpoint.status_name.lower()}. It goes once an administrator switches it on again.", href)
+    held = _held(endpoint)
+    if held:
+        again = "an administrator switches it on again" if not endpoint.active else "an officer confirms it on the system's page"
+        return ProgressLine("Waiting", "orange", f"Waiting to be sent: {held}. It goes once {again}.", href)
     if row.attempts == 0:
         return ProgressLine("Sending", "blue", f"Being sent to {endpoint.name}.", href)
     return ProgressLine(
@@ -73,11 +85,17 @@ def _delivery_line(row: WebhookDelivery, endpoint: KeyWorkerEndpoint) -> Progres
 
 
 def _unsent_line(referral: Referral, key_workers: int) -> ProgressLine:
+    # The referral stands whatever reached the team: these lines say only that no case system was sent it.
+    team = referral.team.name
+    if referral.status != "sent":
+        return ProgressLine("No case system", "grey", f"Nothing was sent to a case system: {team} has none set up in civic. Its key workers follow the concern here.")
     if key_workers:
-        return ProgressLine("Not sent", "yellow", f"{referral.team.name} has no case system set up in civic, so nothing was sent to one. "
-                            "Its key workers see the concern only here, in civic.")
-    return ProgressLine("Nobody can see it", "red", f"{referral.team.name} has no case system set up in civic and no key workers, "
-                        "so nobody in the team can see this concern. Tell the team another way, or refer it to a team that can receive it.")
+        return ProgressLine("No case system", "yellow", f"Nothing was sent to a case system: {team} has none set up in civic. "
+                            "Its key workers can see the concern here, but civic does not tell them it has arrived: tell them another way. "
+                            "They record here what the team does with it.")
+    return ProgressLine("Nobody can see it", "red", f"Nothing was sent to a case system: {team} has none set up in civic, and no key workers in civic, "
+                        "so nobody in the team can see this concern. Tell the team another way. "
+                        "To follow it up here, add one of the team's key workers to it on the teams and routing page.")
 
 
 async def _gather(referrals: list[Referral]) -> tuple[dict[int, list[tuple[WebhookDelivery, KeyWorkerEndpoint]]], dict[int, int]]:
@@ -99,11 +117,34 @@ async def _gather(referrals: list[Referral]) -> tuple[dict[int, list[tuple[Webho
         for row in rows_of[referral.concern_id]:
             if row.endpoint.team_id == referral.team_id and row.created_at >= referral.created_at - CLOCK_SLACK and (until is None or row.created_at < until):
                 by_referral[referral.id].append((row, row.endpoint))
-    team_ids = {r.team_id for r in referrals}
-    key_workers: dict[int, int] = defaultdict(int)
-    for team_id in await TeamMembership.filter(team_id__in=team_ids, user__suspended=False).values_list("team_id", flat=True) if team_ids else []:
-        key_workers[team_id] += 1  # type: ignore[index]
-    return by_referral, key_workers
+    return by_referral, await access.key_workers_by_team({r.team_id for r in referrals})
+
+
+async def team_warnings(teams: Iterable[Team]) -> dict[int, str]:
+    """For the refer form: what an officer should know before referring to each team that a concern would not reach by itself."""
+    teams = list(teams)
+    systems: dict[int, list[KeyWorkerEndpoint]] = defaultdict(list)
+    for endpoint in await KeyWorkerEndpoint.filter(team_id__in=[t.id for t in teams]) if teams else []:
+        if REFERRED in (endpoint.event_types or []):
+            systems[endpoint.team_id].append(endpoint)
+    key_workers = await access.key_workers_by_team(t.id for t in teams)
+    warnings: dict[int, str] = {}
+    for team in teams:
+        endpoints, readers = systems[team.id], key_workers.get(team.id, 0)
+        if any(not _held(e) for e in endpoints):
+            continue  # its case system gets it
+        if not endpoints:
+            warnings[team.id] = (
+                "No case system: you will need to tell its key workers another way that a concern is waiting for them in civic." if readers
+                else "No one in this team can see concerns yet: it has no case system and no key workers in civic. You will need to tell the team another way."
+            )
+            continue
+        held = _held(endpoints[0])
+        warnings[team.id] = (
+            f"Its case system will not get it for now: {held}. Its key workers can see it in civic, but you will need to tell them it is there." if readers
+            else f"No one in this team can see it for now: {held}, and the team has no key workers in civic. You will need to tell the team another way."
+        )
+    return warnings
 
 
 async def referral_progress(referrals: Iterable[Referral]) -> dict[int, list[ProgressLine]]:
@@ -133,8 +174,8 @@ def _stuck(referral: Referral, deliveries: list[tuple[WebhookDelivery, KeyWorker
         waiting = [(row, endpoint) for row, endpoint in deliveries if row.status in ("pending", "delivering")]
         if waiting and min(row.created_at for row, _ in waiting) < now - RETRYING_AFTER:
             row, endpoint = waiting[0]
-            if not endpoint.active:
-                return _Stuck(1, "Waiting", f"not sent: {endpoint.name} is {endpoint.status_name.lower()}")
+            if _held(endpoint):
+                return _Stuck(1, "Waiting", f"not sent: {_held(endpoint)}")
             return _Stuck(1, "Retrying", f"still not delivered to {endpoint.name} after {_tries(row.attempts)}")
         return None
     if referral.created_at < now - UNACKNOWLEDGED_AFTER:

@@ -9,13 +9,24 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from civic.concerns import access, triage
-from civic.concerns.vocabulary import ABOUT, CLOSED_REASONS, CONTACT, EVENT, FROM_DUPLICATE, KNOWS, NOTE_LIMIT, REFERRAL_STATUS, STATUS, URGENCY
+from civic.concerns.vocabulary import (
+    CLOSED_REASONS,
+    EVENT,
+    FROM_DUPLICATE,
+    NOTE_LIMIT,
+    OFFICER_ABOUT,
+    OFFICER_CONTACT,
+    OFFICER_KNOWS,
+    REFERRAL_STATUS,
+    STATUS,
+    URGENCY,
+)
 from civic.errors import Conflict, Invalid
 from civic.webhooks import callbacks
 from routes.web import current_council, flash, form_values, redirect, render, require_user
 
 WORDS = {
-    "ABOUT": ABOUT, "CONTACT": CONTACT, "KNOWS": KNOWS, "URGENCY": URGENCY, "STATUS": STATUS,
+    "ABOUT": OFFICER_ABOUT, "CONTACT": OFFICER_CONTACT, "KNOWS": OFFICER_KNOWS, "URGENCY": URGENCY, "STATUS": STATUS,
     "EVENT": EVENT, "FROM_DUPLICATE": FROM_DUPLICATE, "CLOSED_REASONS": CLOSED_REASONS, "STATUS_FILTERS": triage.STATUS_FILTERS, "NOTE_LIMIT": NOTE_LIMIT,
     "REFERRAL_STATUS": REFERRAL_STATUS, "OUTCOMES": callbacks.OUTCOMES, "STATUS_WORDS": callbacks.STATUS_WORDS,
 }
@@ -25,9 +36,13 @@ async def queue(request: Request) -> Response:
     page = await triage.queue(require_user(request), current_council(request), triage.Filters.parse(request.query_params))
     options = {
         "status": [(key, label) for key, (label, _) in triage.STATUS_FILTERS.items()],
-        "category": [("", "Any")] + [(c.slug, c.name) for c in page.categories],
-        "ward": [("", "Any")] + [(str(w.id), w.name) for w in page.wards],
-        "team": [("", "Anyone"), ("none", "No team yet")] + [(str(t.id), t.name) for t in page.teams],
+        "category": [("", "All categories")] + [(c.slug, c.name) for c in page.categories],
+        "ward": [("", "All wards")] + [(str(w.id), w.name) for w in page.wards],
+        # Officers look for what nobody has taken on yet. A key worker sees only what their teams hold (and
+        # duplicates merged into it), so "not assigned" is no choice for them.
+        "team": [("", "All teams" if page.viewer.is_officer else "All your teams")]
+        + ([("none", "Not assigned to a team")] if page.viewer.is_officer else [])
+        + [(str(t.id), t.name) for t in page.teams],
     }
     return render(request, "concerns/officer/queue.html", {"queue": page, "options": options, **WORDS}, block="results")
 
@@ -47,7 +62,14 @@ async def _concern_page(
 ) -> Response:
     page = await triage.open_concern(require_user(request), current_council(request), request.path_params["reference"])
     team_options = [(str(t.id), t.name) for t in page.teams]
-    context = {"page": page, "values": values, "errors": errors, "contact": contact, "conflict": conflict, "team_options": team_options, **WORDS}
+    # Each team with what stops a referral reaching it by itself beside it: the officer may still choose it.
+    warn, routed = page.team_warnings, page.suggested_team
+    refer_options = [("", f"The team routing chooses: {routed.name}", warn.get(routed.id, ""))] if routed else []
+    refer_options += [(str(t.id), t.name, warn.get(t.id, "")) for t in page.teams]
+    context = {
+        "page": page, "values": values, "errors": errors, "contact": contact, "conflict": conflict,
+        "team_options": team_options, "refer_options": refer_options, **WORDS,
+    }
     return render(request, "concerns/officer/concern.html", context, status_code=status_code)
 
 

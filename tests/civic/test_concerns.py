@@ -249,7 +249,7 @@ async def test_without_a_duty_address_the_history_says_nobody_was_emailed_and_th
     assert len(mailbox.messages) == before
     assert [e.kind for e in await ConcernEvent.filter(concern=late, kind__startswith="escalated")] == ["escalated-untold"]
     assert [e.kind for e in await ConcernEvent.filter(concern=opened, kind__startswith="escalated")] == ["escalated-unanswered-untold"]
-    assert EVENT["escalated-untold"] == "Not opened in time: no duty address is set, so nobody was e-mailed"
+    assert EVENT["escalated-untold"] == "Not opened in time: no duty address is set, so nobody was emailed"
     assert "duty address was told" not in EVENT["escalated-unanswered-untold"]
     sections = {s.title: s for s in await attention(officer, council)}
     assert [item.tag for item in sections["Duty address"].items] == ["No duty address"]

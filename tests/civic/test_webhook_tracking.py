@@ -11,7 +11,7 @@ from civic.concerns import handover
 from civic.concerns.models import Concern, Referral
 from civic.officers import attention
 from civic.webhooks.models import WebhookDelivery
-from tests.factories import create_endpoint_ok, create_team_ok, create_user_ok, refer_ok
+from tests.factories import create_council_ok, create_endpoint_ok, create_team_ok, create_user_ok, refer_ok
 
 LONG_AGO = timedelta(hours=30)
 
@@ -104,3 +104,29 @@ async def test_each_referral_says_how_it_is_reaching_its_team(council):
     [retrying] = [line for line in (await handover.progress([referral]))[referral.id] if line.tag not in ("Handled",)]
     assert retrying.tag == "Retrying" and "3 tries so far" in retrying.text
 
+
+
+async def test_a_referral_waiting_for_an_officer_to_confirm_the_system_says_so_on_the_officer_home(council):
+    # The worker skips a system whose address nobody has confirmed: it was listed as "still not delivered after 0 tries".
+    officer = await create_user_ok(council, role="officer")
+    team = await create_team_ok(council, "Family Support North")
+    await create_endpoint_ok(council, team, name="North case system", confirmed_url="")
+    waiting = await _referred(council, team, ago=timedelta(hours=1), delivery={})
+    [item] = [i for i in _items(await attention(officer, council), "Referrals") if waiting.reference in i.text]
+    assert item.tag == "Waiting"
+    assert item.text.endswith("not sent: no council officer has confirmed North case system's web address yet")
+
+
+async def test_only_members_who_may_open_a_referral_count_as_a_teams_key_workers(council):
+    from civic.concerns import access
+
+    key_worker = await create_user_ok(council, role="key-worker")
+    suspended = await create_user_ok(council, role="key-worker", suspended=True)
+    officer = await create_user_ok(council, role="officer")  # sees every concern as an officer, not as the team's
+    elsewhere = await create_user_ok(await create_council_ok(), role="key-worker")  # a key worker of another council only
+    team = await create_team_ok(council, members=[key_worker, suspended, officer, elsewhere])
+    empty = await create_team_ok(council, members=[suspended])
+    assert await access.key_workers_by_team([team.id, empty.id]) == {team.id: 1, empty.id: 0}
+    concern, _, referral = await refer_ok(council, empty)
+    [line] = (await handover.progress([referral]))[referral.id]
+    assert line.tag == "Nobody can see it"

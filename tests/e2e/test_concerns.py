@@ -103,6 +103,7 @@ async def test_resident_flags_a_concern_and_an_officer_refers_it_on_a_phone(phon
         await desk.get_by_text("Note added.").wait_for()
 
         await desk.locator("summary", has_text="Refer to early help").click()
+        await check_accessibility(desk)  # the teams, each with what would stop a referral reaching it
         await desk.get_by_role("button", name="Refer to early help").click()
         await desk.get_by_text("Referred to early help.").wait_for()
         assert await desk.locator("#concern-status").inner_text() == "Referred to early help"

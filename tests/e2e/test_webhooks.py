@@ -39,7 +39,7 @@ async def test_an_officer_refers_the_team_system_gets_it_and_allocates_and_the_r
             await signin_in_browser(desk, live_server, officer)
             await desk.goto(f"/officer/concerns/{concern.reference}")
             await desk.locator("summary", has_text="Refer to early help").click()
-            await desk.get_by_label("Team to refer to").select_option(label=team.name)
+            await desk.get_by_label(team.name, exact=True).check()
             await desk.get_by_role("button", name="Refer to early help").click()
             await desk.get_by_text("Referred to early help.").wait_for()
         finally:

@@ -1087,3 +1087,139 @@ async def test_officers_read_when_a_concern_was_raised_on_londons_clock_in_summe
     assert "raised 1 Jul, 2:05pm" in meta
     assert "1 July 2026 at 2:05pm" in " ".join(text_of(page, ".govuk-summary-list__value"))
     assert "2026-07-01 14:05" in export.text and "2026-07-01 13:05" not in export.text
+
+
+def _referral_block(page, referral) -> tuple[list[str], list[str]]:
+    """What the concern page says of one referral: its status line, and each progress line."""
+    return text_of(page, f"#referral-{referral.id} .app-referral__status"), text_of(page, f"#referral-{referral.id} .app-referral__progress li")
+
+
+async def test_a_referral_to_a_team_with_no_case_system_says_it_was_referred_and_that_nothing_was_sent(app, council):
+    # It said "Sent: the team has not yet said it received it" above "Not sent: ... has no case system".
+    key_worker = await create_user_ok(council, role="key-worker")
+    in_civic = await create_team_ok(council, "Family Support South", members=[key_worker])
+    nobody = await create_team_ok(council, "Young People's Team")
+    seen, _, seen_referral = await refer_ok(council, in_civic)
+    unseen, _, unseen_referral = await refer_ok(council, nobody)
+    async with await _officer(app, council) as officer:
+        status, [line] = _referral_block(await officer.get(f"/officer/concerns/{seen.reference}"), seen_referral)
+        assert status == ["Referred: the team has not yet said it received it"]
+        assert line.startswith("No case system Nothing was sent to a case system: Family Support South has none set up in civic.")
+        assert "tell them another way" in line
+        status, [line] = _referral_block(await officer.get(f"/officer/concerns/{unseen.reference}"), unseen_referral)
+        assert status == ["Referred: the team has not yet said it received it"]
+        assert line.startswith("Nobody can see it Nothing was sent to a case system") and "Tell the team another way" in line
+        # A referral cannot be moved, so the page does not suggest referring it elsewhere.
+        assert "refer it" not in line.lower()
+        assert not html(await officer.get(f"/officer/concerns/{unseen.reference}")).css("#action-refer")
+        for page in (await officer.get(f"/officer/concerns/{seen.reference}"), await officer.get(f"/officer/concerns/{unseen.reference}")):
+            assert not any(t.startswith("Sent") for t in text_of(page, ".app-referral p, .app-referral li"))
+
+    async with Browser(app, council) as browser:
+        await browser.signin_as(key_worker)
+        await browser.post(f"/officer/concerns/{seen.reference}/referral-status", {"status": "received"})
+    async with await _officer(app, council) as officer:
+        status, [line] = _referral_block(await officer.get(f"/officer/concerns/{seen.reference}"), seen_referral)
+    # The team has it: nothing left for the officer to tell it.
+    assert status == ["Received by the team"]
+    assert line.startswith("No case system") and "another way" not in line
+
+
+async def test_each_state_of_a_referral_to_a_team_with_a_case_system_reads_one_way(app, council):
+    from civic.webhooks.models import WebhookDelivery
+    from tests.factories import create_endpoint_ok
+
+    team = await create_team_ok(council, "Family Support North")
+    endpoint, _, _ = await create_endpoint_ok(council, team, name="North case system")
+    concern, _, referral = await refer_ok(council, team)
+    states = [
+        ({"status": "pending", "attempts": 0}, {}, "Sending", "Being sent to North case system."),
+        ({"status": "pending", "attempts": 3, "last_status_code": 500}, {}, "Retrying", "Not yet delivered to North case system: 3 tries so far"),
+        ({"status": "pending", "attempts": 3}, {"status": "paused"}, "Waiting", "Waiting to be sent: North case system is paused by civic."),
+        ({"status": "pending", "attempts": 3}, {"status": "disabled"}, "Waiting", "Waiting to be sent: North case system is switched off."),
+        # Its address changed and no officer has confirmed the new one: the worker skips it, so it is not "being sent".
+        ({"status": "pending", "attempts": 0}, {"url": "http://127.0.0.1:9/moved"}, "Waiting",
+         "Waiting to be sent: no council officer has confirmed North case system's web address yet. It goes once an officer confirms it"),
+        ({"status": "dead", "attempts": 8, "last_status_code": 503}, {}, "Not delivered", "Could not be delivered to North case system after every retry"),
+        ({"status": "delivered", "attempts": 1, "delivered_at": timezone.now()}, {}, "Delivered", "Delivered to North case system on"),
+        ({"status": "cancelled", "attempts": 8}, {}, "Handled", "Not sent to North case system: marked as handled."),
+    ]
+    async with await _officer(app, council) as officer:
+        for delivery, system, tag, text in states:
+            await WebhookDelivery.filter(concern=concern).update(**delivery)
+            await type(endpoint).filter(id=endpoint.id).update(**{"status": "active", "url": endpoint.url, **system})
+            status, [line] = _referral_block(await officer.get(f"/officer/concerns/{concern.reference}"), referral)
+            assert status == ["Referred: the team has not yet said it received it"], tag
+            assert line.startswith(f"{tag} {text}"), (tag, line)
+
+
+async def test_the_refer_form_warns_beside_each_team_a_referral_would_not_reach_without_stopping_the_officer(app, council):
+    from civic.concerns.models import RoutingRule
+    from tests.factories import create_endpoint_ok
+
+    key_worker, officer_member = await create_user_ok(council, role="key-worker"), await create_user_ok(council, role="officer")
+    left = await create_user_ok(council, role="key-worker", suspended=True)
+    nobody = await create_team_ok(council, "Young People's Team", members=[officer_member, left])  # neither may open a referral as a key worker
+    await create_team_ok(council, "Family Support South", members=[key_worker])
+    with_system = await create_team_ok(council, "Family Support North")
+    await create_endpoint_ok(council, with_system)
+    paused = await create_team_ok(council, "Family Support East")
+    await create_endpoint_ok(council, paused, name="East case system", status="paused")
+    concern, _ = await create_concern_ok(council, category="caring")
+    await RoutingRule.create(council=council, category=concern.category, ward=None, team=nobody)
+    async with await _officer(app, council) as officer:
+        page = await officer.get(f"/officer/concerns/{concern.reference}")
+        choices = {
+            item.css_first("label").text(strip=True): (item.css_first(".govuk-hint").text(strip=True) if item.css_first(".govuk-hint") else "")
+            for item in html(page).css("#action-refer .govuk-radios__item")
+        }
+        assert choices == {
+            "The team routing chooses: Young People's Team": "No one in this team can see concerns yet: it has no case system and no key workers in civic. You will need to tell the team another way.",
+            "Young People's Team": "No one in this team can see concerns yet: it has no case system and no key workers in civic. You will need to tell the team another way.",
+            "Family Support South": "No case system: you will need to tell its key workers another way that a concern is waiting for them in civic.",
+            "Family Support North": "",
+            "Family Support East": "No one in this team can see it for now: East case system is paused by civic, and the team has no key workers in civic. You will need to tell the team another way.",
+        }
+        [chosen] = html(page).css("#action-refer input[checked]")
+        assert chosen.attributes["value"] == ""  # the routing's choice, as before
+        referred = await officer.post(f"/officer/concerns/{concern.reference}/refer", {"refer_team": str(nobody.id)})
+    assert referred.status_code == 303  # a warning, not a refusal
+    assert (await Referral.get(concern=concern)).team_id == nobody.id
+
+
+async def test_the_concern_page_labels_what_the_reporter_said_in_an_officers_words(app, council):
+    anonymous, _ = await create_concern_ok(council, about="myself", person_knows="not-sure", contact_by="none", reporter_name=None, reporter_email=None)
+    by_email, _ = await create_concern_ok(council)
+
+    def summary(page) -> dict[str, str]:
+        rows = html(page).css(".govuk-summary-list__row")
+        return {r.css_first("dt").text(strip=True): r.css_first("dd").text(strip=True) for r in rows}
+
+    async with await _officer(app, council) as officer:
+        first = summary(await officer.get(f"/officer/concerns/{anonymous.reference}"))
+        second = summary(await officer.get(f"/officer/concerns/{by_email.reference}"))
+    assert first["Who it is about"] == "The reporter themself"
+    assert first["Person knows about this concern"] == "The reporter is not sure"
+    assert first["Reporter sees"] == '"Being looked at", on their status page'
+    assert first["Reporter's contact details"] == "Anonymous: they did not want to be contacted"
+    assert second["Who it is about"] == "A neighbour of the reporter"
+    assert second["Person knows about this concern"] == "No"
+    assert second["Reporter's contact details"] == "By email (shown only when you ask for them below)"
+    assert not {"About", "They know", "They see", "Contact"} & set(first)
+
+
+async def test_the_queue_offers_officers_every_team_and_key_workers_only_theirs(app, council):
+    team = await create_team_ok(council, "Family Support North")
+    await create_team_ok(council, "Young People's Team")
+    key_worker = await create_user_ok(council, role="key-worker")
+    await TeamMembership.create(team=team, user=key_worker)
+    async with await _officer(app, council) as officer:
+        page = await officer.get("/officer/concerns")
+    assert text_of(page, "label[for=team]") == ["Team"]
+    assert text_of(page, "#team option") == ["All teams", "Not assigned to a team", "Family Support North", "Young People's Team"]
+    assert text_of(page, "#category option")[0] == "All categories" and text_of(page, "#ward option")[0] == "All wards"
+    async with Browser(app, council) as browser:
+        await browser.signin_as(key_worker)
+        page = await browser.get("/officer/concerns")
+    # They see only what their teams hold, so "not assigned to a team" would find nothing for them.
+    assert text_of(page, "#team option") == ["All your teams", "Family Support North"]

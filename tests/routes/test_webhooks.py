@@ -276,7 +276,7 @@ async def test_the_concern_page_shows_how_the_referral_reached_its_team_and_how_
         await browser.signin_as(officer)
         page = await browser.get(f"/officer/concerns/{concern.reference}")
         assert text_of(page, f"#referral-{referral.id} .govuk-tag") == ["Not delivered"]
-        assert text_of(page, f"#referral-{referral.id} .app-referral__status") == ["Sent: the team has not yet said it received it"]
+        assert text_of(page, f"#referral-{referral.id} .app-referral__status") == ["Referred: the team has not yet said it received it"]
         assert f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}" in [a.attributes["href"] for a in html(page).css(f"#referral-{referral.id} a")]
         await browser.post(f"/admin/endpoints/{endpoint.id}/deliveries/{row.id}/cancel", {"reason": "Phoned the duty key worker"})
         page = await browser.get(f"/officer/concerns/{concern.reference}")
