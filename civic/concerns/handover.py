@@ -56,6 +56,7 @@ class ProgressLine:
     colour: str  # a GOV.UK tag colour: green, orange, red, grey, blue, yellow
     text: str
     href: str = ""  # where an officer can see more or act
+    action: str = ""  # what an officer should do about it; key workers, who cannot, are not asked
 
 
 def _load(target: str) -> Callable[[str, Referral, Concern | None], Awaitable[None]]:

@@ -64,8 +64,9 @@ def _delivery_line(row: WebhookDelivery, endpoint: KeyWorkerEndpoint) -> Progres
         return ProgressLine(
             "Not delivered", "red",
             f"Could not be delivered to {endpoint.name} after every retry ({_tries(row.attempts)}, the last answer: {_answer(row)}). "
-            "The team's system does not have it: tell the team another way, then mark it as handled, or send it again.",
+            "The team's system does not have it.",
             href,
+            action="Tell the team another way, then mark it as handled, or send it again.",
         )
     if row.status == "cancelled":
         told = row.handled_note or ""
@@ -91,11 +92,12 @@ def _unsent_line(referral: Referral, key_workers: int) -> ProgressLine:
         return ProgressLine("No case system", "grey", f"Nothing was sent to a case system: {team} has none set up in civic. Its key workers follow the concern here.")
     if key_workers:
         return ProgressLine("No case system", "yellow", f"Nothing was sent to a case system: {team} has none set up in civic. "
-                            "Its key workers can see the concern here, but civic does not tell them it has arrived: tell them another way. "
-                            "They record here what the team does with it.")
+                            "Its key workers can see the concern here, and record what the team does with it.",
+                            action="Tell them another way that it is here: civic does not tell them.")
     return ProgressLine("Nobody can see it", "red", f"Nothing was sent to a case system: {team} has none set up in civic, and no key workers in civic, "
-                        "so nobody in the team can see this concern. Tell the team another way. "
-                        "To follow it up here, add one of the team's key workers to it on the teams and routing page.")
+                        "so nobody in the team can see this concern.",
+                        action="Tell the team another way. To follow it up here, add one of the team's key workers to it "
+                        "on the \"Teams, categories and routing rules\" page.")
 
 
 async def _gather(referrals: list[Referral]) -> tuple[dict[int, list[tuple[WebhookDelivery, KeyWorkerEndpoint]]], dict[int, int]]:

@@ -1105,7 +1105,7 @@ async def test_a_referral_to_a_team_with_no_case_system_says_it_was_referred_and
         status, [line] = _referral_block(await officer.get(f"/officer/concerns/{seen.reference}"), seen_referral)
         assert status == ["Referred: the team has not yet said it received it"]
         assert line.startswith("No case system Nothing was sent to a case system: Family Support South has none set up in civic.")
-        assert "tell them another way" in line
+        assert "Tell them another way that it is here" in line
         status, [line] = _referral_block(await officer.get(f"/officer/concerns/{unseen.reference}"), unseen_referral)
         assert status == ["Referred: the team has not yet said it received it"]
         assert line.startswith("Nobody can see it Nothing was sent to a case system") and "Tell the team another way" in line
@@ -1117,6 +1117,10 @@ async def test_a_referral_to_a_team_with_no_case_system_says_it_was_referred_and
 
     async with Browser(app, council) as browser:
         await browser.signin_as(key_worker)
+        # The key worker reading it has found it: they are not asked to tell themselves another way.
+        status, [line] = _referral_block(await browser.get(f"/officer/concerns/{seen.reference}"), seen_referral)
+        assert status == ["Referred: the team has not yet said it received it"]
+        assert line.startswith("No case system") and "another way" not in line
         await browser.post(f"/officer/concerns/{seen.reference}/referral-status", {"status": "received"})
     async with await _officer(app, council) as officer:
         status, [line] = _referral_block(await officer.get(f"/officer/concerns/{seen.reference}"), seen_referral)
