@@ -1227,3 +1227,25 @@ async def test_the_queue_offers_officers_every_team_and_key_workers_only_theirs(
         page = await browser.get("/officer/concerns")
     # They see only what their teams hold, so "not assigned to a team" would find nothing for them.
     assert text_of(page, "#team option") == ["All your teams", "Family Support North"]
+
+
+async def test_the_page_points_to_asking_the_reporter_only_for_those_who_can(app, council):
+    # It told key workers, and officers of a closed concern, to use an action their page does not have.
+    key_worker = await create_user_ok(council, role="key-worker")
+    team = await create_team_ok(council, members=[key_worker])
+    concern, _, _ = await refer_ok(council, team)
+    closed, _ = await create_concern_ok(council, status="closed")
+
+    def pointer(page) -> list[str]:
+        return [p for p in text_of(page, "main p") if p.startswith("To ask a question")]
+
+    async with await _officer(app, council) as officer:
+        page = await officer.get(f"/officer/concerns/{concern.reference}")
+        [sentence] = pointer(page)
+        [action] = [s for s in text_of(page, "summary") if s in sentence]
+        assert action == "Ask the person who raised it for more information"
+        assert pointer(await officer.get(f"/officer/concerns/{closed.reference}")) == []
+    async with Browser(app, council) as browser:
+        await browser.signin_as(key_worker)
+        page = await browser.get(f"/officer/concerns/{concern.reference}")
+    assert pointer(page) == [] and text_of(page, "#contact-details, form[action$='/contact'] button") == ["Show their contact details"]
