@@ -1225,7 +1225,7 @@ async def test_the_queue_offers_officers_every_team_and_key_workers_only_theirs(
     async with Browser(app, council) as browser:
         await browser.signin_as(key_worker)
         page = await browser.get("/officer/concerns")
-    # They see only what their teams hold, so "not assigned to a team" would find nothing for them.
+    # They see only what their teams hold (and duplicates merged into it), so they choose among their own teams.
     assert text_of(page, "#team option") == ["All your teams", "Family Support North"]
 
 
