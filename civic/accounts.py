@@ -244,7 +244,7 @@ async def consume_signin_link(token: str, signed_in_as: User | None = None) -> t
             user.email_verified = True
             await user.save(update_fields=["email_verified"])
         if created:
-            await audit.record(user, "user.created", user, reason="first sign-in by e-mailed link")
+            await audit.record(user, "user.created", user, reason="first sign-in by emailed link")
     if user.suspended:
         raise Forbidden("This account is suspended. Contact the council if you think this is a mistake.")
     return user, row.next_path

@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--check", action="store_true", help="only check that every model change has a migration")
     migrate.set_defaults(run=cmd_migrate)
 
-    work = commands.add_parser("worker", help="run the background loop (e-mail, webhooks, reminders, purges)")
+    work = commands.add_parser("worker", help="run the background loop (email, webhooks, reminders, purges)")
     work.add_argument("--once", action="store_true", help="run every job once and exit")
     work.set_defaults(run=cmd_worker)
 

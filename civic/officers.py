@@ -39,9 +39,9 @@ class Section:
 
 async def _failed_email(council: Council) -> Section:
     failed = await OutgoingEmail.filter(council=council, status="failed").count()
-    noun = "e-mail" if failed == 1 else "e-mails"
+    noun = "email" if failed == 1 else "emails"
     items = [AttentionItem(f"{failed} {noun} could not be sent after every retry", href="/officer/email", tag="Problem")] if failed else []
-    return Section("E-mail delivery", items, empty="Every e-mail has been sent.", href="/officer/email", order=90)
+    return Section("Email delivery", items, empty="Every email has been sent.", href="/officer/email", order=90)
 
 
 # The most listed at once; "send them all again" sends every one. Addresses and subjects of messages to
@@ -89,18 +89,18 @@ async def send_again(actor: User | None, council: Council, email_id: int | None 
         # Conditional on 'failed': two officers pressing at once put each message back once.
         count = await failed.update(status="pending", attempts=0, next_attempt_at=timezone.now(), last_error="")
         if count:
-            await audit.record(actor, "email.sent_again", council=council, reason=f"{count} e-mail{'s' if count != 1 else ''}")
+            await audit.record(actor, "email.sent_again", council=council, reason=f"{count} email{'s' if count != 1 else ''}")
     return count
 
 
 async def _duty_address(council: Council) -> Section:
     # Escalations and failed deliveries are e-mailed here; without one they reach nobody but this page.
     items = [] if council.duty_email else [AttentionItem(
-        "No duty address is set, so nobody is e-mailed about concerns past their time or referrals that "
+        "No duty address is set, so nobody is emailed about concerns past their time or referrals that "
         "could not be delivered. An administrator sets it in the council's settings.",
         href="/admin/council", tag="No duty address",
     )]
-    return Section("Duty address", items, empty=f"Alerts about concerns past their time and referrals not delivered are e-mailed to {council.duty_email}.", order=5)
+    return Section("Duty address", items, empty=f"Alerts about concerns past their time and referrals not delivered are emailed to {council.duty_email}.", order=5)
 
 
 # Administrators see "Recent activity" too, and what was done with a concern is for officers: its team,

@@ -76,12 +76,12 @@ ACTIONS = {
     ),
     "suspend-author": Action(
         "report", "Stop this person posting",
-        "They will be signed out everywhere and will not be able to sign in, post news, start schemes or send reports. They will be told by e-mail, with your reason.",
+        "They will be signed out everywhere and will not be able to sign in, post news, start schemes or send reports. They will be told by email, with your reason.",
         "Stop them posting", moderation.officer_report, moderation.suspend_author, "They can no longer post.",
     ),
     "lift-suspension": Action(
         "user", "Let this person post again",
-        "They will be able to sign in, post news, start schemes and send reports again. They will be told by e-mail.",
+        "They will be able to sign in, post news, start schemes and send reports again. They will be told by email.",
         "Let them post again", moderation.officer_suspension, moderation.lift_suspension, "They can post again.", warning=False,
     ),
 }

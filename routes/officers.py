@@ -29,9 +29,9 @@ async def send_again(request: Request) -> Response:
     one = as_id(raw, BIGINT_ID_MAX) if raw else None
     count = await officers.send_again(current_user(request), current_council(request), one)
     if count:
-        flash(request, f"{count} e-mail{'s' if count != 1 else ''} will be sent again within a minute. If the mail relay still refuses, it will keep trying for a day.")
+        flash(request, f"{count} email{'s' if count != 1 else ''} will be sent again within a minute. If the mail relay still refuses, it will keep trying for a day.")
     else:
-        flash(request, "That e-mail is already on its way." if one is not None else "There is nothing to send again.", kind="info")
+        flash(request, "That email is already on its way." if one is not None else "There is nothing to send again.", kind="info")
     return redirect("/officer/email")
 
 

@@ -428,7 +428,7 @@ async def progress_create(request: Request) -> Response:
         prefixed = {f"progress-{_id(request, 'priority_id')}-{k}": v for k, v in error.errors.items()}
         form = {f"progress-{_id(request, 'priority_id')}-{k}": v for k, v in values.items()}
         return await _admin_page(request, prefixed, form, status=422)
-    flash(request, f"Progress posted. {update.emailed} backer{'s' if update.emailed != 1 else ''} told by e-mail.")
+    flash(request, f"Progress posted. {update.emailed} backer{'s' if update.emailed != 1 else ''} told by email.")
     return redirect(f"/officer/rounds/{_id(request)}#report")
 
 

@@ -80,7 +80,7 @@ async def post_progress(actor: User | None, council: Council, round_id: int | st
                 f"You gave shares to \"{priority.title}\" in \"{round_.title}\". Here is the latest from the council.\n\n"
                 f"Status: {PROGRESS_NAMES[status]}\n\n{note}\n\n"
                 f"Every priority's progress: {base}/rounds/{round_.id}\n\n"
-                f"To stop these e-mails about this round: {base}/rounds/report/stop/{stop_token(ballot.id)}\n",
+                f"To stop these emails about this round: {base}/rounds/report/stop/{stop_token(ballot.id)}\n",
                 council_id=council.id,
             )
             for ballot in backers

@@ -122,7 +122,7 @@ async def test_officer_sends_again_an_e_mail_the_relay_refused(phone, phone_with
     officer = await create_user_ok(e2e_council, role="officer")
     await signin_in_browser(phone, live_server, officer)
     await phone.goto("/officer")
-    await phone.get_by_role("link", name="E-mail delivery").click()
+    await phone.get_by_role("link", name="Email delivery").click()
     await phone.wait_for_url("**/officer/email")
     item = phone.locator(f"#email-{row.id}")
     assert "Service not available" in await item.inner_text()
@@ -135,6 +135,6 @@ async def test_officer_sends_again_an_e_mail_the_relay_refused(phone, phone_with
     await page.goto("/officer/email")
     await page.locator(f"#email-{row.id}").get_by_role("button", name="Send again").click()
     await page.wait_for_url("**/officer/email")
-    assert "1 e-mail will be sent again" in await page.locator(".govuk-notification-banner__heading").inner_text()
+    assert "1 email will be sent again" in await page.locator(".govuk-notification-banner__heading").inner_text()
     assert await page.locator(f"#email-{row.id}").count() == 0
     assert (await mailbox.wait_for(address))[-1]["Subject"] == "Reminder: Tuesday lunch club, 11am tomorrow"

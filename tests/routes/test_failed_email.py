@@ -26,10 +26,10 @@ async def test_an_officer_sees_only_their_own_councils_failed_e_mail_and_sends_i
     async with Browser(app, council) as browser:
         await browser.signin_as(officer)
         home = html(await browser.get("/officer"))
-        delivery = [s for s in home.css("section.app-attention") if "E-mail delivery" in s.text()][0]
+        delivery = [s for s in home.css("section.app-attention") if "Email delivery" in s.text()][0]
         assert delivery.css_first("a[href='/officer/email']") is not None
         assert await OutgoingEmail.filter(council=council, status="failed").count() == 1
-        assert "1 e-mail could not be sent after every retry" in delivery.text()  # not "1 e-mails"
+        assert "1 email could not be sent after every retry" in delivery.text()  # not "1 emails"
 
         page = await browser.get("/officer/email")
         assert page.status_code == 200
@@ -46,13 +46,13 @@ async def test_an_officer_sees_only_their_own_councils_failed_e_mail_and_sends_i
         sent = await browser.post("/officer/email/send-again", {"email": str(ours.id)})
         assert sent.status_code == 303 and sent.headers["location"] == "/officer/email"
         after = await browser.follow(sent)
-        assert "1 e-mail will be sent again" in after.text
+        assert "1 email will be sent again" in after.text
         assert ours.subject not in text_of(after, ".app-queue__title")
 
     row = await OutgoingEmail.get(id=ours.id)
     assert (row.status, row.attempts, row.last_error) == ("pending", 0, "")  # every retry to come, again
     entry = await AuditLog.filter(council=council, action="email.sent_again").order_by("-id").first()
-    assert entry is not None and entry.actor_id == officer.id and entry.reason == "1 e-mail"  # type: ignore[attr-defined]
+    assert entry is not None and entry.actor_id == officer.id and entry.reason == "1 email"  # type: ignore[attr-defined]
     await worker.run_once([worker.Job("send e-mail", "civic.mail:deliver_due", 0)])
     await mailbox.wait_for(ours.to)
     assert (await OutgoingEmail.get(id=ours.id)).status == "sent"
@@ -77,7 +77,7 @@ async def test_send_them_all_again_puts_back_every_failed_e_mail_of_the_council_
         again = await browser.post("/officer/email/send-again", {})  # a second press finds nothing left
         assert "There is nothing to send again" in (await browser.follow(again)).text
         twice = await browser.post("/officer/email/send-again", {"email": str(first.id)})
-        assert "That e-mail is already on its way" in (await browser.follow(twice)).text
+        assert "That email is already on its way" in (await browser.follow(twice)).text
         # A garbled or enormous id is one message that does not exist, never "all of them".
         for garbled in ("abc", "9" * 30):
             assert (await browser.post("/officer/email/send-again", {"email": garbled})).status_code == 404
@@ -90,7 +90,7 @@ async def test_an_administrator_sees_no_failed_e_mail_some_are_to_people_who_rai
     async with Browser(app, council) as browser:
         await browser.signin_as(await create_user_ok(council, role="admin"))
         home = await browser.get("/officer")
-        assert home.status_code == 200 and "E-mail delivery" not in home.text
+        assert home.status_code == 200 and "Email delivery" not in home.text
         assert (await browser.get("/officer/email")).status_code == 403
         assert (await browser.post("/officer/email/send-again", {})).status_code == 403
 
