@@ -2,7 +2,8 @@
 
 The duty address gets the alerts nobody must miss (a concern past its time, a referral that never
 reached its team); the children's front-door number is on the concern start page beside 999. A council
-made by `civic council create` has neither until an administrator sets them here.
+made by `civic council create` has neither until an administrator sets them here. The council's own
+phone number, email address and contact page are shown wherever a page tells residents to contact it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from civic.councils import HEX_COLOUR, Council
 from civic.db import in_transaction
 from civic.errors import Invalid
 
-FIELDS = ("name", "logo_url", "brand_colour", "emergency_phone", "childrens_front_door_phone", "duty_email")
+FIELDS = (
+    "name", "logo_url", "brand_colour", "emergency_phone", "childrens_front_door_phone", "duty_email",
+    "contact_phone", "contact_email", "contact_url",
+)
 FIELD_NAMES = {
     "name": "name",
     "logo_url": "logo address",
@@ -24,6 +28,9 @@ FIELD_NAMES = {
     "emergency_phone": "emergency number",
     "childrens_front_door_phone": "children's front-door number",
     "duty_email": "duty address",
+    "contact_phone": "phone number for residents",
+    "contact_email": "email address for residents",
+    "contact_url": "contact page",
 }
 # A telephone number as people write them: digits, spaces, a leading +, brackets and hyphens.
 PHONE = re.compile(r"\+?[0-9][0-9 ()-]{1,28}")
@@ -71,6 +78,15 @@ def check(raw: Mapping[str, str]) -> dict[str, str]:
             values["duty_email"] = normalise_email(values["duty_email"])
         except Invalid:
             errors["duty_email"] = "Enter the duty address in the correct format, like duty@council.example, or leave it blank"
+    if values["contact_phone"] and not PHONE.fullmatch(values["contact_phone"]):
+        errors["contact_phone"] = "Enter a telephone number, like 01632 960 000, or leave it blank"
+    if values["contact_email"]:
+        try:
+            values["contact_email"] = normalise_email(values["contact_email"])
+        except Invalid:
+            errors["contact_email"] = "Enter the email address in the correct format, like contact@council.example, or leave it blank"
+    if values["contact_url"] and (not values["contact_url"].startswith("https://") or len(values["contact_url"]) > 500 or any(c.isspace() for c in values["contact_url"])):
+        errors["contact_url"] = "Enter the contact page's address starting https://, or leave it blank"
     if errors:
         raise Invalid(errors)
     return values

@@ -30,6 +30,10 @@ class Council(Model):
     emergency_phone = fields.CharField(max_length=30, default="999")
     childrens_front_door_phone = fields.CharField(max_length=30, default="")
     duty_email = fields.CharField(max_length=254, default="")
+    # How residents reach the council itself, shown wherever a page tells them to contact it.
+    contact_phone = fields.CharField(max_length=30, default="", db_default="")
+    contact_email = fields.CharField(max_length=254, default="", db_default="")
+    contact_url = fields.CharField(max_length=500, default="", db_default="", description="the contact page of the main council website")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -1,4 +1,4 @@
-"""Administrators change their council's name, branding, emergency numbers and duty address."""
+"""Administrators change their council's name, branding, emergency numbers, duty address and contact details for residents."""
 
 from __future__ import annotations
 

@@ -12,6 +12,9 @@ COUNCIL = {
     "emergency_phone": "999",
     "childrens_front_door_phone": "01632 960 123",
     "duty_email": "duty@northmere.example",
+    "contact_phone": "01632 960 100",
+    "contact_email": "contact@northmere.example",
+    "contact_url": "https://www.northmere.example/contact-us",
     # No host names: as the deployment's first council it answers every host, and a test database that
     # also holds the demo never has its browser tests' council taken over.
 }

@@ -601,10 +601,44 @@ def test_addresses_and_subjects_of_e_mail_from_before_0024_are_encrypted_found_b
     pat, lee, reporter = found["ids"]
     assert found["left_after_erasure"] == [lee, reporter]
 
+# 0025 gives each council a phone number, email address and contact page for residents. A council made
+# before it has none (the sign-in page then says where to find them), and an older civic still running
+# during a rolling upgrade, inserting councils without these columns, must not fail.
+async def _council_contact_across_0025(url: str) -> dict:
+    from tortoise import timezone
+    from tortoise.migrations.api import migrate
+
+    from civic import db
+    from civic.councils import Council
+
+    insert = (
+        "INSERT INTO council (name, slug, hostnames, logo_url, brand_colour, emergency_phone, childrens_front_door_phone, duty_email, created_at)"
+        " VALUES (?, ?, '', '', '#1d70b8', '999', '', '', ?) RETURNING id"
+    )
+    await migrate(config=db.tortoise_config(url), target="civic.0024_outgoing_email_addresses_encrypted")
+    await db.start(url)
+    now = Council._meta.fields_map["created_at"].to_db_value(timezone.now(), Council)
+    [before] = await db.rows(insert, "Oldtown Council", "oldtown", now)
+    await db.stop()
+
+    await db.migrate(url)
+    await db.start(url)
+    try:
+        [after] = await db.rows(insert, "Newtown Council", "newtown", now)  # as a civic from before 0025 would
+        councils = await Council.filter(id__in=[before["id"], after["id"]]).order_by("id")
+        return {"contact": [[c.name, c.contact_phone, c.contact_email, c.contact_url] for c in councils]}
+    finally:
+        await db.stop()
+
+
+def test_councils_from_before_0025_and_those_an_older_civic_makes_have_no_contact_details_yet(tmp_path):
+    assert _across("council_contact", tmp_path) == {"contact": [["Oldtown Council", "", "", ""], ["Newtown Council", "", "", ""]]}
+
+
 SCENARIOS = {
     "codes": _codes_across_0010, "email": _email_across_0013, "schemes": _schemes_across_0019,
     "handled": _handled_notes_across_0021, "answers": _answers_across_0022, "shift_dates": _shift_dates_across_0023,
-    "addresses": _addresses_across_0024,
+    "addresses": _addresses_across_0024, "council_contact": _council_contact_across_0025,
 }
 
 

@@ -91,6 +91,27 @@ async def test_a_sign_in_link_goes_back_to_the_council_site_it_was_asked_for_on(
             assert signed_in.status_code == 303 and signed_in.headers["location"].startswith("/welcome")
 
 
+async def test_the_sign_in_page_says_how_to_contact_the_council_for_people_without_an_email_address(app):
+    council = await create_council_ok(contact_phone="01632 960 100", contact_email="contact@council.example", contact_url="https://www.council.example/contact")
+    async with Browser(app, council) as visitor:
+        page = await visitor.get("/signin")
+    contact = html(page).css_first("#council-contact")
+    assert [" ".join(li.text().split()) for li in contact.css("li")] == [
+        "Phone: 01632 960 100", "Email: contact@council.example", f"Other ways to contact {council.name} (on its main website)",
+    ]
+    assert [a.attributes["href"] for a in contact.css("a")] == ["tel:01632960100", "mailto:contact@council.example", "https://www.council.example/contact"]
+    assert text_of(page, "#contact-the-council") == [f"How to contact {council.name}"]
+
+
+async def test_without_contact_details_the_sign_in_page_says_where_to_find_them_rather_than_nothing(app):
+    council = await create_council_ok()
+    async with Browser(app, council) as visitor:
+        page = await visitor.get("/signin")
+    assert text_of(page, "#council-contact") == [
+        f"This site does not have {council.name}’s phone number. You can find it on {council.name}’s main website, or ask at a local library."
+    ]
+
+
 async def test_a_role_given_to_an_address_reaches_whoever_signs_in_with_it_in_other_capitals(app, client, mailbox, council):
     async with Browser(app, council) as admin:
         await admin.signin_as(await create_user_ok(council, role="admin"))

@@ -17,6 +17,9 @@ GOOD = {
     "emergency_phone": "999",
     "childrens_front_door_phone": "01632 960 123",
     "duty_email": " Duty@Northmere.example ",
+    "contact_phone": "01632 960 100",
+    "contact_email": " Contact@Northmere.example ",
+    "contact_url": "https://www.northmere.example/contact",
 }
 
 
@@ -29,6 +32,7 @@ async def test_an_administrator_sets_the_duty_address_and_front_door_number_and_
         form = await browser.follow(saved)
     stored = await Council.get(id=council.id)
     assert (stored.duty_email, stored.childrens_front_door_phone, stored.brand_colour) == ("duty@northmere.example", "01632 960 123", "#1d70b8")
+    assert (stored.contact_phone, stored.contact_email, stored.contact_url) == ("01632 960 100", "contact@northmere.example", "https://www.northmere.example/contact")
     # The form shows what was saved, not what this process had kept of the council a moment ago.
     assert html(form).css_first("#duty_email").attributes["value"] == "duty@northmere.example"
     assert "duty address" in text_of(form, ".govuk-notification-banner__heading")[0]
@@ -44,7 +48,8 @@ async def test_an_administrator_sets_the_duty_address_and_front_door_number_and_
 
 async def test_wrong_settings_get_a_message_by_each_field_and_keep_what_was_typed(app, council):
     admin = await create_user_ok(council, role="admin")
-    typed = {**GOOD, "name": "", "brand_colour": "#ffdd00", "logo_url": "http://logo.example/x.png", "emergency_phone": "call us", "childrens_front_door_phone": "none", "duty_email": "duty at council"}
+    typed = {**GOOD, "name": "", "brand_colour": "#ffdd00", "logo_url": "http://logo.example/x.png", "emergency_phone": "call us", "childrens_front_door_phone": "none", "duty_email": "duty at council",
+             "contact_phone": "ring us", "contact_email": "contact at council", "contact_url": "www.council.example/contact"}
     async with Browser(app, council) as browser:
         await browser.signin_as(admin)
         refused = await browser.post("/admin/council", typed)
@@ -56,6 +61,9 @@ async def test_wrong_settings_get_a_message_by_each_field_and_keep_what_was_type
     assert field_error(refused, "emergency_phone") == "Enter the emergency number, like 999"
     assert field_error(refused, "childrens_front_door_phone").startswith("Enter a telephone number")
     assert field_error(refused, "duty_email").startswith("Enter the duty address in the correct format")
+    assert field_error(refused, "contact_phone").startswith("Enter a telephone number")
+    assert field_error(refused, "contact_email").startswith("Enter the email address in the correct format")
+    assert field_error(refused, "contact_url") == "Enter the contact page's address starting https://, or leave it blank"
     assert html(refused).css_first("#duty_email").attributes["value"] == "duty at council"
     assert (await Council.get(id=council.id)).name == council.name
 
