@@ -42,6 +42,16 @@ CONTACT = {
     "phone": "Yes, by phone",
     "none": "No, I want to stay anonymous",
 }
+# What each choice means for the person choosing: only an email address gets the private link sent to
+# it. Everyone sees the link once, on the page after sending (civic.concerns.intake.submit).
+CONTACT_HINTS = {
+    "email": "We email you your reference and a private link to see how it is going, and tell you when we have a question.",
+    "phone": "We ring you if we need to. We send you nothing, so keep the private link you see after sending: it shows how it is going.",
+    "none": (
+        "We will not know who you are, and we cannot contact you. Keep the private link you see after sending: "
+        "it is the only way to see how it is going or answer a question, and we cannot send it to you again."
+    ),
+}
 
 # The same answers as officers read them on the concern page: the resident's words above speak as the reporter.
 OFFICER_ABOUT = {

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from civic import config
 from civic.concerns import intake, routing
-from civic.concerns.vocabulary import ABOUT, CONTACT, DETAILS_LIMIT, KNOWS, URGENCY
+from civic.concerns.vocabulary import ABOUT, CONTACT, CONTACT_HINTS, DETAILS_LIMIT, KNOWS, URGENCY
 from civic.councils import FIND_YOUR_COUNCIL, Ward
 from civic.errors import Invalid, RateLimited
 from routes.web import client_ip, current_council, current_user, flash, form_values, redirect, render
@@ -62,7 +62,7 @@ async def _step_context(request: Request, step: str, answers: dict[str, str], va
         "about_options": list(ABOUT.items()),
         "urgency_options": [(k, u.label, f"We aim to have someone look at it {u.promise}.") for k, u in URGENCY.items()],
         "knows_options": list(KNOWS.items()),
-        "contact_options": list(CONTACT.items()),
+        "contact_options": [(k, label, CONTACT_HINTS[k]) for k, label in CONTACT.items()],
         "details_limit": DETAILS_LIMIT,
         "has_draft": DRAFT in request.session,
         "crisis_support": intake.needs_crisis_support(answers),

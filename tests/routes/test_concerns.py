@@ -180,6 +180,33 @@ async def test_contact_by_email_needs_an_address_and_anonymous_keeps_nothing_abo
     assert concern.reporter_name is None and concern.reporter_email is None and concern.reporter_id is None
 
 
+async def test_each_contact_choice_says_what_it_means_and_only_an_email_address_is_sent_the_private_link(app, mailbox):
+    council = await create_council_ok()
+    hints = {}
+    for contact in (
+        {"contact_by": "none", "reporter_name": "", "reporter_email": "", "reporter_phone": ""},
+        {"contact_by": "phone", "reporter_name": "", "reporter_email": "", "reporter_phone": "07700 900 982"},
+    ):
+        async with Browser(app, council) as visitor:
+            await fill_in(visitor)
+            step = await visitor.get("/concerns/new/contact")
+            for radio in html(step).css("input[name=contact_by]"):
+                hint = html(step).css_first(f"#{radio.attributes['id']}-item-hint")
+                hints[radio.attributes["value"]] = " ".join(hint.text().split()) if hint else ""
+            assert (await visitor.post("/concerns/new/contact", contact)).status_code == 303
+            sent = await visitor.post("/concerns/new/check", {"website": ""})
+            reference, key = STATUS_LINK.match(sent.headers["location"]).groups()  # type: ignore[union-attr]
+            page = await visitor.follow(sent)
+            # The link the hint says to keep is on the page after sending...
+            assert any(f"/concerns/status/{reference}/{key}" in a.attributes.get("href", "") for a in html(page).css("main a")), contact
+    # ...and nobody is sent it, as the hints for these two choices say.
+    assert await OutgoingEmail.filter(council=council).count() == 0
+    assert hints["email"].startswith("We email you your reference and a private link")
+    assert "We send you nothing, so keep the private link you see after sending" in hints["phone"]
+    assert "we cannot contact you" in hints["none"] and "we cannot send it to you again" in hints["none"]
+    assert "with your private link" not in " ".join(hints.values())
+
+
 async def test_a_postcode_places_the_concern_in_its_ward(client, council):
     response = await send(client, where={"postcode": postcode_in(council, "Harbourside").lower().replace(" ", "")})
     concern = await Concern.get(reference=STATUS_LINK.match(response.headers["location"]).group(1)).prefetch_related("ward")  # type: ignore[union-attr]
