@@ -17,6 +17,10 @@ from civic.errors import Invalid, NotFound
 # The full UK postcode grammar (BS 7666), including GIR 0AA; spaces are optional on input.
 POSTCODE = re.compile(r"^(GIR ?0AA|[A-PR-UWYZ][0-9][0-9A-HJKPSTUW]? ?[0-9][ABD-HJLNP-UW-Z]{2}|"
                       r"[A-PR-UWYZ][A-HK-Y][0-9][0-9ABEHMNPRVWXY]? ?[0-9][ABD-HJLNP-UW-Z]{2})$")
+# The first part of one, as someone who does not know the whole postcode gives it: the district (outward
+# code, NM1) or the sector (the district, a space and the inward digit, NM1 4). Without the space, NM14
+# is the district NM14.
+POSTCODE_PART = re.compile(r"^(?:[A-PR-UWYZ][0-9][0-9A-HJKPSTUW]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9ABEHMNPRVWXY]?)(?: [0-9])?$")
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -79,6 +83,23 @@ def normalise_postcode(raw: str) -> str:
     if not POSTCODE.match(compact):
         raise Invalid({"postcode": "Enter a real postcode, like NM1 4AB"})
     return f"{compact[:-3]} {compact[-3:]}"
+
+
+def normalise_postcode_or_part(raw: str) -> str:
+    """'nm14ab' -> 'NM1 4AB', 'nm1  4' -> 'NM1 4', 'nm1' -> 'NM1'; raises Invalid for anything else."""
+    try:
+        return normalise_postcode(raw)
+    except Invalid:
+        part = " ".join((raw or "").upper().split())
+        if not POSTCODE_PART.match(part):
+            raise Invalid({"postcode": "Enter a postcode, like NM1 4AB, or its first part, like NM1 4 or NM1"}) from None
+        return part
+
+
+def _district_and_sector(place: str) -> tuple[str, str]:
+    """'NM1 4AB' and 'NM1 4' -> ('NM1', 'NM1 4'); 'NM1' -> ('NM1', '')."""
+    district, _, inward = place.partition(" ")
+    return district, f"{district} {inward[0]}" if inward else ""
 
 
 def postcode_sector(postcode: str) -> str:
@@ -155,9 +176,17 @@ async def get_council(slug: str) -> Council:
 
 
 async def ward_for_postcode(council: Council, postcode: str) -> Ward | None:
-    """The ward of this council containing the postcode, or None when it is outside the area."""
-    row = await PostcodeSector.get_or_none(council=council, sector=postcode_sector(postcode)).prefetch_related("ward")
-    return row.ward if row else None
+    """The ward of this council containing the postcode, or None when it is outside the area.
+
+    Also takes the first part of one (`normalise_postcode_or_part`): a sector places it as a whole
+    postcode does, and a district only when every sector of it the council lists is in one ward.
+    """
+    district, sector = _district_and_sector(postcode)
+    if sector:
+        row = await PostcodeSector.get_or_none(council=council, sector=sector).prefetch_related("ward")
+        return row.ward if row else None
+    wards = set(await PostcodeSector.filter(council=council, sector__startswith=f"{district} ").values_list("ward_id", flat=True))
+    return await Ward.get(id=wards.pop()) if len(wards) == 1 else None
 
 
 # Where someone whose postcode is in another council's area finds that council.
@@ -176,10 +205,15 @@ async def known_outside(council: Council, postcode: str) -> bool:
     A sector missing from a district the council does cover may be a gap in the list officers uploaded,
     and a council with no list says nothing about any postcode: neither is known to be outside.
     """
-    if await PostcodeSector.filter(sector=postcode_sector(postcode)).exclude(council=council).exists():
-        return True
-    district = postcode.split(" ")[0]
+    district, sector = _district_and_sector(postcode)
     listed = PostcodeSector.filter(council=council)
+    if sector:
+        if await PostcodeSector.filter(sector=sector).exclude(council=council).exists():
+            return True
+    elif await PostcodeSector.filter(sector__startswith=f"{district} ").exclude(council=council).exists():
+        # A district alone is elsewhere when another council has sectors in it and this one has none.
+        if not await listed.filter(sector__startswith=f"{district} ").exists():
+            return True
     return await listed.exists() and not await listed.filter(sector__startswith=f"{district} ").exists()
 
 

@@ -30,7 +30,7 @@ from civic.concerns.vocabulary import (
     REPORTER_STATUS,
     URGENCY,
 )
-from civic.councils import Council, Ward, known_outside, normalise_postcode, not_in_area, ward_for_postcode
+from civic.councils import Council, Ward, known_outside, normalise_postcode_or_part, not_in_area, ward_for_postcode
 from civic.db import as_id, in_transaction
 from civic.errors import Invalid, NotFound
 
@@ -184,10 +184,12 @@ async def _clean(council: Council, step: str, form: dict[str, str]) -> dict[str,
             errors["details"] = f"What is worrying you must be {DETAILS_LIMIT:,} characters or fewer: you have {len(text):,}"
     elif step == "where":
         if value["postcode"]:
+            # The first part of a postcode is enough to find the team (a sector places it in its ward) and
+            # says less about where the person lives: the hint offers it to someone not sure of the rest.
             try:
-                value["postcode"] = normalise_postcode(value["postcode"])
+                value["postcode"] = normalise_postcode_or_part(value["postcode"])
             except Invalid:
-                errors["postcode"] = "Enter a real postcode, like NM1 4AB, or leave it blank"
+                errors["postcode"] = "Enter a postcode, like NM1 4AB, or its first part, like NM1 4 or NM1, or leave it blank"
         if value["ward"] and not await Ward.filter(id=as_id(value["ward"]), council=council).exists():
             errors["ward"] = "Select a neighbourhood from the list"
         if value["postcode"] and "postcode" not in errors:

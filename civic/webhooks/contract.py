@@ -41,7 +41,10 @@ TOLD: dict[str, Any] = {
     "ward": _nullable(_object({"name": TEXT, "code": _nullable(TEXT)})),
     "person_knows": {"type": "string", "enum": list(KNOWS), "description": "whether the person it is about knows it was raised"},
     "details": {"type": "string", "description": "what is worrying them, in their words"},
-    "subject": _object({"name": _nullable(TEXT), "postcode": _nullable(TEXT)}, description="the person it is about, where given"),
+    "subject": _object(
+        {"name": _nullable(TEXT), "postcode": _nullable({"type": "string", "description": "a whole postcode (NM1 4AB), or only its first part (NM1 4 or NM1) when that is all the person who raised it knew"})},
+        description="the person it is about, where given",
+    ),
     "reporter": _nullable(
         _object(
             {

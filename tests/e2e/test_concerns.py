@@ -154,8 +154,14 @@ async def test_resident_flags_a_concern_without_javascript(phone_without_js, liv
     await page.locator(".govuk-error-summary").wait_for()
     assert await page.get_by_label("Postcode (optional)").input_value() == "sw1a 1aa"
     assert await page.get_by_role("link", name="find their council on GOV.UK").count() == 1
-    await page.get_by_label("Postcode (optional)").fill("")
-    await _continue(page, "urgency")  # where is optional
+    await page.get_by_label("Postcode (optional)").fill("by the shops")
+    await page.get_by_role("button", name="Continue").click()  # neither a postcode nor its first part
+    await page.locator(".govuk-error-summary").wait_for()
+    assert "Enter a postcode, like NM1 4AB, or its first part, like NM1 4 or NM1, or leave it blank" in await page.locator("#postcode-error").inner_text()
+    assert await page.get_by_label("Postcode (optional)").input_value() == "by the shops"
+    sector = postcode_in(e2e_council, "Castlefields")[:-2]
+    await page.get_by_label("Postcode (optional)").fill(sector.lower())  # only the first part, as the hint offers
+    await _continue(page, "urgency")
     await page.get_by_label("When you can").check()
     await _continue(page, "knows")
     await page.get_by_label("I'm not sure").check()
@@ -174,6 +180,8 @@ async def test_resident_flags_a_concern_without_javascript(phone_without_js, liv
     assert status_url in mailbox.body(message)
     await page.goto(status_url)
     assert await page.locator("#concern-status").inner_text() == "Received"
+    concern = await Concern.get(reference=reference).prefetch_related("ward")
+    assert concern.postcode == sector and concern.ward.name == "Castlefields"
 
 
 NEUTRAL_SITE = "https://www.bbc.co.uk/weather"

@@ -242,11 +242,48 @@ async def test_a_postcode_in_another_councils_area_is_refused_plainly_and_what_w
     assert blank.status_code == 303 and blank.headers["location"] == "/concerns/new/urgency"
 
 
+async def test_the_first_part_of_a_postcode_is_taken_as_the_hint_offers_and_anything_else_is_refused(client, council):
+    for answer_step, answers in ANSWERS[:3]:
+        await client.post(f"/concerns/new/{answer_step}", answers)
+    step = await client.get("/concerns/new/where")
+    assert text_of(step, "#postcode-hint") == ["For example, NM1 4AB. If you are not sure, a nearby postcode is fine, or just the first part, like NM1 4 or NM1."]
+    district = outward(council)
+    # Not a postcode, nor the first part of one: refused by the field, and what was typed stays.
+    for typed in ("near the park", "NM1 4A", f"{district} 44"):
+        refused = await client.post("/concerns/new/where", {"postcode": typed, "ward": ""})
+        assert refused.status_code == 422, typed
+        assert field_error(refused, "postcode") == "Enter a postcode, like NM1 4AB, or its first part, like NM1 4 or NM1, or leave it blank"
+        assert html(refused).css_first("#postcode").attributes["value"] == typed
+    # The first part of another council's postcode is elsewhere, as a whole one is.
+    neighbour = await create_council_ok()
+    for typed in (f"{outward(neighbour)} 4", outward(neighbour).lower()):
+        elsewhere = await client.post("/concerns/new/where", {"postcode": typed, "ward": ""})
+        assert elsewhere.status_code == 422 and field_error(elsewhere, "postcode").startswith(f"{typed.upper()} is not in {council.name}'s area."), typed
+    # A sector places the concern in its ward, and the check page shows it as typed.
+    assert (await client.post("/concerns/new/where", {"postcode": f" {district.lower()}  4 ", "ward": ""})).status_code == 303
+    for answer_step, answers in ANSWERS[4:]:
+        await client.post(f"/concerns/new/{answer_step}", answers)
+    check = await client.get("/concerns/new/check")
+    assert f"{district} 4, Harbourside" in " ".join(text_of(check, ".govuk-summary-list__value"))
+    sent = await client.post("/concerns/new/check", {"website": ""})
+    concern = await Concern.get(reference=STATUS_LINK.match(sent.headers["location"]).group(1)).prefetch_related("ward")  # type: ignore[union-attr]
+    assert concern.postcode == f"{district} 4" and concern.ward.name == "Harbourside"
+    # A district alone is kept; it spans several wards, so it places the concern in none.
+    response = await send(client, where={"postcode": district.lower()})
+    concern = await Concern.get(reference=STATUS_LINK.match(response.headers["location"]).group(1))  # type: ignore[union-attr]
+    assert concern.postcode == district and concern.ward_id is None
+    # One whose every listed sector is in one ward places it there.
+    await PostcodeSector.create(council=council, sector="KC9 1", ward=await ward(council, "Castlefields"))
+    response = await send(client, where={"postcode": "kc9"})
+    concern = await Concern.get(reference=STATUS_LINK.match(response.headers["location"]).group(1)).prefetch_related("ward")  # type: ignore[union-attr]
+    assert concern.postcode == "KC9" and concern.ward.name == "Castlefields"
+
+
 async def test_a_postcode_not_known_to_be_elsewhere_is_refused_or_kept_as_before(client, council):
     for step, answers in ANSWERS[:3]:
         await client.post(f"/concerns/new/{step}", answers)
-    wrong = await client.post("/concerns/new/where", {"postcode": "NM1", "ward": ""})
-    assert field_error(wrong, "postcode") == "Enter a real postcode, like NM1 4AB, or leave it blank"
+    wrong = await client.post("/concerns/new/where", {"postcode": "NM1 4A", "ward": ""})
+    assert field_error(wrong, "postcode") == "Enter a postcode, like NM1 4AB, or its first part, like NM1 4 or NM1, or leave it blank"
     assert html(wrong).css_first("#find-your-council") is None
     # A sector the council's list lacks, in a district it covers, may be a gap in the list: kept, with no ward.
     gap = f"{outward(council)} 9ZZ"
