@@ -70,6 +70,8 @@ async def _step_context(request: Request, step: str, answers: dict[str, str], va
     }
     if step == "category":
         context["category_options"] = [(c.slug, c.name) for c in await routing.categories(council)]
+        # "If none fits, choose Something else" only while the council offers it: officers may retire it.
+        context["other_category"] = next((name for slug, name in context["category_options"] if slug == "other"), "")
     if step == "where":
         context["ward_options"] = [("", "I don't know")] + [(str(w.id), w.name) for w in await Ward.filter(council=council).order_by("name")]
     return context

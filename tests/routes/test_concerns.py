@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from tortoise import timezone
 
-from civic.concerns.models import Concern, ConcernAccess, ConcernDraft, ConcernEvent, Referral, TeamMembership
+from civic.concerns.models import Category, Concern, ConcernAccess, ConcernDraft, ConcernEvent, Referral, TeamMembership
 from civic.councils import PostcodeSector
 from civic.mail import OutgoingEmail
 from tests.factories import (
@@ -163,6 +163,15 @@ async def test_the_session_row_holds_only_the_drafts_id_and_the_draft_is_encrypt
     assert sessions and not any("Jamie" in str(data) or "morgan@" in str(data) for data in sessions)
     draft_ids = {data["concern_draft"] for data in sessions}
     assert await ConcernDraft.filter(id__in=list(draft_ids)).count() == len(draft_ids)
+
+
+async def test_the_category_hint_offers_something_else_only_while_the_council_has_it(client, council):
+    await client.post("/concerns/new/about", ANSWERS[0][1])
+    offered = await client.get("/concerns/new/category")
+    assert text_of(offered, "#category-hint") == ["Choose the closest. If none fits, choose Something else."]
+    await Category.filter(council=council, slug="other").update(active=False)  # an officer retired it
+    retired = await client.get("/concerns/new/category")
+    assert "Something else" not in text_of(retired, "#category-hint")[0] and "Something else" not in retired.text
 
 
 async def test_contact_by_email_needs_an_address_and_anonymous_keeps_nothing_about_the_sender(client, council):
