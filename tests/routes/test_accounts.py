@@ -450,6 +450,7 @@ async def test_a_resident_deletes_their_account_after_reading_what_happens(app, 
         confirm = await browser.get("/account/delete")
         assert text_of(confirm, "h1") == ["Delete your account"]
         assert "What we keep, without your name" in text_of(confirm, "h2")
+        assert text_of(confirm, "#council-contact")[0].startswith(f"This site does not have {council.name}’s phone number.")  # it says how to ask
         assert text_of(confirm, "main form button") == ["Delete your account"]
 
         deleted = await browser.post("/account/delete")
