@@ -40,6 +40,7 @@ ACTION_WORDS = {
     "event.changed": "changed an event",
     "event.created": "published an event",
     "event.replied": "replied to an event",
+    "event.reply_taken_back": "took back their reply to an event",
     "help_offer.hidden": "hid an offer of help",
     "help_offer.posted": "offered help",
     "help_offer.removed": "took down an offer of help",

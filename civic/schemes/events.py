@@ -241,6 +241,7 @@ async def cancel_reply(actor: User | None, council: Council, slug: str, event_id
             raise Conflict("This event has started, so you can no longer take back your reply.")
         if not await EventReply.filter(event=locked, user=actor).delete():
             raise Conflict("You had not said you were coming.")
+        await audit.record(actor, "event.reply_taken_back", locked, council=council)
 
 
 def _check_cancellable(scheme: Scheme, event: Event, now: datetime) -> None:

@@ -553,6 +553,7 @@ async def test_an_event_under_way_can_still_be_called_off(council):
 async def test_a_reply_cannot_be_taken_back_once_the_event_has_started(council):
     from datetime import UTC, datetime
 
+    from civic.audit import AuditLog
     from civic.schemes import events
     from civic.schemes.running import EventReply
 
@@ -570,6 +571,9 @@ async def test_a_reply_cannot_be_taken_back_once_the_event_has_started(council):
             await events.cancel_reply(came, council, scheme.slug, event.id, now=now)
     # The organisers' record of who said they were coming stays as it was on the day.
     assert [r.user_id for r in await EventReply.filter(event=event)] == [came.id]  # type: ignore[attr-defined]
+    # Taking a reply back is in the audit log as the reply is, once: the refused attempts left nothing.
+    [taken_back] = await AuditLog.filter(action="event.reply_taken_back", council=council)
+    assert (taken_back.actor_id, taken_back.target_type, taken_back.target_id) == (changed_mind.id, "Event", str(event.id))  # type: ignore[attr-defined]
 
 
 # Offers of help reported to the council
