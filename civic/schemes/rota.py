@@ -453,6 +453,7 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
                 if row.id in was:
                     dropped.add(row.id)
                     await ShiftOccurrence.filter(id=row.id).update(on=on, cancelled=True, cancel_reason="The shift no longer has this date.", off_the_series=True)
+                    await forget_reminders(row.id)
                 else:
                     await ShiftOccurrence.filter(id=row.id).update(on=on)
                 continue
@@ -460,7 +461,7 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
                 # Back in the series (a later last date, or weekly again): open for sign-up as a new date would be.
                 # Its volunteers were told it is cancelled, so they are not put back on it unasked.
                 await SignUp.filter(occurrence_id=row.id).delete()
-                await ShiftReminder.filter(occurrence_id=row.id).delete()
+                await forget_reminders(row.id)
                 await ShiftOccurrence.filter(id=row.id).update(cancelled=False, cancel_reason="", off_the_series=False)
                 reopened += 1
             if row.moved and was_repeat == "weekly":  # moved on its own: it keeps its time and place
@@ -470,7 +471,7 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
             if row.id in was and starts_at <= now:
                 raise Invalid({"start_time": f"Volunteers have signed up for {day_name(on)}, and at this time it would already have started. Choose a later time"})
             if starts_at != row.starts_at:
-                await ShiftReminder.filter(occurrence_id=row.id).delete()  # so the worker reminds them of the new time
+                await forget_reminders(row.id)  # so the worker reminds them of the new time
             await ShiftOccurrence.filter(id=row.id).update(on=on, starts_at=starts_at, ends_at=ends_at, place=place, moved=moved)
             now_is[row.id] = (on, locked.title, when(starts_at, ends_at), place or locked.place)
             if row.id in was:
@@ -678,21 +679,32 @@ async def sign_up(actor: User | None, council: Council, slug: str, shift_id: int
 
 
 async def withdraw(actor: User | None, council: Council, slug: str, shift_id: int, on: date | None, now: datetime | None = None) -> None:
-    """A volunteer gives up their place before the shift starts."""
+    """A volunteer gives up their place before the shift starts; no reminder about it goes to them."""
     scheme, _ = await require_helper(actor, council, slug)
+    assert actor is not None
     now = utc(now)
     slot = await find_slot(scheme, shift_id, on)
-    signup = slot.signup_of(actor)
-    if signup is None:
+    if slot.signup_of(actor) is None or slot.occurrence is None:
         raise Conflict("You are not on this shift.")
     if slot.starts_at <= now:
-        raise Conflict("This shift has already started. Tell an organiser if you cannot stay.")
+        raise Conflict(WITHDRAW_TOO_LATE)
     async with in_transaction():
-        await SignUp.filter(id=signup.id).delete()
-        await audit.record(actor, "shift.withdrawn", slot.occurrence, council=council)
+        # Locked as a sign-up locks them, the shift and then the date: a second press of the button, a
+        # sign-up to the place it frees, or an organiser changing the shift waits for this to finish.
+        await Shift.select_for_update().get(id=slot.shift.id)
+        locked = await ShiftOccurrence.select_for_update().get(id=slot.occurrence.id)
+        if locked.starts_at <= now:  # moved to an earlier time a moment ago
+            raise Conflict(WITHDRAW_TOO_LATE)
+        if not await SignUp.filter(occurrence=locked, volunteer=actor).delete():
+            raise Conflict("You are not on this shift.")
+        await forget_reminders(locked.id, actor.id)
+        await audit.record(actor, "shift.withdrawn", locked, council=council)
         freed = await find_slot(scheme, shift_id, slot.on)
-        queued = await tell_about_free_places(council, scheme, actor, [freed], now)  # type: ignore[arg-type]
+        queued = await tell_about_free_places(council, scheme, actor, [freed], now)
     await mail.deliver(queued)
+
+
+WITHDRAW_TOO_LATE = "This shift has already started. Tell an organiser if you cannot stay."
 
 
 TAKE_OFF_REASON_LIMIT = 300
@@ -728,7 +740,7 @@ async def take_off(
         if volunteer is None or locked is None or not await SignUp.filter(occurrence=locked, volunteer=volunteer).delete():
             raise Conflict(f"{volunteer or 'That volunteer'} is not on this date. Someone may have just taken them off, or they withdrew.")
         # Should they be put back on it, the worker reminds them again.
-        await ShiftReminder.filter(occurrence=locked, volunteer=volunteer).delete()
+        await forget_reminders(locked.id, volunteer.id)
         await audit.record(actor, "shift.volunteer_removed", locked, council=council, reason=f"user {volunteer.id}")
         said = f"They said:\n\n{why}\n\n" if why else ""
         queued = await mail.queue(
@@ -749,6 +761,8 @@ async def drop_future_signups(scheme: Scheme, user: User, now: datetime) -> list
     if not rows:
         return []
     await SignUp.filter(volunteer=user, occurrence_id__in=list(rows)).delete()
+    for row_id in rows:
+        await forget_reminders(row_id, user.id)
     freed = await ShiftOccurrence.filter(id__in=list(rows), cancelled=False).prefetch_related("signups", "shift")
     slots = []
     for row in freed:
@@ -831,7 +845,7 @@ async def move(actor: User | None, council: Council, slug: str, shift_id: int, o
             starts_at=starts_at, ends_at=ends_at, place="" if place == slot.shift.place else place, moved=True
         )
         # A reminder about the old time is no use: let the worker send one for the new time.
-        await ShiftReminder.filter(occurrence_id=occurrence.id).delete()
+        await forget_reminders(occurrence.id)
         await audit.record(actor, "shift.moved", occurrence, council=council, reason=f"{slot.on} to {starts_at:%Y-%m-%d %H:%M}")
         moved = await find_slot(scheme, shift_id, slot.on)
         queued = await _tell_signed_up(
@@ -858,6 +872,7 @@ async def cancel(actor: User | None, council: Council, slug: str, shift_id: int,
     occurrence = await materialise(slot.shift, slot.on)
     async with in_transaction():
         await ShiftOccurrence.filter(id=occurrence.id).update(cancelled=True, cancel_reason=reason, off_the_series=False)  # on purpose: it stays cancelled
+        await forget_reminders(occurrence.id)
         await audit.record(actor, "shift.cancelled", occurrence, council=council)
         queued = await _tell_signed_up(
             slot,
@@ -908,6 +923,7 @@ async def _end_series(scheme: Scheme, shift: Shift, later: list[Slot], last: dat
     for slot in later:
         if slot.occurrence is not None and not slot.cancelled:
             await ShiftOccurrence.filter(id=slot.occurrence.id).update(cancelled=True, cancel_reason=reason, off_the_series=True)
+            await forget_reminders(slot.occurrence.id)
             queued += await _tell_signed_up(
                 slot, f"{shift.title} on {day_name(slot.starts_at)} is cancelled",
                 f"The {scheme.name} shift you were on, {slot.when}, is cancelled: {why}.\n",
@@ -954,6 +970,22 @@ async def my_slots(actor: User | None, council: Council, now: datetime | None = 
 # Reminders
 
 
+def reminder_topic(occurrence_id: int, volunteer_id: int) -> str:
+    """The topic of one volunteer's reminder about one date, so an unsent one can be stopped (`mail.supersede`)."""
+    return f"shift-reminder:{occurrence_id}:{volunteer_id}"
+
+
+async def forget_reminders(occurrence_id: int, volunteer_id: int | None = None) -> None:
+    """No reminder already made about this date goes (to this volunteer, or to anyone), and the worker
+    may remind them afresh should they be on it again. Call inside the change's transaction."""
+    reminded = ShiftReminder.filter(occurrence_id=occurrence_id)
+    if volunteer_id is not None:
+        reminded = reminded.filter(volunteer_id=volunteer_id)
+    for who in await reminded.values_list("volunteer_id", flat=True):
+        await mail.supersede(reminder_topic(occurrence_id, who))  # type: ignore[arg-type]
+    await reminded.delete()
+
+
 async def send_due_reminders(now: datetime | None = None) -> int:
     """E-mail each volunteer once about each shift starting within 24 hours, with an .ics file. Returns how many."""
     now = utc(now)
@@ -971,6 +1003,10 @@ async def send_due_reminders(now: datetime | None = None) -> int:
         slot = slot_from(row.shift, row.on, row)
         try:
             async with in_transaction():
+                # Still on it: a withdrawal deletes the sign-up first, so this waits for it and then finds
+                # nothing; one that comes after finds the reminder made here, and stops it going.
+                if not await SignUp.select_for_update().filter(id=signup.id).only("id"):
+                    continue
                 # The unique (shift date, volunteer) row is the promise of once: a second worker's insert fails here.
                 await ShiftReminder.create(occurrence_id=row.id, volunteer_id=signup.volunteer_id)
                 queued.append(await mail.queue(
@@ -985,6 +1021,7 @@ async def send_due_reminders(now: datetime | None = None) -> int:
                         "content": ics.calendar(slot.shift.scheme.name, [slot.entry(slot.shift.scheme.council)], method="PUBLISH"),
                     }],
                     council_id=slot.shift.council_id,
+                    topic=reminder_topic(row.id, signup.volunteer_id),
                 ))
         except IntegrityError:
             continue

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 
-from civic import worker
+from civic import mail, worker
 from civic.audit import AuditLog
 from civic.db import in_transaction, is_postgres, rows
 from civic.errors import Conflict, Forbidden, Invalid
 from civic.schemes import calendars, lone_working, rota
 from civic.schemes.models import Scheme
 from civic.schemes.running import ShiftOccurrence, ShiftReminder, SignUp
-from tests.factories import create_scheme_ok, create_shift_ok, create_user_ok, create_volunteer_ok, emails, mail_to, organiser_of
+from tests.factories import create_scheme_ok, create_shift_ok, create_user_ok, create_volunteer_ok, emails, mail_to, organiser_of, use_settings
 from tests.peers import need
 
 LONDON = ZoneInfo("Europe/London")
@@ -790,6 +791,92 @@ async def test_each_volunteer_gets_one_reminder_with_a_calendar_file_even_when_t
         assert "Tuesday visits" in str(event["summary"])
     assert await ShiftReminder.filter(occurrence__shift=soon).count() == 2
     assert await ShiftReminder.filter(occurrence__shift=later).count() == 0
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on: a mail relay that is down."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        return free.getsockname()[1]
+
+
+async def test_a_volunteer_who_withdraws_is_not_sent_the_reminder_waiting_to_go(council, mailbox):
+    scheme = await _scheme(council)
+    created = london(2031, 8, 1)
+    shift = await create_shift_ok(scheme, date(2031, 8, 6), now=created, title="Pantry", place="The hall")
+    volunteer = await create_volunteer_ok(scheme)
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 8, 6), now=created)
+    with use_settings(smtp_port=_closed_port()):  # the relay is down: the reminder waits to be tried again
+        assert await rota.send_due_reminders(now=london(2031, 8, 5, 12)) == 1
+    [waiting] = await mail_to(volunteer.user.email)
+    assert waiting.status == "pending"
+
+    await rota.withdraw(volunteer.user, council, scheme.slug, shift.id, date(2031, 8, 6), now=london(2031, 8, 5, 13))
+
+    assert (await mail_to(volunteer.user.email).get(id=waiting.id)).status == "superseded"
+    assert not await ShiftReminder.filter(occurrence__shift=shift).exists()
+    # Signed up again, they are reminded again, of the date as it is.
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 8, 6), now=london(2031, 8, 5, 14))
+    assert await rota.send_due_reminders(now=london(2031, 8, 5, 14, 1)) == 1
+    await mail.deliver(list(await mail_to(volunteer.user.email, status="pending")))  # as the worker does
+    await asyncio.sleep(0.2)  # anything wrongly sent has time to arrive
+    [reminder] = await mailbox.wait_for(volunteer.user.email)
+    assert reminder["Subject"] == "Reminder: Pantry, 10am Wednesday 6 August 2031"
+    assert len(mailbox.to(volunteer.user.email)) == 1
+
+
+async def test_a_volunteer_pressing_withdraw_twice_at_once_withdraws_once(council, mailbox):
+    need(is_postgres(), "PostgreSQL")
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    now = london(2031, 5, 1)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=now, title="Pantry")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+
+    async def attempt():
+        try:
+            await rota.withdraw(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now)
+            return "done"
+        except Conflict:
+            return "refused"
+
+    assert sorted(await asyncio.gather(attempt(), attempt())) == ["done", "refused"]
+    assert await AuditLog.filter(action="shift.withdrawn", council=council).count() == 1
+    assert len(await emails(organiser.email, subject="Pantry on Tuesday 6 May 2031 has a free place")) == 1
+
+
+async def test_a_reminder_made_as_the_volunteer_withdraws_waits_for_them_and_does_not_go(council, mailbox):
+    need(is_postgres(), "PostgreSQL")
+    scheme = await _scheme(council)
+    created = london(2031, 8, 1)
+    shift = await create_shift_ok(scheme, date(2031, 8, 6), now=created)
+    volunteer = await create_volunteer_ok(scheme, phone="")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 8, 6), now=created)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def volunteer_withdraws() -> None:  # as withdraw does: their sign-up deleted, not yet committed
+        async with in_transaction():
+            await SignUp.filter(volunteer=volunteer.user).delete()
+            holding.set()
+            await release.wait()
+
+    async def worker_waits_for_a_lock() -> bool:
+        waiting = await rows("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        return waiting[0]["n"] > 0
+
+    withdrawing = asyncio.create_task(volunteer_withdraws())
+    await holding.wait()
+    reminding = asyncio.create_task(rota.send_due_reminders(now=london(2031, 8, 5, 12)))
+    for _ in range(600):
+        if await worker_waits_for_a_lock() or reminding.done():
+            break
+        await asyncio.sleep(0.05)
+    release.set()
+    await withdrawing
+    assert await reminding == 0
+    assert not await ShiftReminder.filter(occurrence__shift=shift).exists()
+    assert not await mail_to(volunteer.user.email).exists()
 
 
 async def test_a_cancelled_shift_sends_no_reminder(council, mailbox):
