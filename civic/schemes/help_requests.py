@@ -17,7 +17,7 @@ from civic.mail import OutgoingEmail
 from civic.schemes import access, safeguarding
 from civic.schemes.models import Membership, Scheme
 from civic.schemes.proposals import require_poster, scheme_url, tell_organisers
-from civic.schemes.running import Assignment, HelpRequest
+from civic.schemes.running import Assignment, HelpRequest, SafeguardingCheck
 from civic.schemes.text import one_line, paragraphs, valid_phone
 from civic.schemes.when import today
 
@@ -44,6 +44,10 @@ def volunteers_needed(scheme: Scheme, request: HelpRequest) -> int:
 def dbs_needed(scheme: Scheme, request: HelpRequest) -> str:
     """The DBS check a volunteer needs for this request: the scheme's level for home visits; none otherwise."""
     return scheme.home_visit_dbs if request.home_visit else "none"
+
+
+def _and_names(users: list[User]) -> str:
+    return " and ".join(str(u) for u in users)
 
 
 def first_name(user: User) -> str:
@@ -265,11 +269,6 @@ async def assign(
     candidates = {c.user.id: c for c in page.candidates}
     if wanted - set(candidates):
         raise Invalid({"volunteers": "Choose from the scheme’s volunteers listed"})
-    # The rota's rule for shifts, applied to visits: nobody goes into someone's home without the check the scheme asks for.
-    lacking = [candidates[user_id] for user_id in sorted(wanted) if candidates[user_id].shortfall]
-    if lacking:
-        who = "; ".join(f"{c.user} {c.shortfall}" for c in lacking)
-        raise Invalid({"volunteers": f"A home visit for this scheme needs {safeguarding.needs_phrase(page.needs_dbs)}. {who}. Choose someone else, or record their certificate first"})
     errors: dict[str, str] = {}
     if len(wanted) != page.still_needed:
         if page.still_needed == 2:
@@ -278,15 +277,30 @@ async def assign(
             errors["volunteers"] = "Choose one more volunteer to make up the pair"
         else:
             errors["volunteers"] = "Choose one volunteer"
-    # The scheme asks for no check, so it is the organiser's call, but made knowingly: the page tags them, and this asks.
-    unchecked = [candidates[user_id] for user_id in sorted(wanted) if candidates[user_id].caution]
-    if unchecked and not confirm_unchecked:
-        who = "; ".join(f"{c.user} {c.caution}" for c in unchecked)
-        errors["confirm_unchecked"] = f"This is a home visit and {who}. Tick to confirm you have checked it is safe, or choose someone else"
-    if errors:
-        raise Invalid(errors)
     now = timezone.now()
     async with in_transaction():
+        # Their memberships and checks are read again, locked, in the transaction that matches them: a
+        # check replaced (or a volunteer removed) a moment ago counts, and one being replaced waits for this.
+        memberships = {m.user_id: m for m in await Membership.select_for_update().filter(scheme=scheme, user_id__in=sorted(wanted))}  # type: ignore[attr-defined]
+        gone = [candidates[user_id].user for user_id in sorted(wanted) if user_id not in memberships or memberships[user_id].status != "active"]
+        if gone:
+            raise Invalid({"volunteers": f"{_and_names(gone)} {'is' if len(gone) == 1 else 'are'} no longer with {scheme.name}. Choose someone else"})
+        checks = {c.membership_id: c for c in await SafeguardingCheck.select_for_update().filter(membership_id__in=[m.id for m in memberships.values()])}
+        on = today(now)
+        check_of = {user_id: checks.get(memberships[user_id].id) for user_id in wanted}
+        # The rota's rule for shifts, applied to visits: nobody goes into someone's home without the check the scheme asks for.
+        lacking = [(user_id, short) for user_id in sorted(wanted) if (short := safeguarding.shortfall(check_of[user_id], page.needs_dbs, on))]
+        if lacking:
+            who = "; ".join(f"{candidates[user_id].user} {short}" for user_id, short in lacking)
+            raise Invalid({"volunteers": f"A home visit for this scheme needs {safeguarding.needs_phrase(page.needs_dbs)}. {who}. Choose someone else, or record their certificate first"})
+        # The scheme asks for no check, so it is the organiser's call, but made knowingly: the page tags them, and this asks.
+        cautious = request.home_visit and page.needs_dbs == "none"
+        unchecked = [(user_id, caution) for user_id in sorted(wanted) if cautious and (caution := safeguarding.caution(check_of[user_id], on))]
+        if unchecked and not confirm_unchecked:
+            who = "; ".join(f"{candidates[user_id].user} {caution}" for user_id, caution in unchecked)
+            errors["confirm_unchecked"] = f"This is a home visit and {who}. Tick to confirm you have checked it is safe, or choose someone else"
+        if errors:
+            raise Invalid(errors)
         # Re-read under the change: another organiser may have matched it a moment ago.
         if not await HelpRequest.filter(id=request.id, status__in=("open", "matched")).update(status="matched", matched_at=now):
             raise Conflict("This request is closed.")
@@ -298,7 +312,7 @@ async def assign(
             if not created:
                 assignment.status, assignment.assigned_by, assignment.answered_at = "asked", actor, None
                 await assignment.save()
-        without = {c.user.id for c in unchecked}
+        without = {user_id for user_id, _ in unchecked}
         reason = ", ".join(f"user {v.id}" + (" (no current DBS check, confirmed)" if v.id in without else "") for v in chosen)
         await audit.record(actor, "help_request.matched", request, council=council, reason=reason)
         queued = [

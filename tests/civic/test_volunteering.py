@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -9,10 +10,11 @@ import pytest
 from tortoise import Tortoise
 
 from civic.audit import AuditLog
+from civic.db import in_transaction, is_postgres, rows
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.schemes import events, help_requests, organising, rota, safeguarding, volunteers
 from civic.schemes.models import Membership
-from civic.schemes.running import Assignment, ContactConsent, Event, HelpRequest, Shift, ShiftOccurrence, SignUp
+from civic.schemes.running import Assignment, ContactConsent, Event, HelpRequest, SafeguardingCheck, Shift, ShiftOccurrence, SignUp
 from tests.factories import (
     HELP_REQUEST,
     create_help_request_ok,
@@ -23,6 +25,7 @@ from tests.factories import (
     organiser_of,
     postcode_in,
 )
+from tests.peers import need
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -452,6 +455,55 @@ async def test_a_home_visit_is_matched_only_to_volunteers_with_the_check_the_sch
 
     call = await create_help_request_ok(scheme, home_visit="no")
     assert (await help_requests.assign(organiser, council, scheme.slug, call.id, [str(unchecked.user.id)])).status == "matched"
+
+
+@pytest.mark.parametrize("change", ["check replaced with none", "volunteer removed"])
+async def test_a_check_or_volunteer_taken_away_while_an_organiser_matches_a_home_visit_stops_the_match(council, change):
+    # The organiser's page showed a current check; at the moment they press Match, another organiser
+    # records no check for the volunteer, or removes them. The match must wait, and read them as they then are.
+    need(is_postgres(), "PostgreSQL")
+    scheme = await create_scheme_ok(council)
+    organiser = await organiser_of(scheme)
+    await safeguarding.update_rules(organiser, council, scheme.slug, {"home_visit_dbs": "basic", "visit_in_pairs": ""})
+    volunteer = await create_volunteer_ok(scheme, user=await create_user_ok(council, display_name="Cara Checked"), check="basic")
+    visit = await create_help_request_ok(scheme, home_visit="yes")
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def another_organiser_changes_it() -> None:  # as record_check's update_or_create does: the row locked, then changed
+        async with in_transaction():
+            if change == "volunteer removed":
+                await Membership.select_for_update().get(id=volunteer.id)
+            else:
+                await SafeguardingCheck.select_for_update().get(membership_id=volunteer.id)
+            holding.set()
+            await release.wait()
+            if change == "volunteer removed":
+                await Membership.filter(id=volunteer.id).update(status="removed")
+            else:
+                await SafeguardingCheck.filter(membership_id=volunteer.id).update(level="none", certificate_date=None)
+
+    async def match_waits_for_a_lock() -> bool:
+        waiting = await rows("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        return waiting[0]["n"] > 0
+
+    changing = asyncio.create_task(another_organiser_changes_it())
+    await holding.wait()
+    matching = asyncio.create_task(help_requests.assign(organiser, council, scheme.slug, visit.id, [str(volunteer.user.id)]))
+    for _ in range(600):
+        if await match_waits_for_a_lock() or matching.done():
+            break
+        await asyncio.sleep(0.05)
+    release.set()
+    await changing
+    with pytest.raises(Invalid) as refused:
+        await matching
+    assert refused.value.errors == {"volunteers": (
+        f"Cara Checked is no longer with {scheme.name}. Choose someone else" if change == "volunteer removed" else
+        "A home visit for this scheme needs a basic DBS check or higher, current on the day. Cara Checked has no DBS check recorded. "
+        "Choose someone else, or record their certificate first"
+    )}
+    assert not await Assignment.filter(help_request_id=visit.id).exists()
+    assert (await HelpRequest.get(id=visit.id)).status == "open"
 
 
 async def test_a_home_visit_by_someone_without_a_current_check_needs_confirming_when_the_scheme_asks_for_none(council, settings):
