@@ -85,7 +85,7 @@ async def shift_update(request: Request) -> Response:
         shift = await rota.update_shift(current_user(request), current_council(request), slug, path_number(request, "shift_id"), values)
     except Invalid as error:
         return await _change_form(request, values, error.errors, status=422)
-    flash(request, f"Your changes to {shift.title} are saved. Volunteers signed up for a date that changed or is cancelled have been emailed.")
+    flash(request, f"Your changes to {shift.title} are saved. Volunteers signed up for a date that changed, is cancelled or is back on the rota have been emailed.")
     return redirect(f"/schemes/{slug}/roster")
 
 

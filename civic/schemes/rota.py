@@ -401,8 +401,9 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
     started keep their times, and dates moved on their own keep theirs. It cannot need fewer volunteers
     than have signed up for a date, nor a check that someone signed up for a date to come lacks. A date
     someone signed up for that is no longer in the shift (an earlier last date, or it no longer repeats)
-    is cancelled. Each volunteer on a date that changed is e-mailed once, with every date: what changed,
-    what is cancelled, and whether it is now a visit."""
+    is cancelled; one cancelled that way that comes back (a later last date) opens again, and those who were
+    on it are e-mailed that it is back, not put back on it. Each volunteer on a date that changed is e-mailed
+    once, with every date: what changed, what is cancelled, and whether it is now a visit."""
     now = utc(now)
     change = await shift_to_change(actor, council, slug, shift_id, now)
     scheme, shift = change.scheme, change.shift
@@ -445,7 +446,7 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
         now_is: dict[int, tuple[date, str, str, str]] = {}
         on_the_day: list[tuple[date, list[SignUp]]] = []  # the days volunteers are signed up for, as they now fall
         dropped: set[int] = set()
-        reopened = 0
+        reopened: set[int] = set()
         # Every date moves by the same days, the furthest first, so two never meet on one day.
         for row in sorted(rows, key=lambda r: r.on, reverse=by.days > 0):
             on = row.on + by
@@ -459,11 +460,12 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
                 continue
             if row.cancelled and row.off_the_series:
                 # Back in the series (a later last date, or weekly again): open for sign-up as a new date would be.
-                # Its volunteers were told it is cancelled, so they are not put back on it unasked.
+                # Its volunteers were told it is cancelled and may have made other plans, so they are not put
+                # back on it unasked: they are told it is open again, with the link to sign up.
                 await SignUp.filter(occurrence_id=row.id).delete()
                 await forget_reminders(row.id)
                 await ShiftOccurrence.filter(id=row.id).update(cancelled=False, cancel_reason="", off_the_series=False)
-                reopened += 1
+                reopened.add(row.id)
             if row.moved and was_repeat == "weekly":  # moved on its own: it keeps its time and place
                 starts_at, ends_at, place, moved = row.starts_at, row.ends_at, row.place, True
             else:  # it takes the shift's new times and place; a shift that happens once is its one date, moved or not
@@ -480,10 +482,11 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
             raise Invalid({"needs_dbs": f"The shift would then need {safeguarding.needs_phrase(locked.needs_dbs)}. {who}. Record their certificates first, or take them off those dates: on each date’s page, choose “Take a volunteer off this date”"})
         if changed:
             reason = ", ".join(changed) + (f"; {len(dropped)} date{'s' if len(dropped) != 1 else ''} with volunteers cancelled" if dropped else "")
-            reason += f"; {reopened} cancelled date{'s' if reopened != 1 else ''} open again" if reopened else ""
+            reason += f"; {len(reopened)} cancelled date{'s' if len(reopened) != 1 else ''} open again" if reopened else ""
             await audit.record(actor, "shift.changed", locked, council=council, reason=reason)
         visit = "" if locked.home_visit == was_visit else NOW_A_VISIT if locked.home_visit else NO_LONGER_A_VISIT
         queued = await _tell_about_change(council, scheme, locked, was_title, on_row, was, now_is, dropped, visit)
+        queued += await _tell_about_reopened(council, scheme, locked, on_row, now_is, reopened)
     await mail.deliver(queued)
     locked.scheme = scheme
     return locked
@@ -521,6 +524,33 @@ async def _tell_about_change(
             volunteer.email,
             f"{was_title} has changed",
             f"The organisers of {scheme.name} have changed a shift you are on:\n\n" + (f"{visit}\n\n" if visit and on_one else "") + "\n\n".join(blocks) + "\n",
+            council_id=council.id,
+        ))
+    return queued
+
+
+async def _tell_about_reopened(
+    council: Council, scheme: Scheme, shift: Shift, on_row: dict[int, list[SignUp]], now_is: dict[int, tuple[date, str, str, str]], reopened: set[int],
+) -> list[OutgoingEmail]:
+    """One e-mail to each volunteer who was on a date cancelled when it left the shift (a stop, an earlier
+    last date, or no longer repeating) and now back in it: it is on again, they are not on it, and where to sign up."""
+    on_again: dict[int, tuple[User, list[int]]] = {}  # volunteer id -> them, the dates on again they were on
+    for row_id in sorted(reopened, key=lambda row_id: now_is[row_id][0]):
+        for signup in on_row[row_id]:
+            on_again.setdefault(signup.volunteer_id, (signup.volunteer, []))[1].append(row_id)
+    queued = []
+    for volunteer, row_ids in on_again.values():
+        blocks = []
+        for row_id in row_ids:
+            on, title, new_when, place = now_is[row_id]
+            blocks.append(f"{title}, {new_when}, {place}\nTo sign up for it: {scheme_url(council, scheme)}/shifts/{shift.id}/{on.isoformat()}")
+        one = len(row_ids) == 1
+        queued.append(await mail.queue(
+            volunteer.email,
+            f"{shift.title} on {day_name(now_is[row_ids[0]][0])} is back on the rota" if one else f"{len(row_ids)} dates of {shift.title} are back on the rota",
+            f"The organisers of {scheme.name} have put back on the rota {'a date' if one else 'dates'} of {shift.title} you were signed up for. "
+            f"You were told {'it was' if one else 'they were'} cancelled:\n\n" + "\n\n".join(blocks) + "\n\n"
+            f"You are not on {'it' if one else 'them'} now. If you can still come, sign up again.\n",
             council_id=council.id,
         ))
     return queued

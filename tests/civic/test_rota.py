@@ -12,6 +12,7 @@ import pytest
 
 from civic import mail, worker
 from civic.audit import AuditLog
+from civic.councils import site_url
 from civic.db import in_transaction, is_postgres, rows
 from civic.errors import Conflict, Forbidden, Invalid
 from civic.schemes import calendars, lone_working, rota
@@ -395,10 +396,19 @@ async def test_a_later_last_date_opens_the_dates_a_stop_cancelled_and_keeps_thos
         (date(2031, 6, 3), False, "", 0),
         (date(2031, 6, 10), False, "", 0),
     ]
+    # The volunteer whose sign-ups the stop ended is told, once, that those dates are back, and how to
+    # sign up for them again; nothing else about the change concerns them.
+    assert not await emails(volunteer.user.email, subject="Pantry has changed")
+    [told] = await emails(volunteer.user.email, subject="2 dates of Pantry are back on the rota")
+    url = f"{site_url(council)}/schemes/{scheme.slug}/shifts/{shift.id}"
+    assert told.body == (
+        f"The organisers of {scheme.name} have put back on the rota dates of Pantry you were signed up for. You were told they were cancelled:\n\n"
+        f"Pantry, Tuesday 13 May 2031, 10am to midday, The hall\nTo sign up for it: {url}/2031-05-13\n\n"
+        f"Pantry, Tuesday 20 May 2031, 10am to midday, The hall\nTo sign up for it: {url}/2031-05-20\n\n"
+        "You are not on them now. If you can still come, sign up again.\n"
+    )
     await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=now)
     assert (await rota.find_slot(scheme, shift.id, date(2031, 5, 13))).has(volunteer.user)
-    # Nothing is said to the volunteer whose sign-ups the stop ended: they were told those dates are cancelled.
-    assert not await emails(volunteer.user.email, subject="Pantry has changed")
 
 
 async def test_a_later_last_date_opens_again_the_dates_an_earlier_one_dropped(council):
@@ -415,6 +425,9 @@ async def test_a_later_last_date_opens_again_the_dates_an_earlier_one_dropped(co
     assert [(s.on, s.cancelled, s.taken) for s in await rota.expand([again], now, london(2031, 6, 30))] == [
         (date(2031, 5, 6), False, 0), (date(2031, 5, 13), False, 0), (date(2031, 5, 20), False, 0), (date(2031, 5, 27), False, 0),
     ]
+    [told] = await emails(volunteer.user.email, subject="Pantry on Tuesday 20 May 2031 is back on the rota")
+    assert "You were told it was cancelled:\n\nPantry, Tuesday 20 May 2031, 10am to midday, The hall\nTo sign up for it: " in told.body
+    assert told.body.endswith(f"/shifts/{shift.id}/2031-05-20\n\nYou are not on it now. If you can still come, sign up again.\n")
 
 
 async def test_a_weekly_shift_not_yet_begun_can_happen_once_and_a_one_off_can_repeat(council):
