@@ -261,6 +261,7 @@ CHANGE_WORDS = {
     "title": "name", "place": "place", "starts_on": "date", "start_minute": "start time", "end_minute": "end time", "capacity": "volunteers needed",
     "repeat": "how often", "repeat_until": "last date", "needs_dbs": "DBS check", "home_visit": "visit", "public": "public calendar",
 }
+RESTART = "This shift has no dates still to come. To restart it, give it a last date after today, or leave the last date blank to keep it going until you stop it"
 NOW_A_VISIT = "It is now a visit to someone’s home: on the day, tap “I’ve arrived” on the shift’s page when you get there, and “I’ve left” when you go."
 NO_LONGER_A_VISIT = "It is no longer a visit to someone’s home, so there is nothing to tap on the day."
 
@@ -274,6 +275,7 @@ class ShiftChange:
     first: Slot  # its first date: a shift that happens once has no other
     begun: bool  # some date of it has started, so its first date stays as it is
     fixed: str
+    restarting: bool = False  # a weekly shift with no date still to come (stopped, or past its last date): a change must give it one
 
     @property
     def keeps_its_day(self) -> bool:
@@ -315,6 +317,8 @@ def why_shift_is_fixed(scheme: Scheme, shift: Shift, first: Slot, coming: list[S
         return "This scheme has closed, so its shifts can no longer be changed."
     if coming:
         return ""
+    if shift.repeat == "weekly" and shift.repeat_until is not None:
+        return ""  # stopped, or past its last date: a later last date restarts it (`ShiftChange.restarting`)
     if shift.repeat == "weekly":
         return "This weekly shift has no dates still to come, so it can no longer be changed."
     if first.cancelled:
@@ -330,7 +334,8 @@ async def shift_change(scheme: Scheme, shift: Shift, now: datetime) -> ShiftChan
     first = slot_from(shift, shift.starts_on, row)
     coming = [s for s in await expand([shift], now, now + FURTHEST_START * 3) if s.starts_at > now and not s.cancelled]
     begun = first.starts_at <= now or await ShiftOccurrence.filter(shift=shift, starts_at__lte=now).exists()
-    return ShiftChange(scheme, shift, first, begun, why_shift_is_fixed(scheme, shift, first, coming, now))
+    fixed = why_shift_is_fixed(scheme, shift, first, coming, now)
+    return ShiftChange(scheme, shift, first, begun, fixed, restarting=not fixed and not coming)
 
 
 async def shift_to_change(actor: User | None, council: Council, slug: str, shift_id: int, now: datetime | None = None) -> ShiftChange:
@@ -478,6 +483,8 @@ async def update_shift(actor: User | None, council: Council, slug: str, shift_id
             now_is[row.id] = (on, locked.title, when(starts_at, ends_at), place or locked.place)
             if row.id in was:
                 on_the_day.append((today(starts_at), on_row[row.id]))
+        if change.restarting and not [s for s in await expand([locked], now, now + FURTHEST_START * 3) if s.starts_at > now and not s.cancelled]:
+            raise Invalid({"repeat_until": RESTART})
         if raising and (who := await _lacking_the_check(scheme, locked.needs_dbs, on_the_day)):
             raise Invalid({"needs_dbs": f"The shift would then need {safeguarding.needs_phrase(locked.needs_dbs)}. {who}. Record their certificates first, or take them off those dates: on each date’s page, choose “Take a volunteer off this date”"})
         if changed:
@@ -638,6 +645,7 @@ class SlotPage:
     names: dict[int, str] = field(default_factory=dict)
     now: datetime | None = None
     shift_fixed: str = ""  # for organisers: why they cannot change the shift now
+    shift_restarting: bool = False  # for organisers: the shift has no date still to come, but a later last date restarts it
     own_page: int | None = None  # an organiser refused for want of a check: their membership, whose page records it
 
     @property
@@ -668,8 +676,11 @@ async def slot_page(actor: User | None, council: Council, slug: str, shift_id: i
     refusals, own_page = await _refusals(scheme, actor, [slot])  # type: ignore[arg-type]
     refusal = _not_open_yet(slot, now) or refusals.get(slot.path, "")
     names = await _names([slot]) if who.is_organiser else {}
-    shift_fixed = (await shift_change(scheme, slot.shift, now)).fixed if who.is_organiser else ""
-    return SlotPage(scheme, who, slot, refusal, names, now, shift_fixed, own_page if refusal == refusals.get(slot.path) else None)
+    change = await shift_change(scheme, slot.shift, now) if who.is_organiser else None
+    return SlotPage(
+        scheme, who, slot, refusal, names, now, change.fixed if change else "", change is not None and change.restarting,
+        own_page if refusal == refusals.get(slot.path) else None,
+    )
 
 
 # Signing up and withdrawing
@@ -922,7 +933,7 @@ async def stop_page(actor: User | None, council: Council, slug: str, shift_id: i
     if shift.repeat != "weekly":
         raise Conflict("Only a weekly shift can be stopped. Cancel this date instead.")
     if shift.repeat_until is not None and (shift.repeat_until <= last or shift.repeat_until < shift.starts_on):
-        raise Conflict("This shift has already stopped.")
+        raise Conflict("This shift has already stopped. To restart it, change the shift and give it a later last date.")
     later = await expand([shift], now, now + FURTHEST_START * 3)
     return shift, sum(slot.taken for slot in later if slot.on > last and not slot.cancelled)
 
@@ -934,7 +945,7 @@ async def stop(actor: User | None, council: Council, slug: str, shift_id: int, n
     now = utc(now)
     last = today(now)
     if shift.repeat_until is not None and shift.repeat_until <= last:
-        raise Conflict("This shift has already stopped.")
+        raise Conflict("This shift has already stopped. To restart it, change the shift and give it a later last date.")
     later = await expand([shift], now, now + FURTHEST_START * 3) if shift.repeat == "weekly" else []
     async with in_transaction():
         queued = await _end_series(scheme, shift, [s for s in later if s.on > last], last, "The shift has stopped.", "the organisers have stopped it")

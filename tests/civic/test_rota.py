@@ -310,8 +310,8 @@ async def test_a_shift_that_has_started_or_ended_cannot_be_changed_nor_one_of_a_
     for now, says in ((london(2031, 5, 6, 10, 30), "This shift has started"), (london(2031, 5, 6, 13), "This shift is over")):
         with pytest.raises(Conflict, match=says):
             await rota.update_shift(organiser, council, scheme.slug, shift.id, CHANGE, now=now)
-    with pytest.raises(Conflict, match="This weekly shift has no dates still to come"):
-        await rota.shift_to_change(organiser, council, scheme.slug, weekly.id, now=london(2031, 5, 13, 10, 30))
+    # Its last date under way, it has none to come: it can be changed only to give it one (see the restart test).
+    assert (await rota.shift_to_change(organiser, council, scheme.slug, weekly.id, now=london(2031, 5, 13, 10, 30))).restarting
     await rota.cancel(organiser, council, scheme.slug, shift.id, date(2031, 5, 6), "Rain")
     with pytest.raises(Conflict, match="This shift is cancelled"):
         await rota.shift_to_change(organiser, council, scheme.slug, shift.id, now=made)
@@ -428,6 +428,42 @@ async def test_a_later_last_date_opens_again_the_dates_an_earlier_one_dropped(co
     [told] = await emails(volunteer.user.email, subject="Pantry on Tuesday 20 May 2031 is back on the rota")
     assert "You were told it was cancelled:\n\nPantry, Tuesday 20 May 2031, 10am to midday, The hall\nTo sign up for it: " in told.body
     assert told.body.endswith(f"/shifts/{shift.id}/2031-05-20\n\nYou are not on it now. If you can still come, sign up again.\n")
+
+
+async def test_a_stopped_shift_with_no_date_to_come_is_restarted_by_a_later_last_date(council, mailbox):
+    scheme = await _scheme(council)
+    organiser = await organiser_of(scheme)
+    volunteer = await create_volunteer_ok(scheme)
+    made = london(2031, 5, 1, 9)
+    shift = await create_shift_ok(scheme, date(2031, 5, 6), now=made, repeat="weekly", title="Pantry", place="The hall")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 13), now=made)
+    await rota.stop(organiser, council, scheme.slug, shift.id, now=london(2031, 5, 8))
+    with pytest.raises(Conflict, match="This shift has already stopped. To restart it, change the shift and give it a later last date."):
+        await rota.stop(organiser, council, scheme.slug, shift.id, now=london(2031, 5, 9))
+    now = london(2031, 5, 9, 9)  # nothing of it is still to come
+
+    change = await rota.shift_to_change(organiser, council, scheme.slug, shift.id, now=now)
+    assert (change.fixed, change.restarting, change.keeps_its_day) == ("", True, True)
+    for last in ("2031-05-08", "2031-05-09"):  # as it is, or no later than today: still nothing to come
+        with pytest.raises(Invalid) as refused:
+            await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "repeat": "weekly", "repeat_until": last}, now=now)
+        assert refused.value.errors == {"repeat_until": rota.RESTART}
+    assert (await rota.Shift.get(id=shift.id)).repeat_until == date(2031, 5, 8)
+
+    again = await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "repeat": "weekly", "repeat_until": "2031-05-27"}, now=now)
+
+    assert again.repeat_until == date(2031, 5, 27)
+    assert [(s.on, s.cancelled, s.taken) for s in await rota.expand([again], now, london(2031, 6, 30))] == [
+        (date(2031, 5, 13), False, 0), (date(2031, 5, 20), False, 0), (date(2031, 5, 27), False, 0),
+    ]
+    assert await emails(volunteer.user.email, subject="Pantry on Tuesday 13 May 2031 is back on the rota")
+    assert not (await rota.shift_to_change(organiser, council, scheme.slug, shift.id, now=now)).restarting
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 20), now=now)
+    # Stopped again and restarted with no last date, it keeps going.
+    await rota.stop(organiser, council, scheme.slug, shift.id, now=london(2031, 5, 21))
+    endless = await rota.update_shift(organiser, council, scheme.slug, shift.id, {**CHANGE, "repeat": "weekly", "repeat_until": ""}, now=london(2031, 5, 22))
+    assert endless.repeat_until is None
+    assert [s.on for s in await rota.expand([endless], london(2031, 5, 22), london(2031, 6, 12))] == [date(2031, 5, 27), date(2031, 6, 3), date(2031, 6, 10)]
 
 
 async def test_a_weekly_shift_not_yet_begun_can_happen_once_and_a_one_off_can_repeat(council):

@@ -676,6 +676,36 @@ async def test_a_weekly_shift_that_has_begun_keeps_its_day_on_the_change_form(cl
     assert (changed.starts_on, changed.start_minute) == (begun, 11 * 60)
 
 
+async def test_a_stopped_weekly_shift_offers_a_restart_with_a_new_last_date(client, council):
+    scheme = await create_scheme_ok(council)
+    begun = today(datetime.now(timezone.utc)) - timedelta(days=8)  # its dates: 8 days ago, yesterday, in 6 days
+    shift = await create_shift_ok(scheme, _next_week(), repeat="weekly", title="Pantry")
+    await rota.Shift.filter(id=shift.id).update(starts_on=begun)
+    organiser = await organiser_of(scheme)
+    await rota.stop(organiser, council, scheme.slug, shift.id)
+    await client.signin_as(organiser)
+
+    slot = await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/{begun.isoformat()}")
+    assert text_of(slot, "#shift-stopped") == ["This weekly shift has no dates still to come."]
+    assert text_of(slot, f"a[href='/schemes/{scheme.slug}/shifts/{shift.id}/edit']") == ["Restart the shift with a new last date: Pantry"]
+    assert not html(slot).css(f"a[href='/schemes/{scheme.slug}/shifts/{shift.id}/stop']")  # it has stopped already
+    form = await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit")
+    assert text_of(form, "#restarting") == [
+        "This weekly shift has no dates still to come. To restart it, give it a last date after today, or leave the last date blank to keep it going until you stop it."
+    ]
+    values = {"title": "Pantry", "place": "The hall", "start_time": "10:00", "end_time": "12:00", "capacity": "2", "repeat_until": today(datetime.now(timezone.utc)).isoformat()}
+    refused = await client.post(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit", values)
+    assert refused.status_code == 422 and field_error(refused, "repeat_until") == rota.RESTART
+
+    saved = await client.post(f"/schemes/{scheme.slug}/shifts/{shift.id}/edit", {**values, "repeat_until": ""})
+
+    assert saved.status_code == 303
+    assert (await rota.Shift.get(id=shift.id)).repeat_until is None
+    restarted = await rota.Shift.get(id=shift.id)
+    now = datetime.now(timezone.utc)
+    assert [s.on for s in await rota.expand([restarted], now, now + timedelta(days=14))] == [begun + timedelta(days=14), begun + timedelta(days=21)]
+
+
 # Asking before what cannot be undone
 
 
