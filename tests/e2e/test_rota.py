@@ -259,3 +259,41 @@ async def test_an_organiser_takes_a_job_back_and_sees_who_lacks_the_check_for_a_
     await phone.get_by_role("button", name="Match and tell them").click()
     await expect(phone.locator("#volunteers-error")).to_contain_text("Ned Nocheck has no DBS check recorded")
     await check_accessibility(phone)
+
+
+async def test_an_organiser_restarts_a_stopped_shift_on_a_phone_and_the_volunteer_dropped_hears_it_is_back(phone, live_server, e2e_council, mailbox, check_accessibility):
+    from civic.schemes import rota
+
+    tag = uuid.uuid4().hex[:6]
+    scheme = await create_scheme_ok(e2e_council, name=f"Pantry {tag}")
+    now = today(datetime.now(timezone.utc))
+    coming = now + timedelta(days=6)
+    shift = await create_shift_ok(scheme, coming, title=f"Pantry set-up {tag}", repeat="weekly")
+    volunteer = await create_volunteer_ok(scheme)
+    await rota.sign_up(volunteer.user, e2e_council, scheme.slug, shift.id, coming)
+    begun = coming - timedelta(days=14)  # it began 8 days ago: its dates since have passed, and its next is `coming`
+    await rota.Shift.filter(id=shift.id).update(starts_on=begun)
+    organiser = await organiser_of(scheme)
+    await rota.stop(organiser, e2e_council, scheme.slug, shift.id)
+    await mailbox.wait_for(volunteer.user.email)  # told the date is cancelled
+    await signin_in_browser(phone, live_server, organiser)
+
+    await phone.goto(f"/schemes/{scheme.slug}/shifts/{shift.id}/{begun.isoformat()}")
+    await expect(phone.locator("#shift-stopped")).to_have_text("This weekly shift has no dates still to come.")
+    await check_accessibility(phone)
+    await phone.get_by_role("link", name=re.compile("^Restart the shift with a new last date")).click()
+    await phone.wait_for_url(f"**/schemes/{scheme.slug}/shifts/{shift.id}/edit")
+    await expect(phone.locator("#restarting")).to_contain_text("To restart it, give it a last date after today")
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    await phone.get_by_role("button", name="Save changes").click()  # the last date as it was: still stopped
+    await expect(phone.locator("#repeat_until-error")).to_contain_text("To restart it, give it a last date after today")
+    await check_accessibility(phone)
+    await phone.get_by_label("Last date (optional, for a weekly shift)").fill("")
+    await phone.get_by_role("button", name="Save changes").click()
+    await phone.wait_for_url(f"**/schemes/{scheme.slug}/roster")
+    await expect(phone.locator(f"#slot-{shift.id}-{coming.isoformat()}")).to_be_visible()
+    await check_accessibility(phone)
+    [_, back] = await mailbox.wait_for(volunteer.user.email, count=2)
+    assert back["Subject"] == f"Pantry set-up {tag} on {rota.day_name(coming)} is back on the rota"
+    assert f"/schemes/{scheme.slug}/shifts/{shift.id}/{coming.isoformat()}" in mailbox.body(back)
