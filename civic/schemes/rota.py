@@ -1044,8 +1044,12 @@ async def send_due_reminders(now: datetime | None = None) -> int:
         slot = slot_from(row.shift, row.on, row)
         try:
             async with in_transaction():
-                # Still on it: a withdrawal deletes the sign-up first, so this waits for it and then finds
-                # nothing; one that comes after finds the reminder made here, and stops it going.
+                # Locked as a withdrawal locks them, the date and then the sign-up: one under way makes this
+                # wait and then find nothing; one that comes after finds the reminder made here, and stops it
+                # going. A date cancelled or moved meanwhile is left to the next run, which sees it as it is.
+                fresh = await ShiftOccurrence.select_for_update().get_or_none(id=row.id, cancelled=False)
+                if fresh is None or (fresh.starts_at, fresh.ends_at, fresh.place) != (row.starts_at, row.ends_at, row.place):
+                    continue
                 if not await SignUp.select_for_update().filter(id=signup.id).only("id"):
                     continue
                 # The unique (shift date, volunteer) row is the promise of once: a second worker's insert fails here.

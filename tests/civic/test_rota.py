@@ -928,6 +928,41 @@ async def test_a_reminder_made_as_the_volunteer_withdraws_waits_for_them_and_doe
     assert not await mail_to(volunteer.user.email).exists()
 
 
+async def test_a_reminder_made_as_the_date_moves_waits_and_then_reminds_of_the_new_time(council, mailbox):
+    need(is_postgres(), "PostgreSQL")
+    scheme = await _scheme(council)
+    created = london(2031, 8, 1)
+    shift = await create_shift_ok(scheme, date(2031, 8, 6), now=created, title="Pantry", start_time="10:00", end_time="12:00")
+    volunteer = await create_volunteer_ok(scheme, phone="")
+    await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 8, 6), now=created)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def organiser_moves_it() -> None:  # as move does: the date's new time written, not yet committed
+        async with in_transaction():
+            await ShiftOccurrence.filter(shift=shift).update(starts_at=london(2031, 8, 6, 14), ends_at=london(2031, 8, 6, 16), moved=True)
+            holding.set()
+            await release.wait()
+
+    async def worker_waits_for_a_lock() -> bool:
+        waiting = await rows("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        return waiting[0]["n"] > 0
+
+    moving = asyncio.create_task(organiser_moves_it())
+    await holding.wait()
+    reminding = asyncio.create_task(rota.send_due_reminders(now=london(2031, 8, 5, 12)))
+    for _ in range(600):
+        if await worker_waits_for_a_lock() or reminding.done():
+            break
+        await asyncio.sleep(0.05)
+    release.set()
+    await moving
+    assert await reminding == 0  # not a reminder of the old time
+    assert await rota.send_due_reminders(now=london(2031, 8, 5, 12, 1)) == 0  # 2pm is more than 24 hours away
+    assert await rota.send_due_reminders(now=london(2031, 8, 5, 14, 1)) == 1
+    [reminder] = await mailbox.wait_for(volunteer.user.email)
+    assert reminder["Subject"] == "Reminder: Pantry, 2pm Wednesday 6 August 2031"
+
+
 async def test_a_cancelled_shift_sends_no_reminder(council, mailbox):
     scheme = await _scheme(council)
     created = london(2031, 8, 1)
