@@ -574,6 +574,7 @@ class RotaPage:
     refusals: dict[str, str] = field(default_factory=dict)  # slot path -> why this person cannot sign up
     names: dict[int, str] = field(default_factory=dict)  # user id -> name, for organisers only
     own_page: int | None = None  # an organiser refused for want of a check: their membership, whose page records it
+    stopped: list[Shift] = field(default_factory=list)  # for organisers: weekly shifts stopped lately, which they may restart
 
     @property
     def gaps(self) -> int:
@@ -632,8 +633,25 @@ async def roster_page(actor: User | None, council: Council, slug: str, now: date
     """Who is on each shift and where the gaps are: for the scheme's organisers."""
     scheme, who = await access.find_for_organiser(actor, council, slug)
     now = utc(now)
-    slots = await _scheme_slots(scheme, now, now + timedelta(weeks=weeks))
-    return RotaPage(scheme, who, slots, names=await _names(slots))
+    shifts = list(await Shift.filter(scheme=scheme))
+    for shift in shifts:
+        shift.scheme = scheme
+    slots = await expand(shifts, now, now + timedelta(weeks=weeks))
+    on_the_rota = {slot.shift.id for slot in slots}
+    stopped = [] if scheme.status == "closed" else sorted(
+        (s for s in shifts if _stopped_lately(s, now) and s.id not in on_the_rota), key=lambda s: s.repeat_until, reverse=True,  # type: ignore[arg-type, return-value]
+    )
+    return RotaPage(scheme, who, slots, names=await _names(slots), stopped=stopped[:STOPPED_SHOWN])
+
+
+# The roster lists weekly shifts stopped within this time, so organisers can find them to restart, and
+# at most this many: one stopped longer ago is better added again.
+STOPPED_WITHIN = timedelta(days=366)
+STOPPED_SHOWN = 20
+
+
+def _stopped_lately(shift: Shift, now: datetime) -> bool:
+    return shift.repeat == "weekly" and shift.repeat_until is not None and today(now) - STOPPED_WITHIN <= shift.repeat_until <= today(now)
 
 
 @dataclass

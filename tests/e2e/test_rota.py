@@ -280,8 +280,12 @@ async def test_an_organiser_restarts_a_stopped_shift_on_a_phone_and_the_voluntee
 
     await phone.goto(f"/schemes/{scheme.slug}/shifts/{shift.id}/{begun.isoformat()}")
     await expect(phone.locator("#shift-stopped")).to_have_text("This weekly shift has no dates still to come.")
+    await expect(phone.get_by_role("link", name=re.compile("^Restart the shift with a new last date"))).to_be_visible()
     await check_accessibility(phone)
-    await phone.get_by_role("link", name=re.compile("^Restart the shift with a new last date")).click()
+    await phone.goto(f"/schemes/{scheme.slug}/roster")  # where the organiser finds it
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    await phone.get_by_role("link", name=f"Restart Pantry set-up {tag}").click()
     await phone.wait_for_url(f"**/schemes/{scheme.slug}/shifts/{shift.id}/edit")
     await expect(phone.locator("#restarting")).to_contain_text("To restart it, give it a last date after today")
     await check_accessibility(phone)

@@ -681,10 +681,15 @@ async def test_a_stopped_weekly_shift_offers_a_restart_with_a_new_last_date(clie
     begun = today(datetime.now(timezone.utc)) - timedelta(days=8)  # its dates: 8 days ago, yesterday, in 6 days
     shift = await create_shift_ok(scheme, _next_week(), repeat="weekly", title="Pantry")
     await rota.Shift.filter(id=shift.id).update(starts_on=begun)
+    running = await create_shift_ok(scheme, _next_week(), repeat="weekly", title="Lunch club")
     organiser = await organiser_of(scheme)
     await rota.stop(organiser, council, scheme.slug, shift.id)
     await client.signin_as(organiser)
 
+    roster = await client.get(f"/schemes/{scheme.slug}/roster")
+    assert text_of(roster, "#stopped li") == [f"Restart Pantry, Abbey ward: last date {rota.day_name(today(datetime.now(timezone.utc)))}"]
+    assert html(roster).css_first(f"#stopped a[href='/schemes/{scheme.slug}/shifts/{shift.id}/edit']")
+    assert not html(roster).css(f"#stopped a[href='/schemes/{scheme.slug}/shifts/{running.id}/edit']")
     slot = await client.get(f"/schemes/{scheme.slug}/shifts/{shift.id}/{begun.isoformat()}")
     assert text_of(slot, "#shift-stopped") == ["This weekly shift has no dates still to come."]
     assert text_of(slot, f"a[href='/schemes/{scheme.slug}/shifts/{shift.id}/edit']") == ["Restart the shift with a new last date: Pantry"]
@@ -701,6 +706,7 @@ async def test_a_stopped_weekly_shift_offers_a_restart_with_a_new_last_date(clie
 
     assert saved.status_code == 303
     assert (await rota.Shift.get(id=shift.id)).repeat_until is None
+    assert not html(await client.get(f"/schemes/{scheme.slug}/roster")).css("#stopped")
     restarted = await rota.Shift.get(id=shift.id)
     now = datetime.now(timezone.utc)
     assert [s.on for s in await rota.expand([restarted], now, now + timedelta(days=14))] == [begun + timedelta(days=14), begun + timedelta(days=21)]
