@@ -56,6 +56,33 @@ async def test_resident_searches_by_postcode_and_category_and_opens_a_scheme(pho
     await _fits_the_phone(phone)
 
 
+async def test_a_refused_postcode_marks_the_field_as_it_does_without_javascript(phone, live_server, e2e_council, check_accessibility):
+    await phone.goto("/schemes")
+    postcode = phone.get_by_label("Near a postcode")
+    await postcode.fill("NM1")
+    await postcode.press("Tab")  # htmx asks for the results, and the place fields with them
+    message = "Enter a real postcode, like NM1 4AB, or choose a ward instead"
+    await expect(phone.locator("#postcode-error")).to_have_text(f"Error: {message}")
+    await expect(phone.locator(".govuk-form-group:has(> #postcode)")).to_have_class(re.compile(r"govuk-form-group--error"))
+    await expect(postcode).to_have_class(re.compile(r"govuk-input--error"))
+    await expect(postcode).to_have_attribute("aria-describedby", "postcode-hint postcode-error")
+    await expect(postcode).to_have_value("NM1")
+    await expect(phone).to_have_title(re.compile(r"^Error: Find local support"))
+    assert await phone.locator("form[role=search] #postcode").count() == 1  # swapped in place, not added
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+
+    await phone.locator(".govuk-error-summary a").click()
+    await expect(postcode).to_be_focused()
+    await postcode.fill(postcode_in(e2e_council, "Abbey"))
+    await postcode.press("Tab")
+    await expect(phone.locator("#results-heading")).to_contain_text("near")
+    await expect(phone.locator("#postcode-error")).to_have_count(0)
+    await expect(postcode).to_have_attribute("aria-describedby", "postcode-hint")
+    await expect(phone).not_to_have_title(re.compile(r"^Error"))
+    await check_accessibility(phone)
+
+
 async def test_the_same_search_works_without_javascript(phone_without_js, live_server, e2e_council):
     tag = uuid.uuid4().hex[:8]
     await _schemes_to_find(e2e_council, tag)

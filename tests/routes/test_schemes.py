@@ -111,6 +111,45 @@ async def test_a_postcode_in_another_councils_area_is_told_so_with_where_to_find
                 assert "search everywhere in the area" in text_of(elsewhere, "#scheme-results li a")
 
 
+def _marked_in_error(response, field: str) -> dict[str, object]:
+    """How a field shows its error: the group's and the control's classes, the message and what the control points to."""
+    control = html(response).css_first(f"#{field}")
+    group = html(response).css_first(f".govuk-form-group:has(> #{field})")
+    return {
+        "group": "govuk-form-group--error" in group.attributes["class"].split(),
+        "control": any(name.endswith("--error") for name in control.attributes["class"].split()),
+        "message": field_error(response, field),
+        "described by": (control.attributes.get("aria-describedby") or "").split(),
+    }
+
+
+async def test_a_refused_postcode_marks_the_field_with_or_without_javascript(client, council):
+    await create_scheme_ok(council)
+    message = "Enter a real postcode, like NM1 4AB, or choose a ward instead"
+    marked = {"group": True, "control": True, "message": message, "described by": ["postcode-hint", "postcode-error"]}
+    plain = await client.get("/schemes?postcode=NM1")
+    assert _marked_in_error(plain, "postcode") == marked
+    # htmx swaps only the results, so the fragment brings the place fields too, to be swapped out of band.
+    fragment = await client.get("/schemes?postcode=NM1", headers={"HX-Request": "true"})
+    assert html(fragment).css_first("form") is None
+    assert html(fragment).css_first("#place-fields").attributes["hx-swap-oob"] == "innerHTML"
+    assert _marked_in_error(fragment, "postcode") == marked
+    assert html(fragment).css_first("#postcode").attributes["value"] == "NM1"
+    assert html(fragment).css_first("title").text().startswith("Error: Find local support")
+    # Put right, the field is no longer marked.
+    fixed = await client.get("/schemes", params={"postcode": postcode_in(council, "Abbey")}, headers={"HX-Request": "true"})
+    assert _marked_in_error(fixed, "postcode") == {"group": False, "control": False, "message": "", "described by": ["postcode-hint"]}
+    assert not html(fixed).css_first("title").text().startswith("Error")
+
+
+async def test_a_ward_that_is_not_the_councils_marks_the_field_with_or_without_javascript(client, council):
+    other = await create_council_ok()
+    elsewhere = await ward(other, "Abbey")
+    for headers in ({}, {"HX-Request": "true"}):
+        response = await client.get("/schemes", params={"ward": str(elsewhere.id)}, headers=headers)
+        assert _marked_in_error(response, "ward") == {"group": True, "control": True, "message": "Choose a ward from the list", "described by": ["ward-error"]}
+
+
 async def test_a_postcode_not_known_to_be_elsewhere_searches_everywhere_and_says_so(client, council):
     # A sector the council's list lacks, in a district it covers, may be a gap in the list: the concern
     # form keeps such a postcode without a ward, so the directory does not call it outside the area either.
