@@ -174,7 +174,7 @@ def _suggestions(filters: Filters, place: str, everywhere: bool = False) -> list
     if filters.category:
         found.append((f"look in every category, not only {CATEGORIES[filters.category].name.lower()}", filters.query_string(category="", page=1)))
     if filters.audience:
-        found.append((f"include schemes for anyone, not only {AUDIENCES[filters.audience].name.lower()}", filters.query_string(audience="", page=1)))
+        found.append((f"include schemes for any group, not only {AUDIENCES[filters.audience].name.lower()}", filters.query_string(audience="", page=1)))
     if (filters.postcode or filters.ward) and not everywhere:
         found.append(("search everywhere in the area" if not place else f"search everywhere, not only {place}", filters.query_string(postcode="", ward="", page=1)))
     return found

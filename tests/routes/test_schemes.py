@@ -150,6 +150,18 @@ async def test_a_ward_that_is_not_the_councils_marks_the_field_with_or_without_j
         assert _marked_in_error(response, "ward") == {"group": True, "control": True, "message": "Choose a ward from the list", "described by": ["ward-error"]}
 
 
+async def test_the_who_it_is_for_filter_says_any_group_not_a_word_an_audience_uses(client, council):
+    response = await client.get("/schemes")
+    options = [(node.attributes["value"], node.text()) for node in html(response).css("#who option")]
+    assert options[0] == ("", "Any group")
+    assert ("everyone", "Everyone") in options
+    audience_words = {text.lower() for value, text in options if value}
+    assert not {"any group", "anyone", "anybody"} & audience_words
+    # Nothing found for one group: the way out uses the same words.
+    nothing = await client.get("/schemes?who=carers")
+    assert "include schemes for any group, not only carers" in text_of(nothing, "#scheme-results li a")
+
+
 async def test_a_postcode_not_known_to_be_elsewhere_searches_everywhere_and_says_so(client, council):
     # A sector the council's list lacks, in a district it covers, may be a gap in the list: the concern
     # form keeps such a postcode without a ward, so the directory does not call it outside the area either.
