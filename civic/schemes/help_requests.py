@@ -73,25 +73,28 @@ def _job_url(council: Council, scheme: Scheme, request: HelpRequest) -> str:
 def _check_request(values: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     checked: dict[str, Any] = {}
+    visit = values.get("home_visit", "")
     missing = {
         "first_name": "Enter your first name",
         "what": "Say what help you need",
         "when_needed": "Say when you need help, like Tuesday mornings",
-        "house": "Enter your house number or name",
-        "street": "Enter your street",
     }
-    for name, message in missing.items():
+    # The house and street are asked for only when someone comes to the home; otherwise nobody needs
+    # them, so they are neither required nor kept, whatever the form sent.
+    address = {"house": "Enter your house number or name", "street": "Enter your street"}
+    for name, message in {**missing, **(address if visit == "yes" else {})}.items():
         value = paragraphs(values.get(name)) if name == "what" else one_line(values.get(name))
         if not value:
             errors[name] = message
         elif len(value) > LIMITS[name]:
             errors[name] = f"This must be {LIMITS[name]} characters or fewer (it has {len(value)})"
         checked[name] = value
+    if visit != "yes":
+        checked.update(house="", street="")
     try:
         checked["postcode"] = normalise_postcode(values.get("postcode", ""))
     except Invalid:
         errors["postcode"] = "Enter your postcode, like NM1 4AB"
-    visit = values.get("home_visit", "")
     if visit not in ("yes", "no"):
         errors["home_visit"] = "Say whether someone needs to come to your home"
     checked["home_visit"] = visit == "yes"

@@ -89,7 +89,8 @@ class HelpRequest(Model):
 
     @property
     def full_address(self) -> str:
-        return f"{self.house}, {self.street}, {self.postcode}"
+        """The address as given: only the postcode when nobody needs to come to the home."""
+        return ", ".join(part for part in (self.house, self.street, self.postcode) if part)
 
 
 class Assignment(Model):

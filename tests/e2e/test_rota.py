@@ -27,6 +27,46 @@ def _link(mailbox, message) -> str:
     return re.search(r"(http://\S+)", mailbox.body(message)).group(1)  # type: ignore[union-attr]
 
 
+async def test_the_address_is_asked_for_only_when_someone_comes_to_the_home(phone, phone_without_js, live_server, e2e_council, check_accessibility):
+    tag = uuid.uuid4().hex[:6]
+    scheme = await create_scheme_ok(e2e_council, name=f"Phone friends {tag}", categories=["befriending"])
+    requester = await create_user_ok(e2e_council, display_name="Maud Jenkins")
+    await _as(phone, live_server, requester)
+    await phone.goto(f"/schemes/{scheme.slug}/ask")
+    house, street = phone.get_by_label("House number or name, and flat"), phone.get_by_label("Street")
+    visit = phone.get_by_role("group", name="Does someone need to come to your home?")
+    await expect(house).to_be_hidden()  # no answer yet
+    await visit.get_by_label("Yes").check()
+    await expect(house).to_be_visible()
+    await expect(street).to_be_visible()
+    await expect(phone.locator("#home-address-why")).to_contain_text("The organisers see it.")
+    await check_accessibility(phone)
+    await _fits_the_phone(phone)
+    await visit.get_by_label("No").check()
+    await expect(house).to_be_hidden()
+
+    await phone.get_by_label("What do you need help with?").fill("A weekly phone call")
+    await phone.get_by_role("button", name="Send my request").click()  # htmx brings the form back with its errors
+    await expect(phone.locator(".govuk-error-summary")).to_be_visible()
+    assert "Enter your street" not in await phone.locator(".govuk-error-summary").inner_text()
+    await expect(phone.get_by_label("What do you need help with?")).to_have_value("A weekly phone call")
+    await expect(house).to_be_hidden()
+    await check_accessibility(phone)
+    await phone.get_by_label("When do you need help?").fill("Thursday evenings")
+    await phone.get_by_role("group", name="How should the organisers contact you?").get_by_label("By email").check()
+    await phone.get_by_role("button", name="Send my request").click()
+    await phone.wait_for_url(re.compile(r"/help-requests/\d+$"))
+
+    # Without JavaScript the same CSS shows the address once "Yes" is chosen and sent back.
+    await _as(phone_without_js, live_server, requester)
+    await phone_without_js.goto(f"/schemes/{scheme.slug}/ask")
+    await phone_without_js.get_by_role("group", name="Does someone need to come to your home?").get_by_label("Yes").check()
+    await expect(phone_without_js.get_by_label("House number or name, and flat")).to_be_visible()
+    await phone_without_js.get_by_role("button", name="Send my request").click()
+    await expect(phone_without_js.locator(".govuk-error-summary")).to_contain_text("Enter your street")
+    await expect(phone_without_js.get_by_label("Street")).to_be_visible()
+
+
 async def test_a_resident_asks_a_befriending_scheme_for_help_and_a_pair_of_volunteers_is_matched(phone, live_server, e2e_council, mailbox, check_accessibility):
     tag = uuid.uuid4().hex[:6]
     scheme = await create_scheme_ok(e2e_council, name=f"Befriending {tag}", categories=["befriending"])

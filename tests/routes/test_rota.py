@@ -78,7 +78,7 @@ async def test_offering_to_join_without_consent_shows_every_error_and_keeps_what
 async def test_htmx_gets_only_the_form_back_with_its_errors(client, council):
     scheme = await create_scheme_ok(council)
     await client.signin_as(await create_user_ok(council))
-    response = await client.post(f"/schemes/{scheme.slug}/ask", {"what": "A lift"}, headers={"HX-Request": "true"})
+    response = await client.post(f"/schemes/{scheme.slug}/ask", {"what": "A lift", "home_visit": "yes"}, headers={"HX-Request": "true"})
     assert response.status_code == 422 and "<html" not in response.text
     assert html(response).css_first("#ask-form") is not None
     assert field_error(response, "street") == "Enter your street"
@@ -139,6 +139,52 @@ async def test_asking_for_help_leads_to_a_page_only_the_requester_sees(app, clie
     async with Browser(app, council) as stranger:
         await stranger.signin_as(await create_user_ok(council))
         assert (await stranger.get(response.headers["location"])).status_code == 404
+
+
+async def test_help_that_needs_no_home_visit_asks_for_no_house_or_street(client, council):
+    scheme = await create_scheme_ok(council)
+    await client.signin_as(await create_user_ok(council, display_name="Maud Jenkins"))
+    form = await client.get(f"/schemes/{scheme.slug}/ask")
+    # The house and street are asked under "Yes", with why and who sees them.
+    address = html(form).css_first("#home-address")
+    assert html(form).css_first("#home_visit").attributes["aria-controls"] == "home-address"
+    assert [node.attributes["name"] for node in address.css("input")] == ["house", "street"]
+    assert " ".join(address.css_first("#home-address-why").text().split()) == (
+        "We ask for your address so the volunteer can find you. The organisers see it. "
+        "The volunteers they ask see your street, and your full address once they have said yes.")
+    response = await client.post(f"/schemes/{scheme.slug}/ask", {
+        "what": "A weekly phone call", "when_needed": "Thursday evenings", "home_visit": "no", "first_name": "Maud",
+        "house": "14", "postcode": postcode_in(council), "contact_by": "email",
+    })
+    assert response.status_code == 303
+    request = await HelpRequest.get(scheme=scheme)
+    # Nobody comes round, so nothing typed in the address boxes is kept.
+    assert (request.home_visit, request.house, request.street) == (False, "", "")
+    assert request.full_address == postcode_in(council)
+    await client.signin_as(await organiser_of(scheme))
+    listed = html(await client.get(f"/schemes/{scheme.slug}/requests")).css_first(f"a[href='/schemes/{scheme.slug}/requests/{request.id}']")
+    assert listed.text() == "Maud"  # not "Maud, " with no street after it
+
+
+async def test_a_home_visit_needs_the_house_and_street_and_a_refused_form_keeps_what_was_typed(client, council):
+    scheme = await create_scheme_ok(council)
+    await client.signin_as(await create_user_ok(council, display_name="Maud Jenkins"))
+    typed = {"what": "A chat over a cup of tea", "when_needed": "Tuesday mornings", "home_visit": "yes", "first_name": "Maud",
+             "house": "Flat 2, 14", "street": "", "postcode": postcode_in(council).lower(), "contact_by": "phone", "phone": "01632 960 555"}
+    for headers in ({}, {"HX-Request": "true"}):
+        refused = await client.post(f"/schemes/{scheme.slug}/ask", typed, headers=headers)
+        assert refused.status_code == 422
+        assert text_of(refused, ".govuk-error-summary li") == ["Enter your street"]
+        assert field_error(refused, "street") == "Enter your street"
+        page = html(refused)
+        assert page.css_first("#what").text() == typed["what"]
+        assert {name: page.css_first(f"#{name}").attributes["value"] for name in ("when_needed", "first_name", "house", "postcode", "phone")} == {
+            name: typed[name] for name in ("when_needed", "first_name", "house", "postcode", "phone")}
+        assert "checked" in page.css_first("#home_visit").attributes and "checked" not in page.css_first("#home_visit-2").attributes
+        assert "checked" in page.css_first("input[name=contact_by][value=phone]").attributes
+    assert await HelpRequest.filter(scheme=scheme).count() == 0
+    assert (await client.post(f"/schemes/{scheme.slug}/ask", {**typed, "street": "Mill Lane"})).status_code == 303
+    assert (await HelpRequest.get(scheme=scheme)).full_address == f"Flat 2, 14, Mill Lane, {postcode_in(council)}"
 
 
 async def test_the_same_request_sent_twice_is_one_request_and_one_set_of_e_mails(client, council):
