@@ -38,6 +38,12 @@ class Action:
     do: Callable[..., Awaitable[Any]]
     done: str
     warning: bool = True
+    # Who reads the reason, so the officer writes it for them: it must match what `do` sends and shows.
+    reason_hint: str = "Kept in the audit log, for other officers. Nobody else is sent it."
+
+
+def _sent_to(readers: str) -> str:
+    return f"We email this to {readers}, so write it for them. It is kept in the audit log too."
 
 
 ACTIONS = {
@@ -45,6 +51,7 @@ ACTIONS = {
         "scheme", "Hide this scheme",
         "It will disappear from the directory, its page and the Open Referral feed. Its organisers, and anyone who reported it, will be told the reason.",
         "Hide scheme", moderation.officer_scheme, moderation.hide_scheme, "The scheme is hidden.",
+        reason_hint=_sent_to("the scheme’s organisers and anyone who reported it, and show it to the organisers on the scheme’s page"),
     ),
     "restore-scheme": Action(
         "scheme", "Restore this scheme",
@@ -55,6 +62,7 @@ ACTIONS = {
         "post", "Hide this news post",
         "It will disappear from the scheme's page. Its author, and anyone who reported it, will be told the reason.",
         "Hide news post", moderation.officer_post, moderation.hide_post, "The news post is hidden.",
+        reason_hint=_sent_to("the post’s author and anyone who reported it, and show it to the scheme’s organisers under the post"),
     ),
     "restore-post": Action(
         "post", "Restore this news post", "It will be back on the scheme's page.",
@@ -64,6 +72,7 @@ ACTIONS = {
         "offer", "Hide this offer of help",
         "It will disappear from the scheme's board of offers. The person who offered, and anyone who reported it, will be told the reason.",
         "Hide offer", moderation.officer_offer, moderation.hide_offer, "The offer of help is hidden.",
+        reason_hint=_sent_to("the person who offered and anyone who reported it, and show it to the scheme’s organisers on the board"),
     ),
     "restore-offer": Action(
         "offer", "Restore this offer of help", "It will be back on the scheme's board of offers.",
@@ -73,11 +82,13 @@ ACTIONS = {
         "report", "Dismiss this report",
         "Nothing will change on the site. The person who reported it will be told your reason.",
         "Dismiss report", moderation.officer_report, moderation.dismiss, "The report is dismissed and the reporter has been told.", warning=False,
+        reason_hint=_sent_to("the person who reported it"),
     ),
     "suspend-author": Action(
         "report", "Stop this person posting",
         "They will be signed out everywhere and will not be able to sign in, post news, start schemes or send reports. They will be told by email, with your reason.",
         "Stop them posting", moderation.officer_report, moderation.suspend_author, "They can no longer post.",
+        reason_hint=_sent_to("the person you are stopping"),
     ),
     "lift-suspension": Action(
         "user", "Let this person post again",

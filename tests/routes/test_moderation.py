@@ -94,6 +94,36 @@ async def test_a_report_reaches_the_queue_and_the_reporter_is_told_when_the_sche
     assert "hidden the scheme" in mailbox.body(told)
 
 
+async def test_the_reason_field_says_who_reads_it_and_they_are_the_ones_sent_it(app, council, mailbox):
+    organiser, reporter = await create_user_ok(council), await create_user_ok(council)
+    scheme = await create_scheme_ok(council, organiser, name="Bingo Nights")
+    await create_report_ok(scheme, reporter)
+    hide, restore = f"/officer/moderation/schemes/{scheme.slug}/hide", f"/officer/moderation/schemes/{scheme.slug}/restore"
+    async with await _officer(app, council) as office:
+        assert text_of(await office.get(hide), "#reason-hint") == [
+            "We email this to the scheme’s organisers and anyone who reported it, and show it to the organisers on the scheme’s page, "
+            "so write it for them. It is kept in the audit log too."]
+        # The hint is the field's description, with or without its error.
+        refused = await office.post(hide, {"reason": ""}, headers={"HX-Request": "true"})
+        assert html(refused).css_first("#reason").attributes["aria-describedby"] == "reason-hint reason-error"
+        assert text_of(refused, "#reason-hint")[0].startswith("We email this to the scheme’s organisers")
+        assert (await office.post(hide, {"reason": "Raffle tickets are being sold to children"})).status_code == 303
+        for person in (organiser, reporter):
+            assert "Raffle tickets are being sold to children" in mailbox.body((await mailbox.wait_for(person.email))[-1])
+
+        assert text_of(await office.get(restore), "#reason-hint") == ["Kept in the audit log, for other officers. Nobody else is sent it."]
+        assert (await office.post(restore, {"reason": "The committee has stopped the raffle"})).status_code == 303
+        told = await mailbox.wait_for(organiser.email, count=2)
+        assert told[-1]["Subject"] == "Bingo Nights is visible again"
+        assert "stopped the raffle" not in mailbox.body(told[-1])
+
+    report = await create_report_ok(scheme, reporter)
+    async with await _officer(app, council) as office:
+        for path, readers in ((f"/officer/moderation/reports/{report.id}/dismiss", "the person who reported it"),
+                              (f"/officer/moderation/reports/{report.id}/suspend", "the person you are stopping")):
+            assert text_of(await office.get(path), "#reason-hint") == [f"We email this to {readers}, so write it for them. It is kept in the audit log too."]
+
+
 async def test_a_dismissed_report_tells_the_reporter_and_leaves_the_scheme_as_it_was(app, council, mailbox):
     scheme = await create_scheme_ok(council)
     reporter = await create_user_ok(council)
