@@ -106,7 +106,7 @@ async def _published_round(council: Council, officer: User) -> str:
         await voting.add_priority(officer, council, round_.id, {"title": title, "cost": str(cost), "ward": str(wards[ward].id) if ward else ""})
     batches = {}
     for name, ward in wards.items():
-        batches[name] = await voting.generate_codes(officer, council, round_.id, {"size": str(CODES_PER_WARD), "label": f"Posted to {name}", "batch_ward": str(ward.id)})
+        batches[name] = await voting.generate_codes(officer, council, round_.id, {"size": str(CODES_PER_WARD), "label": "Posted to every home", "batch_ward": str(ward.id)})
     await voting.open_round(officer, council, round_.id)
     priorities = await voting.Priority.filter(round=round_)
     borough = [p for p in priorities if p.ward_id is None]  # type: ignore[attr-defined]

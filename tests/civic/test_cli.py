@@ -43,6 +43,24 @@ def test_demo_twice_changes_nothing_the_second_time(run, tmp_path):
     assert counts() == before
 
 
+def test_demo_schemes_each_have_their_own_words_and_no_label_repeats_its_ward(run, tmp_path):
+    import sqlite3
+
+    assert run("demo").returncode == 0
+    with sqlite3.connect(tmp_path / "civic.sqlite3") as db:
+        schemes = db.execute("select name, summary, description from scheme").fetchall()
+        batches = db.execute("select b.label, w.name from voting_code_batch b join ward w on w.id = b.ward_id").fetchall()
+    assert len(schemes) == 10
+    descriptions = [description for _, _, description in schemes]
+    assert len(set(descriptions)) == len(schemes) and len({summary for _, summary, _ in schemes}) == len(schemes)
+    # No shared paragraph either: the old demo gave every scheme the same second one.
+    paragraphs = [p for description in descriptions for p in description.split("\n\n")]
+    assert len(set(paragraphs)) == len(paragraphs)
+    for name, summary, description in schemes:
+        assert not description.startswith(summary), name  # a description says more than the summary above it
+    assert batches and all(ward not in label for label, ward in batches)
+
+
 def test_user_mistakes_are_one_clear_line(run):
     assert run("migrate").returncode == 0
     bad_email = run("user", "create", "--email", "not-an-address")

@@ -10,7 +10,7 @@ from pathlib import Path
 from civic import mail, voting
 from civic.audit import AuditLog
 from civic.voting.models import Ballot, Priority, Round, VotingCode
-from tests.factories import Browser, create_council_ok, create_round_ok, create_user_ok, field_error, html, mail_to, priorities_of, shares_form, text_of, vote_ok
+from tests.factories import Browser, create_council_ok, create_round_ok, create_user_ok, field_error, html, mail_to, priorities_of, shares_form, text_of, vote_ok, ward
 
 PABULIB = Path(__file__).resolve().parents[1] / "data" / "pabulib"
 
@@ -605,6 +605,24 @@ async def test_codes_come_as_csv_and_a_printable_page_and_each_download_is_audit
     assert set(text_of(printable, ".app-code-card .app-receipt-code")) == codes
     assert await AuditLog.filter(action="round.codes_downloaded", target_id=str(round_.id)).count() == 2
     assert too_many.status_code == 422 and field_error(too_many, "size") == "How many codes must be 5000 or fewer"
+
+
+async def test_a_batch_of_codes_shows_its_ward_on_its_own_line_not_joined_to_the_label(app, council):
+    # The label and the ward are each the officer's: a label that names the ward read "Posted to Abbey, Abbey".
+    officer = await create_user_ok(council, role="officer")
+    round_ = await create_round_ok(council, officer=officer, eligibility="codes", status="draft")
+    abbey = await ward(council, "Abbey")
+    await voting.generate_codes(officer, council, round_.id, {"size": "2", "label": "Posted to Abbey", "batch_ward": str(abbey.id)})
+    await voting.generate_codes(officer, council, round_.id, {"size": "2", "label": "", "batch_ward": ""})
+    async with Browser(app, council) as browser:
+        await browser.signin_as(officer)
+        page = await browser.get(f"/officer/rounds/{round_.id}")
+    batches = {row.css_first(".app-batch-label").text(): row for row in html(page).css("table.govuk-table tbody tr")}
+    assert sorted(batches) == [f"Batch {batch.id}" for batch in await voting.CodeBatch.filter(round=round_, label="")] + ["Posted to Abbey"]
+    assert " ".join(batches["Posted to Abbey"].css_first(".app-batch-ward").text().split()) == "Ward: Abbey"
+    assert len(html(page).css(".app-batch-ward")) == 1
+    assert "Abbey, Abbey" not in page.text
+    assert "Abbey" not in (html(page).css_first("#label-hint").text())
 
 
 async def test_voting_code_letters_carry_the_councils_own_address_whatever_host_the_officer_used(app):
