@@ -9,7 +9,7 @@ from playwright.async_api import expect
 from civic import voting
 from civic.voting.models import Allocation, Ballot, Round
 from tests.e2e.conftest import signin_in_browser
-from tests.factories import create_round_ok, create_user_ok, priorities_of, vote_ok
+from tests.factories import create_round_ok, create_user_ok, priorities_of, vote_ok, ward
 
 
 async def test_a_resident_spends_shares_saves_changes_and_later_finds_their_ballot_on_a_phone(phone, live_server, e2e_council, check_accessibility):
@@ -113,7 +113,7 @@ async def test_round_admin_pages_are_accessible_on_a_phone(phone, live_server, e
     await signin_in_browser(phone, live_server, officer)
     draft = await create_round_ok(e2e_council, officer=officer, status="draft", title=f"Draft {uuid.uuid4().hex[:6]}", priorities=1)
     codes = await create_round_ok(e2e_council, officer=officer, eligibility="codes", title=f"Codes {uuid.uuid4().hex[:6]}")
-    batch = await voting.generate_codes(officer, e2e_council, codes.id, {"size": "4", "label": "Test batch"})
+    batch = await voting.generate_codes(officer, e2e_council, codes.id, {"size": "4", "label": "Test batch", "batch_ward": str((await ward(e2e_council, "Abbey")).id)})
     published = await create_round_ok(e2e_council, officer=officer, status="published", title=f"Done {uuid.uuid4().hex[:6]}")
 
     await phone.goto("/officer/rounds")
@@ -127,6 +127,7 @@ async def test_round_admin_pages_are_accessible_on_a_phone(phone, live_server, e
     await expect(phone.locator("#open-error")).to_contain_text("Add at least two priorities")
     await check_accessibility(phone)
     await phone.goto(f"/officer/rounds/{codes.id}")
+    await expect(phone.locator(".app-batch-ward")).to_have_text("Ward: Abbey")
     await check_accessibility(phone)
     await phone.goto(f"/officer/rounds/{codes.id}/codes/{batch.id}")
     await check_accessibility(phone)
