@@ -85,7 +85,7 @@ async def seed_rota(council: Council) -> str:
         })
         matched = await help_requests.ask(people["resident@northmere.example"], council, scheme.slug, {
             "first_name": "Sam", "what": "A phone call to check in while my carer is away.", "when_needed": "Next two weeks, evenings",
-            "home_visit": "no", "house": "7", "street": "Quay Street", "postcode": "NM2 3GH", "contact_by": "email",
+            "home_visit": "no", "postcode": "NM2 3GH", "contact_by": "email",
         })
         await help_requests.assign(organiser, council, scheme.slug, matched.id, [str(people["volunteer2@northmere.example"].id)])
         added.append("two help requests")
