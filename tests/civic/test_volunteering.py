@@ -196,7 +196,11 @@ async def test_asking_for_help_checks_every_field(council):
     scheme = await create_scheme_ok(council)
     with pytest.raises(Invalid) as error:
         await help_requests.ask(await create_user_ok(council), council, scheme.slug, {"contact_by": "phone", "postcode": "nope"})
-    assert set(error.value.errors) == {"first_name", "what", "when_needed", "house", "street", "postcode", "home_visit", "phone"}
+    assert set(error.value.errors) == {"first_name", "what", "when_needed", "postcode", "home_visit", "phone"}
+    # The house and street only for a home visit.
+    with pytest.raises(Invalid) as error:
+        await help_requests.ask(await create_user_ok(council), council, scheme.slug, {"contact_by": "phone", "postcode": "nope", "home_visit": "yes"})
+    assert set(error.value.errors) == {"first_name", "what", "when_needed", "house", "street", "postcode", "phone"}
 
 
 async def test_a_scheme_that_visits_in_pairs_needs_two_volunteers_for_a_home_visit(council):
@@ -218,8 +222,8 @@ async def test_a_scheme_that_visits_in_pairs_needs_two_volunteers_for_a_home_vis
 async def test_a_matched_volunteer_sees_only_what_the_job_needs_and_the_address_once_they_accept(council):
     scheme = await create_scheme_ok(council)
     organiser = await organiser_of(scheme)
-    volunteer, bystander = await create_volunteer_ok(scheme), await create_volunteer_ok(scheme)
-    request = await create_help_request_ok(scheme, home_visit="no")
+    volunteer, bystander = await create_volunteer_ok(scheme, check="basic"), await create_volunteer_ok(scheme)
+    request = await create_help_request_ok(scheme, home_visit="yes")  # the address is asked for a home visit only
     await help_requests.assign(organiser, council, scheme.slug, request.id, [str(volunteer.user.id)])
     job = await help_requests.job_page(volunteer.user, council, scheme.slug, request.id)
     assert (job.first_name, job.street, job.when_needed, job.what) == ("Maud", "Mill Lane", "Tuesday mornings", HELP_REQUEST["what"])
