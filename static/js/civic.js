@@ -132,4 +132,42 @@
   window.addEventListener("pageshow", function () {
     document.body.classList.remove("govuk-exit-this-page-hide-content");
   });
+
+  // (e) The menu: GOV.UK Frontend's service navigation, without its script. Below GOV.UK's tablet
+  // breakpoint the list hides behind the "Menu" button, so a phone sees the page's content first;
+  // from the breakpoint up the list shows in a row and the button hides. Without JavaScript the
+  // button keeps its `hidden` attribute and the whole list shows.
+  function serviceNavigation(root) {
+    var button = root.querySelector(".govuk-js-service-navigation-toggle");
+    var menu = button && document.getElementById(button.getAttribute("aria-controls"));
+    if (!menu) {
+      return;
+    }
+    var tablet = getComputedStyle(document.documentElement).getPropertyValue("--govuk-breakpoint-tablet").trim();
+    var wide = window.matchMedia("(min-width: " + (tablet || "40.0625rem") + ")");
+    var open = false;
+    function show() {
+      if (wide.matches) {
+        menu.removeAttribute("hidden");
+        button.setAttribute("hidden", "");
+        button.setAttribute("aria-hidden", "true");  // VoiceOver lists a hidden button otherwise
+      } else {
+        button.removeAttribute("hidden");
+        button.removeAttribute("aria-hidden");
+        button.setAttribute("aria-expanded", String(open));
+        menu.hidden = !open;
+      }
+    }
+    button.addEventListener("click", function () {
+      open = !open;
+      show();
+    });
+    if (wide.addEventListener) {
+      wide.addEventListener("change", show);
+    } else {
+      wide.addListener(show);  // Safari before 14
+    }
+    show();
+  }
+  document.querySelectorAll('[data-module="govuk-service-navigation"]').forEach(serviceNavigation);
 })();

@@ -14,6 +14,7 @@ async def test_resident_signs_in_by_emailed_link_on_a_phone(phone, live_server, 
     email = f"phone-{uuid.uuid4().hex[:8]}@example.test"
     await phone.goto("/")
     await check_accessibility(phone)
+    await phone.get_by_role("button", name="Menu").click()
     await phone.get_by_role("link", name="Sign in").first.click()
     await check_accessibility(phone)
     await phone.get_by_label("Email address").fill(email)

@@ -31,6 +31,7 @@ async def test_resident_searches_by_postcode_and_category_and_opens_a_scheme(pho
     tag = uuid.uuid4().hex[:8]
     await _schemes_to_find(e2e_council, tag)
     await phone.goto("/")
+    await phone.get_by_role("button", name="Menu").click()
     await phone.get_by_role("link", name="Schemes").click()
     await phone.wait_for_url("**/schemes")
     await check_accessibility(phone)

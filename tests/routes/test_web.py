@@ -182,6 +182,18 @@ async def test_menu_marks_only_the_current_section(app, council):
     assert current == ["Concerns"]
 
 
+async def test_the_menu_button_starts_hidden_so_without_javascript_the_whole_menu_shows(client):
+    page = html(await client.get("/schemes"))
+    button = page.css_first(".govuk-service-navigation__toggle")
+    menu = page.css_first(".govuk-service-navigation__list")
+    assert button.text(strip=True) == "Menu" and button.attributes["type"] == "button"
+    assert "hidden" in button.attributes and button.attributes["aria-hidden"] == "true"
+    assert button.attributes["aria-controls"] == menu.attributes["id"]
+    assert "hidden" not in menu.attributes
+    current = page.css_first(".govuk-service-navigation__link[aria-current=page]")
+    assert current.css_first("strong.govuk-service-navigation__active-fallback").text() == "Schemes"
+
+
 async def test_rate_limited_form_is_swapped_in_by_htmx(client):
     import json
 
