@@ -119,6 +119,31 @@ def test_endpoints_civic_switched_off_become_paused_and_an_administrators_switch
 CODES_BEFORE_0010 = ["ABCDEFGHJKMN", "PQRSTUVWXYZ2", "3456789ABCDE"]
 
 
+# The council table as it was before 0025 added contact details. The scenarios below start at older
+# migrations and use today's models, which would write and read those columns: each makes its council here.
+COUNCIL_BEFORE_0025 = (
+    "INSERT INTO council (name, slug, hostnames, logo_url, brand_colour, emergency_phone, childrens_front_door_phone, duty_email, created_at)"
+    " VALUES (?, ?, ?, '', '#1d70b8', '999', ?, ?, ?) RETURNING id"
+)
+
+
+async def _council_before_0025():
+    """A council with its wards, as `tests.factories.create_council_ok` makes one, in the council table before 0025."""
+    from tortoise import timezone
+
+    from civic.councils import Council, import_wards
+    from tests.factories import WARDS, outward
+
+    slug = f"council-{uuid.uuid4().hex[:8]}"
+    fields = {"name": "Testborough Council", "slug": slug, "hostnames": f"{slug}.test", "childrens_front_door_phone": "01632 960 000", "duty_email": f"duty@{slug}.test"}
+    created_at = Council._meta.fields_map["created_at"].to_db_value(timezone.now(), Council)
+    [row] = await db.rows(COUNCIL_BEFORE_0025, *fields.values(), created_at)
+    council = Council(id=row["id"], **fields)
+    council._saved_in_db = True
+    await import_wards(council, "".join(f"{outward(council)} {digit},{name}\n" for digit, name in WARDS.items()))
+    return council
+
+
 async def _codes_across_0010(url: str) -> dict:
     from tortoise import Tortoise
     from tortoise.exceptions import IntegrityError
@@ -127,11 +152,11 @@ async def _codes_across_0010(url: str) -> dict:
     from civic import crypto, db, voting
     from civic.errors import Invalid
     from civic.voting.models import Ballot, CodeBatch, VotingCode
-    from tests.factories import create_council_ok, create_round_ok, create_user_ok, priorities_of, shares_form
+    from tests.factories import create_round_ok, create_user_ok, priorities_of, shares_form
 
     await migrate(config=db.tortoise_config(url), target="civic.0009_outgoing_email_council")
     await db.start(url)  # today's models: only voting_code differs from the tables at 0009
-    council = await create_council_ok()
+    council = await _council_before_0025()
     round_ = await create_round_ok(council, status="draft", eligibility="codes")
     batch = await CodeBatch.create(council=council, round=round_, label="posted in November", size=len(CODES_BEFORE_0010))
     connection = Tortoise.get_connection("default")
@@ -214,7 +239,7 @@ async def _email_across_0013(url: str) -> dict:
     from civic import config, db, mail
     from civic.concerns.models import ConcernEmail
     from civic.mail import OutgoingEmail
-    from tests.factories import create_concern_ok, create_council_ok
+    from tests.factories import create_concern_ok
     from tests.peers import start_smtp_server
 
     async def indexes() -> list[str]:
@@ -226,7 +251,7 @@ async def _email_across_0013(url: str) -> dict:
 
     await migrate(config=db.tortoise_config(url), target="civic.0012_endpoints_paused_after_failures")
     await db.start(url)  # today's models: of the tables used here, only outgoing_email differs from 0012's
-    council = await create_council_ok()
+    council = await _council_before_0025()
     concern, _ = await create_concern_ok(council, history=False)  # concern_event gained a column after 0012
     now = OutgoingEmail._meta.fields_map["created_at"].to_db_value(timezone.now(), OutgoingEmail)
     ids = []
@@ -309,11 +334,10 @@ async def _schemes_across_0019(url: str) -> dict:
     from civic import db
     from civic.schemes import directory
     from civic.schemes.models import Scheme
-    from tests.factories import create_council_ok
-
+    
     await migrate(config=db.tortoise_config(url), target="civic.0018_information_from_duplicates")
     await db.start(url)  # today's models: of the tables used here, only scheme differs from 0018's
-    council = await create_council_ok()
+    council = await _council_before_0025()
     now = Scheme._meta.fields_map["created_at"].to_db_value(timezone.now(), Scheme)
     for number, (name, summary, description, venue) in enumerate(SCHEMES_BEFORE_0019):
         await db.rows(
@@ -353,11 +377,11 @@ async def _handled_notes_across_0021(url: str) -> dict:
     from civic import db
     from civic.audit import AuditLog
     from civic.webhooks.models import WebhookDelivery
-    from tests.factories import create_council_ok, create_endpoint_ok
+    from tests.factories import create_endpoint_ok
 
     await migrate(config=db.tortoise_config(url), target="civic.0020_offers_reported_and_hidden")
     await db.start(url)  # today's models: of the tables used here, only webhook_delivery differs from 0020's
-    council = await create_council_ok()
+    council = await _council_before_0025()
     endpoint, _, _ = await create_endpoint_ok(council)
     now = WebhookDelivery._meta.fields_map["created_at"].to_db_value(timezone.now(), WebhookDelivery)
     [row] = await db.rows(
@@ -403,7 +427,7 @@ async def _answers_across_0022(url: str) -> dict:
 
     from civic import db
     from civic.webhooks.models import WebhookAttempt, WebhookDelivery
-    from tests.factories import create_council_ok, create_endpoint_ok
+    from tests.factories import create_endpoint_ok
 
     async def indexes() -> list[str]:
         if db.is_postgres():
@@ -414,7 +438,7 @@ async def _answers_across_0022(url: str) -> dict:
 
     await migrate(config=db.tortoise_config(url), target="civic.0021_webhook_handled_notes_encrypted")
     await db.start(url)  # today's models: of the tables used here, only webhook_attempt differs from 0021's
-    council = await create_council_ok()
+    council = await _council_before_0025()
     endpoint, _, _ = await create_endpoint_ok(council)
     delivery = await WebhookDelivery.create(council=council, endpoint=endpoint, event_type="concern.referred", webhook_id="msg_1", next_attempt_at=timezone.now())
     now = WebhookAttempt._meta.fields_map["attempted_at"].to_db_value(timezone.now(), WebhookAttempt)
@@ -471,13 +495,16 @@ async def _shift_dates_across_0023(url: str) -> dict:
     from tortoise.migrations.api import migrate
 
     from civic import db
+    from civic.schemes import rota
     from civic.schemes.running import ShiftOccurrence
-    from tests.factories import create_council_ok, create_scheme_ok, create_shift_ok
+    from tests.factories import SHIFT, create_scheme_ok, organiser_of
 
     await migrate(config=db.tortoise_config(url), target="civic.0022_webhook_answers_encrypted")
-    await db.start(url)  # today's models: of the tables used here, only scheme_shift_occurrence differs from 0022's
-    council = await create_council_ok()
-    shift = await create_shift_ok(await create_scheme_ok(council), date(2031, 5, 6), now=datetime(2031, 5, 1, tzinfo=timezone.utc), repeat="weekly")
+    await db.start(url)  # today's models: of the tables used here, scheme_shift_occurrence and council differ from 0022's
+    council = await _council_before_0025()
+    scheme = await create_scheme_ok(council)
+    values = {**SHIFT, "starts_on": "2031-05-06", "repeat": "weekly"}  # as create_shift_ok, which reads the council back
+    shift = await rota.create_shift(await organiser_of(scheme), council, scheme.slug, values, now=datetime(2031, 5, 1, tzinfo=timezone.utc))
     ids = []
     for day, cancelled, reason in SHIFT_DATES_BEFORE_0023:
         on = date(2031, 5 if day > 6 else 6, day)
@@ -522,7 +549,7 @@ async def _addresses_across_0024(url: str) -> dict:
     from civic import config, crypto, db, erasure, mail
     from civic.concerns.models import ConcernEmail
     from civic.mail import OutgoingEmail
-    from tests.factories import create_concern_ok, create_council_ok, create_user_ok, mail_to
+    from tests.factories import create_concern_ok, create_user_ok, mail_to
     from tests.peers import start_smtp_server
 
     async def indexes() -> list[str]:
@@ -534,7 +561,7 @@ async def _addresses_across_0024(url: str) -> dict:
 
     await migrate(config=db.tortoise_config(url), target="civic.0023_shift_dates_off_the_series")
     await db.start(url)  # today's models: of the tables used here, only outgoing_email differs from 0023's
-    council = await create_council_ok()
+    council = await _council_before_0025()
     concern, _ = await create_concern_ok(council)
     now = OutgoingEmail._meta.fields_map["created_at"].to_db_value(timezone.now(), OutgoingEmail)
     ids = []
@@ -611,20 +638,16 @@ async def _council_contact_across_0025(url: str) -> dict:
     from civic import db
     from civic.councils import Council
 
-    insert = (
-        "INSERT INTO council (name, slug, hostnames, logo_url, brand_colour, emergency_phone, childrens_front_door_phone, duty_email, created_at)"
-        " VALUES (?, ?, '', '', '#1d70b8', '999', '', '', ?) RETURNING id"
-    )
     await migrate(config=db.tortoise_config(url), target="civic.0024_outgoing_email_addresses_encrypted")
     await db.start(url)
     now = Council._meta.fields_map["created_at"].to_db_value(timezone.now(), Council)
-    [before] = await db.rows(insert, "Oldtown Council", "oldtown", now)
+    [before] = await db.rows(COUNCIL_BEFORE_0025, "Oldtown Council", "oldtown", "", "", "", now)
     await db.stop()
 
     await db.migrate(url)
     await db.start(url)
     try:
-        [after] = await db.rows(insert, "Newtown Council", "newtown", now)  # as a civic from before 0025 would
+        [after] = await db.rows(COUNCIL_BEFORE_0025, "Newtown Council", "newtown", "", "", "", now)  # as a civic from before 0025 would
         councils = await Council.filter(id__in=[before["id"], after["id"]]).order_by("id")
         return {"contact": [[c.name, c.contact_phone, c.contact_email, c.contact_url] for c in councils]}
     finally:
