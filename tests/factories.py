@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import uuid
@@ -438,3 +439,16 @@ async def create_shift_ok(scheme: Any, starts_on: Any = None, now: Any = None, *
     day = starts_on or date.today() + timedelta(days=1)
     values = {**SHIFT, "starts_on": day.isoformat(), **{k: str(v) for k, v in overrides.items()}}
     return await rota.create_shift(await organiser_of(scheme), council, scheme.slug, values, now=now)
+
+
+async def until_waiting_on_a_lock(task: asyncio.Task, tries: int = 600) -> None:
+    """Return once a connection to this PostgreSQL database waits on a lock, or `task` has finished (up to
+    30 s): the moment for a transaction holding rows to write its change and commit, to show what the
+    task waiting on them then does."""
+    from civic import db
+
+    for _ in range(tries):
+        waiting = await db.rows("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        if waiting[0]["n"] > 0 or task.done():
+            return
+        await asyncio.sleep(0.05)

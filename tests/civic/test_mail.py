@@ -14,7 +14,7 @@ from tortoise import timezone
 from civic import accounts, config, crypto, db, mail, worker
 from civic.concerns.models import ConcernEmail
 from civic.mail import OutgoingEmail
-from tests.factories import mail_to, stored_row
+from tests.factories import mail_to, stored_row, until_waiting_on_a_lock
 from tests.peers import free_port, need
 
 SHIFT_ICS = {"filename": "shift.ics", "content_type": "text/calendar", "content": "BEGIN:VCALENDAR\r\nSUMMARY:Lifts to the Orchard Lane surgery\r\nEND:VCALENDAR\r\n"}
@@ -120,10 +120,6 @@ async def test_rotating_keys_never_writes_back_a_message_scrubbed_while_it_ran(s
             scrubbing.set()
             await release.wait()
 
-    async def rotation_waits_for_a_lock() -> bool:
-        waiting = await db.rows("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-        return waiting[0]["n"] > 0
-
     old_key = crypto.keys_from(settings.encryption_keys)[0]
     new_key = crypto.new_key()
     try:
@@ -131,10 +127,7 @@ async def test_rotating_keys_never_writes_back_a_message_scrubbed_while_it_ran(s
         scrub = asyncio.create_task(scrub_slowly())
         await scrubbing.wait()
         rotation = asyncio.create_task(crypto.rotate())
-        for _ in range(600):
-            if await rotation_waits_for_a_lock() or rotation.done():
-                break
-            await asyncio.sleep(0.05)
+        await until_waiting_on_a_lock(rotation)
         release.set()
         await scrub
         await rotation  # a message deleted meanwhile is passed over, not an error

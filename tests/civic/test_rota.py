@@ -13,12 +13,12 @@ import pytest
 from civic import mail, worker
 from civic.audit import AuditLog
 from civic.councils import site_url
-from civic.db import in_transaction, is_postgres, rows
+from civic.db import in_transaction, is_postgres
 from civic.errors import Conflict, Forbidden, Invalid
 from civic.schemes import calendars, lone_working, rota
 from civic.schemes.models import Scheme
 from civic.schemes.running import ShiftOccurrence, ShiftReminder, SignUp
-from tests.factories import create_scheme_ok, create_shift_ok, create_user_ok, create_volunteer_ok, emails, mail_to, organiser_of, use_settings
+from tests.factories import create_scheme_ok, create_shift_ok, create_user_ok, create_volunteer_ok, emails, mail_to, organiser_of, until_waiting_on_a_lock, use_settings
 from tests.peers import need
 
 LONDON = ZoneInfo("Europe/London")
@@ -786,17 +786,10 @@ async def test_a_sign_up_waiting_while_the_check_is_raised_is_refused_rather_tha
             await release.wait()
             await rota.Shift.filter(id=shift.id).update(needs_dbs="basic")
 
-    async def sign_up_waits_for_a_lock() -> bool:
-        waiting = await rows("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-        return waiting[0]["n"] > 0
-
     change = asyncio.create_task(organiser_raises_the_check())
     await holding.wait()
     signing = asyncio.create_task(rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 5, 6), now=now))
-    for _ in range(600):
-        if await sign_up_waits_for_a_lock() or signing.done():
-            break
-        await asyncio.sleep(0.05)
+    await until_waiting_on_a_lock(signing)
     release.set()
     await change
     with pytest.raises(Conflict, match="The organisers have just changed the DBS check this shift needs"):
@@ -910,17 +903,10 @@ async def test_a_reminder_made_as_the_volunteer_withdraws_waits_for_them_and_doe
             holding.set()
             await release.wait()
 
-    async def worker_waits_for_a_lock() -> bool:
-        waiting = await rows("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-        return waiting[0]["n"] > 0
-
     withdrawing = asyncio.create_task(volunteer_withdraws())
     await holding.wait()
     reminding = asyncio.create_task(rota.send_due_reminders(now=london(2031, 8, 5, 12)))
-    for _ in range(600):
-        if await worker_waits_for_a_lock() or reminding.done():
-            break
-        await asyncio.sleep(0.05)
+    await until_waiting_on_a_lock(reminding)
     release.set()
     await withdrawing
     assert await reminding == 0
@@ -943,17 +929,10 @@ async def test_a_reminder_made_as_the_date_moves_waits_and_then_reminds_of_the_n
             holding.set()
             await release.wait()
 
-    async def worker_waits_for_a_lock() -> bool:
-        waiting = await rows("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-        return waiting[0]["n"] > 0
-
     moving = asyncio.create_task(organiser_moves_it())
     await holding.wait()
     reminding = asyncio.create_task(rota.send_due_reminders(now=london(2031, 8, 5, 12)))
-    for _ in range(600):
-        if await worker_waits_for_a_lock() or reminding.done():
-            break
-        await asyncio.sleep(0.05)
+    await until_waiting_on_a_lock(reminding)
     release.set()
     await moving
     assert await reminding == 0  # not a reminder of the old time

@@ -10,7 +10,7 @@ import pytest
 from tortoise import Tortoise
 
 from civic.audit import AuditLog
-from civic.db import in_transaction, is_postgres, rows
+from civic.db import in_transaction, is_postgres
 from civic.errors import Conflict, Forbidden, Invalid, NotFound
 from civic.schemes import events, help_requests, organising, rota, safeguarding, volunteers
 from civic.schemes.models import Membership
@@ -24,6 +24,7 @@ from tests.factories import (
     create_volunteer_ok,
     organiser_of,
     postcode_in,
+    until_waiting_on_a_lock,
 )
 from tests.peers import need
 
@@ -486,17 +487,10 @@ async def test_a_check_or_volunteer_taken_away_while_an_organiser_matches_a_home
             else:
                 await SafeguardingCheck.filter(membership_id=volunteer.id).update(level="none", certificate_date=None)
 
-    async def match_waits_for_a_lock() -> bool:
-        waiting = await rows("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-        return waiting[0]["n"] > 0
-
     changing = asyncio.create_task(another_organiser_changes_it())
     await holding.wait()
     matching = asyncio.create_task(help_requests.assign(organiser, council, scheme.slug, visit.id, [str(volunteer.user.id)]))
-    for _ in range(600):
-        if await match_waits_for_a_lock() or matching.done():
-            break
-        await asyncio.sleep(0.05)
+    await until_waiting_on_a_lock(matching)
     release.set()
     await changing
     with pytest.raises(Invalid) as refused:
