@@ -50,6 +50,11 @@ def contrast_with_white(colour: str) -> float:
     return 1.05 / (luminance + 0.05)
 
 
+def _a_page(address: str) -> bool:
+    """An https address of at most 500 characters, with no spaces: a logo or a contact page."""
+    return address.startswith("https://") and len(address) <= 500 and not any(c.isspace() for c in address)
+
+
 def check(raw: Mapping[str, str]) -> dict[str, str]:
     """The settings as they will be stored; Invalid with a message by every field that is wrong."""
     values = {name: (raw.get(name) or "").strip() for name in FIELDS}
@@ -58,7 +63,7 @@ def check(raw: Mapping[str, str]) -> dict[str, str]:
         errors["name"] = "Enter the council's name"
     elif len(values["name"]) > 200:
         errors["name"] = "The name must be 200 characters or fewer"
-    if values["logo_url"] and (not values["logo_url"].startswith("https://") or len(values["logo_url"]) > 500 or any(c.isspace() for c in values["logo_url"])):
+    if values["logo_url"] and not _a_page(values["logo_url"]):
         errors["logo_url"] = "Enter the logo's address starting https://, or leave it blank"
     colour = values["brand_colour"].lower()
     if not HEX_COLOUR.match(colour):
@@ -71,21 +76,16 @@ def check(raw: Mapping[str, str]) -> dict[str, str]:
     values["brand_colour"] = colour
     if not PHONE.fullmatch(values["emergency_phone"]):
         errors["emergency_phone"] = "Enter the emergency number, like 999"
-    if values["childrens_front_door_phone"] and not PHONE.fullmatch(values["childrens_front_door_phone"]):
-        errors["childrens_front_door_phone"] = "Enter a telephone number, like 01632 960 000, or leave it blank"
-    if values["duty_email"]:
-        try:
-            values["duty_email"] = normalise_email(values["duty_email"])
-        except Invalid:
-            errors["duty_email"] = "Enter the duty address in the correct format, like duty@council.example, or leave it blank"
-    if values["contact_phone"] and not PHONE.fullmatch(values["contact_phone"]):
-        errors["contact_phone"] = "Enter a telephone number, like 01632 960 000, or leave it blank"
-    if values["contact_email"]:
-        try:
-            values["contact_email"] = normalise_email(values["contact_email"])
-        except Invalid:
-            errors["contact_email"] = "Enter the email address in the correct format, like contact@council.example, or leave it blank"
-    if values["contact_url"] and (not values["contact_url"].startswith("https://") or len(values["contact_url"]) > 500 or any(c.isspace() for c in values["contact_url"])):
+    for name in ("childrens_front_door_phone", "contact_phone"):
+        if values[name] and not PHONE.fullmatch(values[name]):
+            errors[name] = "Enter a telephone number, like 01632 960 000, or leave it blank"
+    for name, what, like in (("duty_email", "the duty address", "duty@council.example"), ("contact_email", "the email address", "contact@council.example")):
+        if values[name]:
+            try:
+                values[name] = normalise_email(values[name])
+            except Invalid:
+                errors[name] = f"Enter {what} in the correct format, like {like}, or leave it blank"
+    if values["contact_url"] and not _a_page(values["contact_url"]):
         errors["contact_url"] = "Enter the contact page's address starting https://, or leave it blank"
     if errors:
         raise Invalid(errors)
