@@ -888,6 +888,26 @@ async def test_a_volunteer_pressing_withdraw_twice_at_once_withdraws_once(counci
     assert len(await emails(organiser.email, subject="Pantry on Tuesday 6 May 2031 has a free place")) == 1
 
 
+async def _reminders_made_while(change, now: datetime) -> int:
+    """Run the reminder worker while `change()` is written in a transaction not yet committed; once the worker
+    waits on its locks (or has finished), commit. Returns how many reminders the worker sent."""
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with in_transaction():
+            await change()
+            holding.set()
+            await release.wait()
+
+    changing = asyncio.create_task(hold())
+    await holding.wait()
+    reminding = asyncio.create_task(rota.send_due_reminders(now=now))
+    await until_waiting_on_a_lock(reminding)
+    release.set()
+    await changing
+    return await reminding
+
+
 async def test_a_reminder_made_as_the_volunteer_withdraws_waits_for_them_and_does_not_go(council, mailbox):
     need(is_postgres(), "PostgreSQL")
     scheme = await _scheme(council)
@@ -895,21 +915,11 @@ async def test_a_reminder_made_as_the_volunteer_withdraws_waits_for_them_and_doe
     shift = await create_shift_ok(scheme, date(2031, 8, 6), now=created)
     volunteer = await create_volunteer_ok(scheme, phone="")
     await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 8, 6), now=created)
-    holding, release = asyncio.Event(), asyncio.Event()
 
-    async def volunteer_withdraws() -> None:  # as withdraw does: their sign-up deleted, not yet committed
-        async with in_transaction():
-            await SignUp.filter(volunteer=volunteer.user).delete()
-            holding.set()
-            await release.wait()
+    async def volunteer_withdraws() -> None:  # as withdraw does: their sign-up deleted
+        await SignUp.filter(volunteer=volunteer.user).delete()
 
-    withdrawing = asyncio.create_task(volunteer_withdraws())
-    await holding.wait()
-    reminding = asyncio.create_task(rota.send_due_reminders(now=london(2031, 8, 5, 12)))
-    await until_waiting_on_a_lock(reminding)
-    release.set()
-    await withdrawing
-    assert await reminding == 0
+    assert await _reminders_made_while(volunteer_withdraws, now=london(2031, 8, 5, 12)) == 0
     assert not await ShiftReminder.filter(occurrence__shift=shift).exists()
     assert not await mail_to(volunteer.user.email).exists()
 
@@ -921,21 +931,11 @@ async def test_a_reminder_made_as_the_date_moves_waits_and_then_reminds_of_the_n
     shift = await create_shift_ok(scheme, date(2031, 8, 6), now=created, title="Pantry", start_time="10:00", end_time="12:00")
     volunteer = await create_volunteer_ok(scheme, phone="")
     await rota.sign_up(volunteer.user, council, scheme.slug, shift.id, date(2031, 8, 6), now=created)
-    holding, release = asyncio.Event(), asyncio.Event()
 
-    async def organiser_moves_it() -> None:  # as move does: the date's new time written, not yet committed
-        async with in_transaction():
-            await ShiftOccurrence.filter(shift=shift).update(starts_at=london(2031, 8, 6, 14), ends_at=london(2031, 8, 6, 16), moved=True)
-            holding.set()
-            await release.wait()
+    async def organiser_moves_it() -> None:  # as move does: the date's new time written
+        await ShiftOccurrence.filter(shift=shift).update(starts_at=london(2031, 8, 6, 14), ends_at=london(2031, 8, 6, 16), moved=True)
 
-    moving = asyncio.create_task(organiser_moves_it())
-    await holding.wait()
-    reminding = asyncio.create_task(rota.send_due_reminders(now=london(2031, 8, 5, 12)))
-    await until_waiting_on_a_lock(reminding)
-    release.set()
-    await moving
-    assert await reminding == 0  # not a reminder of the old time
+    assert await _reminders_made_while(organiser_moves_it, now=london(2031, 8, 5, 12)) == 0  # not a reminder of the old time
     assert await rota.send_due_reminders(now=london(2031, 8, 5, 12, 1)) == 0  # 2pm is more than 24 hours away
     assert await rota.send_due_reminders(now=london(2031, 8, 5, 14, 1)) == 1
     [reminder] = await mailbox.wait_for(volunteer.user.email)
